@@ -1,0 +1,1 @@
+namespace FileServer; internal static class Placeholder {}

@@ -1,0 +1,1 @@
+namespace FileServer.Tests; public class P {}
