@@ -1,1 +1,0 @@
-namespace FileServer; internal static class Placeholder {}

@@ -1,0 +1,37 @@
+using System.Net.Sockets;
+using Microsoft.Win32.SafeHandles;
+
+namespace FileServer.Platform;
+
+/// <summary>
+/// The one seam between the server and the operating system. Everything that differs between Linux (the
+/// target, through Mono.Posix and libc) and other systems (plain .NET) lives behind it, so no other code
+/// branches on the OS.
+/// </summary>
+public interface IPlatform
+{
+    /// <summary>A short name for logs, e.g. <c>posix</c> or <c>managed</c>.</summary>
+    string Name { get; }
+
+    /// <summary>Status of the entry at <paramref name="path"/>, following symlinks; null when it does not exist.</summary>
+    FileStatus? GetStatus(string path);
+
+    /// <summary>Status of an open file, so what is served matches what was opened.</summary>
+    FileStatus GetStatus(SafeFileHandle file);
+
+    /// <summary>The canonical absolute path with every symlink resolved; null when some component does not exist.</summary>
+    string? ResolveRealPath(string path);
+
+    /// <summary>Hints the kernel that <paramref name="file"/> will be read sequentially (larger read-ahead).</summary>
+    void AdviseSequential(SafeFileHandle file);
+
+    /// <summary>
+    /// Holds back partial TCP segments while <paramref name="corked"/> is true (Linux <c>TCP_CORK</c>, like
+    /// nginx's <c>tcp_nopush</c>) so a response head and the start of its body share packets; false flushes.
+    /// No-op where unsupported.
+    /// </summary>
+    void SetCork(Socket socket, bool corked);
+
+    /// <summary>Raises the soft open-file limit to the hard limit; returns the limit now in force, or null if unknown.</summary>
+    ulong? RaiseOpenFileLimit();
+}

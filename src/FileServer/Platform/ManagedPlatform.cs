@@ -1,0 +1,71 @@
+using System.Net.Sockets;
+using Microsoft.Win32.SafeHandles;
+
+namespace FileServer.Platform;
+
+/// <summary>
+/// Portable implementation on plain .NET APIs, for systems where Mono.Posix's native helper is missing.
+/// Modification times are as precise as the OS reports through <see cref="File.GetLastWriteTimeUtc(SafeFileHandle)"/>.
+/// </summary>
+public sealed class ManagedPlatform : IPlatform
+{
+    /// <inheritdoc />
+    public string Name => "managed";
+
+    /// <inheritdoc />
+    public FileStatus? GetStatus(string path)
+    {
+        var info = new FileInfo(path);
+        if (info.Exists)
+        {
+            var target = info.LinkTarget is null ? info : info.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? info;
+            return new FileStatus(FileKind.Regular, target.Length, ToNanoseconds(target.LastWriteTimeUtc));
+        }
+        var directory = new DirectoryInfo(path);
+        return directory.Exists ? new FileStatus(FileKind.Directory, 0, ToNanoseconds(directory.LastWriteTimeUtc)) : null;
+    }
+
+    /// <inheritdoc />
+    public FileStatus GetStatus(SafeFileHandle file) =>
+        new(FileKind.Regular, RandomAccess.GetLength(file), ToNanoseconds(File.GetLastWriteTimeUtc(file)));
+
+    /// <inheritdoc />
+    public string? ResolveRealPath(string path)
+    {
+        var full = Path.GetFullPath(path);
+        if (!Path.Exists(full))
+        {
+            return null;
+        }
+        // Resolve each component from the root down, so a link in the middle of the path counts too.
+        var root = Path.GetPathRoot(full) ?? string.Empty;
+        var current = root;
+        foreach (var part in full[root.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
+        {
+            current = Path.Combine(current, part);
+            FileSystemInfo info = Directory.Exists(current) ? new DirectoryInfo(current) : new FileInfo(current);
+            if (info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is { } target)
+            {
+                current = Path.GetFullPath(target.FullName);
+            }
+        }
+        return current;
+    }
+
+    /// <inheritdoc />
+    public void AdviseSequential(SafeFileHandle file)
+    {
+        // No portable equivalent; read-ahead stays the OS default.
+    }
+
+    /// <inheritdoc />
+    public void SetCork(Socket socket, bool corked)
+    {
+        // No portable equivalent; TCP_NODELAY alone still avoids a Nagle stall.
+    }
+
+    /// <inheritdoc />
+    public ulong? RaiseOpenFileLimit() => null;
+
+    private static long ToNanoseconds(DateTime utc) => (utc - DateTime.UnixEpoch).Ticks * 100;
+}

@@ -1,0 +1,131 @@
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+using Mono.Unix.Native;
+
+namespace FileServer.Platform;
+
+/// <summary>
+/// Linux (and other POSIX) implementation: Mono.Posix for <c>stat</c>/<c>fstat</c> (nanosecond mtimes, file
+/// kinds) and <c>posix_fadvise</c>; libc directly for what Mono.Posix 1.0.0 lacks or gets awkward
+/// (<c>realpath</c>, <c>getrlimit</c>/<c>setrlimit</c>).
+/// </summary>
+public sealed partial class PosixPlatform : IPlatform
+{
+    private const int IpProtoTcp = 6;
+    private const int TcpCork = 3;
+    private const int RlimitNoFile = 7;
+
+    /// <inheritdoc />
+    public string Name => "posix";
+
+    /// <summary>Whether Mono.Posix's native helper loads here; false sends callers to <see cref="ManagedPlatform"/>.</summary>
+    public static bool IsSupported()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return false;
+        }
+        try
+        {
+            return Syscall.stat("/", out _) == 0;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or TypeInitializationException)
+        {
+            return false;
+        }
+    }
+
+    /// <inheritdoc />
+    public FileStatus? GetStatus(string path) =>
+        Syscall.stat(path, out var stat) == 0 ? ToStatus(stat) : null;
+
+    /// <inheritdoc />
+    public FileStatus GetStatus(SafeFileHandle file)
+    {
+        if (Syscall.fstat(Descriptor(file), out var stat) != 0)
+        {
+            throw new IOException($"fstat failed: {Stdlib.GetLastError()}");
+        }
+        return ToStatus(stat);
+    }
+
+    /// <inheritdoc />
+    public string? ResolveRealPath(string path)
+    {
+        var resolved = realpath(path, IntPtr.Zero);
+        if (resolved == IntPtr.Zero)
+        {
+            return null;
+        }
+        try
+        {
+            return Marshal.PtrToStringUTF8(resolved);
+        }
+        finally
+        {
+            free(resolved);
+        }
+    }
+
+    /// <inheritdoc />
+    public void AdviseSequential(SafeFileHandle file) =>
+        // Advice only: a failure changes read-ahead, never correctness, so the result is deliberately unused.
+        _ = Syscall.posix_fadvise(Descriptor(file), 0, 0, PosixFadviseAdvice.POSIX_FADV_SEQUENTIAL);
+
+    /// <inheritdoc />
+    public void SetCork(Socket socket, bool corked)
+    {
+        Span<byte> value = stackalloc byte[sizeof(int)];
+        BitConverter.TryWriteBytes(value, corked ? 1 : 0);
+        socket.SetRawSocketOption(IpProtoTcp, TcpCork, value);
+    }
+
+    /// <inheritdoc />
+    public ulong? RaiseOpenFileLimit()
+    {
+        // Mono.Posix 1.0.0 has no getrlimit/setrlimit: see PLATFORM-NOTES.md.
+        if (getrlimit(RlimitNoFile, out var limit) != 0)
+        {
+            return null;
+        }
+        if (limit.Current < limit.Maximum)
+        {
+            var raised = limit with { Current = limit.Maximum };
+            if (setrlimit(RlimitNoFile, in raised) == 0)
+            {
+                return raised.Current;
+            }
+        }
+        return limit.Current;
+    }
+
+    private static int Descriptor(SafeFileHandle file) => (int)file.DangerousGetHandle();
+
+    private static FileStatus ToStatus(Stat stat)
+    {
+        var kind = (stat.st_mode & FilePermissions.S_IFMT) switch
+        {
+            FilePermissions.S_IFREG => FileKind.Regular,
+            FilePermissions.S_IFDIR => FileKind.Directory,
+            _ => FileKind.Other,
+        };
+        var modified = (stat.st_mtime * 1_000_000_000L) + stat.st_mtime_nsec;
+        return new FileStatus(kind, stat.st_size, modified);
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private readonly record struct ResourceLimit(ulong Current, ulong Maximum);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial IntPtr realpath(string path, IntPtr resolved);
+
+    [LibraryImport("libc")]
+    private static partial void free(IntPtr pointer);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int getrlimit(int resource, out ResourceLimit limit);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int setrlimit(int resource, in ResourceLimit limit);
+}
