@@ -1,0 +1,62 @@
+using System.IO.Pipelines;
+using System.Net;
+
+namespace FileServer.Transport;
+
+/// <summary>
+/// One connection's byte stream, with the write side following asyncio's <c>write()</c>/<c>drain()</c>
+/// contract:
+/// <list type="bullet">
+/// <item><see cref="Write"/> copies bytes into a queue and returns at once; it never blocks and never throws
+/// for a slow or vanished peer. A background pump sends the queue as fast as the peer reads.</item>
+/// <item><see cref="DrainAsync"/> completes synchronously while the queue is below the high watermark;
+/// otherwise it waits until the queue falls below the low watermark. A send error stored by the pump is
+/// thrown from here.</item>
+/// <item><see cref="SendFileAsync"/> (only where <see cref="CanSendFile"/>) waits until the queue is empty,
+/// so bytes stay in order, then lets the kernel send a file range.</item>
+/// </list>
+/// Not thread-safe: one request handler writes at a time.
+/// </summary>
+public interface ITransport : IAsyncDisposable
+{
+    /// <summary>The bytes the peer sends.</summary>
+    PipeReader Input { get; }
+
+    /// <summary>The peer's address, for logs.</summary>
+    EndPoint? RemoteEndPoint { get; }
+
+    /// <summary>Whether <see cref="SendFileAsync"/> can move file bytes without copying them through user space.</summary>
+    bool CanSendFile { get; }
+
+    /// <summary>Queues <paramref name="bytes"/> for sending. Never blocks.</summary>
+    void Write(ReadOnlySpan<byte> bytes);
+
+    /// <summary>Back-pressure point: waits while the queue is above the watermarks; rethrows a stored send error.</summary>
+    ValueTask DrainAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Waits until every queued byte has been handed to the operating system; rethrows a stored send error.</summary>
+    ValueTask FlushAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Sends <paramref name="count"/> bytes of <paramref name="file"/> from <paramref name="offset"/> with the
+    /// kernel's zero-copy path, after everything queued before it. Returns the bytes sent: fewer than
+    /// <paramref name="count"/> only when the file ended early.
+    /// </summary>
+    /// <exception cref="NotSupportedException">When <see cref="CanSendFile"/> is false.</exception>
+    ValueTask<long> SendFileAsync(FileStream file, long offset, long count, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Batches small writes with the following file data into full packets (TCP_CORK) while true; setting it
+    /// false pushes out whatever is held. Never needed for correctness.
+    /// </summary>
+    void SetBatching(bool enabled);
+
+    /// <summary>
+    /// Ends the connection gracefully: sends what is queued, half-closes, and briefly reads and discards what
+    /// the peer still sends, so unread input cannot turn the close into a reset that destroys the response.
+    /// </summary>
+    ValueTask CloseAsync(TimeSpan linger);
+
+    /// <summary>Ends the connection at once, discarding queued bytes. Idempotent.</summary>
+    void Abort();
+}
