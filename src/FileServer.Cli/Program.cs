@@ -1,1 +1,3 @@
-return 0;
+using FileServer.Cli;
+
+return await CommandLine.RunAsync(args).ConfigureAwait(false);

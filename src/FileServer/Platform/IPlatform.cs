@@ -16,6 +16,15 @@ public interface IPlatform
     /// <summary>Status of the entry at <paramref name="path"/>, following symlinks; null when it does not exist.</summary>
     FileStatus? GetStatus(string path);
 
+    /// <summary>
+    /// Opens <paramref name="path"/> for reading without ever blocking on a FIFO or device swapped in after the
+    /// path was checked, and returns it with its status. The caller disposes the stream.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">Nothing is there (any more).</exception>
+    /// <exception cref="UnauthorizedAccessException">Permission denied.</exception>
+    /// <exception cref="NotRegularFileException">It is not a regular file.</exception>
+    (FileStream File, FileStatus Status) OpenForReading(string path);
+
     /// <summary>Status of an open file, so what is served matches what was opened.</summary>
     FileStatus GetStatus(SafeFileHandle file);
 

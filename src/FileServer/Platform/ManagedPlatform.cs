@@ -26,6 +26,24 @@ public sealed class ManagedPlatform : IPlatform
     }
 
     /// <inheritdoc />
+    public (FileStream File, FileStatus Status) OpenForReading(string path)
+    {
+        if (GetStatus(path) is { Kind: not FileKind.Regular })
+        {
+            throw new NotRegularFileException(path);
+        }
+        var stream = new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.Open,
+            Access = FileAccess.Read,
+            Share = FileShare.ReadWrite | FileShare.Delete,
+            BufferSize = 0,
+            Options = FileOptions.Asynchronous,
+        });
+        return (stream, GetStatus(stream.SafeFileHandle));
+    }
+
+    /// <inheritdoc />
     public FileStatus GetStatus(SafeFileHandle file) =>
         new(FileKind.Regular, RandomAccess.GetLength(file), ToNanoseconds(File.GetLastWriteTimeUtc(file)));
 

@@ -51,6 +51,43 @@ public sealed partial class PosixPlatform : IPlatform
     }
 
     /// <inheritdoc />
+    public (FileStream File, FileStatus Status) OpenForReading(string path)
+    {
+        // O_NONBLOCK: opening a FIFO must not wait for a writer; it has no effect on regular files.
+        var fd = Syscall.open(path, OpenFlags.O_RDONLY | OpenFlags.O_NONBLOCK | OpenFlags.O_CLOEXEC);
+        if (fd < 0)
+        {
+            var errno = Stdlib.GetLastError();
+            throw errno switch
+            {
+                Errno.EACCES or Errno.EPERM => new UnauthorizedAccessException($"open {path}: {errno}"),
+                Errno.ENOENT or Errno.ENOTDIR or Errno.ELOOP => new FileNotFoundException($"open {path}: {errno}", path),
+                _ => new IOException($"open {path}: {errno}"),
+            };
+        }
+        using var probe = new SafeFileHandle(fd, ownsHandle: true);
+        var status = GetStatus(probe);
+        if (status.Kind != FileKind.Regular)
+        {
+            throw new NotRegularFileException(path);
+        }
+        // .NET's zero-copy SendPacketsElement wants a handle it opened as asynchronous. Reopening the descriptor
+        // through /proc yields that same inode, so nothing swapped in at the path since can be served instead.
+        var reopenPath = Directory.Exists("/proc/self/fd") ? $"/proc/self/fd/{fd}" : path;
+        var handle = File.OpenHandle(reopenPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous);
+        try
+        {
+            AdviseSequential(handle);
+            return (new FileStream(handle, FileAccess.Read, bufferSize: 0, isAsync: true), GetStatus(handle));
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
     public string? ResolveRealPath(string path)
     {
         var resolved = realpath(path, IntPtr.Zero);

@@ -1,0 +1,72 @@
+using System.Runtime.InteropServices;
+using FileServer.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace FileServer.Cli;
+
+/// <summary>Runs the server until SIGINT or SIGTERM, then stops it gracefully.</summary>
+internal static class ServeCommand
+{
+    public static async Task<int> RunAsync(FileServerOptions options, LogLevel logLevel, string? readyFile)
+    {
+        using var loggerFactory = LoggerFactory.Create(builder => builder
+            .SetMinimumLevel(logLevel)
+            .AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.UseUtcTimestamp = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            })
+            // Logs go to stderr so stdout carries only the "Listening on" line scripts read.
+            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+
+        await using var host = new FileServerHost(options, loggerFactory);
+        try
+        {
+            host.Start();
+        }
+        catch (StartupException e)
+        {
+            await Console.Error.WriteLineAsync($"fileserver: {e.Message}").ConfigureAwait(false);
+            return 1;
+        }
+
+        var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+
+        var url = host.Url.ToString();
+        await Console.Out.WriteLineAsync($"Listening on {url}").ConfigureAwait(false);
+        await Console.Out.FlushAsync().ConfigureAwait(false);
+        if (readyFile is not null)
+        {
+            try
+            {
+                await WriteAtomicallyAsync(readyFile, url + "\n").ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                await Console.Error.WriteLineAsync($"fileserver: cannot write ready file '{readyFile}': {e.Message}").ConfigureAwait(false);
+                return 1;
+            }
+        }
+
+        await stop.Task.ConfigureAwait(false);
+        await host.StopAsync().ConfigureAwait(false);
+        return 0;
+
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.TrySetResult();
+        }
+    }
+
+    // A script polling for the file must never read it half-written.
+    private static async Task WriteAtomicallyAsync(string path, string content)
+    {
+        var temporary = path + ".tmp" + Environment.ProcessId;
+        await File.WriteAllTextAsync(temporary, content).ConfigureAwait(false);
+        File.Move(temporary, path, overwrite: true);
+    }
+}

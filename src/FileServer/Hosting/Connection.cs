@@ -1,0 +1,240 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using FileServer.Http;
+using FileServer.Serving;
+using FileServer.Transport;
+using Microsoft.Extensions.Logging;
+
+namespace FileServer.Hosting;
+
+/// <summary>
+/// One client connection: reads request heads, lets the handler answer them in order (keep-alive and
+/// pipelining), and ends the connection gracefully, on a timeout, or by abort. Never throws: every failure
+/// ends this connection only, with a log line.
+/// </summary>
+internal sealed class Connection
+{
+    private readonly ITransport _transport;
+    private readonly FileRequestHandler _handler;
+    private readonly ResponseHeads _heads;
+    private readonly RequestHeadParser _parser;
+    private readonly FileServerOptions _options;
+    private readonly ILogger _log;
+    private readonly ILogger _accessLog;
+    private readonly TimeProvider _clock;
+    private readonly string _client;
+    private volatile bool _idle;
+    private volatile bool _stopRequested;
+
+    public Connection(ITransport transport, FileRequestHandler handler, ResponseHeads heads, RequestHeadParser parser,
+        FileServerOptions options, ILogger log, ILogger accessLog, TimeProvider clock)
+    {
+        _transport = transport;
+        _handler = handler;
+        _heads = heads;
+        _parser = parser;
+        _options = options;
+        _log = log;
+        _accessLog = accessLog;
+        _clock = clock;
+        _client = transport.RemoteEndPoint?.ToString() ?? "-";
+    }
+
+    /// <summary>Asks the connection to finish: at once if it waits for a request, after the current response otherwise.</summary>
+    public void RequestStop()
+    {
+        _stopRequested = true;
+        if (_idle)
+        {
+            _transport.Input.CancelPendingRead();
+        }
+    }
+
+    /// <summary>Ends the connection now, mid-response if need be.</summary>
+    public void Abort() => _transport.Abort();
+
+    /// <summary>Serves requests until the connection ends.</summary>
+    public async Task RunAsync()
+    {
+        var graceful = false;
+        RequestHead? current = null;
+        try
+        {
+            while (!_stopRequested)
+            {
+                _idle = true;
+                current = await ReadHeadAsync().ConfigureAwait(false);
+                _idle = false;
+                if (current is null)
+                {
+                    break;
+                }
+                if (!await ServeAsync(current).ConfigureAwait(false))
+                {
+                    break;
+                }
+                current = null;
+            }
+            graceful = true;
+        }
+        catch (FileTruncatedException e)
+        {
+            ServerLog.FileTruncated(_log, _client, current?.Target ?? "-", e.Message);
+        }
+        catch (Exception e) when (IsDisconnect(e))
+        {
+            ServerLog.PeerGone(_log, _client, e.Message);
+        }
+        catch (Exception e)
+        {
+            ServerLog.ConnectionFailed(_log, _client, e);
+        }
+
+        try
+        {
+            if (graceful)
+            {
+                await _transport.CloseAsync(_options.LingerTimeout).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (IsDisconnect(e))
+        {
+            ServerLog.PeerGone(_log, _client, e.Message);
+        }
+        finally
+        {
+            await _transport.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask<bool> ServeAsync(RequestHead request)
+    {
+        var started = _clock.GetTimestamp();
+        var keepAlive = request.ClientWantsKeepAlive && !_stopRequested && request.BodyFraming != RequestBodyFraming.Chunked;
+        if (request.BodyFraming == RequestBodyFraming.ContentLength)
+        {
+            if (request.ContentLength <= _options.MaxDiscardedBodyBytes)
+            {
+                keepAlive &= await DiscardBodyAsync(request.ContentLength).ConfigureAwait(false);
+            }
+            else
+            {
+                keepAlive = false;
+            }
+        }
+
+        var summary = await _handler.HandleAsync(request, _transport, keepAlive, CancellationToken.None).ConfigureAwait(false);
+        await _transport.DrainAsync().ConfigureAwait(false);
+        if (_accessLog.IsEnabled(LogLevel.Information))
+        {
+            var elapsed = _clock.GetElapsedTime(started);
+            ServerLog.Access(_accessLog, _client, request.Method, request.Target, request.VersionText, summary.Status,
+                summary.BodyBytes, (long)elapsed.TotalMilliseconds, BodyPathName(summary.BodyPath));
+        }
+        return summary.KeepAlive;
+    }
+
+    /// <summary>Reads the next request head; null when the connection should end (EOF, stop, timeout, rejection).</summary>
+    private async ValueTask<RequestHead?> ReadHeadAsync()
+    {
+        var input = _transport.Input;
+        using var timeout = new CancellationTokenSource();
+        long? headStarted = null;
+        while (true)
+        {
+            timeout.CancelAfter(headStarted is null ? _options.IdleTimeout : _options.HeaderTimeout - _clock.GetElapsedTime(headStarted.Value));
+            ReadResult result;
+            try
+            {
+                result = await input.ReadAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+            {
+                ServerLog.HeadTimeout(_log, _client);
+                if (headStarted is not null)
+                {
+                    _heads.WriteError(_transport, HttpStatus.RequestTimeout, "Request head not received in time", null, keepAlive: false);
+                }
+                return null;
+            }
+            if (result.IsCanceled)
+            {
+                return null;
+            }
+
+            var buffer = result.Buffer;
+            try
+            {
+                if (_parser.TryParse(buffer, out var head, out var consumed))
+                {
+                    input.AdvanceTo(consumed);
+                    return head;
+                }
+            }
+            catch (HttpRequestRejectedException e)
+            {
+                input.AdvanceTo(buffer.End);
+                ServerLog.Rejected(_log, _client, e.Status, e.Message);
+                _heads.WriteError(_transport, e.Status, e.Message, null, keepAlive: false);
+                return null;
+            }
+
+            if (result.IsCompleted)
+            {
+                if (!IsOnlyEmptyLines(buffer))
+                {
+                    ServerLog.Rejected(_log, _client, HttpStatus.BadRequest, "Incomplete request head");
+                    _heads.WriteError(_transport, HttpStatus.BadRequest, "Incomplete request head", null, keepAlive: false);
+                }
+                input.AdvanceTo(buffer.End);
+                return null;
+            }
+            if (!buffer.IsEmpty)
+            {
+                headStarted ??= _clock.GetTimestamp();
+            }
+            input.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    private async ValueTask<bool> DiscardBodyAsync(long length)
+    {
+        var input = _transport.Input;
+        using var timeout = new CancellationTokenSource(_options.HeaderTimeout);
+        while (length > 0)
+        {
+            var result = await input.ReadAsync(timeout.Token).ConfigureAwait(false);
+            var take = Math.Min(length, result.Buffer.Length);
+            input.AdvanceTo(result.Buffer.GetPosition(take));
+            length -= take;
+            if (length > 0 && (result.IsCompleted || result.IsCanceled))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static bool IsOnlyEmptyLines(in ReadOnlySequence<byte> buffer)
+    {
+        foreach (var segment in buffer)
+        {
+            if (segment.Span.IndexOfAnyExcept(HttpChars.CR, HttpChars.LF) >= 0)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static bool IsDisconnect(Exception e) =>
+        e is IOException or SocketException or ObjectDisposedException or OperationCanceledException;
+
+    private static string BodyPathName(BodyPath path) => path switch
+    {
+        BodyPath.SendFile => "sendfile",
+        BodyPath.Copy => "copy",
+        _ => "none",
+    };
+}

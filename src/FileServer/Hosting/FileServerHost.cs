@@ -1,0 +1,226 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using FileServer.Http;
+using FileServer.Platform;
+using FileServer.Serving;
+using FileServer.Transport;
+using Microsoft.Extensions.Logging;
+
+namespace FileServer.Hosting;
+
+/// <summary>
+/// The server: binds a listening socket, accepts connections and runs each on its own <see cref="Connection"/>,
+/// and stops gracefully (stop accepting, close idle connections, give running responses a deadline, then abort).
+/// </summary>
+public sealed class FileServerHost : IAsyncDisposable
+{
+    /// <summary>The logger category of the access log, one line per response.</summary>
+    public const string AccessLogCategory = "FileServer.Access";
+
+    private readonly FileServerOptions _options;
+    private readonly IPlatform _platform;
+    private readonly TimeProvider _clock;
+    private readonly ILogger _log;
+    private readonly ILogger _accessLog;
+    private readonly ConcurrentDictionary<Connection, Task> _connections = new();
+    private readonly CancellationTokenSource _stopAccepting = new();
+    private Socket? _listener;
+    private FileRequestHandler? _handler;
+    private ResponseHeads? _heads;
+    private RequestHeadParser? _parser;
+    private Task _acceptLoop = Task.CompletedTask;
+    private Task? _stopping;
+
+    /// <summary>Creates a server; nothing is bound until <see cref="Start"/>.</summary>
+    public FileServerHost(FileServerOptions options, ILoggerFactory loggerFactory, IPlatform? platform = null, TimeProvider? clock = null)
+    {
+        _options = options;
+        _platform = platform ?? PlatformDetector.Detect();
+        _clock = clock ?? TimeProvider.System;
+        _log = loggerFactory.CreateLogger("FileServer");
+        _accessLog = loggerFactory.CreateLogger(AccessLogCategory);
+    }
+
+    /// <summary>The bound address (with the real port when 0 was asked for).</summary>
+    public IPEndPoint LocalEndPoint => (IPEndPoint)(_listener ?? throw new InvalidOperationException("not started")).LocalEndPoint!;
+
+    /// <summary>The base URL, e.g. <c>http://127.0.0.1:8080/</c> or <c>http://[::1]:8080/</c>.</summary>
+    public Uri Url
+    {
+        get
+        {
+            var endPoint = LocalEndPoint;
+            var host = endPoint.Address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{endPoint.Address}]" : endPoint.Address.ToString();
+            return new Uri(string.Create(CultureInfo.InvariantCulture, $"http://{host}:{endPoint.Port}/"));
+        }
+    }
+
+    /// <summary>Completes when the accept loop has ended (after <see cref="StopAsync"/>).</summary>
+    public Task Completion => _acceptLoop;
+
+    /// <summary>Validates the options and the root, binds, and starts accepting.</summary>
+    /// <exception cref="StartupException">With a one-line message for the user.</exception>
+    public void Start()
+    {
+        try
+        {
+            _options.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new StartupException(e.Message, e);
+        }
+        var root = ResolveRoot(_options.Root);
+        if (_platform.RaiseOpenFileLimit() is { } limit)
+        {
+            ServerLog.OpenFileLimit(_log, limit);
+        }
+
+        var contentTypes = new ContentTypeMap();
+        _heads = new ResponseHeads(new DateHeaderCache(_clock));
+        _parser = new RequestHeadParser(_options.Limits);
+        _handler = new FileRequestHandler(
+            new PathResolver(_platform, root, _options.FollowSymlinks, _options.AllowDotfiles),
+            contentTypes,
+            new BodyPathChooser(_options.DisableSendFile, _options.CopyChunkSize),
+            _heads,
+            _platform);
+
+        _listener = Bind();
+        ServerLog.Started(_log, root, Url.ToString(), _platform.Name, _options.DisableSendFile ? "off" : "on");
+        _acceptLoop = AcceptLoopAsync(_listener);
+    }
+
+    /// <summary>
+    /// Stops: no new connections, idle ones closed, running responses get <see cref="FileServerOptions.ShutdownTimeout"/>
+    /// to finish, then are aborted. Safe to call more than once.
+    /// </summary>
+    public Task StopAsync() => _stopping ??= StopCoreAsync();
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _stopAccepting.Dispose();
+    }
+
+    private async Task StopCoreAsync()
+    {
+        await _stopAccepting.CancelAsync().ConfigureAwait(false);
+        _listener?.Dispose();
+        await _acceptLoop.ConfigureAwait(false);
+
+        ServerLog.Stopping(_log, _connections.Count, _options.ShutdownTimeout);
+        foreach (var connection in _connections.Keys)
+        {
+            connection.RequestStop();
+        }
+        var all = Task.WhenAll(_connections.Values);
+        var finished = await Task.WhenAny(all, Task.Delay(_options.ShutdownTimeout, _clock)).ConfigureAwait(false);
+        if (finished != all)
+        {
+            ServerLog.AbortingOnShutdown(_log, _connections.Count);
+            foreach (var connection in _connections.Keys)
+            {
+                connection.Abort();
+            }
+            await all.ConfigureAwait(false);
+        }
+        ServerLog.Stopped(_log);
+    }
+
+    private string ResolveRoot(string root)
+    {
+        var status = _platform.GetStatus(root);
+        if (status is null)
+        {
+            throw new StartupException($"root directory '{root}' does not exist");
+        }
+        if (status.Value.Kind != FileKind.Directory)
+        {
+            throw new StartupException($"root '{root}' is not a directory");
+        }
+        return _platform.ResolveRealPath(root) ?? throw new StartupException($"root directory '{root}' cannot be resolved");
+    }
+
+    private Socket Bind()
+    {
+        IPAddress address;
+        if (!IPAddress.TryParse(_options.Host, out address!))
+        {
+            try
+            {
+                address = Dns.GetHostAddresses(_options.Host).FirstOrDefault()
+                    ?? throw new StartupException($"host '{_options.Host}' has no address");
+            }
+            catch (SocketException e)
+            {
+                throw new StartupException($"cannot resolve host '{_options.Host}': {e.Message}", e);
+            }
+        }
+        var listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (address.Equals(IPAddress.IPv6Any))
+            {
+                listener.DualMode = true;
+            }
+            listener.Bind(new IPEndPoint(address, _options.Port));
+            listener.Listen(1024);
+            return listener;
+        }
+        catch (SocketException e)
+        {
+            listener.Dispose();
+            var reason = e.SocketErrorCode switch
+            {
+                SocketError.AddressAlreadyInUse => "address already in use",
+                SocketError.AddressNotAvailable => "address not available on this machine",
+                SocketError.AccessDenied => "permission denied",
+                _ => e.Message,
+            };
+            throw new StartupException($"cannot listen on {_options.Host}:{_options.Port}: {reason}", e);
+        }
+    }
+
+    private async Task AcceptLoopAsync(Socket listener)
+    {
+        var token = _stopAccepting.Token;
+        while (!token.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await listener.AcceptAsync(token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (token.IsCancellationRequested && e is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                break;
+            }
+            catch (SocketException e)
+            {
+                // Out of descriptors (EMFILE) or a connection reset before accept: back off briefly, keep serving.
+                ServerLog.AcceptFailed(_log, e.Message);
+                await Task.Delay(TimeSpan.FromMilliseconds(50), _clock, CancellationToken.None).ConfigureAwait(false);
+                continue;
+            }
+            StartConnection(socket);
+        }
+    }
+
+    private void StartConnection(Socket socket)
+    {
+        var transport = new SocketTransport(socket, _platform, _options.Transport);
+        var connection = new Connection(transport, _handler!, _heads!, _parser!, _options, _log, _accessLog, _clock);
+        var run = Task.Run(connection.RunAsync);
+        _connections[connection] = run;
+        run.ContinueWith(_ => _connections.TryRemove(connection, out Task? _), CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        if (_stopAccepting.IsCancellationRequested)
+        {
+            connection.RequestStop();
+        }
+    }
+}

@@ -1,0 +1,71 @@
+using FileServer.Http;
+using FileServer.Transport;
+
+namespace FileServer.Hosting;
+
+/// <summary>Everything that configures a server, validated once at start-up by <see cref="Validate"/>.</summary>
+public sealed record FileServerOptions
+{
+    /// <summary>The directory to serve.</summary>
+    public required string Root { get; init; }
+
+    /// <summary>The address or host name to listen on: <c>127.0.0.1</c>, <c>::1</c>, <c>0.0.0.0</c>, <c>::</c>, <c>localhost</c>…</summary>
+    public string Host { get; init; } = "127.0.0.1";
+
+    /// <summary>The TCP port; 0 picks a free one (see <c>FileServerHost.Url</c>).</summary>
+    public int Port { get; init; } = 8080;
+
+    /// <summary>Forces the write-then-drain copy loop even where zero-copy is possible.</summary>
+    public bool DisableSendFile { get; init; }
+
+    /// <summary>Serves symlinks whose target lies outside the root.</summary>
+    public bool FollowSymlinks { get; init; }
+
+    /// <summary>Serves files and directories whose name starts with a dot.</summary>
+    public bool AllowDotfiles { get; init; }
+
+    /// <summary>Watermarks and send-file slice size.</summary>
+    public TransportOptions Transport { get; init; } = TransportOptions.Default;
+
+    /// <summary>Bytes read per iteration of the copy loop.</summary>
+    public int CopyChunkSize { get; init; } = 64 * 1024;
+
+    /// <summary>Request head size limits.</summary>
+    public RequestLimits Limits { get; init; } = RequestLimits.Default;
+
+    /// <summary>Time a request head may take to arrive in full once its first byte came (slowloris guard).</summary>
+    public TimeSpan HeaderTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Time a kept-alive connection may sit idle between requests.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(75);
+
+    /// <summary>On stop, how long running responses may take to finish before they are aborted.</summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>After a response that closes the connection, how long to read and discard what the client still sends.</summary>
+    public TimeSpan LingerTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>A request body (unexpected on GET/HEAD) up to this size is read and discarded; a larger one closes the connection.</summary>
+    public long MaxDiscardedBodyBytes { get; init; } = 64 * 1024;
+
+    /// <summary>Throws <see cref="ArgumentException"/> with a one-line message for an invalid setting.</summary>
+    public void Validate()
+    {
+        if (Port is < 0 or > 65535)
+        {
+            throw new ArgumentException($"port {Port} is out of range 0-65535");
+        }
+        if (CopyChunkSize < 4096)
+        {
+            throw new ArgumentException($"chunk size {CopyChunkSize} is below 4096 bytes");
+        }
+        Transport.Validate();
+        foreach (var (name, value) in new[] { ("header timeout", HeaderTimeout), ("idle timeout", IdleTimeout), ("shutdown timeout", ShutdownTimeout) })
+        {
+            if (value <= TimeSpan.Zero)
+            {
+                throw new ArgumentException($"{name} must be positive");
+            }
+        }
+    }
+}

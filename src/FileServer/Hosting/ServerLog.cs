@@ -1,0 +1,43 @@
+using Microsoft.Extensions.Logging;
+
+namespace FileServer.Hosting;
+
+/// <summary>Every log event of the server, with stable event ids, as compiled message templates.</summary>
+internal static partial class ServerLog
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Serving {Root} on {Url} (platform {Platform}, sendfile {SendFile})")]
+    public static partial void Started(ILogger logger, string root, string url, string platform, string sendFile);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "{Client} \"{Method} {Target} {Version}\" {Status} {Bytes} {DurationMs}ms body={BodyPath}")]
+    public static partial void Access(ILogger logger, string client, string method, string target, string version, int status, long bytes, long durationMs, string bodyPath);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Debug, Message = "Open-file limit is {Limit}")]
+    public static partial void OpenFileLimit(ILogger logger, ulong limit);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "Connection {Client} ended by the peer: {Reason}")]
+    public static partial void PeerGone(ILogger logger, string client, string reason);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Debug, Message = "Rejected request from {Client}: {Status} {Reason}")]
+    public static partial void Rejected(ILogger logger, string client, int status, string reason);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "Aborted response to {Client} for {Target}: {Reason}")]
+    public static partial void FileTruncated(ILogger logger, string client, string target, string reason);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Error, Message = "Unexpected failure on connection {Client}")]
+    public static partial void ConnectionFailed(ILogger logger, string client, Exception exception);
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "Accepting a connection failed: {Reason}")]
+    public static partial void AcceptFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 15, Level = LogLevel.Information, Message = "Stopping: {Connections} connection(s) open, waiting up to {Timeout}")]
+    public static partial void Stopping(ILogger logger, int connections, TimeSpan timeout);
+
+    [LoggerMessage(EventId = 16, Level = LogLevel.Warning, Message = "Shutdown timeout passed: aborting {Connections} connection(s)")]
+    public static partial void AbortingOnShutdown(ILogger logger, int connections);
+
+    [LoggerMessage(EventId = 17, Level = LogLevel.Information, Message = "Stopped")]
+    public static partial void Stopped(ILogger logger);
+
+    [LoggerMessage(EventId = 18, Level = LogLevel.Debug, Message = "Connection {Client} timed out waiting for a request head")]
+    public static partial void HeadTimeout(ILogger logger, string client);
+}

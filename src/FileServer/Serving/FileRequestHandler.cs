@@ -1,0 +1,129 @@
+using FileServer.Http;
+using FileServer.Platform;
+using FileServer.Transport;
+
+namespace FileServer.Serving;
+
+/// <summary>
+/// Answers one request for a file under the root: method check, path resolution, validators, and the body
+/// handed to whichever <see cref="IBodySender"/> the <see cref="BodyPathChooser"/> picks.
+/// </summary>
+public sealed class FileRequestHandler
+{
+    private const string AllowedMethods = "GET, HEAD, OPTIONS";
+
+    private readonly PathResolver _resolver;
+    private readonly ContentTypeMap _contentTypes;
+    private readonly BodyPathChooser _chooser;
+    private readonly ResponseHeads _heads;
+    private readonly IPlatform _platform;
+
+    /// <summary>Creates a handler from its collaborators.</summary>
+    public FileRequestHandler(PathResolver resolver, ContentTypeMap contentTypes, BodyPathChooser chooser, ResponseHeads heads, IPlatform platform)
+    {
+        _resolver = resolver;
+        _contentTypes = contentTypes;
+        _chooser = chooser;
+        _heads = heads;
+        _platform = platform;
+    }
+
+    /// <summary>
+    /// Writes the response to <paramref name="request"/> on <paramref name="transport"/>. Returns once the whole
+    /// response is queued or handed to the kernel; the caller drains or closes.
+    /// </summary>
+    /// <exception cref="FileTruncatedException">The file shrank mid-body: the caller must abort the connection.</exception>
+    /// <exception cref="IOException">The peer went away.</exception>
+    public async ValueTask<ResponseSummary> HandleAsync(RequestHead request, ITransport transport, bool keepAlive, CancellationToken cancellationToken)
+    {
+        var isOptions = request.Method == "OPTIONS";
+        if (request.Target == "*")
+        {
+            return isOptions ? AnswerOptions(request, transport, keepAlive) : Error(transport, HttpStatus.BadRequest, "Asterisk target is for OPTIONS only", request, keepAlive);
+        }
+        if (!RequestTarget.TryParse(request.Target, out var target))
+        {
+            return Error(transport, HttpStatus.BadRequest, "Unsupported request target", request, keepAlive);
+        }
+        if (isOptions)
+        {
+            return AnswerOptions(request, transport, keepAlive);
+        }
+        if (request.Method is not ("GET" or "HEAD"))
+        {
+            var summary = Error(transport, HttpStatus.MethodNotAllowed, "Only GET, HEAD and OPTIONS are served", request, keepAlive, h => h.Add("Allow", AllowedMethods));
+            return summary;
+        }
+
+        var resolution = _resolver.Resolve(target);
+        return resolution.Kind switch
+        {
+            PathResolutionKind.File => await ServeFileAsync(request, transport, keepAlive, resolution.FilePath!, cancellationToken).ConfigureAwait(false),
+            PathResolutionKind.Redirect => Redirect(request, transport, keepAlive, resolution.Location!),
+            PathResolutionKind.BadRequest => Error(transport, HttpStatus.BadRequest, resolution.Reason!, request, keepAlive),
+            PathResolutionKind.Forbidden => Error(transport, HttpStatus.Forbidden, resolution.Reason!, request, keepAlive),
+            _ => Error(transport, HttpStatus.NotFound, resolution.Reason ?? "No such file", request, keepAlive),
+        };
+    }
+
+    private async ValueTask<ResponseSummary> ServeFileAsync(RequestHead request, ITransport transport, bool keepAlive, string path, CancellationToken cancellationToken)
+    {
+        FileStream file;
+        FileStatus status;
+        try
+        {
+            (file, status) = _platform.OpenForReading(path);
+        }
+        catch (FileNotFoundException)
+        {
+            return Error(transport, HttpStatus.NotFound, "No such file", request, keepAlive);
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return Error(transport, HttpStatus.Forbidden, "Permission denied", request, keepAlive);
+        }
+        catch (NotRegularFileException)
+        {
+            return Error(transport, HttpStatus.Forbidden, "Not a regular file", request, keepAlive);
+        }
+
+        await using (file.ConfigureAwait(false))
+        {
+            var head = _heads.Create(HttpStatus.Ok, request, keepAlive)
+                .Add("Content-Type", _contentTypes.Lookup(path))
+                .AddContentLength(status.Length)
+                .Add("Last-Modified", HttpDate.Format(status.Modified))
+                .Add("ETag", EntityTag.ForFile(status.Length, status.ModifiedUnixNanoseconds).ToString())
+                .Add("Accept-Ranges", "bytes");
+            var rendered = ResponseHeads.Render(head);
+
+            if (request.Method == "HEAD" || status.Length == 0)
+            {
+                transport.Write(rendered.Span);
+                return new ResponseSummary(HttpStatus.Ok, 0, BodyPath.None, keepAlive);
+            }
+            var sender = _chooser.Choose(transport);
+            await sender.SendAsync(transport, rendered, file, 0, status.Length, cancellationToken).ConfigureAwait(false);
+            return new ResponseSummary(HttpStatus.Ok, status.Length, sender.Path, keepAlive);
+        }
+    }
+
+    private ResponseSummary AnswerOptions(RequestHead request, ITransport transport, bool keepAlive)
+    {
+        var head = _heads.Create(HttpStatus.NoContent, request, keepAlive).Add("Allow", AllowedMethods);
+        transport.Write(ResponseHeads.Render(head).Span);
+        return new ResponseSummary(HttpStatus.NoContent, 0, BodyPath.None, keepAlive);
+    }
+
+    private ResponseSummary Redirect(RequestHead request, ITransport transport, bool keepAlive, string location)
+    {
+        var sent = _heads.WriteError(transport, HttpStatus.MovedPermanently, "Moved to " + location, request, keepAlive, h => h.Add("Location", location));
+        return new ResponseSummary(HttpStatus.MovedPermanently, sent, BodyPath.None, keepAlive);
+    }
+
+    private ResponseSummary Error(ITransport transport, int status, string reason, RequestHead request, bool keepAlive, Action<ResponseHead>? extra = null)
+    {
+        var sent = _heads.WriteError(transport, status, reason, request, keepAlive, extra);
+        return new ResponseSummary(status, sent, BodyPath.None, keepAlive);
+    }
+}

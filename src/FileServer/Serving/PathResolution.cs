@@ -1,0 +1,27 @@
+namespace FileServer.Serving;
+
+/// <summary>What a request path leads to.</summary>
+public enum PathResolutionKind
+{
+    /// <summary>A regular file to serve, at <see cref="PathResolution.FilePath"/>.</summary>
+    File,
+    /// <summary>A directory asked for without its trailing slash: redirect to <see cref="PathResolution.Location"/>.</summary>
+    Redirect,
+    /// <summary>The path is malformed or hostile (400).</summary>
+    BadRequest,
+    /// <summary>Nothing servable is there, or it is hidden (404).</summary>
+    NotFound,
+    /// <summary>Something is there that is never served, e.g. a FIFO or device (403).</summary>
+    Forbidden,
+}
+
+/// <summary>The outcome of mapping a request path onto the served directory.</summary>
+/// <param name="Kind">What the path leads to.</param>
+/// <param name="FilePath">The file's real path, for <see cref="PathResolutionKind.File"/>.</param>
+/// <param name="Location">The redirect target, for <see cref="PathResolutionKind.Redirect"/>.</param>
+/// <param name="Reason">A short reason, for the error kinds.</param>
+public readonly record struct PathResolution(PathResolutionKind Kind, string? FilePath = null, string? Location = null, string? Reason = null)
+{
+    /// <summary>A 404 with <paramref name="reason"/>.</summary>
+    public static PathResolution NotFound(string reason) => new(PathResolutionKind.NotFound, Reason: reason);
+}

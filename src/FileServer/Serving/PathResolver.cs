@@ -1,0 +1,90 @@
+using FileServer.Platform;
+
+namespace FileServer.Serving;
+
+/// <summary>
+/// Maps a request path onto the served root, so that nothing outside the root is ever reached: decoded
+/// segments only (see <see cref="PathSegments"/>), dotfiles hidden unless allowed, and every symlink resolved
+/// and checked against the root's real path unless following links out of the root is allowed.
+/// </summary>
+public sealed class PathResolver
+{
+    private const string IndexFile = "index.html";
+
+    private readonly IPlatform _platform;
+    private readonly string _rootRealPath;
+    private readonly bool _followSymlinks;
+    private readonly bool _allowDotfiles;
+
+    /// <summary>Creates a resolver for <paramref name="rootRealPath"/>, which must already be a real (resolved) path.</summary>
+    public PathResolver(IPlatform platform, string rootRealPath, bool followSymlinks, bool allowDotfiles)
+    {
+        _platform = platform;
+        _rootRealPath = Path.TrimEndingDirectorySeparator(rootRealPath);
+        _followSymlinks = followSymlinks;
+        _allowDotfiles = allowDotfiles;
+    }
+
+    /// <summary>Resolves <paramref name="target"/>'s path.</summary>
+    public PathResolution Resolve(RequestTarget target)
+    {
+        if (!PathSegments.TryDecode(target.RawPath, out var segments, out var endsWithSlash, out var error))
+        {
+            return new PathResolution(PathResolutionKind.BadRequest, Reason: error);
+        }
+        if (!_allowDotfiles && segments.Exists(s => s.StartsWith('.')))
+        {
+            return PathResolution.NotFound("Hidden file");
+        }
+
+        var candidate = segments.Count == 0 ? _rootRealPath : Path.Join([_rootRealPath, .. segments]);
+        var real = ResolveInsideRoot(candidate);
+        if (real is null)
+        {
+            return PathResolution.NotFound("No such file");
+        }
+        var status = _platform.GetStatus(real);
+        switch (status?.Kind)
+        {
+            case FileKind.Regular:
+                return new PathResolution(PathResolutionKind.File, FilePath: real);
+            case FileKind.Directory when !endsWithSlash:
+                return new PathResolution(PathResolutionKind.Redirect, Location: target.RawPath + "/" + target.Query);
+            case FileKind.Directory:
+                return ResolveIndex(real);
+            case FileKind.Other:
+                return new PathResolution(PathResolutionKind.Forbidden, Reason: "Not a regular file");
+            default:
+                return PathResolution.NotFound("No such file");
+        }
+    }
+
+    private PathResolution ResolveIndex(string directory)
+    {
+        // index.html may itself be a link: it gets the same check as any requested file.
+        var index = ResolveInsideRoot(Path.Join(directory, IndexFile));
+        return index is not null && _platform.GetStatus(index)?.Kind == FileKind.Regular
+            ? new PathResolution(PathResolutionKind.File, FilePath: index)
+            : PathResolution.NotFound("Directory has no index.html");
+    }
+
+    private string? ResolveInsideRoot(string path)
+    {
+        var real = _platform.ResolveRealPath(path);
+        if (real is null)
+        {
+            return null;
+        }
+        if (_followSymlinks || IsUnderRoot(real))
+        {
+            return real;
+        }
+        return null;
+    }
+
+    private bool IsUnderRoot(string real) =>
+        real.Length == _rootRealPath.Length
+            ? string.Equals(real, _rootRealPath, StringComparison.Ordinal)
+            : real.StartsWith(_rootRealPath, StringComparison.Ordinal) &&
+              (_rootRealPath.EndsWith(Path.DirectorySeparatorChar) || real[_rootRealPath.Length] == Path.DirectorySeparatorChar);
+}
