@@ -1,1 +1,0 @@
-namespace FileServer.Tests; public class P {}

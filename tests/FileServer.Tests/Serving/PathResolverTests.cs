@@ -1,0 +1,133 @@
+using FileServer.Platform;
+using FileServer.Serving;
+using FileServer.Tests.Support;
+
+namespace FileServer.Tests.Serving;
+
+public class PathResolverTests
+{
+    private TempTree _tree = null!;
+    private string _root = null!;
+    private string _outside = null!;
+    private readonly IPlatform _platform = PlatformDetector.Detect();
+
+    [SetUp]
+    public void SetUp()
+    {
+        _tree = new TempTree();
+        _root = Path.Combine(_tree.Root, "root");
+        _outside = Path.Combine(_tree.Root, "outside");
+        _tree.WriteText("root/a.txt", "a");
+        _tree.WriteText("root/dir/index.html", "index");
+        _tree.WriteText("root/noindex/x.txt", "x");
+        _tree.WriteText("root/.hidden", "h");
+        _tree.WriteText("root/.git/config", "c");
+        _tree.WriteText("outside/secret.txt", "secret");
+        File.CreateSymbolicLink(Path.Combine(_root, "inside-link.txt"), Path.Combine(_root, "a.txt"));
+        File.CreateSymbolicLink(Path.Combine(_root, "relative-link.txt"), "dir/index.html");
+        File.CreateSymbolicLink(Path.Combine(_root, "escape.txt"), Path.Combine(_outside, "secret.txt"));
+        Directory.CreateSymbolicLink(Path.Combine(_root, "escape-dir"), _outside);
+        File.CreateSymbolicLink(Path.Combine(_root, "dir", "up.txt"), "../../outside/secret.txt");
+    }
+
+    [TearDown]
+    public void TearDown() => _tree.Dispose();
+
+    private PathResolution Resolve(string target, bool follow = false, bool dotfiles = false)
+    {
+        var resolver = new PathResolver(_platform, _platform.ResolveRealPath(_root)!, follow, dotfiles);
+        Assert.That(RequestTarget.TryParse(target, out var parsed), Is.True);
+        return resolver.Resolve(parsed);
+    }
+
+    [Test]
+    public void RegularFile_Resolves()
+    {
+        var result = Resolve("/a.txt");
+        Assert.That(result.Kind, Is.EqualTo(PathResolutionKind.File));
+        Assert.That(File.ReadAllText(result.FilePath!), Is.EqualTo("a"));
+    }
+
+    [Test]
+    public void DirectoryWithoutSlash_RedirectsKeepingQuery()
+    {
+        var result = Resolve("/dir?x=1");
+        Assert.That((result.Kind, result.Location), Is.EqualTo((PathResolutionKind.Redirect, "/dir/?x=1")));
+    }
+
+    [Test]
+    public void DirectoryWithSlash_ServesIndexHtml()
+    {
+        var result = Resolve("/dir/");
+        Assert.That(File.ReadAllText(result.FilePath!), Is.EqualTo("index"));
+    }
+
+    [Test]
+    public void DirectoryWithoutIndex_Is404()
+    {
+        Assert.That(Resolve("/noindex/").Kind, Is.EqualTo(PathResolutionKind.NotFound));
+    }
+
+    [TestCase("/inside-link.txt", "a")]
+    [TestCase("/relative-link.txt", "index")]
+    public void SymlinkInsideRoot_IsServed(string target, string content)
+    {
+        var result = Resolve(target);
+        Assert.That(result.Kind, Is.EqualTo(PathResolutionKind.File));
+        Assert.That(File.ReadAllText(result.FilePath!), Is.EqualTo(content));
+    }
+
+    [TestCase("/escape.txt")]
+    [TestCase("/escape-dir/secret.txt")]
+    [TestCase("/dir/up.txt")]
+    public void SymlinkLeadingOutside_Is404_UnlessFollowing(string target)
+    {
+        Assert.That(Resolve(target).Kind, Is.EqualTo(PathResolutionKind.NotFound));
+        var followed = Resolve(target, follow: true);
+        Assert.That(followed.Kind, Is.EqualTo(PathResolutionKind.File));
+        Assert.That(File.ReadAllText(followed.FilePath!), Is.EqualTo("secret"));
+    }
+
+    [TestCase("/.hidden")]
+    [TestCase("/.git/config")]
+    [TestCase("/%2Ehidden")]
+    public void Dotfiles_Are404_UnlessAllowed(string target)
+    {
+        Assert.That(Resolve(target).Kind, Is.EqualTo(PathResolutionKind.NotFound));
+        Assert.That(Resolve(target, dotfiles: true).Kind, Is.EqualTo(PathResolutionKind.File));
+    }
+
+    [TestCase("/../outside/secret.txt")]
+    [TestCase("/%2e%2e/outside/secret.txt")]
+    [TestCase("/dir%2f..%2f..%2foutside%2fsecret.txt")]
+    [TestCase("/a.txt%00.html")]
+    public void TraversalAttempts_AreBadRequests(string target)
+    {
+        Assert.That(Resolve(target).Kind, Is.EqualTo(PathResolutionKind.BadRequest));
+    }
+
+    [Test]
+    public void AbsoluteFormTarget_UsesItsPath()
+    {
+        Assert.That(Resolve("http://example.com/a.txt").Kind, Is.EqualTo(PathResolutionKind.File));
+        Assert.That(Resolve("http://example.com").Kind, Is.EqualTo(PathResolutionKind.NotFound), "root without index");
+    }
+
+    [Test]
+    public void Fifo_IsForbidden_AndNeverOpened()
+    {
+        var fifo = Path.Combine(_root, "pipe");
+        var made = System.Diagnostics.Process.Start("mkfifo", fifo);
+        made.WaitForExit();
+        Assume.That(made.ExitCode, Is.Zero, "mkfifo available");
+        Assert.That(Resolve("/pipe").Kind, Is.EqualTo(PathResolutionKind.Forbidden));
+        Assert.Throws<NotRegularFileException>(() => _platform.OpenForReading(fifo), "opening never blocks on a FIFO");
+    }
+
+    [Test]
+    public void Missing_Is404()
+    {
+        Assert.That(Resolve("/nope.txt").Kind, Is.EqualTo(PathResolutionKind.NotFound));
+        Assert.That(Resolve("/a.txt/more").Kind, Is.EqualTo(PathResolutionKind.NotFound));
+    }
+}
