@@ -61,6 +61,9 @@ public sealed class SocketTransport : ITransport
     /// <summary>Bytes handed to the kernel so far, queued writes and file ranges alike.</summary>
     public long BytesSent => Interlocked.Read(ref _sent);
 
+    /// <summary>Bytes written but not yet handed to the kernel: what the watermarks bound.</summary>
+    public long QueuedBytes => Interlocked.Read(ref _committed) - Interlocked.Read(ref _sent);
+
     /// <inheritdoc />
     public void Write(ReadOnlySpan<byte> bytes)
     {
@@ -152,7 +155,14 @@ public sealed class SocketTransport : ITransport
         long total = 0;
         while (total < count)
         {
-            var slice = (int)Math.Min(count - total, _options.SendFileChunk);
+            // .NET refuses a range past the end of the file (EINVAL), so a file that shrank is clamped here and
+            // reported as a short count, which the caller treats as truncation.
+            var available = RandomAccess.GetLength(file.SafeFileHandle) - (offset + total);
+            var slice = (int)Math.Min(Math.Min(count - total, _options.SendFileChunk), Math.Max(0, available));
+            if (slice == 0)
+            {
+                break;
+            }
             int sent;
             try
             {

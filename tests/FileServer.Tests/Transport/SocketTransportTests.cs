@@ -1,0 +1,178 @@
+using System.Net.Sockets;
+using FileServer.Platform;
+using FileServer.Tests.Support;
+using FileServer.Transport;
+
+namespace FileServer.Tests.Transport;
+
+/// <summary>The asyncio write/drain contract and ordered zero-copy sends, over real loopback sockets.</summary>
+public class SocketTransportTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+    private static readonly TransportOptions Options = new(HighWatermark: 64 * 1024, LowWatermark: 16 * 1024, SendFileChunk: 1024 * 1024);
+    private readonly IPlatform _platform = PlatformDetector.Detect();
+
+    private static byte[] Pattern(int length, int seed)
+    {
+        var bytes = new byte[length];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+
+    [Test]
+    public async Task Write_ReturnsAtOnce_WithAPeerThatNeverReads()
+    {
+        using var pair = await SocketPair.CreateAsync();
+        await using var transport = new SocketTransport(pair.Server, _platform, Options);
+        var data = Pattern(10 * 1024 * 1024, 1);
+
+        // 10 MiB into a peer that reads nothing: a blocking Write would never get out of this loop.
+        for (var offset = 0; offset < data.Length; offset += 64 * 1024)
+        {
+            transport.Write(data.AsSpan(offset, 64 * 1024));
+        }
+
+        Assert.That(transport.QueuedBytes, Is.GreaterThan(Options.HighWatermark), "bytes wait in the queue, not in the kernel");
+        var drain = transport.DrainAsync().AsTask();
+        Assert.That(drain.IsCompleted, Is.False, "drain waits above the high watermark");
+
+        var received = await pair.ReadClientAsync(data.Length).WaitAsync(Bound);
+        await drain.WaitAsync(Bound);
+        Assert.That(received, Is.EqualTo(data));
+    }
+
+    [Test]
+    public async Task Drain_CompletesSynchronously_BelowTheHighWatermark()
+    {
+        using var pair = await SocketPair.CreateAsync();
+        await using var transport = new SocketTransport(pair.Server, _platform, Options);
+        transport.Write(new byte[Options.HighWatermark / 2]);
+        var drain = transport.DrainAsync().AsTask();
+        Assert.That(drain.IsCompletedSuccessfully, Is.True);
+    }
+
+    [Test]
+    public async Task Drain_WaitsAboveHigh_AndResumesBelowLow()
+    {
+        using var pair = await SocketPair.CreateAsync();
+        await using var transport = new SocketTransport(pair.Server, _platform, Options);
+        var data = Pattern(4 * 1024 * 1024, 2);
+        transport.Write(data);
+        var queuedWhenResumed = -1L;
+        var drain = transport.DrainAsync().AsTask().ContinueWith(_ => queuedWhenResumed = transport.QueuedBytes, TaskScheduler.Default);
+        Assert.That(drain.IsCompleted, Is.False);
+
+        var received = await pair.ReadClientAsync(data.Length).WaitAsync(Bound);
+        await drain.WaitAsync(Bound);
+        Assert.That(queuedWhenResumed, Is.LessThan(Options.LowWatermark));
+        Assert.That(received, Is.EqualTo(data));
+    }
+
+    [Test]
+    public async Task PeerReset_SurfacesFromDrain_NotFromWrite()
+    {
+        using var pair = await SocketPair.CreateAsync();
+        await using var transport = new SocketTransport(pair.Server, _platform, Options);
+        pair.Client.LingerState = new LingerOption(true, 0);
+        pair.Client.Close(); // RST
+
+        var chunk = new byte[64 * 1024];
+        IOException? raised = null;
+        for (var i = 0; i < 1000 && raised is null; i++)
+        {
+            Assert.DoesNotThrow(() => transport.Write(chunk));
+            try
+            {
+                await transport.DrainAsync().AsTask().WaitAsync(Bound);
+            }
+            catch (IOException e)
+            {
+                raised = e;
+            }
+        }
+        Assert.That(raised, Is.Not.Null, "a send error must reach the writer through DrainAsync");
+        await Assert.ThrowsAsync<IOException>(async () => await transport.DrainAsync(), "the error stays stored");
+    }
+
+    [Test]
+    public async Task WritesAndSendFile_ArriveInOrder()
+    {
+        using var tree = new TempTree();
+        var fileBytes = Pattern(3 * 1024 * 1024, 3);
+        tree.WriteBytes("f.bin", fileBytes);
+        var (file, _) = _platform.OpenForReading(tree.PathOf("f.bin"));
+        await using var _ = file;
+        using var pair = await SocketPair.CreateAsync();
+        var transport = new SocketTransport(pair.Server, _platform, Options);
+        var reading = pair.ReadClientToEndAsync();
+
+        var head = Pattern(100_000, 4);
+        transport.Write(head);
+        var first = await transport.SendFileAsync(file, 100, 2_500_000);
+        transport.Write("middle"u8);
+        var second = await transport.SendFileAsync(file, 0, 10);
+        transport.Write("end"u8);
+        await transport.CloseAsync(TimeSpan.FromSeconds(1));
+        await transport.DisposeAsync();
+
+        var expected = head.Concat(fileBytes.Skip(100).Take(2_500_000)).Concat("middle"u8.ToArray())
+            .Concat(fileBytes.Take(10)).Concat("end"u8.ToArray()).ToArray();
+        var received = await reading.WaitAsync(Bound);
+        Assert.That((first, second), Is.EqualTo((2_500_000L, 10L)));
+        Assert.That(received, Is.EqualTo(expected));
+    }
+
+    [Test]
+    public async Task SendFile_AtOffsetPast4GiB_SendsTheRightBytes()
+    {
+        using var tree = new TempTree();
+        const long markerOffset = (4L << 30) + 12_345;
+        var marker = Pattern(1024 * 1024, 5);
+        var path = tree.PathOf("sparse.bin");
+        await using (var writer = new FileStream(path, FileMode.Create, FileAccess.Write))
+        {
+            writer.SetLength(markerOffset + marker.Length + 4096);
+            RandomAccess.Write(writer.SafeFileHandle, marker, markerOffset);
+        }
+        var (file, _) = _platform.OpenForReading(path);
+        await using var _ = file;
+        using var pair = await SocketPair.CreateAsync();
+        await using var transport = new SocketTransport(pair.Server, _platform, Options);
+
+        var reading = pair.ReadClientAsync(marker.Length + 200);
+        var sent = await transport.SendFileAsync(file, markerOffset - 100, marker.Length + 200).AsTask().WaitAsync(Bound);
+        var received = await reading.WaitAsync(Bound);
+
+        Assert.That(sent, Is.EqualTo(marker.Length + 200));
+        Assert.That(received.Take(100), Is.All.Zero, "the hole before the marker");
+        Assert.That(received.Skip(100).Take(marker.Length), Is.EqualTo(marker));
+        Assert.That(received.Skip(100 + marker.Length), Is.All.Zero);
+    }
+
+    [Test]
+    public async Task SendFile_ReturnsAShortCount_WhenTheFileEndsEarly()
+    {
+        using var tree = new TempTree();
+        tree.WriteRandom("short.bin", 1000);
+        var (file, _) = _platform.OpenForReading(tree.PathOf("short.bin"));
+        await using var _ = file;
+        using var pair = await SocketPair.CreateAsync();
+        await using var transport = new SocketTransport(pair.Server, _platform, Options);
+        var reading = pair.ReadClientAsync(1000);
+        Assert.That(await transport.SendFileAsync(file, 0, 5000).AsTask().WaitAsync(Bound), Is.EqualTo(1000));
+        await reading.WaitAsync(Bound);
+    }
+
+    [Test]
+    public async Task Abort_FailsAPendingDrain()
+    {
+        using var pair = await SocketPair.CreateAsync();
+        var transport = new SocketTransport(pair.Server, _platform, Options);
+        transport.Write(new byte[4 * 1024 * 1024]);
+        var drain = transport.DrainAsync().AsTask();
+        Assert.That(drain.IsCompleted, Is.False);
+        transport.Abort();
+        await Assert.ThrowsAsync<IOException>(async () => await drain.WaitAsync(Bound));
+        await transport.DisposeAsync();
+    }
+}
