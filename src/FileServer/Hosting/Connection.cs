@@ -143,7 +143,8 @@ internal sealed class Connection
         long? headStarted = null;
         while (true)
         {
-            timeout.CancelAfter(headStarted is null ? _options.IdleTimeout : _options.HeaderTimeout - _clock.GetElapsedTime(headStarted.Value));
+            var wait = headStarted is null ? _options.IdleTimeout : _options.HeaderTimeout - _clock.GetElapsedTime(headStarted.Value);
+            timeout.CancelAfter(wait > TimeSpan.Zero ? wait : TimeSpan.Zero);
             ReadResult result;
             try
             {
@@ -176,7 +177,8 @@ internal sealed class Connection
             {
                 input.AdvanceTo(buffer.End);
                 ServerLog.Rejected(_log, _client, e.Status, e.Message);
-                _heads.WriteError(_transport, e.Status, e.Message, null, keepAlive: false);
+                var sent = _heads.WriteError(_transport, e.Status, e.Message, null, keepAlive: false);
+                ServerLog.Access(_accessLog, _client, "-", "-", "-", e.Status, sent, 0, BodyPathName(BodyPath.None));
                 return null;
             }
 
