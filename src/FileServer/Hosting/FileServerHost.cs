@@ -108,6 +108,11 @@ public sealed class FileServerHost : IAsyncDisposable
 
     private async Task StopCoreAsync()
     {
+        if (_listener is null)
+        {
+            // Never started (or failed to): nothing to stop, nothing to report.
+            return;
+        }
         await _stopAccepting.CancelAsync().ConfigureAwait(false);
         _listener?.Dispose();
         await _acceptLoop.ConfigureAwait(false);

@@ -1,0 +1,523 @@
+#!/usr/bin/env bash
+# End-to-end check of the FileServer CLI with real clients (curl, wget, raw /dev/tcp).
+#
+#   bash scripts/integration.sh
+#
+# Builds src/FileServer.Cli once (Release) unless FILESERVER_DLL names an already built FileServer.Cli.dll,
+# serves a generated tree on 127.0.0.1 with an ephemeral port, once per body path (sendfile, --no-sendfile),
+# and prints one line per check ("ok - NAME" / "not ok - NAME" plus "#" diagnostics). The last line is
+# always exactly "integration: N passed, N failed"; the exit code is 1 if any check failed.
+# FILESERVER_IT_KEEP=1 keeps the temporary directory (server logs, downloads) for inspection.
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+HOST=127.0.0.1
+READY_TIMEOUT=30      # seconds to wait for the ready file
+STOP_TIMEOUT=20       # seconds to wait for a graceful stop after SIGTERM
+SERVER_LIFETIME=300   # hard bound on any one server run (timeout(1) kills it afterwards)
+CURL_TIMEOUT=60       # per curl invocation
+WGET_TIMEOUT=30       # wget --timeout (connect/read); the whole call is also wrapped in timeout(1)
+
+PASS=0
+FAIL=0
+SERVER_PIDS=()
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/fileserver-it.XXXXXX")"
+
+cleanup() {
+    local pid i
+    for pid in "${SERVER_PIDS[@]}"; do
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -TERM "$pid" 2>/dev/null || true
+            for ((i = 0; i < 50; i++)); do
+                kill -0 "$pid" 2>/dev/null || break
+                sleep 0.1
+            done
+            # timeout(1) leads its own process group: kill the server under it too.
+            kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+        fi
+        wait "$pid" 2>/dev/null || true
+    done
+    if [[ -n "${FILESERVER_IT_KEEP:-}" ]]; then
+        echo "# kept $WORK" >&2
+    else
+        rm -rf "$WORK"
+    fi
+}
+# Interrupted: count it as a failure and still end with the summary line (on the original stdout, fd 3,
+# since a check may have redirected stdout when the signal arrives).
+interrupted() {
+    trap - INT TERM
+    FAIL=$((FAIL + 1))
+    echo "not ok - interrupted by SIG$1" >&3
+    echo "integration: $PASS passed, $FAIL failed" >&3
+    exit "$2"
+}
+exec 3>&1
+trap cleanup EXIT
+trap 'interrupted INT 130' INT
+trap 'interrupted TERM 143' TERM
+
+# ---------------------------------------------------------------------------------------------------------
+# Reporting
+
+# check NAME CMD... : runs CMD (its output is kept as the diagnostic), counts and prints the result.
+check() {
+    local name="$1"
+    shift
+    local out="$WORK/check.out"
+    if "$@" >"$out" 2>&1; then
+        PASS=$((PASS + 1))
+        echo "ok - $name"
+    else
+        FAIL=$((FAIL + 1))
+        echo "not ok - $name"
+        if [[ -s "$out" ]]; then
+            head -n 15 "$out" | sed 's/^/#   /'
+        fi
+    fi
+}
+
+finish() {
+    echo "integration: $PASS passed, $FAIL failed"
+    if ((FAIL > 0)); then
+        exit 1
+    fi
+    exit 0
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# Tools
+
+need=()
+for tool in curl wget; do
+    command -v "$tool" >/dev/null 2>&1 || need+=("$tool")
+done
+if ((${#need[@]} > 0)); then
+    echo "# installing curl wget (missing: ${need[*]})"
+    apt-get update -qq >/dev/null || echo "# apt-get update failed"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl wget >/dev/null || echo "# apt-get install failed"
+fi
+for tool in dotnet curl wget sha256sum timeout od; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+        echo "not ok - required tool '$tool' is available"
+        FAIL=$((FAIL + 1))
+        finish
+    fi
+done
+
+# curl: -q (no .curlrc) must come first; never go through a proxy for loopback.
+CURL=(curl -q -sS --noproxy '*' --max-time "$CURL_TIMEOUT")
+WGET=(timeout --foreground -k 5 "$((WGET_TIMEOUT * 2))" wget --no-config -q --no-proxy --tries=1 --timeout="$WGET_TIMEOUT")
+
+# ---------------------------------------------------------------------------------------------------------
+# Build
+
+build_cli() {
+    if [[ -n "${FILESERVER_DLL:-}" ]]; then
+        DLL="$FILESERVER_DLL"
+        [[ -f "$DLL" ]] || { echo "FILESERVER_DLL=$DLL does not exist"; return 1; }
+        return 0
+    fi
+    DLL="$WORK/bin/FileServer.Cli.dll"
+    if ! timeout 900 dotnet build "$REPO_ROOT/src/FileServer.Cli" -c Release -o "$WORK/bin" --nologo -v quiet \
+        >"$WORK/build.log" 2>&1; then
+        grep -E 'error|Error' "$WORK/build.log" | head -n 10 || tail -n 10 "$WORK/build.log"
+        return 1
+    fi
+    [[ -f "$DLL" ]] || { echo "build produced no $DLL"; return 1; }
+}
+
+DLL=""
+if [[ -n "${FILESERVER_DLL:-}" ]]; then
+    check "CLI assembly present (FILESERVER_DLL)" build_cli
+else
+    check "build src/FileServer.Cli (Release)" build_cli
+fi
+if [[ -z "$DLL" || ! -f "$DLL" ]]; then
+    finish
+fi
+DLL="$(cd "$(dirname "$DLL")" && pwd)/$(basename "$DLL")"
+
+# ---------------------------------------------------------------------------------------------------------
+# Test tree
+
+ROOT="$WORK/root"
+OUTSIDE="$WORK/outside"
+mkdir -p "$ROOT/dir" "$ROOT/sub" "$OUTSIDE"
+NONCE="$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+OUTSIDE_MARKER="OUTSIDE-SECRET-$NONCE"
+DOTFILE_MARKER="DOTFILE-SECRET-$NONCE"
+
+: >"$ROOT/empty.bin"
+head -c 1 /dev/urandom >"$ROOT/one.bin"
+head -c 65535 /dev/urandom >"$ROOT/b65535.bin"
+head -c 65536 /dev/urandom >"$ROOT/b65536.bin"
+head -c 65537 /dev/urandom >"$ROOT/b65537.bin"
+head -c $((10 * 1024 * 1024)) /dev/urandom >"$ROOT/big.bin"
+printf 'hello from a name with a space and unicode\n' >"$ROOT/dir/hé llo.txt"
+printf '<!doctype html>\n<title>sub</title>\n<p>index of sub %s</p>\n' "$NONCE" >"$ROOT/sub/index.html"
+printf '%s\n' "$DOTFILE_MARKER" >"$ROOT/.secret"
+printf '%s\n' "$OUTSIDE_MARKER" >"$OUTSIDE/secret.txt"
+ln -s "$OUTSIDE/secret.txt" "$ROOT/outside-link.txt"
+ln -s "b65537.bin" "$ROOT/inside-link.bin"
+
+# Files every client downloads; the request path is derived from the relative name.
+FILES=(empty.bin one.bin b65535.bin b65536.bin b65537.bin big.bin "dir/hé llo.txt" sub/index.html inside-link.bin)
+PASSWD_LINE="$(head -n 1 /etc/passwd 2>/dev/null || echo 'root:x:0:0:')"
+
+# Percent-encodes everything but unreserved characters and '/' (UTF-8 bytes as they are in the name).
+urlencode() {
+    local hex out="" byte
+    hex="$(printf '%s' "$1" | od -An -v -tx1 | tr -s ' \n' ' ')"
+    for byte in $hex; do
+        case "$byte" in
+            2d | 2e | 2f | 5f | 7e | 3[0-9] | 4[1-9a-f] | 5[0-9a] | 6[1-9a-f] | 7[0-9a])
+                out+="$(printf '%b' "\\x$byte")" ;;
+            *)
+                out+="%${byte^^}" ;;
+        esac
+    done
+    printf '%s' "$out"
+}
+
+sha_of() { sha256sum "$1" | cut -d' ' -f1; }
+
+# ---------------------------------------------------------------------------------------------------------
+# Server control
+
+# start_server LABEL ARGS... : sets SERVER_PID, SERVER_OUT, SERVER_ERR, READY_FILE (URL is set by wait_ready).
+start_server() {
+    local label="$1"
+    shift
+    SERVER_OUT="$WORK/server-$label.out"
+    SERVER_ERR="$WORK/server-$label.err"
+    READY_FILE="$WORK/ready-$label"
+    rm -f "$READY_FILE"
+    URL=""
+    timeout -k 5 "$SERVER_LIFETIME" dotnet "$DLL" "$ROOT" --host "$HOST" --port 0 --ready-file "$READY_FILE" "$@" \
+        </dev/null >"$SERVER_OUT" 2>"$SERVER_ERR" 3>&- &
+    SERVER_PID=$!
+    SERVER_PIDS+=("$SERVER_PID")
+}
+
+wait_ready() {
+    local i
+    for ((i = 0; i < READY_TIMEOUT * 10; i++)); do
+        if [[ -s "$READY_FILE" ]]; then
+            URL="$(head -n 1 "$READY_FILE")"
+            if [[ ! "$URL" =~ ^http://127\.0\.0\.1:[0-9]+/$ ]]; then
+                echo "ready file holds '$URL', expected http://127.0.0.1:PORT/"
+                return 1
+            fi
+            PORT="${URL#http://127.0.0.1:}"
+            PORT="${PORT%/}"
+            BASE="${URL%/}"
+            return 0
+        fi
+        if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+            echo "server exited before becoming ready; stderr:"
+            head -n 10 "$SERVER_ERR"
+            return 1
+        fi
+        sleep 0.1
+    done
+    echo "no ready file after ${READY_TIMEOUT}s; stderr:"
+    head -n 10 "$SERVER_ERR"
+    return 1
+}
+
+# stop_server: SIGTERM, bounded wait, exit code must be 0.
+stop_server() {
+    local i rc
+    kill -TERM "$SERVER_PID" 2>/dev/null || { echo "server (pid $SERVER_PID) already gone"; }
+    for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$SERVER_PID" 2>/dev/null; then
+        echo "still running ${STOP_TIMEOUT}s after SIGTERM; killing it"
+        kill -KILL -- "-$SERVER_PID" 2>/dev/null || kill -KILL "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+        return 1
+    fi
+    rc=0
+    wait "$SERVER_PID" || rc=$?
+    if ((rc != 0)); then
+        echo "exit code $rc after SIGTERM, expected 0; stderr tail:"
+        tail -n 5 "$SERVER_ERR"
+        return 1
+    fi
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# Checks (each prints its own diagnostic and returns non-zero on failure)
+
+stdout_announces_url() {
+    grep -qxF "Listening on $URL" "$SERVER_OUT" || { echo "stdout:"; cat "$SERVER_OUT"; return 1; }
+}
+
+curl_download() { # REL
+    local rel="$1" dest="$WORK/dl.curl" code want got
+    : >"$dest"
+    code="$("${CURL[@]}" -o "$dest" -w '%{http_code}' "$URL$(urlencode "$rel")")" || { echo "curl failed (code '$code')"; return 1; }
+    [[ "$code" == 200 ]] || { echo "status $code, expected 200"; return 1; }
+    want="$(sha_of "$ROOT/$rel")"
+    got="$(sha_of "$dest")"
+    [[ "$want" == "$got" ]] || { echo "sha256 $got ($(stat -c %s "$dest") bytes), expected $want ($(stat -L -c %s "$ROOT/$rel") bytes)"; return 1; }
+}
+
+wget_download() { # REL
+    local rel="$1" dest="$WORK/dl.wget" want got
+    rm -f "$dest"
+    "${WGET[@]}" -O "$dest" "$URL$(urlencode "$rel")" || { echo "wget exited $?"; return 1; }
+    want="$(sha_of "$ROOT/$rel")"
+    got="$(sha_of "$dest")"
+    [[ "$want" == "$got" ]] || { echo "sha256 $got ($(stat -c %s "$dest") bytes), expected $want"; return 1; }
+}
+
+# The directory URL with a slash serves its index.html.
+curl_directory_index() {
+    local dest="$WORK/dl.index" code
+    code="$("${CURL[@]}" -o "$dest" -w '%{http_code}' "${BASE}/sub/")" || { echo "curl failed"; return 1; }
+    [[ "$code" == 200 ]] || { echo "GET /sub/ -> $code, expected 200"; return 1; }
+    cmp -s "$dest" "$ROOT/sub/index.html" || { echo "GET /sub/ body differs from sub/index.html"; return 1; }
+}
+
+# access_log_shows PATH MODE : a 200 access-log line for GET PATH ends in body=MODE (logs are asynchronous).
+access_log_shows() {
+    local path="$1" mode="$2" size="$3" i
+    local pattern="\"GET ${path//./\\.} HTTP/1\\.1\" 200 $size [0-9]+ms body=$mode\$"
+    for ((i = 0; i < 50; i++)); do
+        grep -qE -- "$pattern" "$SERVER_ERR" && return 0
+        sleep 0.1
+    done
+    echo "no access-log line matching: $pattern"
+    echo "access-log lines for $path:"
+    grep -F "\"GET $path " "$SERVER_ERR" | head -n 5
+    return 1
+}
+
+no_access_log_with() { # MODE
+    if grep -qE "body=$1\$" "$SERVER_ERR"; then
+        echo "found body=$1 lines:"
+        grep -E "body=$1\$" "$SERVER_ERR" | head -n 3
+        return 1
+    fi
+}
+
+head_request() { # REL
+    local rel="$1" hdr="$WORK/head.hdr" out="$WORK/head.out" size code
+    size="$(stat -L -c %s "$ROOT/$rel")"
+    "${CURL[@]}" -I -o "$out" -D "$hdr" "$URL$(urlencode "$rel")" || { echo "curl -I failed"; return 1; }
+    code="$(head -n 1 "$hdr" | tr -d '\r')"
+    [[ "$code" =~ ^HTTP/1\.1\ 200 ]] || { echo "status line '$code', expected HTTP/1.1 200"; return 1; }
+    grep -qiE "^content-length: *$size"$'\r'"?$" "$hdr" || { echo "no Content-Length: $size in:"; cat "$hdr"; return 1; }
+}
+
+# HEAD over a raw socket: after the head, the server must send nothing (Connection: close, read to EOF).
+head_has_no_body() { # REL
+    local rel="$1" raw="$WORK/head.raw" total headlen
+    # shellcheck disable=SC2016 # the inner script reads its own positional parameters
+    timeout 10 bash -c '
+        exec 3<>"/dev/tcp/$1/$2" || exit 1
+        printf "HEAD %s HTTP/1.1\r\nHost: %s:%s\r\nConnection: close\r\n\r\n" "$3" "$1" "$2" >&3
+        cat <&3' _ "$HOST" "$PORT" "/$(urlencode "$rel")" >"$raw" || { echo "raw HEAD failed or timed out"; return 1; }
+    total="$(stat -c %s "$raw")"
+    # Length of the head up to and including the first CRLFCRLF.
+    headlen="$(LC_ALL=C awk 'BEGIN { RS = "\r\n\r\n" } NR == 1 { print length($0) + 4; exit }' "$raw")"
+    [[ -n "$headlen" && "$total" -gt 0 ]] || { echo "no response head"; return 1; }
+    ((total == headlen)) || { echo "$((total - headlen)) bytes after the HEAD response head (total $total, head $headlen)"; return 1; }
+}
+
+expect_status() { # PATH CODE : GET BASE+PATH (path as is) gives CODE
+    local path="$1" want="$2" code
+    code="$("${CURL[@]}" --path-as-is -o /dev/null -w '%{http_code}' "$BASE$path")" || { echo "curl failed"; return 1; }
+    [[ "$code" == "$want" ]] || { echo "GET $path -> $code, expected $want"; return 1; }
+}
+
+redirect_with_location() { # PATH EXPECTED_LOCATION_SUFFIX
+    local path="$1" want="$2" hdr="$WORK/redir.hdr" code loc
+    code="$("${CURL[@]}" -o /dev/null -D "$hdr" -w '%{http_code}' "$BASE$path")" || { echo "curl failed"; return 1; }
+    [[ "$code" == 301 ]] || { echo "GET $path -> $code, expected 301"; return 1; }
+    loc="$(grep -i '^location:' "$hdr" | head -n 1 | cut -d: -f2- | tr -d '\r' | sed 's/^ *//')"
+    [[ -n "$loc" ]] || { echo "301 without Location"; return 1; }
+    [[ "$loc" == "$want" || "$loc" == "$URL${want#/}" ]] || { echo "Location '$loc', expected '$want'"; return 1; }
+}
+
+redirect_followed() {
+    local dest="$WORK/dl.follow" code
+    code="$("${CURL[@]}" -L --max-redirs 3 -o "$dest" -w '%{http_code}' "$BASE/sub")" || { echo "curl failed"; return 1; }
+    [[ "$code" == 200 ]] || { echo "curl -L /sub -> $code, expected 200"; return 1; }
+    cmp -s "$dest" "$ROOT/sub/index.html" || { echo "curl -L /sub: body differs from sub/index.html"; return 1; }
+}
+
+# refused PATH [MARKER] : never 200, never /etc/passwd, never MARKER.
+refused() {
+    local path="$1" marker="${2:-}" body="$WORK/refused.body" code
+    : >"$body"
+    code="$("${CURL[@]}" --path-as-is -o "$body" -w '%{http_code}' "$BASE$path" 2>/dev/null)" || true
+    if [[ "$code" == 200 ]]; then
+        echo "GET $path -> 200"
+        return 1
+    fi
+    if grep -qF -- "$PASSWD_LINE" "$body"; then
+        echo "GET $path -> $code with /etc/passwd content"
+        return 1
+    fi
+    if [[ -n "$marker" ]] && grep -qF -- "$marker" "$body"; then
+        echo "GET $path -> $code with the secret's content"
+        return 1
+    fi
+    echo "GET $path -> $code"
+}
+
+# not_found PATH MARKER : exactly 404 and the marker never shows.
+not_found_without() {
+    local path="$1" marker="$2" body="$WORK/nf.body" code
+    : >"$body"
+    code="$("${CURL[@]}" --path-as-is -o "$body" -w '%{http_code}' "$BASE$path")" || { echo "curl failed"; return 1; }
+    if grep -qF -- "$marker" "$body"; then
+        echo "GET $path -> $code revealing the secret"
+        return 1
+    fi
+    [[ "$code" == 404 ]] || { echo "GET $path -> $code, expected 404"; return 1; }
+}
+
+# Three transfers in one curl invocation: one connection, three intact bodies.
+keep_alive() { # REL
+    local rel="$1" u out connects=0 n code want i summary
+    u="$URL$(urlencode "$rel")"
+    out="$("${CURL[@]}" -o "$WORK/ka.1" -o "$WORK/ka.2" -o "$WORK/ka.3" \
+        -w '%{http_code} %{num_connects}\n' "$u" "$u" "$u")" || { echo "curl failed: $out"; return 1; }
+    summary="$(tr '\n' ' ' <<<"$out")"
+    while read -r code n; do
+        [[ "$code" == 200 ]] || { echo "status/connects per transfer: $summary"; return 1; }
+        connects=$((connects + n))
+    done <<<"$out"
+    ((connects == 1)) || { echo "$connects connections for 3 requests (status/connects per transfer: $summary)"; return 1; }
+    want="$(sha_of "$ROOT/$rel")"
+    for i in 1 2 3; do
+        [[ "$(sha_of "$WORK/ka.$i")" == "$want" ]] || { echo "body $i differs from the source"; return 1; }
+    done
+}
+
+keep_alive_verbose() {
+    local u="$BASE/one.bin" log="$WORK/ka.verbose"
+    "${CURL[@]}" -v -o /dev/null -o /dev/null -o /dev/null "$u" "$u" "$u" 2>"$log" || { echo "curl failed"; return 1; }
+    grep -qiE 're-?using existing( http:)? connection' "$log" || { echo "curl -v never reused the connection:"; grep -E '^\*' "$log" | head -n 8; return 1; }
+}
+
+# Four simultaneous downloads of the large file, all intact.
+concurrent_downloads() {
+    local i pids=() want rc=0
+    want="$(sha_of "$ROOT/big.bin")"
+    for i in 1 2 3 4; do
+        "${CURL[@]}" -o "$WORK/par.$i" "$BASE/big.bin" &
+        pids+=($!)
+    done
+    for i in "${!pids[@]}"; do
+        wait "${pids[$i]}" || { echo "curl #$((i + 1)) failed"; rc=1; }
+    done
+    for i in 1 2 3 4; do
+        [[ -f "$WORK/par.$i" && "$(sha_of "$WORK/par.$i")" == "$want" ]] || { echo "download #$i differs"; rc=1; }
+    done
+    return "$rc"
+}
+
+no_error_logs() {
+    if grep -qE '(^| )(fail|crit): |Unhandled exception' "$SERVER_ERR"; then
+        grep -E '(^| )(fail|crit): |Unhandled exception' "$SERVER_ERR" | head -n 5
+        return 1
+    fi
+}
+
+# refused_start NAME ARGS... : runs the CLI (bounded) and records its exit code and stderr as NAME.rc / NAME.err.
+refused_start() {
+    local name="$1" rc=0
+    shift
+    timeout --foreground -k 5 30 dotnet "$DLL" "$@" </dev/null >"$WORK/$name.out" 2>"$WORK/$name.err" || rc=$?
+    echo "$rc" >"$WORK/$name.rc"
+}
+
+exited_non_zero() { # NAME
+    local rc
+    rc="$(cat "$WORK/$1.rc")"
+    ((rc == 124 || rc == 137)) && { echo "still running after 30s (timeout(1) exit $rc)"; return 1; }
+    ((rc != 0)) || { echo "exit code 0, expected non-zero"; return 1; }
+    if grep -q 'Listening on' "$WORK/$1.out"; then echo "exit $rc but announced a listening URL"; return 1; fi
+    echo "exit $rc"
+}
+
+one_stderr_line() { # NAME
+    local lines
+    lines="$(wc -l <"$WORK/$1.err")"
+    ((lines == 1)) || { echo "$lines stderr lines, expected 1:"; head -n 5 "$WORK/$1.err"; return 1; }
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# Runs
+
+run_mode() { # LABEL BODYPATH ARGS...
+    local m="$1" body="$2" rel p
+    shift 2
+    start_server "$m" "$@"
+    check "$m: server writes its URL to the ready file" wait_ready
+    if [[ -z "$URL" ]]; then
+        check "$m: SIGTERM stops the server with exit code 0" stop_server
+        return 0
+    fi
+    check "$m: stdout says 'Listening on $URL'" stdout_announces_url
+
+    for rel in "${FILES[@]}"; do
+        check "$m: curl GET /$rel matches sha256" curl_download "$rel"
+        check "$m: wget GET /$rel matches sha256" wget_download "$rel"
+    done
+    check "$m: GET /sub/ serves sub/index.html" curl_directory_index
+    check "$m: concurrent curl downloads of big.bin intact" concurrent_downloads
+
+    check "$m: access log shows body=$body for /b65537.bin" access_log_shows /b65537.bin "$body" 65537
+    check "$m: access log shows body=$body for /big.bin" access_log_shows /big.bin "$body" $((10 * 1024 * 1024))
+    check "$m: access log shows body=none for /empty.bin" access_log_shows /empty.bin none 0
+    if [[ "$body" == copy ]]; then
+        check "$m: no response used sendfile" no_access_log_with sendfile
+    fi
+
+    check "$m: curl -I /b65537.bin: 200 and Content-Length 65537" head_request b65537.bin
+    check "$m: curl -I /big.bin: 200 and Content-Length 10485760" head_request big.bin
+    check "$m: HEAD /big.bin sends no body (raw socket)" head_has_no_body big.bin
+
+    check "$m: GET /missing.bin is 404" expect_status /missing.bin 404
+    check "$m: GET /sub is 301 with Location /sub/" redirect_with_location /sub /sub/
+    check "$m: curl -L /sub ends at sub/index.html" redirect_followed
+
+    for p in /../../etc/passwd /%2e%2e/%2e%2e/etc/passwd /..%2f..%2fetc/passwd /%00 \
+        /sub/../../etc/passwd /../outside/secret.txt /%2e%2e/outside/secret.txt /..%2foutside/secret.txt; do
+        check "$m: traversal $p refused" refused "$p" "$OUTSIDE_MARKER"
+    done
+    check "$m: symlink leading outside the root is 404" not_found_without /outside-link.txt "$OUTSIDE_MARKER"
+    check "$m: dotfile /.secret is 404" not_found_without /.secret "$DOTFILE_MARKER"
+    check "$m: dotfile /%2esecret is 404" not_found_without /%2esecret "$DOTFILE_MARKER"
+
+    check "$m: keep-alive: 3 GETs of /b65537.bin on 1 connection" keep_alive b65537.bin
+    check "$m: keep-alive: 3 GETs of /big.bin on 1 connection" keep_alive big.bin
+    check "$m: keep-alive: curl -v re-uses the connection" keep_alive_verbose
+
+    if [[ "$m" == sendfile ]]; then
+        refused_start inuse "$ROOT" --host "$HOST" --port "$PORT"
+        check "second instance on the busy port exits non-zero" exited_non_zero inuse
+        check "second instance on the busy port writes one line to stderr" one_stderr_line inuse
+        check "$m: still serving after the port clash" curl_download b65536.bin
+    fi
+
+    check "$m: no error-level log lines" no_error_logs
+    check "$m: SIGTERM stops the server with exit code 0" stop_server
+}
+
+refused_start noroot "$WORK/does-not-exist" --host "$HOST" --port 0
+check "non-existent root exits non-zero" exited_non_zero noroot
+check "non-existent root writes one line to stderr" one_stderr_line noroot
+run_mode sendfile sendfile
+run_mode copy copy --no-sendfile
+
+finish

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Runs every test: the unit tests (dotnet test over FileServer.sln, TRX results) and the end-to-end
+# script (scripts/integration.sh, which builds the CLI in Release once unless FILESERVER_DLL is set).
+#
+#   bash scripts/test.sh
+#
+# The last line printed is exactly "N passed, N failed" (unit + integration). The exit code is non-zero if
+# anything failed, dotnet test failed, no TRX was written, no unit test ran, or the integration script
+# did not report its counts. TRX files and the integration log are kept in TestResults/run.XXXXXX/.
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO_ROOT"
+
+export DOTNET_NOLOGO=1
+export DOTNET_CLI_TELEMETRY_OPTOUT=1
+
+UNIT_TIMEOUT=1800         # seconds for dotnet test (build included)
+INTEGRATION_TIMEOUT=1800  # seconds for scripts/integration.sh (build included)
+
+mkdir -p TestResults
+RESULTS="$(mktemp -d "$REPO_ROOT/TestResults/run.XXXXXX")"
+
+problems=()
+
+# ---------------------------------------------------------------------------------------------------------
+# Unit tests
+
+echo "== unit tests (dotnet test; results in $RESULTS)"
+unit_rc=0
+timeout --foreground -k 30 "$UNIT_TIMEOUT" dotnet test FileServer.sln \
+    --logger "trx;LogFileName=unit.trx" --results-directory "$RESULTS" || unit_rc=$?
+if ((unit_rc != 0)); then
+    problems+=("dotnet test exited with code $unit_rc")
+fi
+
+# Sums one attribute of <Counters .../> over the TRX files given.
+counter_sum() {
+    local attribute="$1" sum=0 file value
+    shift
+    for file in "$@"; do
+        value="$(grep -o '<Counters [^>]*>' "$file" | head -n 1 | grep -o " $attribute=\"[0-9]*\"" | grep -o '[0-9]\+' || true)"
+        sum=$((sum + ${value:-0}))
+    done
+    echo "$sum"
+}
+
+mapfile -t trx_files < <(find "$RESULTS" -type f -name '*.trx' | sort)
+unit_total=0 unit_executed=0 unit_passed=0 unit_failed=0 unit_not_executed=0
+if ((${#trx_files[@]} == 0)); then
+    problems+=("no TRX file was written to $RESULTS")
+else
+    unit_total="$(counter_sum total "${trx_files[@]}")"
+    unit_executed="$(counter_sum executed "${trx_files[@]}")"
+    unit_passed="$(counter_sum passed "${trx_files[@]}")"
+    # Every outcome that is neither a pass nor a skip counts as a failure.
+    unit_failed=$(($(counter_sum failed "${trx_files[@]}") + $(counter_sum error "${trx_files[@]}") \
+        + $(counter_sum timeout "${trx_files[@]}") + $(counter_sum aborted "${trx_files[@]}")))
+    unit_not_executed="$(counter_sum notExecuted "${trx_files[@]}")"
+    if ((unit_executed == 0)); then
+        problems+=("no unit test ran (${#trx_files[@]} TRX file(s), total=$unit_total)")
+    fi
+fi
+echo "unit: $unit_passed passed, $unit_failed failed ($unit_executed executed of $unit_total, $unit_not_executed not executed; ${#trx_files[@]} TRX file(s))"
+
+# ---------------------------------------------------------------------------------------------------------
+# Integration
+
+echo "== integration (scripts/integration.sh)"
+integration_log="$RESULTS/integration.log"
+integration_rc=0
+timeout --foreground -k 30 "$INTEGRATION_TIMEOUT" bash scripts/integration.sh 2>&1 | tee "$integration_log" || integration_rc=$?
+int_passed=0 int_failed=0
+summary="$(grep -E '^integration: [0-9]+ passed, [0-9]+ failed$' "$integration_log" | tail -n 1 || true)"
+if [[ -z "$summary" ]]; then
+    problems+=("scripts/integration.sh printed no 'integration: N passed, N failed' line (exit code $integration_rc)")
+else
+    int_passed="$(sed -E 's/^integration: ([0-9]+) passed, ([0-9]+) failed$/\1/' <<<"$summary")"
+    int_failed="$(sed -E 's/^integration: ([0-9]+) passed, ([0-9]+) failed$/\2/' <<<"$summary")"
+    if ((integration_rc != 0 && int_failed == 0)); then
+        problems+=("scripts/integration.sh exited with code $integration_rc")
+    fi
+fi
+
+# ---------------------------------------------------------------------------------------------------------
+# Summary
+
+passed=$((unit_passed + int_passed))
+failed=$((unit_failed + int_failed))
+status=0
+if ((failed > 0)); then
+    status=1
+fi
+if ((${#problems[@]} > 0)); then
+    status=1
+    for problem in "${problems[@]}"; do
+        echo "error: $problem"
+    done
+fi
+echo "== unit: $unit_passed passed, $unit_failed failed; integration: $int_passed passed, $int_failed failed"
+echo "$passed passed, $failed failed"
+exit "$status"
