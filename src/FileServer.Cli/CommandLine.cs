@@ -19,6 +19,15 @@ internal static class CommandLine
         var dotfiles = new Option<bool>("--dotfiles") { Description = "Serve files and directories whose names start with a dot" };
         var shutdownTimeout = new Option<double>("--shutdown-timeout") { Description = "Seconds running responses may take to finish on SIGTERM/SIGINT", DefaultValueFactory = _ => 10 };
 
+        root.Validators.Add(result =>
+        {
+            // With an optional positional argument, an unknown --flag would otherwise be taken for the root.
+            if (result.Tokens is [{ Value: ['-', _, ..] value }])
+            {
+                result.AddError($"unknown option '{value}'");
+            }
+        });
+
         var command = new RootCommand("Serve a directory over HTTP/1.1, with zero-copy sendfile where possible.")
         {
             root, host, port, noSendFile, readyFile, logLevel, followSymlinks, dotfiles, shutdownTimeout,
