@@ -23,34 +23,47 @@ public sealed class CopyBodySender : IBodySender
     public BodyPath Path => BodyPath.Copy;
 
     /// <inheritdoc />
-    public async ValueTask SendAsync(ITransport transport, ReadOnlyMemory<byte> head, FileStream file, long offset, long count, CancellationToken cancellationToken)
+    public async ValueTask SendAsync(ITransport transport, FileStream file, IReadOnlyList<BodySegment> segments, CancellationToken cancellationToken)
     {
-        transport.Write(head.Span);
-        if (count == 0)
-        {
-            return;
-        }
-        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(_chunkSize, count));
+        byte[]? buffer = null;
         try
         {
-            long done = 0;
-            while (done < count)
+            foreach (var segment in segments)
             {
-                var want = (int)Math.Min(buffer.Length, count - done);
-                // Count what was really read: a short read is fine, a zero read means the file shrank.
-                var read = RandomAccess.Read(file.SafeFileHandle, buffer.AsSpan(0, want), offset + done);
-                if (read == 0)
+                if (!segment.IsFileRange)
                 {
-                    throw new FileTruncatedException(done, count);
+                    transport.Write(segment.Bytes.Span);
+                    continue;
                 }
-                transport.Write(buffer.AsSpan(0, read));
-                done += read;
-                await transport.DrainAsync(cancellationToken).ConfigureAwait(false);
+                buffer ??= ArrayPool<byte>.Shared.Rent((int)Math.Min(_chunkSize, segments.Max(s => s.FileCount)));
+                await CopyRangeAsync(transport, file, segment.FileOffset, segment.FileCount, buffer, cancellationToken).ConfigureAwait(false);
             }
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
+
+    private async ValueTask CopyRangeAsync(ITransport transport, FileStream file, long offset, long count, byte[] buffer, CancellationToken cancellationToken)
+    {
+        var chunk = Math.Min(buffer.Length, _chunkSize);
+        long done = 0;
+        while (done < count)
+        {
+            var want = (int)Math.Min(chunk, count - done);
+            // Count what was really read: a short read is fine, a zero read means the file shrank.
+            var read = RandomAccess.Read(file.SafeFileHandle, buffer.AsSpan(0, want), offset + done);
+            if (read == 0)
+            {
+                throw new FileTruncatedException(done, count);
+            }
+            transport.Write(buffer.AsSpan(0, read));
+            done += read;
+            await transport.DrainAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 }

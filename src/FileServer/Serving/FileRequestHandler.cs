@@ -89,23 +89,59 @@ public sealed class FileRequestHandler
 
         await using (file.ConfigureAwait(false))
         {
-            var head = _heads.Create(HttpStatus.Ok, request, keepAlive)
-                .Add("Content-Type", _contentTypes.Lookup(path))
-                .AddContentLength(status.Length)
-                .Add("Last-Modified", HttpDate.Format(status.Modified))
-                .Add("ETag", EntityTag.ForFile(status.Length, status.ModifiedUnixNanoseconds).ToString())
+            var etag = EntityTag.ForFile(status.Length, status.ModifiedUnixNanoseconds);
+            var lastModified = status.Modified;
+            switch (Preconditions.Evaluate(request.Method, request.Headers, etag, lastModified))
+            {
+                case PreconditionOutcome.NotModified:
+                    return NotModified(request, transport, keepAlive, etag, lastModified);
+                case PreconditionOutcome.PreconditionFailed:
+                    return Error(transport, HttpStatus.PreconditionFailed, "Precondition failed", request, keepAlive);
+            }
+
+            // RFC 9110 §14.2: Range is considered only when the answer would otherwise be 200, and If-Range agrees.
+            var ranges = Preconditions.RangeApplies(request.Headers, etag, lastModified)
+                ? ByteRangeParser.Parse(request.Headers.Get("Range"), status.Length)
+                : RangeSet.Ignored;
+            if (ranges.Kind == RangeSetKind.Unsatisfiable)
+            {
+                return Error(transport, HttpStatus.RangeNotSatisfiable, "No requested range overlaps the file", request, keepAlive,
+                    h => h.Add("Content-Range", ByteRange.UnsatisfiedContentRange(status.Length)));
+            }
+
+            var contentType = _contentTypes.Lookup(path);
+            var plan = ResponsePlan.For(ranges, contentType, status.Length);
+            var head = _heads.Create(plan.Status, request, keepAlive)
+                .Add("Content-Type", plan.ContentType)
+                .AddContentLength(plan.ContentLength)
+                .Add("Last-Modified", HttpDate.Format(lastModified))
+                .Add("ETag", etag.ToString())
                 .Add("Accept-Ranges", "bytes");
+            if (plan.ContentRange is not null)
+            {
+                head.Add("Content-Range", plan.ContentRange);
+            }
             var rendered = ResponseHeads.Render(head);
 
-            if (request.Method == "HEAD" || status.Length == 0)
+            if (request.Method == "HEAD" || plan.ContentLength == 0)
             {
                 transport.Write(rendered.Span);
-                return new ResponseSummary(HttpStatus.Ok, 0, BodyPath.None, keepAlive);
+                return new ResponseSummary(plan.Status, 0, BodyPath.None, keepAlive);
             }
             var sender = _chooser.Choose(transport);
-            await sender.SendAsync(transport, rendered, file, 0, status.Length, cancellationToken).ConfigureAwait(false);
-            return new ResponseSummary(HttpStatus.Ok, status.Length, sender.Path, keepAlive);
+            await sender.SendAsync(transport, file, plan.Segments(rendered), cancellationToken).ConfigureAwait(false);
+            return new ResponseSummary(plan.Status, plan.ContentLength, sender.Path, keepAlive);
         }
+    }
+
+    private ResponseSummary NotModified(RequestHead request, ITransport transport, bool keepAlive, EntityTag etag, DateTimeOffset lastModified)
+    {
+        // RFC 9110 §15.4.5: the validators and Date, no representation metadata, never a body.
+        var head = _heads.Create(HttpStatus.NotModified, request, keepAlive)
+            .Add("ETag", etag.ToString())
+            .Add("Last-Modified", HttpDate.Format(lastModified));
+        transport.Write(ResponseHeads.Render(head).Span);
+        return new ResponseSummary(HttpStatus.NotModified, 0, BodyPath.None, keepAlive);
     }
 
     private ResponseSummary AnswerOptions(RequestHead request, ITransport transport, bool keepAlive)

@@ -3,8 +3,9 @@ using FileServer.Transport;
 namespace FileServer.Serving;
 
 /// <summary>
-/// The kernel sends the file: head through the transport's queue, then <see cref="ITransport.SendFileAsync"/>,
-/// with TCP_CORK around both so the head and the first body bytes share packets (nginx's <c>tcp_nopush</c>).
+/// The kernel sends the file: in-memory bytes through the transport's queue, file ranges with
+/// <see cref="ITransport.SendFileAsync"/> (which keeps them in order), with TCP_CORK around the whole response
+/// so heads and body bytes share packets (nginx's <c>tcp_nopush</c>).
 /// </summary>
 public sealed class ZeroCopyBodySender : IBodySender
 {
@@ -12,16 +13,23 @@ public sealed class ZeroCopyBodySender : IBodySender
     public BodyPath Path => BodyPath.SendFile;
 
     /// <inheritdoc />
-    public async ValueTask SendAsync(ITransport transport, ReadOnlyMemory<byte> head, FileStream file, long offset, long count, CancellationToken cancellationToken)
+    public async ValueTask SendAsync(ITransport transport, FileStream file, IReadOnlyList<BodySegment> segments, CancellationToken cancellationToken)
     {
         transport.SetBatching(true);
         try
         {
-            transport.Write(head.Span);
-            var sent = await transport.SendFileAsync(file, offset, count, cancellationToken).ConfigureAwait(false);
-            if (sent < count)
+            foreach (var segment in segments)
             {
-                throw new FileTruncatedException(sent, count);
+                if (!segment.IsFileRange)
+                {
+                    transport.Write(segment.Bytes.Span);
+                    continue;
+                }
+                var sent = await transport.SendFileAsync(file, segment.FileOffset, segment.FileCount, cancellationToken).ConfigureAwait(false);
+                if (sent < segment.FileCount)
+                {
+                    throw new FileTruncatedException(sent, segment.FileCount);
+                }
             }
         }
         finally

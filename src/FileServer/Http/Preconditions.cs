@@ -1,0 +1,71 @@
+namespace FileServer.Http;
+
+/// <summary>
+/// Conditional requests, evaluated in the order RFC 9110 §13.2.2 prescribes for an origin server:
+/// <list type="number">
+/// <item>If-Match present: false → 412.</item>
+/// <item>Else If-Unmodified-Since present: false → 412.</item>
+/// <item>If-None-Match present: false → 304 for GET/HEAD, else 412.</item>
+/// <item>Else (GET/HEAD) If-Modified-Since present: false → 304.</item>
+/// <item>(GET with Range) If-Range present: false → ignore Range (see <see cref="RangeApplies"/>).</item>
+/// </list>
+/// </summary>
+public static class Preconditions
+{
+    /// <summary>Evaluates steps 1–4 for the selected representation's validators.</summary>
+    public static PreconditionOutcome Evaluate(string method, RequestHeaders headers, EntityTag current, DateTimeOffset lastModified)
+    {
+        var isGetOrHead = method is "GET" or "HEAD";
+        var modified = HttpDate.TruncateToSeconds(lastModified);
+
+        // Step 1 (§13.1.1): true if "*" or any listed tag matches strongly; an unparsable list matches nothing.
+        if (headers.GetCombined("If-Match") is { } ifMatch)
+        {
+            if (!(EntityTagList.TryParse(ifMatch, out var list) && list.MatchesStrongly(current)))
+            {
+                return PreconditionOutcome.PreconditionFailed;
+            }
+        }
+        // Step 2 (§13.1.4): only without If-Match; an invalid date is ignored.
+        else if (HttpDate.TryParse(headers.Get("If-Unmodified-Since"), out var unmodifiedSince) && modified > unmodifiedSince)
+        {
+            return PreconditionOutcome.PreconditionFailed;
+        }
+
+        // Step 3 (§13.1.2): false if "*" or any listed tag matches weakly; an unparsable list is ignored.
+        if (headers.GetCombined("If-None-Match") is { } ifNoneMatch)
+        {
+            if (EntityTagList.TryParse(ifNoneMatch, out var list) && list.MatchesWeakly(current))
+            {
+                return isGetOrHead ? PreconditionOutcome.NotModified : PreconditionOutcome.PreconditionFailed;
+            }
+        }
+        // Step 4 (§13.1.3): only without If-None-Match, only for GET/HEAD; an invalid date is ignored.
+        else if (isGetOrHead && HttpDate.TryParse(headers.Get("If-Modified-Since"), out var modifiedSince) && modified <= modifiedSince)
+        {
+            return PreconditionOutcome.NotModified;
+        }
+
+        return PreconditionOutcome.Proceed;
+    }
+
+    /// <summary>
+    /// Step 5 (§13.1.5): whether a Range applies. Without If-Range it does. With it, only when the validator
+    /// matches: an entity-tag by strong comparison, or an HTTP-date exactly equal to Last-Modified. Anything
+    /// else — a weak tag, another date, garbage — means the client's copy is stale: send the whole representation.
+    /// </summary>
+    public static bool RangeApplies(RequestHeaders headers, EntityTag current, DateTimeOffset lastModified)
+    {
+        var ifRange = headers.Get("If-Range");
+        if (ifRange is null)
+        {
+            return true;
+        }
+        var value = ifRange.Trim();
+        if (value.StartsWith('"') || value.StartsWith("W/", StringComparison.Ordinal))
+        {
+            return EntityTagList.TryParse(value, out var list) && list.Tags.Count == 1 && list.Tags[0].StrongEquals(current);
+        }
+        return HttpDate.TryParse(value, out var date) && date == HttpDate.TruncateToSeconds(lastModified);
+    }
+}
