@@ -45,13 +45,38 @@ public class LargeFileTests
         await using var server = TestServer.Start(_tree.Root, o => o with { DisableSendFile = disableSendFile });
         using var connection = server.Connect();
         var response = connection.Get("/big.bin");
+        // A connection logs a response before it reads the next request: this answer proves the first is logged.
+        connection.Get("/missing");
         Assert.Multiple(() =>
         {
             Assert.That(response.Header("Content-Length"), Is.EqualTo(Size.ToString(System.Globalization.CultureInfo.InvariantCulture)));
             Assert.That(response.BodyLength, Is.EqualTo(Size));
             Assert.That(response.BodySha256, Is.EqualTo(_sha256));
-            Assert.That(server.Logs.Access.Single().Values["BodyPath"], Is.EqualTo(expectedPath));
+            Assert.That(server.Logs.Access.First().Values["BodyPath"], Is.EqualTo(expectedPath));
         });
+    }
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task RangesPast4GiB_ReturnTheRightBytes(bool disableSendFile)
+    {
+        await using var server = TestServer.Start(_tree.Root, o => o with { DisableSendFile = disableSendFile });
+        using var connection = server.Connect();
+        var path = _tree.PathOf("big.bin");
+        using var file = File.OpenHandle(path);
+        foreach (var (first, last) in new[] { ((4L << 30) + 4000, (4L << 30) + 70_000), (Size - 5000, Size - 1), ((2L << 30) - 10, (2L << 30) + 10) })
+        {
+            var response = connection.Get("/big.bin", $"Range: bytes={first}-{last}\r\n");
+            var expected = new byte[last - first + 1];
+            RandomAccess.Read(file, expected, first);
+            Assert.That(response.Header("Content-Range"), Is.EqualTo($"bytes {first}-{last}/{Size}"));
+            Assert.That(response.Body, Is.EqualTo(expected));
+            Assert.That(expected, Has.Some.Not.Zero, "the range covers marker bytes, not only the hole");
+        }
+        var suffix = connection.Get("/big.bin", "Range: bytes=-1048576\r\n");
+        var tail = new byte[1048576];
+        RandomAccess.Read(file, tail, Size - tail.Length);
+        Assert.That(suffix.Body, Is.EqualTo(tail));
     }
 
     private static string HashFile(string path)
