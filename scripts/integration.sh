@@ -90,15 +90,15 @@ finish() {
 # Tools
 
 need=()
-for tool in curl wget; do
+for tool in curl wget aria2c; do
     command -v "$tool" >/dev/null 2>&1 || need+=("$tool")
 done
 if ((${#need[@]} > 0)); then
-    echo "# installing curl wget (missing: ${need[*]})"
+    echo "# installing curl wget aria2 (missing: ${need[*]})"
     apt-get update -qq >/dev/null || echo "# apt-get update failed"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl wget >/dev/null || echo "# apt-get install failed"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl wget aria2 >/dev/null || echo "# apt-get install failed"
 fi
-for tool in dotnet curl wget sha256sum timeout od; do
+for tool in dotnet curl wget aria2c sha256sum timeout od; do
     if ! command -v "$tool" >/dev/null 2>&1; then
         echo "not ok - required tool '$tool' is available"
         FAIL=$((FAIL + 1))
@@ -155,6 +155,7 @@ head -c 65535 /dev/urandom >"$ROOT/b65535.bin"
 head -c 65536 /dev/urandom >"$ROOT/b65536.bin"
 head -c 65537 /dev/urandom >"$ROOT/b65537.bin"
 head -c $((10 * 1024 * 1024)) /dev/urandom >"$ROOT/big.bin"
+head -c $((256 * 1024 * 1024)) /dev/urandom >"$ROOT/r256.bin"
 printf 'hello from a name with a space and unicode\n' >"$ROOT/dir/hé llo.txt"
 printf '<!doctype html>\n<title>sub</title>\n<p>index of sub %s</p>\n' "$NONCE" >"$ROOT/sub/index.html"
 printf '%s\n' "$DOTFILE_MARKER" >"$ROOT/.secret"
@@ -455,6 +456,80 @@ one_stderr_line() { # NAME
     ((lines == 1)) || { echo "$lines stderr lines, expected 1:"; head -n 5 "$WORK/$1.err"; return 1; }
 }
 
+# wait_for_size FILE BYTES PID : bounded wait until FILE holds at least BYTES (or PID has exited).
+wait_for_size() {
+    local file="$1" bytes="$2" pid="$3" i
+    for ((i = 0; i < 300; i++)); do
+        [[ -f "$file" ]] && (($(stat -c %s "$file") >= bytes)) && return 0
+        kill -0 "$pid" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+
+# A curl download killed half-way, then resumed with `curl -C -`: the result is byte-identical, and the
+# second transfer was a 206 that fetched only the rest.
+curl_resume() {
+    local dest="$WORK/resume.curl" pid size out code got
+    rm -f "$dest"
+    "${CURL[@]}" --limit-rate 40M -o "$dest" "$BASE/r256.bin" &
+    pid=$!
+    if ! wait_for_size "$dest" $((96 * 1024 * 1024)) "$pid"; then
+        kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+        echo "the first transfer never reached 96 MiB (or ended early)"; return 1
+    fi
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    size="$(stat -c %s "$dest")"
+    ((size < 256 * 1024 * 1024)) || { echo "the first transfer completed before it could be interrupted"; return 1; }
+    out="$("${CURL[@]}" -C - -o "$dest" -w '%{http_code} %{size_download}' "$BASE/r256.bin")" || { echo "curl -C - failed: $out"; return 1; }
+    read -r code got <<<"$out"
+    [[ "$code" == 206 ]] || { echo "resume answered $code, expected 206"; return 1; }
+    ((got == 256 * 1024 * 1024 - size)) || { echo "resume downloaded $got bytes, expected $((256 * 1024 * 1024 - size))"; return 1; }
+    [[ "$(sha_of "$dest")" == "$(sha_of "$ROOT/r256.bin")" ]] || { echo "sha256 of the resumed file differs (interrupted at $size)"; return 1; }
+    echo "interrupted at $size bytes, resumed with $got"
+}
+
+# Resuming a file that is already complete: the server answers 416 and curl leaves the file as it is.
+curl_resume_complete() {
+    local dest="$WORK/complete.curl" rc=0
+    cp "$ROOT/b65537.bin" "$dest"
+    "${CURL[@]}" -C - -o "$dest" "$BASE/b65537.bin" || rc=$?
+    ((rc == 0)) || { echo "curl -C - on a complete file exited $rc"; return 1; }
+    cmp -s "$dest" "$ROOT/b65537.bin" || { echo "the complete file was changed"; return 1; }
+}
+
+wget_resume() {
+    local dir="$WORK/wget-resume" pid size
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    "${WGET[@]}" --limit-rate=40m -P "$dir" "$BASE/r256.bin" &
+    pid=$!
+    if ! wait_for_size "$dir/r256.bin" $((96 * 1024 * 1024)) "$pid"; then
+        kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+        echo "the first transfer never reached 96 MiB (or ended early)"; return 1
+    fi
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    size="$(stat -c %s "$dir/r256.bin")"
+    ((size < 256 * 1024 * 1024)) || { echo "the first transfer completed before it could be interrupted"; return 1; }
+    "${WGET[@]}" -c -P "$dir" "$BASE/r256.bin" || { echo "wget -c exited $?"; return 1; }
+    [[ "$(sha_of "$dir/r256.bin")" == "$(sha_of "$ROOT/r256.bin")" ]] || { echo "sha256 of the resumed file differs (interrupted at $size)"; return 1; }
+    echo "interrupted at $size bytes"
+}
+
+# aria2c fetches the file in 8 segments over 8 connections (ranges), then checks nothing itself: we do.
+aria2_segmented() {
+    local dir="$WORK/aria2" ranges
+    rm -rf "$dir"
+    timeout --foreground -k 5 120 aria2c -q -x8 -s8 -k1M --file-allocation=none --allow-overwrite=true \
+        --auto-file-renaming=false --no-conf --all-proxy='' -d "$dir" -o r256.bin "$BASE/r256.bin" \
+        || { echo "aria2c exited $?"; return 1; }
+    [[ "$(sha_of "$dir/r256.bin")" == "$(sha_of "$ROOT/r256.bin")" ]] || { echo "sha256 of the aria2c download differs"; return 1; }
+    ranges="$(grep -cE '"GET /r256\.bin HTTP/1\.1" 206 ' "$SERVER_ERR" || true)"
+    ((ranges >= 2)) || { echo "only $ranges ranged (206) requests for r256.bin in the access log"; return 1; }
+}
+
 # ---------------------------------------------------------------------------------------------------------
 # Runs
 
@@ -502,6 +577,11 @@ run_mode() { # LABEL BODYPATH ARGS...
     check "$m: keep-alive: 3 GETs of /b65537.bin on 1 connection" keep_alive b65537.bin
     check "$m: keep-alive: 3 GETs of /big.bin on 1 connection" keep_alive big.bin
     check "$m: keep-alive: curl -v re-uses the connection" keep_alive_verbose
+
+    check "$m: curl -C - resumes an interrupted 256 MiB download" curl_resume
+    check "$m: curl -C - on a complete file gets 416 and keeps it" curl_resume_complete
+    check "$m: wget -c resumes an interrupted 256 MiB download" wget_resume
+    check "$m: aria2c -x8 -s8 downloads 256 MiB in segments" aria2_segmented
 
     if [[ "$m" == sendfile ]]; then
         refused_start inuse "$ROOT" --host "$HOST" --port "$PORT"
