@@ -456,15 +456,19 @@ one_stderr_line() { # NAME
     ((lines == 1)) || { echo "$lines stderr lines, expected 1:"; head -n 5 "$WORK/$1.err"; return 1; }
 }
 
-# wait_for_size FILE BYTES PID : bounded wait until FILE holds at least BYTES (or PID has exited).
-wait_for_size() {
-    local file="$1" bytes="$2" pid="$3" i
+# interrupt FILE PID : once FILE holds 96 MiB, kill the client PID (SIGKILL: no clean shutdown), and make sure
+# the download really was cut short. Bounded at 30 s.
+interrupt() {
+    local file="$1" pid="$2" i
     for ((i = 0; i < 300; i++)); do
-        [[ -f "$file" ]] && (($(stat -c %s "$file") >= bytes)) && return 0
-        kill -0 "$pid" 2>/dev/null || return 1
+        [[ -f "$file" ]] && (($(stat -c %s "$file") >= 96 * 1024 * 1024)) && break
+        kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
     done
-    return 1
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    [[ -f "$file" ]] && (($(stat -c %s "$file") >= 96 * 1024 * 1024)) || { echo "the first transfer never reached 96 MiB"; return 1; }
+    (($(stat -c %s "$file") < 256 * 1024 * 1024)) || { echo "the first transfer completed before it could be interrupted"; return 1; }
 }
 
 # A curl download killed half-way, then resumed with `curl -C -`: the result is byte-identical, and the
@@ -474,14 +478,8 @@ curl_resume() {
     rm -f "$dest"
     "${CURL[@]}" --limit-rate 40M -o "$dest" "$BASE/r256.bin" &
     pid=$!
-    if ! wait_for_size "$dest" $((96 * 1024 * 1024)) "$pid"; then
-        kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
-        echo "the first transfer never reached 96 MiB (or ended early)"; return 1
-    fi
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
+    interrupt "$dest" "$pid" || return 1
     size="$(stat -c %s "$dest")"
-    ((size < 256 * 1024 * 1024)) || { echo "the first transfer completed before it could be interrupted"; return 1; }
     out="$("${CURL[@]}" -C - -o "$dest" -w '%{http_code} %{size_download}' "$BASE/r256.bin")" || { echo "curl -C - failed: $out"; return 1; }
     read -r code got <<<"$out"
     [[ "$code" == 206 ]] || { echo "resume answered $code, expected 206"; return 1; }
@@ -505,14 +503,8 @@ wget_resume() {
     mkdir -p "$dir"
     "${WGET[@]}" --limit-rate=40m -P "$dir" "$BASE/r256.bin" &
     pid=$!
-    if ! wait_for_size "$dir/r256.bin" $((96 * 1024 * 1024)) "$pid"; then
-        kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
-        echo "the first transfer never reached 96 MiB (or ended early)"; return 1
-    fi
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
+    interrupt "$dir/r256.bin" "$pid" || return 1
     size="$(stat -c %s "$dir/r256.bin")"
-    ((size < 256 * 1024 * 1024)) || { echo "the first transfer completed before it could be interrupted"; return 1; }
     "${WGET[@]}" -c -P "$dir" "$BASE/r256.bin" || { echo "wget -c exited $?"; return 1; }
     [[ "$(sha_of "$dir/r256.bin")" == "$(sha_of "$ROOT/r256.bin")" ]] || { echo "sha256 of the resumed file differs (interrupted at $size)"; return 1; }
     echo "interrupted at $size bytes"

@@ -66,6 +66,16 @@ echo "unit: $unit_passed passed, $unit_failed failed ($unit_executed executed of
 # ---------------------------------------------------------------------------------------------------------
 # Integration
 
+# The end-to-end scripts share one Release build of the CLI, unless the caller gave one.
+if [[ -z "${FILESERVER_DLL:-}" ]]; then
+    echo "== building the CLI (Release) for the end-to-end scripts"
+    if timeout --foreground -k 30 900 dotnet build src/FileServer.Cli -c Release -o "$RESULTS/cli" --nologo -v quiet >"$RESULTS/cli-build.log" 2>&1; then
+        export FILESERVER_DLL="$RESULTS/cli/FileServer.Cli.dll"
+    else
+        problems+=("building src/FileServer.Cli (Release) failed; see $RESULTS/cli-build.log")
+    fi
+fi
+
 echo "== integration (scripts/integration.sh)"
 integration_log="$RESULTS/integration.log"
 integration_rc=0
@@ -83,10 +93,22 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------------------
+# Conformance smoke slice (the full differential run against nginx is scripts/conformance.sh)
+
+echo "== conformance smoke (scripts/conformance.sh --smoke)"
+conf_passed=0 conf_failed=0
+if timeout --foreground -k 30 900 bash scripts/conformance.sh --smoke; then
+    conf_passed=1
+else
+    conf_failed=1
+    echo "not ok - conformance smoke: a server did not start or a request did not complete"
+fi
+
+# ---------------------------------------------------------------------------------------------------------
 # Summary
 
-passed=$((unit_passed + int_passed))
-failed=$((unit_failed + int_failed))
+passed=$((unit_passed + int_passed + conf_passed))
+failed=$((unit_failed + int_failed + conf_failed))
 status=0
 if ((failed > 0)); then
     status=1

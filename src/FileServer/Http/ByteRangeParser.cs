@@ -14,7 +14,7 @@ namespace FileServer.Http;
 /// </code>
 /// Guards against amplification: more than <see cref="MaxRanges"/> range-specs, or ranges adding up to more
 /// than the representation, are ignored (whole representation, 200); ranges that overlap are coalesced
-/// (§14.3 allows it). A response never carries more file bytes than the file has.
+/// (§15.3.7.2 allows it). A response never carries more file bytes than the file has.
 /// </summary>
 public static class ByteRangeParser
 {
@@ -26,7 +26,9 @@ public static class ByteRangeParser
     /// <summary>Parses <paramref name="fieldValue"/> for a representation of <paramref name="length"/> bytes.</summary>
     public static RangeSet Parse(string? fieldValue, long length)
     {
-        if (fieldValue is null)
+        // An empty representation has no range a 206 could describe (RFC 9110 §14.1.2 notes that only a
+        // suffix-range could be satisfiable, and it would still be empty): send it whole, like nginx.
+        if (fieldValue is null || length == 0)
         {
             return RangeSet.Ignored;
         }
@@ -98,7 +100,7 @@ public static class ByteRangeParser
             {
                 return false;
             }
-            satisfiable = suffix > 0 && length > 0;
+            satisfiable = suffix > 0;
             if (satisfiable)
             {
                 var count = Math.Min(suffix, length);
@@ -161,7 +163,7 @@ public static class ByteRangeParser
         return false;
     }
 
-    // Sorts and merges overlapping or touching ranges (§14.3), which also bounds the total to the length.
+    // Sorts and merges overlapping or touching ranges (§15.3.7.2), which also bounds the total to the length.
     private static List<ByteRange> Coalesce(List<ByteRange> ranges)
     {
         var merged = new List<ByteRange>();

@@ -1,0 +1,789 @@
+#!/usr/bin/env bash
+# Differential conformance check of FileServer against nginx for byte ranges and conditional requests.
+#
+#   bash scripts/conformance.sh           # full matrix, FileServer on both body paths vs nginx
+#   bash scripts/conformance.sh --smoke   # the first SMOKE_COUNT requests, default (sendfile) FileServer only
+#
+# Builds src/FileServer.Cli once (Release) into the work dir unless FILESERVER_DLL names an already built
+# FileServer.Cli.dll. Installs nginx (nginx-light, else nginx), curl and python3 with apt-get if missing.
+# Starts a private nginx (own nginx.conf, pid and error log in the work dir, 127.0.0.1 on a free port; the
+# system nginx and its config are never touched) and FileServer on the same generated data dir, sends the
+# same matrix of range/conditional requests to both and compares, per request:
+#   - status, Content-Range, Content-Length and the body bytes (sha256);
+#   - multipart/byteranges: the parts as (Content-Range, part bytes); the boundaries differ per server, so
+#     Content-Length is only checked to be present and equal to the bytes received on each side;
+#   - 4xx: status and Content-Range only (the error documents differ by design), Content-Length checked
+#     against the bytes received on each side;
+#   - 304: status, Content-Range, Content-Length as sent, an empty body, and that the server's own ETag
+#     is repeated (RFC 9110 §15.4.5).
+# Every body is also checked against the file itself ("!bytes" marks a body that is not the bytes asked for).
+# ETag-based conditions use each server's own ETag (their formats differ), fetched first.
+#
+# Output: one line per request, "same - PASS:NAME" or "DIFF - PASS:NAME: fileserver <sig> vs nginx <sig>",
+# where sig is status/cr=Content-Range/cl=Content-Length/sha=first 12 hex of the body's sha256 (or the list
+# of parts), then "conformance: N requests, N same, N different". Differences are documented behaviour,
+# not failures: the exit code is 0 with differences, non-zero if a server does not start, a request does
+# not complete, or (full run) fewer than 60 requests ran per pass.
+# CONFORMANCE_VERBOSE=1 also prints the signature of "same" lines; CONFORMANCE_KEEP=1 keeps the work dir
+# (responses/PASS/N.{fileserver,nginx}.{hdr,body}, results.tsv indexed by N, server logs) for inspection.
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+HOST=127.0.0.1
+MIN_REQUESTS=60
+SMOKE_COUNT=10
+READY_TIMEOUT=60      # seconds to wait for a server to be ready
+STOP_TIMEOUT=20       # seconds to wait for a server to stop after SIGTERM
+SERVER_LIFETIME=1800  # hard bound on any one server run (timeout(1) ends it afterwards)
+CURL_TIMEOUT=60       # per request
+APT_WAIT=600          # seconds to wait for another apt/dpkg run to finish
+APT_TIMEOUT=900       # per apt-get command
+
+SMOKE=0
+for arg in "$@"; do
+    case "$arg" in
+        --smoke) SMOKE=1 ;;
+        -h | --help)
+            sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
+            exit 0 ;;
+        *) echo "usage: $0 [--smoke]" >&2; exit 2 ;;
+    esac
+done
+
+SERVER_PIDS=()
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/fileserver-conformance.XXXXXX")"
+
+stop_pid() {
+    local pid="$1" i
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null || true
+        for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        # timeout(1) leads its own process group: end what is left under it too (nginx workers, dotnet).
+        kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+    local pid
+    trap - EXIT INT TERM
+    for pid in "${SERVER_PIDS[@]}"; do
+        stop_pid "$pid"
+    done
+    if [[ -n "${CONFORMANCE_KEEP:-}" ]]; then
+        echo "# kept $WORK" >&2
+    else
+        rm -rf "$WORK"
+    fi
+}
+trap cleanup EXIT
+trap 'echo "# interrupted" >&2; exit 130' INT
+trap 'echo "# terminated" >&2; exit 143' TERM
+
+die() {
+    echo "conformance: error: $*" >&2
+    exit 2
+}
+
+forget_pid() {
+    local keep=() p
+    for p in "${SERVER_PIDS[@]}"; do
+        [[ "$p" == "$1" ]] || keep+=("$p")
+    done
+    SERVER_PIDS=("${keep[@]}")
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# Tools
+
+apt_busy() {
+    local comm f
+    for f in /proc/[0-9]*/comm; do
+        comm="$(cat "$f" 2>/dev/null)" || continue
+        case "$comm" in
+            apt | apt-get | aptitude | dpkg | unattended-upgr) return 0 ;;
+        esac
+    done
+    return 1
+}
+
+wait_for_apt() {
+    local waited=0
+    while apt_busy; do
+        if ((waited == 0)); then
+            echo "# waiting for another apt/dpkg run to finish (at most ${APT_WAIT}s)"
+        fi
+        if ((waited >= APT_WAIT)); then
+            echo "# apt/dpkg still busy after ${APT_WAIT}s; going on"
+            return 0
+        fi
+        sleep 2
+        waited=$((waited + 2))
+    done
+}
+
+apt_get() {
+    DEBIAN_FRONTEND=noninteractive timeout -k 10 "$APT_TIMEOUT" \
+        apt-get -o DPkg::Lock::Timeout=300 -y -qq "$@" </dev/null
+}
+
+nginx_bin() {
+    command -v nginx 2>/dev/null || { [[ -x /usr/sbin/nginx ]] && echo /usr/sbin/nginx; } || true
+}
+
+install_missing() {
+    local need_nginx=0 need=()
+    # nginx may be in the middle of being installed by another apt run: let that finish first.
+    if [[ -z "$(nginx_bin)" ]] || ! command -v curl >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1; then
+        wait_for_apt
+    fi
+    [[ -n "$(nginx_bin)" ]] || need_nginx=1
+    command -v curl >/dev/null 2>&1 || need+=(curl)
+    command -v python3 >/dev/null 2>&1 || need+=(python3)
+    if ((need_nginx == 0 && ${#need[@]} == 0)); then
+        return 0
+    fi
+    echo "# installing:$(if ((need_nginx)); then printf ' nginx-light'; fi)${need[*]:+ ${need[*]}}"
+    apt_get update >/dev/null || echo "# apt-get update failed"
+    if ((need_nginx)); then
+        if apt-cache show nginx-light >/dev/null 2>&1 && apt_get install nginx-light >/dev/null; then
+            :
+        else
+            echo "# nginx-light not installable; installing nginx"
+            apt_get install nginx >/dev/null || echo "# apt-get install nginx failed"
+        fi
+    fi
+    if ((${#need[@]} > 0)); then
+        apt_get install "${need[@]}" >/dev/null || echo "# apt-get install ${need[*]} failed"
+    fi
+}
+
+install_missing
+NGINX="$(nginx_bin)"
+[[ -n "$NGINX" ]] || die "nginx is not available"
+for tool in curl python3 timeout sha256sum dd truncate dotnet; do
+    command -v "$tool" >/dev/null 2>&1 || die "required tool '$tool' is not available"
+done
+
+# curl: -q (no .curlrc) must come first; never a proxy for loopback.
+CURL=(curl -q -sS --noproxy '*' --connect-timeout 5 --max-time "$CURL_TIMEOUT" --path-as-is --http1.1)
+
+# ---------------------------------------------------------------------------------------------------------
+# Helper (python3): response signatures and comparison, dates, free ports.
+
+PYHELPER="$WORK/conformance_helper.py"
+cat >"$PYHELPER" <<'PY'
+import hashlib, os, re, socket, sys
+from email.utils import parsedate_to_datetime, format_datetime
+from datetime import timedelta
+
+def sha12(data):
+    return hashlib.sha256(data).hexdigest()[:12]
+
+def read_head(path):
+    with open(path, 'rb') as f:
+        raw = f.read().decode('latin-1')
+    blocks = [b for b in re.split(r'\r?\n\r?\n', raw) if b.strip()]
+    if not blocks:
+        return None, {}
+    lines = blocks[-1].splitlines()          # the final head (after any 1xx)
+    m = re.match(r'HTTP/\d(?:\.\d)?\s+(\d{3})', lines[0])
+    status = int(m.group(1)) if m else None
+    fields = {}
+    for line in lines[1:]:
+        if ':' in line:
+            k, v = line.split(':', 1)
+            fields.setdefault(k.strip().lower(), []).append(v.strip())
+    return status, fields
+
+def one(fields, name):
+    v = fields.get(name)
+    if v is None:
+        return '-'
+    return ','.join(v) if len(v) > 1 else v[0]
+
+CR_RE = re.compile(r'^bytes (\d+)-(\d+)/(\d+)$')
+
+def file_slice(path, first, last):
+    with open(path, 'rb') as f:
+        f.seek(first)
+        return f.read(last - first + 1)
+
+def parse_multipart(body, boundary):
+    """Parts as [(content-range, bytes)], each part read by the length its Content-Range gives."""
+    delim = b'--' + boundary.encode('latin-1')
+    pos = body.find(delim)
+    if pos < 0 or (pos > 0 and body[pos - 2:pos] != b'\r\n'):
+        raise ValueError('no first boundary')
+    parts = []
+    while True:
+        pos += len(delim)
+        if body[pos:pos + 2] == b'--':
+            return parts
+        if body[pos:pos + 2] != b'\r\n':
+            raise ValueError('boundary not followed by CRLF')
+        hend = body.find(b'\r\n\r\n', pos + 2)
+        if hend < 0:
+            raise ValueError('part head not terminated')
+        head = body[pos + 2:hend].decode('latin-1')
+        cr = None
+        for line in head.split('\r\n'):
+            if ':' in line and line.split(':', 1)[0].strip().lower() == 'content-range':
+                cr = line.split(':', 1)[1].strip()
+        m = CR_RE.match(cr or '')
+        if not m:
+            raise ValueError('part without a valid Content-Range: %r' % cr)
+        n = int(m.group(2)) - int(m.group(1)) + 1
+        data = body[hend + 4:hend + 4 + n]
+        if len(data) != n:
+            raise ValueError('part %s truncated' % cr)
+        parts.append((cr, data))
+        pos = hend + 4 + n
+        if body[pos:pos + 2 + len(delim)] != b'\r\n' + delim:
+            raise ValueError('no boundary after part %s' % cr)
+        pos += 2
+
+def signature(hdr, body_path, method, own_etag, file_path):
+    status, fields = read_head(hdr)
+    with open(body_path, 'rb') as f:
+        body = f.read() if os.path.getsize(body_path) <= (1 << 30) else b''
+    size = os.path.getsize(file_path)
+    cr, cl, ctype = one(fields, 'content-range'), one(fields, 'content-length'), one(fields, 'content-type')
+    received = os.path.getsize(body_path)
+    notes = []
+    if status is None:
+        return 'no-status-line'
+    cl_consistent = 'ok' if (cl == str(received) or (method == 'HEAD' and received == 0 and cl != '-')) \
+        else 'BAD(%s vs %d received)' % (cl, received)
+    if ctype.lower().startswith('multipart/byteranges') and method == 'HEAD':
+        # The boundary (so the length) differs per server: only "present" is comparable.
+        return '%d/cr=%s/multipart-head/cl=%s/body=%d' % (status, cr, 'present' if cl != '-' else 'MISSING', received)
+    if ctype.lower().startswith('multipart/byteranges'):
+        m = re.search(r'boundary=("?)([^";]+)\1', ctype)
+        try:
+            parts = parse_multipart(body, m.group(2) if m else '')
+        except ValueError as e:
+            return '%d/multipart-unparsable(%s)/cl=%s' % (status, e, cl_consistent)
+        descr = []
+        for pcr, data in parts:
+            pm = CR_RE.match(pcr)
+            ok = int(pm.group(3)) == size and data == file_slice(file_path, int(pm.group(1)), int(pm.group(2)))
+            descr.append('%s:%s%s' % (pcr, sha12(data), '' if ok else '!bytes'))
+        if len(descr) > 6:
+            digest = sha12('\n'.join(descr).encode())
+            descr = ['%d parts: %s, %s, ..., %s (all: %s)' % (len(descr), descr[0], descr[1], descr[-1], digest)]
+        return '%d/cr=%s/multipart[%s]/cl=%s' % (status, cr, ', '.join(descr), cl_consistent)
+    if status >= 400:
+        return '%d/cr=%s/cl=%s' % (status, cr, cl_consistent)
+    if os.path.exists(body_path + '.toolarge'):
+        return '%d/cr=%s/cl=%s/body-over-1GiB-not-fetched' % (status, cr, cl)
+    sig = '%d/cr=%s/cl=%s' % (status, cr, cl)
+    if status == 304:
+        etag = one(fields, 'etag')
+        sig += '/etag=%s' % ('own' if etag == own_etag else ('missing' if etag == '-' else 'OTHER(%s)' % etag))
+        sig += '/body=%d' % received
+        return sig
+    if method == 'HEAD':
+        return sig + '/body=%d' % received
+    if received > (1 << 30):
+        return sig + '/body=%d-bytes-not-hashed' % received
+    sig += '/sha=%s' % sha12(body)
+    if cl != '-' and cl != str(received):
+        sig += '/cl-mismatch(received %d)' % received
+    if status == 200:
+        want = file_slice(file_path, 0, size - 1) if size else b''
+        if body != want:
+            sig += '!bytes'
+    elif status == 206:
+        m = CR_RE.match(cr)
+        if not m or int(m.group(3)) != size or body != file_slice(file_path, int(m.group(1)), int(m.group(2))):
+            sig += '!bytes'
+    return sig
+
+def cmd_compare(args):
+    method, file_path, fs_hdr, fs_body, fs_etag, ng_hdr, ng_body, ng_etag = args
+    fs = signature(fs_hdr, fs_body, method, fs_etag, file_path)
+    ng = signature(ng_hdr, ng_body, method, ng_etag, file_path)
+    if fs == ng:
+        print('same\t' + fs)
+    else:
+        print('fileserver %s vs nginx %s' % (fs, ng))
+
+def cmd_field(args):
+    hdr, name = args
+    _, fields = read_head(hdr)
+    print(one(fields, name.lower()))
+
+def cmd_dates(args):
+    """Shifted and alternative forms of an HTTP-date: earlier, later, RFC 850, asctime."""
+    d = parsedate_to_datetime(args[0])
+    print(format_datetime(d - timedelta(days=1), usegmt=True))
+    print(format_datetime(d + timedelta(days=1), usegmt=True))
+    print(d.strftime('%A, %d-%b-%y %H:%M:%S GMT'))
+    print(d.strftime('%a %b ') + ('%2d' % d.day) + d.strftime(' %H:%M:%S %Y'))
+
+def cmd_freeport(args):
+    s = socket.socket()
+    s.bind(('127.0.0.1', 0))
+    print(s.getsockname()[1])
+    s.close()
+
+{'compare': cmd_compare, 'field': cmd_field, 'dates': cmd_dates, 'freeport': cmd_freeport}[sys.argv[1]](sys.argv[2:])
+PY
+py() { LC_ALL=C python3 "$PYHELPER" "$@"; }
+
+# ---------------------------------------------------------------------------------------------------------
+# Data dir (shared by both servers; readable by nginx's unprivileged workers)
+
+chmod 755 "$WORK"
+DATA="$WORK/data"
+mkdir -p "$DATA"
+GiB=$((1024 * 1024 * 1024))
+MiB=$((1024 * 1024))
+SPARSE_SIZE=$((5 * GiB))
+
+: >"$DATA/empty.bin"
+head -c 1 /dev/urandom >"$DATA/one.bin"
+printf '0123456789\n' >"$DATA/eleven.txt"
+head -c 10000 /dev/urandom >"$DATA/r10000.bin"
+head -c "$MiB" /dev/urandom >"$DATA/r1m.bin"
+truncate -s 5G "$DATA/sparse5g.bin"
+for off in 0 $((2 * GiB - 7)) $((4 * GiB + 4093)) $((SPARSE_SIZE - MiB)); do
+    head -c 4096 /dev/urandom | dd of="$DATA/sparse5g.bin" bs=4096 count=1 seek="$off" \
+        oflag=seek_bytes conv=notrunc status=none
+done
+[[ "$(stat -c %s "$DATA/sparse5g.bin")" == "$SPARSE_SIZE" ]] || die "sparse file has the wrong size"
+# A fixed past modification time with a sub-second part: Last-Modified has whole seconds, so date
+# conditions must compare at one-second granularity; "a day later" is still in the past.
+touch -d '2024-03-05 06:07:08.123456789 UTC' "$DATA"/*
+chmod 755 "$DATA"
+chmod 644 "$DATA"/*
+
+# ---------------------------------------------------------------------------------------------------------
+# Servers
+
+# start_nginx: sets NGINX_URL; tries a few free ports.
+start_nginx() {
+    local dir="$WORK/nginx" port attempt i pid eflag=()
+    mkdir -p "$dir/tmp"
+    "$NGINX" -h 2>&1 | grep -q -- '-e filename' && eflag=(-e "$dir/error.log")
+    for attempt in 1 2 3 4 5; do
+        port="$(py freeport)"
+        cat >"$dir/nginx.conf" <<EOF
+# Private instance for scripts/conformance.sh; nothing from /etc/nginx is included.
+daemon off;
+master_process on;
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events {
+    worker_connections 64;
+}
+http {
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    default_type application/octet-stream;
+    client_body_temp_path $dir/tmp/body;
+    proxy_temp_path $dir/tmp/proxy;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+    server {
+        listen $HOST:$port;
+        server_name localhost;
+        root $DATA;
+    }
+}
+EOF
+        timeout -k 5 "$SERVER_LIFETIME" "$NGINX" "${eflag[@]}" -p "$dir" -c "$dir/nginx.conf" \
+            </dev/null >"$dir/stdout" 2>"$dir/stderr" &
+        pid=$!
+        SERVER_PIDS+=("$pid")
+        NGINX_URL="http://$HOST:$port"
+        for ((i = 0; i < READY_TIMEOUT * 10; i++)); do
+            if ! kill -0 "$pid" 2>/dev/null; then
+                break
+            fi
+            if "${CURL[@]}" -o /dev/null --max-time 2 "$NGINX_URL/eleven.txt" 2>/dev/null; then
+                NGINX_PID="$pid"
+                echo "# nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///') on $NGINX_URL (pid $pid)"
+                return 0
+            fi
+            sleep 0.1
+        done
+        stop_pid "$pid"
+        forget_pid "$pid"
+        if ! grep -q 'Address already in use' "$dir/error.log" "$dir/stderr" 2>/dev/null; then
+            break
+        fi
+        echo "# nginx: port $port taken, trying another"
+    done
+    tail -n 20 "$dir/error.log" "$dir/stderr" >&2 2>/dev/null || true
+    die "nginx did not start"
+}
+
+build_cli() {
+    if [[ -n "${FILESERVER_DLL:-}" ]]; then
+        DLL="$FILESERVER_DLL"
+        [[ -f "$DLL" ]] || die "FILESERVER_DLL=$DLL does not exist"
+    else
+        DLL="$WORK/bin/FileServer.Cli.dll"
+        echo "# building src/FileServer.Cli (Release)"
+        if ! timeout 900 dotnet build "$REPO_ROOT/src/FileServer.Cli" -c Release -o "$WORK/bin" --nologo -v quiet \
+            >"$WORK/build.log" 2>&1; then
+            grep -E 'error' "$WORK/build.log" | head -n 10 >&2 || tail -n 10 "$WORK/build.log" >&2
+            die "build failed"
+        fi
+        [[ -f "$DLL" ]] || die "build produced no $DLL"
+    fi
+    DLL="$(cd "$(dirname "$DLL")" && pwd)/$(basename "$DLL")"
+}
+
+# start_fileserver LABEL ARGS... : sets FS_PID and FS_URL.
+start_fileserver() {
+    local label="$1" ready="$WORK/ready-$1" i
+    shift
+    rm -f "$ready"
+    timeout -k 5 "$SERVER_LIFETIME" dotnet "$DLL" "$DATA" --host "$HOST" --port 0 --ready-file "$ready" "$@" \
+        </dev/null >"$WORK/fileserver-$label.out" 2>"$WORK/fileserver-$label.err" &
+    FS_PID=$!
+    SERVER_PIDS+=("$FS_PID")
+    for ((i = 0; i < READY_TIMEOUT * 10; i++)); do
+        if [[ -s "$ready" ]]; then
+            FS_URL="$(head -n 1 "$ready" | tr -d '\r\n')"
+            FS_URL="${FS_URL%/}"
+            echo "# fileserver ($label) on $FS_URL (pid $FS_PID)"
+            return 0
+        fi
+        kill -0 "$FS_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    tail -n 20 "$WORK/fileserver-$label.err" >&2 || true
+    die "fileserver ($label) did not start"
+}
+
+stop_fileserver() {
+    local label="$1" rc=0 i
+    kill -TERM "$FS_PID" 2>/dev/null || true
+    for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
+        kill -0 "$FS_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$FS_PID" 2>/dev/null; then
+        echo "# fileserver ($label) did not stop within ${STOP_TIMEOUT}s; killed"
+        stop_pid "$FS_PID"
+    else
+        wait "$FS_PID" || rc=$?
+        ((rc == 0)) || echo "# fileserver ($label) exited with $rc"
+    fi
+    forget_pid "$FS_PID"
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# The matrix: NAME|METHOD|PATH|HEADER|HEADER...
+# Header values may use {ETAG} (the server's own current ETag), {LM} (Last-Modified), {LM_EARLIER} and
+# {LM_LATER} (a day before/after), {LM_RFC850} and {LM_ASCTIME} (Last-Modified in the obsolete formats).
+# The first SMOKE_COUNT lines are the --smoke slice.
+
+FORTY_RANGES="bytes=$(for ((i = 0; i < 40; i++)); do printf '%s%d-%d' "$([[ $i -gt 0 ]] && echo ,)" $((i * 200)) $((i * 200 + 99)); done)"
+THIRTY_TWO_RANGES="bytes=$(for ((i = 0; i < 32; i++)); do printf '%s%d-%d' "$([[ $i -gt 0 ]] && echo ,)" $((i * 200)) $((i * 200 + 99)); done)"
+S_LAST=$((SPARSE_SIZE - 1))
+G2=$((2 * GiB))
+G4=$((4 * GiB))
+
+matrix() {
+    cat <<EOF
+rfc14.1.2-first-500|GET|/r10000.bin|Range: bytes=0-499
+rfc14.1.2-second-500|GET|/r10000.bin|Range: bytes=500-999
+rfc14.1.2-final-500-suffix|GET|/r10000.bin|Range: bytes=-500
+rfc14.1.2-final-500-open|GET|/r10000.bin|Range: bytes=9500-
+rfc14.1.2-first-and-last|GET|/r10000.bin|Range: bytes=0-0,-1
+rfc14.1.2-adjacent|GET|/r10000.bin|Range: bytes=500-600,601-999
+rfc14.1.2-overlapping|GET|/r10000.bin|Range: bytes=500-700,601-999
+head-range|HEAD|/r10000.bin|Range: bytes=0-499
+5g-last-byte|GET|/sparse5g.bin|Range: bytes=$S_LAST-$S_LAST
+inm-current|GET|/eleven.txt|If-None-Match: {ETAG}
+go-0-4|GET|/eleven.txt|Range: bytes=0-4
+go-2-open|GET|/eleven.txt|Range: bytes=2-
+go-suffix-5|GET|/eleven.txt|Range: bytes=-5
+go-3-7|GET|/eleven.txt|Range: bytes=3-7
+go-0-0,-2|GET|/eleven.txt|Range: bytes=0-0,-2
+go-0-1,5-8|GET|/eleven.txt|Range: bytes=0-1,5-8
+go-0-1,5-|GET|/eleven.txt|Range: bytes=0-1,5-
+go-5-1000|GET|/eleven.txt|Range: bytes=5-1000
+go-0-,1-,2-,3-,4-|GET|/eleven.txt|Range: bytes=0-,1-,2-,3-,4-
+go-0-9|GET|/eleven.txt|Range: bytes=0-9
+go-0-10|GET|/eleven.txt|Range: bytes=0-10
+go-0-11|GET|/eleven.txt|Range: bytes=0-11
+go-10-11|GET|/eleven.txt|Range: bytes=10-11
+go-10-open|GET|/eleven.txt|Range: bytes=10-
+go-11-open|GET|/eleven.txt|Range: bytes=11-
+go-11-12|GET|/eleven.txt|Range: bytes=11-12
+go-12-12|GET|/eleven.txt|Range: bytes=12-12
+go-11-100|GET|/eleven.txt|Range: bytes=11-100
+go-12-100|GET|/eleven.txt|Range: bytes=12-100
+go-100-open|GET|/eleven.txt|Range: bytes=100-
+go-100-1000|GET|/eleven.txt|Range: bytes=100-1000
+bad-empty-set|GET|/eleven.txt|Range: bytes=
+bad-reversed|GET|/eleven.txt|Range: bytes=5-1
+bad-suffix-zero|GET|/eleven.txt|Range: bytes=-0
+bad-letters|GET|/eleven.txt|Range: bytes=a-b
+bad-trailing-comma|GET|/eleven.txt|Range: bytes=1-2,
+bad-leading-comma|GET|/eleven.txt|Range: bytes=,1-2
+bad-double-comma|GET|/eleven.txt|Range: bytes=1-2,,4-5
+bad-ows-around-comma|GET|/eleven.txt|Range: bytes=1-2 , 4-5
+bad-space-after-equals|GET|/eleven.txt|Range: bytes= 1-2
+bad-upper-unit|GET|/eleven.txt|Range: BYTES=1-2
+bad-other-unit|GET|/eleven.txt|Range: items=1-2
+bad-double-dash|GET|/eleven.txt|Range: bytes=--1
+bad-huge-last|GET|/eleven.txt|Range: bytes=0-99999999999999999999
+bad-huge-first|GET|/eleven.txt|Range: bytes=99999999999999999999-
+bad-huge-suffix|GET|/eleven.txt|Range: bytes=-99999999999999999999
+suffix-larger-than-file|GET|/eleven.txt|Range: bytes=-100
+ranges-32|GET|/r10000.bin|Range: $THIRTY_TWO_RANGES
+ranges-40|GET|/r10000.bin|Range: $FORTY_RANGES
+ranges-sum-past-length|GET|/r10000.bin|Range: bytes=0-6000,4000-9999
+ranges-unordered|GET|/r10000.bin|Range: bytes=9000-9099,0-99
+empty-no-range|GET|/empty.bin|
+empty-0-open|GET|/empty.bin|Range: bytes=0-
+empty-suffix-1|GET|/empty.bin|Range: bytes=-1
+one-0-0|GET|/one.bin|Range: bytes=0-0
+one-suffix-1|GET|/one.bin|Range: bytes=-1
+one-1-open|GET|/one.bin|Range: bytes=1-
+1m-tail-open|GET|/r1m.bin|Range: bytes=1048000-
+1m-two-64k|GET|/r1m.bin|Range: bytes=0-65535,983040-1048575
+5g-last-mib-suffix|GET|/sparse5g.bin|Range: bytes=-$MiB
+5g-last-mib-open|GET|/sparse5g.bin|Range: bytes=$((SPARSE_SIZE - MiB))-
+5g-across-2gib|GET|/sparse5g.bin|Range: bytes=$((G2 - 100))-$((G2 + 100))
+5g-across-4gib|GET|/sparse5g.bin|Range: bytes=$((G4 - 1000))-$((G4 + 5000))
+5g-two-parts-past-4gib|GET|/sparse5g.bin|Range: bytes=0-99,$((G4 + 4000))-$((G4 + 4199))
+5g-past-end|GET|/sparse5g.bin|Range: bytes=$SPARSE_SIZE-
+5g-head-range|HEAD|/sparse5g.bin|Range: bytes=$G4-$((G4 + 99))
+inm-other|GET|/eleven.txt|If-None-Match: "other"
+inm-star|GET|/eleven.txt|If-None-Match: *
+inm-weak-current|GET|/eleven.txt|If-None-Match: W/{ETAG}
+inm-list|GET|/eleven.txt|If-None-Match: "x", {ETAG}
+inm-current-head|HEAD|/eleven.txt|If-None-Match: {ETAG}
+im-current|GET|/eleven.txt|If-Match: {ETAG}
+im-other|GET|/eleven.txt|If-Match: "other"
+im-star|GET|/eleven.txt|If-Match: *
+im-weak-current|GET|/eleven.txt|If-Match: W/{ETAG}
+im-list|GET|/eleven.txt|If-Match: "x", {ETAG}
+ims-equal|GET|/eleven.txt|If-Modified-Since: {LM}
+ims-earlier|GET|/eleven.txt|If-Modified-Since: {LM_EARLIER}
+ims-later|GET|/eleven.txt|If-Modified-Since: {LM_LATER}
+ims-invalid|GET|/eleven.txt|If-Modified-Since: yesterday
+ims-equal-rfc850|GET|/eleven.txt|If-Modified-Since: {LM_RFC850}
+ims-equal-asctime|GET|/eleven.txt|If-Modified-Since: {LM_ASCTIME}
+ius-earlier|GET|/eleven.txt|If-Unmodified-Since: {LM_EARLIER}
+ius-equal|GET|/eleven.txt|If-Unmodified-Since: {LM}
+ius-later|GET|/eleven.txt|If-Unmodified-Since: {LM_LATER}
+ir-etag-current|GET|/r10000.bin|Range: bytes=0-99|If-Range: {ETAG}
+ir-etag-stale|GET|/r10000.bin|Range: bytes=0-99|If-Range: "stale"
+ir-etag-weak|GET|/r10000.bin|Range: bytes=0-99|If-Range: W/{ETAG}
+ir-date-current|GET|/r10000.bin|Range: bytes=0-99|If-Range: {LM}
+ir-date-stale|GET|/r10000.bin|Range: bytes=0-99|If-Range: {LM_EARLIER}
+ir-date-current-multi|GET|/r10000.bin|Range: bytes=0-99,200-299|If-Range: {LM}
+ir-without-range|GET|/eleven.txt|If-Range: {ETAG}
+order-inm-other-ims-equal|GET|/eleven.txt|If-None-Match: "other"|If-Modified-Since: {LM}
+order-inm-current-ims-earlier|GET|/eleven.txt|If-None-Match: {ETAG}|If-Modified-Since: {LM_EARLIER}
+order-im-current-ius-earlier|GET|/eleven.txt|If-Match: {ETAG}|If-Unmodified-Since: {LM_EARLIER}
+order-im-other-ius-later|GET|/eleven.txt|If-Match: "other"|If-Unmodified-Since: {LM_LATER}
+order-im-other-inm-current|GET|/eleven.txt|If-Match: "other"|If-None-Match: {ETAG}
+order-ius-earlier-inm-current|GET|/eleven.txt|If-Unmodified-Since: {LM_EARLIER}|If-None-Match: {ETAG}
+order-inm-current-range|GET|/r10000.bin|Range: bytes=0-99|If-None-Match: {ETAG}
+order-inm-current-ir-stale|GET|/r10000.bin|Range: bytes=0-99|If-None-Match: {ETAG}|If-Range: "stale"
+order-im-other-range|GET|/r10000.bin|Range: bytes=0-99|If-Match: "other"
+order-ius-earlier-range|GET|/r10000.bin|Range: bytes=0-99|If-Unmodified-Since: {LM_EARLIER}
+order-ims-later-range|GET|/r10000.bin|Range: bytes=0-99|If-Modified-Since: {LM_LATER}
+order-ims-earlier-range|GET|/r10000.bin|Range: bytes=0-99|If-Modified-Since: {LM_EARLIER}
+head-multi-range|HEAD|/r10000.bin|Range: bytes=0-9,20-29
+head-unsatisfiable|HEAD|/eleven.txt|Range: bytes=100-
+resume-complete-10000|GET|/r10000.bin|Range: bytes=10000-
+resume-complete-1m|GET|/r1m.bin|Range: bytes=$MiB-
+resume-complete-eleven|GET|/eleven.txt|Range: bytes=11-
+resume-partial-1m|GET|/r1m.bin|Range: bytes=$((MiB / 2))-
+whole-eleven|GET|/eleven.txt|
+whole-10000|GET|/r10000.bin|
+whole-1m|GET|/r1m.bin|
+EOF
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# Requests
+
+# validators SIDE URL : sets V_ETAG_<SIDE> and V_LM_<SIDE> from a HEAD of /eleven.txt (all files share
+# the modification time, so Last-Modified is the same for every file; ETags are fetched per file below).
+declare -A ETAGS=()
+LM=""
+fetch_validators() {
+    local side="$1" url="$2" path hdr
+    for path in /eleven.txt /r10000.bin /r1m.bin /one.bin /empty.bin /sparse5g.bin; do
+        hdr="$WORK/validators-$side.hdr"
+        "${CURL[@]}" -I -D "$hdr" -o /dev/null "$url$path" || die "HEAD $path on $side failed"
+        ETAGS["$side$path"]="$(py field "$hdr" ETag)"
+        if [[ "$side" == nginx && "$path" == /eleven.txt ]]; then
+            LM="$(py field "$hdr" Last-Modified)"
+        fi
+    done
+}
+
+subst() {
+    local v="$1" etag="$2"
+    v="${v//\{ETAG\}/$etag}"
+    v="${v//\{LM_EARLIER\}/$LM_EARLIER}"
+    v="${v//\{LM_LATER\}/$LM_LATER}"
+    v="${v//\{LM_RFC850\}/$LM_RFC850}"
+    v="${v//\{LM_ASCTIME\}/$LM_ASCTIME}"
+    v="${v//\{LM\}/$LM}"
+    printf '%s' "$v"
+}
+
+# fetch SIDE URL OUTPREFIX METHOD PATH HEADERS... : one request; returns curl's exit code (63 = body larger
+# than --max-filesize, which counts as complete: the head is what is compared then).
+fetch() {
+    local side="$1" url="$2" out="$3" method="$4" path="$5" etag h rc=0
+    shift 5
+    etag="${ETAGS[$side$path]}"
+    local args=(-D "$out.hdr" --max-filesize $((1 << 30)))
+    # HEAD: curl -I reads no body and would copy the head into -o; the body file stays empty.
+    if [[ "$method" == HEAD ]]; then
+        args+=(-I -o /dev/null)
+    else
+        args+=(-o "$out.body")
+    fi
+    for h in "$@"; do
+        [[ -n "$h" ]] && args+=(-H "$(subst "$h" "$etag")")
+    done
+    : >"$out.body"
+    rm -f "$out.body.toolarge"
+    "${CURL[@]}" "${args[@]}" "$url$path" 2>"$out.err" || rc=$?
+    if ((rc == 63)); then
+        : >"$out.body.toolarge"
+        rc=0
+    fi
+    return "$rc"
+}
+
+TOTAL=0
+SAME=0
+DIFFERENT=0
+FAILED=0
+
+# run_pass LABEL LIMIT : the matrix (first LIMIT lines, 0 = all) against FS_URL and NGINX_URL.
+run_pass() {
+    local label="$1" limit="$2" n=0 line name method path result dir="$WORK/responses/$1" rc
+    local pass_same=0 pass_diff=0 pass_total=0
+    mkdir -p "$dir"
+    echo "# pass $label: fileserver $FS_URL vs nginx $NGINX_URL"
+    while IFS= read -r line; do
+        [[ -n "$line" ]] || continue
+        n=$((n + 1))
+        if ((limit > 0 && n > limit)); then
+            break
+        fi
+        local fields=()
+        IFS='|' read -r -a fields <<<"$line"
+        name="${fields[0]}"
+        method="${fields[1]}"
+        path="${fields[2]}"
+        local headers=("${fields[@]:3}")
+        rc=0
+        fetch fileserver "$FS_URL" "$dir/$n.fileserver" "$method" "$path" "${headers[@]}" || rc=$?
+        if ((rc != 0)); then
+            FAILED=$((FAILED + 1))
+            echo "FAIL - $label:$name: request to fileserver did not complete (curl exit $rc: $(head -c 200 "$dir/$n.fileserver.err"))"
+            continue
+        fi
+        fetch nginx "$NGINX_URL" "$dir/$n.nginx" "$method" "$path" "${headers[@]}" || rc=$?
+        if ((rc != 0)); then
+            FAILED=$((FAILED + 1))
+            echo "FAIL - $label:$name: request to nginx did not complete (curl exit $rc: $(head -c 200 "$dir/$n.nginx.err"))"
+            continue
+        fi
+        result="$(py compare "$method" "$DATA$path" \
+            "$dir/$n.fileserver.hdr" "$dir/$n.fileserver.body" "${ETAGS[fileserver$path]}" \
+            "$dir/$n.nginx.hdr" "$dir/$n.nginx.body" "${ETAGS[nginx$path]}")" ||
+            die "comparison helper failed on $label:$name"
+        pass_total=$((pass_total + 1))
+        printf '%s\t%s:%s\t%s\n' "$n" "$label" "$name" "$result" >>"$WORK/results.tsv"
+        if [[ "$result" == same$'\t'* ]]; then
+            pass_same=$((pass_same + 1))
+            if [[ -n "${CONFORMANCE_VERBOSE:-}" ]]; then
+                echo "same - $label:$name: ${result#same$'\t'}"
+            else
+                echo "same - $label:$name"
+            fi
+        else
+            pass_diff=$((pass_diff + 1))
+            echo "DIFF - $label:$name: $result"
+        fi
+    done < <(matrix)
+    echo "# pass $label: $pass_total requests, $pass_same same, $pass_diff different"
+    TOTAL=$((TOTAL + pass_total))
+    SAME=$((SAME + pass_same))
+    DIFFERENT=$((DIFFERENT + pass_diff))
+    PASS_TOTAL="$pass_total"
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# Main
+
+MATRIX_SIZE="$(matrix | grep -c .)"
+if ((SMOKE == 0 && MATRIX_SIZE < MIN_REQUESTS)); then
+    die "the matrix has $MATRIX_SIZE requests, fewer than $MIN_REQUESTS"
+fi
+
+build_cli
+start_nginx
+fetch_validators nginx "$NGINX_URL"
+[[ -n "$LM" && "$LM" != - ]] || die "nginx sent no Last-Modified"
+mapfile -t _dates < <(py dates "$LM")
+LM_EARLIER="${_dates[0]}"
+LM_LATER="${_dates[1]}"
+LM_RFC850="${_dates[2]}"
+LM_ASCTIME="${_dates[3]}"
+echo "# Last-Modified $LM; nginx ETag of /eleven.txt ${ETAGS[nginx/eleven.txt]}"
+
+if ((SMOKE)); then
+    PASSES=(sendfile)
+    LIMIT="$SMOKE_COUNT"
+else
+    PASSES=(sendfile no-sendfile)
+    LIMIT=0
+fi
+
+SHORT=0
+for pass in "${PASSES[@]}"; do
+    if [[ "$pass" == no-sendfile ]]; then
+        start_fileserver "$pass" --no-sendfile
+    else
+        start_fileserver "$pass"
+    fi
+    fetch_validators fileserver "$FS_URL"
+    fs_lm="$(py field "$WORK/validators-fileserver.hdr" Last-Modified)"
+    [[ "$fs_lm" == "$LM" ]] || echo "# note: Last-Modified differs: fileserver $fs_lm, nginx $LM"
+    echo "# fileserver ETag of /eleven.txt ${ETAGS[fileserver/eleven.txt]}"
+    run_pass "$pass" "$LIMIT"
+    stop_fileserver "$pass"
+    if ((SMOKE == 0 && PASS_TOTAL < MIN_REQUESTS)); then
+        SHORT=1
+    elif ((SMOKE == 1 && PASS_TOTAL < SMOKE_COUNT)); then
+        SHORT=1
+    fi
+done
+
+echo "conformance: $TOTAL requests, $SAME same, $DIFFERENT different"
+if ((FAILED > 0)); then
+    echo "# $FAILED request(s) did not complete" >&2
+    exit 1
+fi
+if ((SHORT)); then
+    echo "# fewer requests ran than required" >&2
+    exit 1
+fi
+exit 0
