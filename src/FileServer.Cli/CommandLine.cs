@@ -1,5 +1,6 @@
 using System.CommandLine;
 using FileServer.Hosting;
+using FileServer.Transport;
 using Microsoft.Extensions.Logging;
 
 namespace FileServer.Cli;
@@ -17,7 +18,15 @@ internal static class CommandLine
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Trace, Debug, Information, Warning, Error, Critical or None", DefaultValueFactory = _ => LogLevel.Information };
         var followSymlinks = new Option<bool>("--follow-symlinks") { Description = "Serve symlinks that lead outside the root" };
         var dotfiles = new Option<bool>("--dotfiles") { Description = "Serve files and directories whose names start with a dot" };
-        var shutdownTimeout = new Option<double>("--shutdown-timeout") { Description = "Seconds running responses may take to finish on SIGTERM/SIGINT", DefaultValueFactory = _ => 10 };
+        var shutdownTimeout = Seconds("--shutdown-timeout", "Seconds running responses may take to finish on SIGTERM/SIGINT", 10);
+        var headerTimeout = Seconds("--header-timeout", "Seconds a request head may take to arrive once it has begun (408 after)", 30);
+        var idleTimeout = Seconds("--idle-timeout", "Seconds a kept-alive connection may wait for its next request", 75);
+        var sendTimeout = Seconds("--send-timeout", "Seconds without the client accepting a byte before its response is aborted", 60);
+        var highWatermark = Size("--high-watermark", "Queued bytes per connection at which the copy loop waits (e.g. 64k)", "64k");
+        var lowWatermark = Size("--low-watermark", "Queued bytes below which a waiting copy loop resumes (e.g. 16k)", "16k");
+        var chunkSize = Size("--chunk-size", "Bytes read per step of the copy loop (e.g. 64k, 256k)", "64k");
+        var limitRate = Size("--limit-rate", "Bytes per second per response, on both body paths (e.g. 1m); 0 = no limit", "0");
+        var maxConnections = new Option<int>("--max-connections") { Description = "Connections served at once; more wait in the listen backlog", DefaultValueFactory = _ => 10_000 };
 
         root.Validators.Add(result =>
         {
@@ -31,6 +40,7 @@ internal static class CommandLine
         var command = new RootCommand("Serve a directory over HTTP/1.1, with zero-copy sendfile where possible.")
         {
             root, host, port, noSendFile, readyFile, logLevel, followSymlinks, dotfiles, shutdownTimeout,
+            headerTimeout, idleTimeout, sendTimeout, highWatermark, lowWatermark, chunkSize, limitRate, maxConnections,
         };
         command.SetAction((result, _) =>
         {
@@ -43,6 +53,15 @@ internal static class CommandLine
                 FollowSymlinks = result.GetValue(followSymlinks),
                 AllowDotfiles = result.GetValue(dotfiles),
                 ShutdownTimeout = TimeSpan.FromSeconds(result.GetValue(shutdownTimeout)),
+                HeaderTimeout = TimeSpan.FromSeconds(result.GetValue(headerTimeout)),
+                IdleTimeout = TimeSpan.FromSeconds(result.GetValue(idleTimeout)),
+                SendTimeout = TimeSpan.FromSeconds(result.GetValue(sendTimeout)),
+                Transport = new TransportOptions(
+                    HighWatermark: (int)Math.Min(int.MaxValue, result.GetValue(highWatermark)),
+                    LowWatermark: (int)Math.Min(int.MaxValue, result.GetValue(lowWatermark))),
+                CopyChunkSize = (int)Math.Min(int.MaxValue, result.GetValue(chunkSize)),
+                LimitRate = result.GetValue(limitRate),
+                MaxConnections = result.GetValue(maxConnections),
             };
             return ServeCommand.RunAsync(options, result.GetValue(logLevel), result.GetValue(readyFile));
         });
@@ -56,4 +75,38 @@ internal static class CommandLine
         // Signals are ours to handle (graceful shutdown), not System.CommandLine's.
         return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }).ConfigureAwait(false);
     }
+
+    private static Option<double> Seconds(string name, string description, double defaultValue) =>
+        new(name)
+        {
+            Description = description,
+            DefaultValueFactory = _ => defaultValue,
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+                if (double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value) && value > 0 && value <= 86_400 * 365)
+                {
+                    return value;
+                }
+                result.AddError($"{name} takes a positive number of seconds, not '{text}'");
+                return defaultValue;
+            },
+        };
+
+    private static Option<long> Size(string name, string description, string defaultValue) =>
+        new(name)
+        {
+            Description = description,
+            DefaultValueFactory = _ => ByteSize.TryParse(defaultValue, out var bytes) ? bytes : 0,
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+                if (ByteSize.TryParse(text, out var bytes))
+                {
+                    return bytes;
+                }
+                result.AddError($"{name} takes a size such as 65536, 64k, 1m or 2g, not '{text}'");
+                return 0;
+            },
+        };
 }

@@ -41,6 +41,9 @@ internal sealed class Connection
         _client = transport.RemoteEndPoint?.ToString() ?? "-";
     }
 
+    /// <summary>The peer's address, for logs.</summary>
+    public string Client => _client;
+
     /// <summary>Asks the connection to finish: at once if it waits for a request, after the current response otherwise.</summary>
     public void RequestStop()
     {

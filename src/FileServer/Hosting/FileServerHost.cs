@@ -30,6 +30,8 @@ public sealed class FileServerHost : IAsyncDisposable
     private FileRequestHandler? _handler;
     private ResponseHeads? _heads;
     private RequestHeadParser? _parser;
+    private SendTimeoutWatchdog? _watchdog;
+    private SemaphoreSlim? _connectionSlots;
     private Task _acceptLoop = Task.CompletedTask;
     private Task? _stopping;
 
@@ -84,11 +86,13 @@ public sealed class FileServerHost : IAsyncDisposable
         _handler = new FileRequestHandler(
             new PathResolver(_platform, root, _options.FollowSymlinks, _options.AllowDotfiles),
             contentTypes,
-            new BodyPathChooser(_options.DisableSendFile, _options.CopyChunkSize),
+            new BodyPathChooser(_options.DisableSendFile, _options.CopyChunkSize, _options.LimitRate, _clock),
             _heads,
             _platform);
 
         _listener = Bind();
+        _watchdog = new SendTimeoutWatchdog(_options.SendTimeout, _clock, _log);
+        _connectionSlots = new SemaphoreSlim(_options.MaxConnections, _options.MaxConnections);
         ServerLog.Started(_log, root, Url.ToString(), _platform.Name, _options.DisableSendFile ? "off" : "on");
         _acceptLoop = AcceptLoopAsync(_listener);
     }
@@ -133,6 +137,7 @@ public sealed class FileServerHost : IAsyncDisposable
             }
             await all.ConfigureAwait(false);
         }
+        await _watchdog!.DisposeAsync().ConfigureAwait(false);
         ServerLog.Stopped(_log);
     }
 
@@ -198,15 +203,26 @@ public sealed class FileServerHost : IAsyncDisposable
             Socket socket;
             try
             {
+                // At the connection limit, stop accepting: newcomers wait in the kernel's backlog for a free slot.
+                await _connectionSlots!.WaitAsync(token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            try
+            {
                 socket = await listener.AcceptAsync(token).ConfigureAwait(false);
             }
             catch (Exception e) when (token.IsCancellationRequested && e is OperationCanceledException or ObjectDisposedException or SocketException)
             {
+                _connectionSlots.Release();
                 break;
             }
             catch (SocketException e)
             {
                 // Out of descriptors (EMFILE) or a connection reset before accept: back off briefly, keep serving.
+                _connectionSlots.Release();
                 ServerLog.AcceptFailed(_log, e.Message);
                 await Task.Delay(TimeSpan.FromMilliseconds(50), _clock, CancellationToken.None).ConfigureAwait(false);
                 continue;
@@ -219,10 +235,15 @@ public sealed class FileServerHost : IAsyncDisposable
     {
         var transport = new SocketTransport(socket, _platform, _options.Transport);
         var connection = new Connection(transport, _handler!, _heads!, _parser!, _options, _log, _accessLog, _clock);
+        var watch = _watchdog!.Watch(transport, connection.Client);
         var run = Task.Run(connection.RunAsync);
         _connections[connection] = run;
-        run.ContinueWith(_ => _connections.TryRemove(connection, out Task? _), CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        run.ContinueWith(_ =>
+        {
+            watch.Dispose();
+            _connections.TryRemove(connection, out Task? _);
+            _connectionSlots!.Release();
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         if (_stopAccepting.IsCancellationRequested)
         {
             connection.RequestStop();

@@ -45,6 +45,18 @@ public sealed record FileServerOptions
     /// <summary>After a response that closes the connection, how long to read and discard what the client still sends.</summary>
     public TimeSpan LingerTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>A response makes no progress (the peer accepts no byte) for this long → the connection is aborted.</summary>
+    public TimeSpan SendTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Most connections served at once; past it, new connections wait in the kernel's listen backlog until a
+    /// slot frees (like nginx's <c>worker_connections</c>), rather than being refused.
+    /// </summary>
+    public int MaxConnections { get; init; } = 10_000;
+
+    /// <summary>Bytes per second each response body may use; 0 for no limit (nginx's <c>limit_rate</c>).</summary>
+    public long LimitRate { get; init; }
+
     /// <summary>A request body (unexpected on GET/HEAD) up to this size is read and discarded; a larger one closes the connection.</summary>
     public long MaxDiscardedBodyBytes { get; init; } = 64 * 1024;
 
@@ -55,12 +67,24 @@ public sealed record FileServerOptions
         {
             throw new ArgumentException($"port {Port} is out of range 0-65535");
         }
-        if (CopyChunkSize < 4096)
+        if (CopyChunkSize is < 4096 or > 16 * 1024 * 1024)
         {
-            throw new ArgumentException($"chunk size {CopyChunkSize} is below 4096 bytes");
+            throw new ArgumentException($"chunk size {CopyChunkSize} is outside 4k-16m");
         }
         Transport.Validate();
-        foreach (var (name, value) in new[] { ("header timeout", HeaderTimeout), ("idle timeout", IdleTimeout), ("shutdown timeout", ShutdownTimeout) })
+        if (MaxConnections < 1)
+        {
+            throw new ArgumentException("max connections must be at least 1");
+        }
+        if (LimitRate < 0)
+        {
+            throw new ArgumentException("limit rate must not be negative");
+        }
+        foreach (var (name, value) in new[]
+                 {
+                     ("header timeout", HeaderTimeout), ("idle timeout", IdleTimeout), ("send timeout", SendTimeout),
+                     ("shutdown timeout", ShutdownTimeout),
+                 })
         {
             if (value <= TimeSpan.Zero)
             {

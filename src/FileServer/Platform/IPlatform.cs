@@ -41,6 +41,9 @@ public interface IPlatform
     /// </summary>
     void SetCork(Socket socket, bool corked);
 
+    /// <summary>Bytes of this TCP connection the peer has acknowledged (Linux <c>TCP_INFO.tcpi_bytes_acked</c>); null where unknown.</summary>
+    long? GetBytesAcknowledged(Socket socket);
+
     /// <summary>Raises the soft open-file limit to the hard limit; returns the limit now in force, or null if unknown.</summary>
     ulong? RaiseOpenFileLimit();
 }

@@ -83,6 +83,9 @@ public sealed class ManagedPlatform : IPlatform
     }
 
     /// <inheritdoc />
+    public long? GetBytesAcknowledged(Socket socket) => null;
+
+    /// <inheritdoc />
     public ulong? RaiseOpenFileLimit() => null;
 
     private static long ToNanoseconds(DateTime utc) => (utc - DateTime.UnixEpoch).Ticks * 100;

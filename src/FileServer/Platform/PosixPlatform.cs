@@ -15,6 +15,9 @@ public sealed partial class PosixPlatform : IPlatform
     private const int IpProtoTcp = 6;
     private const int TcpCork = 3;
     private const int RlimitNoFile = 7;
+    private const int TcpInfo = 11;
+    private const int TcpInfoSize = 232;
+    private const int TcpInfoBytesAckedOffset = 120;
 
     /// <inheritdoc />
     public string Name => "posix";
@@ -116,6 +119,24 @@ public sealed partial class PosixPlatform : IPlatform
         Span<byte> value = stackalloc byte[sizeof(int)];
         BitConverter.TryWriteBytes(value, corked ? 1 : 0);
         socket.SetRawSocketOption(IpProtoTcp, TcpCork, value);
+    }
+
+    /// <inheritdoc />
+    public long? GetBytesAcknowledged(Socket socket)
+    {
+        // struct tcp_info (linux/tcp.h): tcpi_bytes_acked is the u64 at offset 120, present since Linux 4.1.
+        Span<byte> info = stackalloc byte[TcpInfoSize];
+        try
+        {
+            var length = socket.GetRawSocketOption(IpProtoTcp, TcpInfo, info);
+            return length >= TcpInfoBytesAckedOffset + sizeof(long)
+                ? BitConverter.ToInt64(info.Slice(TcpInfoBytesAckedOffset, sizeof(long)))
+                : null;
+        }
+        catch (SocketException)
+        {
+            return null;
+        }
     }
 
     /// <inheritdoc />

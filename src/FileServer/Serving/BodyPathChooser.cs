@@ -9,14 +9,18 @@ namespace FileServer.Serving;
 public sealed class BodyPathChooser
 {
     private readonly bool _disableSendFile;
-    private readonly ZeroCopyBodySender _zeroCopy = new();
+    private readonly ZeroCopyBodySender _zeroCopy;
     private readonly CopyBodySender _copy;
 
-    /// <summary>Creates a chooser; <paramref name="disableSendFile"/> forces the copy loop everywhere.</summary>
-    public BodyPathChooser(bool disableSendFile, int copyChunkSize)
+    /// <summary>
+    /// Creates a chooser; <paramref name="disableSendFile"/> forces the copy loop everywhere;
+    /// <paramref name="limitRate"/> paces every body on either path (bytes per second, 0: no limit).
+    /// </summary>
+    public BodyPathChooser(bool disableSendFile, int copyChunkSize, long limitRate, TimeProvider clock)
     {
         _disableSendFile = disableSendFile;
-        _copy = new CopyBodySender(copyChunkSize);
+        _zeroCopy = new ZeroCopyBodySender(limitRate, clock);
+        _copy = new CopyBodySender(copyChunkSize, limitRate, clock);
     }
 
     /// <summary>The sender for a regular file's body on <paramref name="transport"/>.</summary>

@@ -9,12 +9,24 @@ namespace FileServer.Serving;
 /// </summary>
 public sealed class ZeroCopyBodySender : IBodySender
 {
+    private readonly long _limitRate;
+    private readonly TimeProvider _clock;
+
+    /// <summary>Creates the sender; <paramref name="limitRate"/> bytes per second per body, 0 for no limit.</summary>
+    public ZeroCopyBodySender(long limitRate, TimeProvider clock)
+    {
+        _limitRate = limitRate;
+        _clock = clock;
+    }
+
     /// <inheritdoc />
     public BodyPath Path => BodyPath.SendFile;
 
     /// <inheritdoc />
     public async ValueTask SendAsync(ITransport transport, FileStream file, IReadOnlyList<BodySegment> segments, CancellationToken cancellationToken)
     {
+        var pacer = _limitRate > 0 ? new RatePacer(_limitRate, _clock) : null;
+        long paced = 0;
         transport.SetBatching(true);
         try
         {
@@ -25,16 +37,34 @@ public sealed class ZeroCopyBodySender : IBodySender
                     transport.Write(segment.Bytes.Span);
                     continue;
                 }
-                var sent = await transport.SendFileAsync(file, segment.FileOffset, segment.FileCount, cancellationToken).ConfigureAwait(false);
-                if (sent < segment.FileCount)
+                if (pacer is null)
                 {
-                    throw new FileTruncatedException(sent, segment.FileCount);
+                    await SendRangeAsync(transport, file, segment.FileOffset, segment.FileCount, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+                // Paced: kernel-sent slices, each once the rate allows it.
+                for (long done = 0; done < segment.FileCount;)
+                {
+                    var slice = Math.Min(pacer.SliceSize(segment.FileCount), segment.FileCount - done);
+                    await pacer.WaitAsync(paced, cancellationToken).ConfigureAwait(false);
+                    await SendRangeAsync(transport, file, segment.FileOffset + done, slice, cancellationToken).ConfigureAwait(false);
+                    done += slice;
+                    paced += slice;
                 }
             }
         }
         finally
         {
             transport.SetBatching(false);
+        }
+    }
+
+    private static async ValueTask SendRangeAsync(ITransport transport, FileStream file, long offset, long count, CancellationToken cancellationToken)
+    {
+        var sent = await transport.SendFileAsync(file, offset, count, cancellationToken).ConfigureAwait(false);
+        if (sent < count)
+        {
+            throw new FileTruncatedException(sent, count);
         }
     }
 }

@@ -28,6 +28,15 @@ public interface ITransport : IAsyncDisposable
     /// <summary>Whether <see cref="SendFileAsync"/> can move file bytes without copying them through user space.</summary>
     bool CanSendFile { get; }
 
+    /// <summary>Whether bytes are waiting for the peer: queued, or a file range in the kernel's hands right now.</summary>
+    bool IsSending { get; }
+
+    /// <summary>
+    /// A counter that grows whenever the peer accepts bytes (TCP bytes acknowledged where the OS tells,
+    /// else bytes handed to the kernel): a send timeout watches it for progress.
+    /// </summary>
+    long SendProgress { get; }
+
     /// <summary>Queues <paramref name="bytes"/> for sending. Never blocks.</summary>
     void Write(ReadOnlySpan<byte> bytes);
 

@@ -30,6 +30,7 @@ public sealed class SocketTransport : ITransport
     private TaskCompletionSource? _emptyWaiter;
     private Exception? _sendError;
     private int _aborted;
+    private int _sendingFile;
 
     /// <summary>Takes ownership of a connected socket and starts the send pump.</summary>
     public SocketTransport(Socket socket, IPlatform platform, TransportOptions options)
@@ -63,6 +64,32 @@ public sealed class SocketTransport : ITransport
 
     /// <summary>Bytes written but not yet handed to the kernel: what the watermarks bound.</summary>
     public long QueuedBytes => Interlocked.Read(ref _committed) - Interlocked.Read(ref _sent);
+
+    /// <inheritdoc />
+    public bool IsSending => QueuedBytes > 0 || Volatile.Read(ref _sendingFile) != 0;
+
+    /// <inheritdoc />
+    public long SendProgress
+    {
+        get
+        {
+            if (Volatile.Read(ref _aborted) == 0)
+            {
+                try
+                {
+                    if (_platform.GetBytesAcknowledged(_socket) is { } acknowledged)
+                    {
+                        return acknowledged;
+                    }
+                }
+                catch (ObjectDisposedException)
+                {
+                    // Aborted in between: fall back to our own count.
+                }
+            }
+            return BytesSent;
+        }
+    }
 
     /// <inheritdoc />
     public void Write(ReadOnlySpan<byte> bytes)
@@ -151,6 +178,19 @@ public sealed class SocketTransport : ITransport
     public async ValueTask<long> SendFileAsync(FileStream file, long offset, long count, CancellationToken cancellationToken = default)
     {
         await FlushAsync(cancellationToken).ConfigureAwait(false);
+        Volatile.Write(ref _sendingFile, 1);
+        try
+        {
+            return await SendFileRangeAsync(file, offset, count).ConfigureAwait(false);
+        }
+        finally
+        {
+            Volatile.Write(ref _sendingFile, 0);
+        }
+    }
+
+    private async ValueTask<long> SendFileRangeAsync(FileStream file, long offset, long count)
+    {
         var operation = _sendFile ??= new SendFileOperation();
         long total = 0;
         while (total < count)

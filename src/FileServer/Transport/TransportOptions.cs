@@ -16,6 +16,10 @@ public sealed record TransportOptions(int HighWatermark = 64 * 1024, int LowWate
         {
             throw new ArgumentException($"watermarks must satisfy 0 < low < high (low {LowWatermark}, high {HighWatermark})");
         }
+        if (HighWatermark > 1024 * 1024 * 1024)
+        {
+            throw new ArgumentException($"high watermark {HighWatermark} is above 1g");
+        }
         if (SendFileChunk <= 0)
         {
             throw new ArgumentException("the send-file chunk must be positive");

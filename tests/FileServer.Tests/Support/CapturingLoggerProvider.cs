@@ -10,18 +10,39 @@ public sealed record CapturedLog(string Category, LogLevel Level, EventId EventI
 public sealed class CapturingLoggerProvider : ILoggerProvider
 {
     private readonly ConcurrentQueue<CapturedLog> _logs = new();
+    private readonly ConcurrentDictionary<int, TaskCompletionSource<CapturedLog>> _waiters = new();
 
     public IReadOnlyCollection<CapturedLog> Logs => _logs;
 
     public IEnumerable<CapturedLog> Access => _logs.Where(l => l.Category == FileServer.Hosting.FileServerHost.AccessLogCategory);
 
-    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _logs);
+    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, this);
+
+    /// <summary>Completes when an event with <paramref name="eventId"/> is (or was) logged: synchronisation without sleeps.</summary>
+    public Task<CapturedLog> WaitForEventAsync(int eventId)
+    {
+        var waiter = _waiters.GetOrAdd(eventId, _ => new TaskCompletionSource<CapturedLog>(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (_logs.FirstOrDefault(l => l.EventId.Id == eventId) is { } already)
+        {
+            waiter.TrySetResult(already);
+        }
+        return waiter.Task;
+    }
+
+    private void Add(CapturedLog log)
+    {
+        _logs.Enqueue(log);
+        if (_waiters.TryGetValue(log.EventId.Id, out var waiter))
+        {
+            waiter.TrySetResult(log);
+        }
+    }
 
     public void Dispose()
     {
     }
 
-    private sealed class Logger(string category, ConcurrentQueue<CapturedLog> sink) : ILogger
+    private sealed class Logger(string category, CapturingLoggerProvider sink) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
@@ -37,7 +58,7 @@ public sealed class CapturingLoggerProvider : ILoggerProvider
                     values[pair.Key] = pair.Value;
                 }
             }
-            sink.Enqueue(new CapturedLog(category, logLevel, eventId, formatter(state, exception), values, exception));
+            sink.Add(new CapturedLog(category, logLevel, eventId, formatter(state, exception), values, exception));
         }
     }
 }

@@ -1,0 +1,95 @@
+using System.Collections.Concurrent;
+using FileServer.Transport;
+using Microsoft.Extensions.Logging;
+
+namespace FileServer.Hosting;
+
+/// <summary>
+/// Aborts connections whose peer accepts no byte for the send timeout, on both body paths. One timer for
+/// the whole server looks at every sending connection's <see cref="ITransport.SendProgress"/>; a connection
+/// that is not sending (reading a request, idle) is not watched: other timeouts cover those states.
+/// </summary>
+internal sealed class SendTimeoutWatchdog : IAsyncDisposable
+{
+    private readonly TimeSpan _timeout;
+    private readonly TimeProvider _clock;
+    private readonly ILogger _log;
+    private readonly ConcurrentDictionary<Watched, byte> _watched = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+
+    public SendTimeoutWatchdog(TimeSpan timeout, TimeProvider clock, ILogger log)
+    {
+        _timeout = timeout;
+        _clock = clock;
+        _log = log;
+        // Checking four times per timeout keeps the overshoot under a quarter of it.
+        var period = TimeSpan.FromTicks(Math.Clamp(timeout.Ticks / 4, TimeSpan.TicksPerMillisecond * 50, TimeSpan.TicksPerSecond));
+        _loop = RunAsync(period);
+    }
+
+    /// <summary>Watches <paramref name="transport"/> until the returned registration is disposed.</summary>
+    public IDisposable Watch(ITransport transport, string client)
+    {
+        var watched = new Watched(this, transport, client);
+        _watched[watched] = 0;
+        return watched;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _loop.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The loop ends by cancellation: that is how it stops.
+        }
+        _stop.Dispose();
+    }
+
+    private async Task RunAsync(TimeSpan period)
+    {
+        using var timer = new PeriodicTimer(period, _clock);
+        while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+        {
+            var now = _clock.GetTimestamp();
+            foreach (var watched in _watched.Keys)
+            {
+                watched.Check(now);
+            }
+        }
+    }
+
+    private sealed class Watched(SendTimeoutWatchdog owner, ITransport transport, string client) : IDisposable
+    {
+        private long _lastProgress = -1;
+        private long _stalledSince;
+
+        public void Check(long now)
+        {
+            if (!transport.IsSending)
+            {
+                _lastProgress = -1;
+                return;
+            }
+            var progress = transport.SendProgress;
+            if (progress != _lastProgress)
+            {
+                _lastProgress = progress;
+                _stalledSince = now;
+                return;
+            }
+            if (owner._clock.GetElapsedTime(_stalledSince, now) >= owner._timeout)
+            {
+                ServerLog.SendTimedOut(owner._log, client, owner._timeout);
+                transport.Abort();
+                Dispose();
+            }
+        }
+
+        public void Dispose() => owner._watched.TryRemove(this, out _);
+    }
+}
