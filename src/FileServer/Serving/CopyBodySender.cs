@@ -1,15 +1,16 @@
-using System.Buffers;
 using FileServer.Transport;
 
 namespace FileServer.Serving;
 
 /// <summary>
-/// The fallback path: read a chunk, <see cref="ITransport.Write"/> it, then <see cref="ITransport.DrainAsync"/>
-/// — write first, then drain, never the other way round — so memory stays within the transport's watermarks
-/// plus one chunk, however slowly the peer reads.
+/// The fallback path: read a chunk into the transport's queue, commit it, then <see cref="ITransport.DrainAsync"/>
+/// — write first, then drain, never the other way round. Chunks are sized by <see cref="ITransport.WriteBudget"/>,
+/// so a connection's queue never holds more than the high watermark, however slowly the peer reads.
 /// </summary>
 public sealed class CopyBodySender : IBodySender
 {
+    private const int MinimumRead = 4096;
+
     private readonly int _chunkSize;
     private readonly long _limitRate;
     private readonly TimeProvider _clock;
@@ -32,33 +33,23 @@ public sealed class CopyBodySender : IBodySender
     /// <inheritdoc />
     public async ValueTask SendAsync(ITransport transport, FileStream file, IReadOnlyList<BodySegment> segments, CancellationToken cancellationToken)
     {
-        byte[]? buffer = null;
         var pacer = _limitRate > 0 ? new RatePacer(_limitRate, _clock) : null;
-        try
+        foreach (var segment in segments)
         {
-            foreach (var segment in segments)
+            if (segment.IsFileRange)
             {
-                if (!segment.IsFileRange)
-                {
-                    transport.Write(segment.Bytes.Span);
-                    continue;
-                }
-                buffer ??= ArrayPool<byte>.Shared.Rent((int)Math.Min(_chunkSize, segments.Max(s => s.FileCount)));
-                await CopyRangeAsync(transport, file, segment.FileOffset, segment.FileCount, buffer, pacer, cancellationToken).ConfigureAwait(false);
+                await CopyRangeAsync(transport, file, segment.FileOffset, segment.FileCount, pacer, cancellationToken).ConfigureAwait(false);
             }
-        }
-        finally
-        {
-            if (buffer is not null)
+            else
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                transport.Write(segment.Bytes.Span);
             }
         }
     }
 
-    private async ValueTask CopyRangeAsync(ITransport transport, FileStream file, long offset, long count, byte[] buffer, RatePacer? pacer, CancellationToken cancellationToken)
+    private async ValueTask CopyRangeAsync(ITransport transport, FileStream file, long offset, long count, RatePacer? pacer, CancellationToken cancellationToken)
     {
-        var chunk = (int)Math.Min(buffer.Length, pacer?.SliceSize(_chunkSize) ?? _chunkSize);
+        var chunk = (int)(pacer?.SliceSize(_chunkSize) ?? _chunkSize);
         long done = 0;
         while (done < count)
         {
@@ -66,14 +57,17 @@ public sealed class CopyBodySender : IBodySender
             {
                 await pacer.WaitAsync(done, cancellationToken).ConfigureAwait(false);
             }
-            var want = (int)Math.Min(chunk, count - done);
+            // Read straight into the transport's queue (no extra buffer, no copy), never past the high watermark:
+            // with a slow peer the queue then holds at most the watermark, not the watermark plus a chunk.
+            var want = (int)Math.Min(Math.Min(chunk, count - done), Math.Max(MinimumRead, transport.WriteBudget));
+            var buffer = transport.GetWriteBuffer(want);
             // Count what was really read: a short read is fine, a zero read means the file shrank.
-            var read = RandomAccess.Read(file.SafeFileHandle, buffer.AsSpan(0, want), offset + done);
+            var read = RandomAccess.Read(file.SafeFileHandle, buffer.Span[..want], offset + done);
             if (read == 0)
             {
                 throw new FileTruncatedException(done, count);
             }
-            transport.Write(buffer.AsSpan(0, read));
+            transport.CommitWrite(read);
             done += read;
             await transport.DrainAsync(cancellationToken).ConfigureAwait(false);
         }

@@ -40,6 +40,21 @@ public interface ITransport : IAsyncDisposable
     /// <summary>Queues <paramref name="bytes"/> for sending. Never blocks.</summary>
     void Write(ReadOnlySpan<byte> bytes);
 
+    /// <summary>
+    /// Bytes that can still be queued before <see cref="DrainAsync"/> would wait (high watermark minus what is
+    /// queued, never negative): a writer that sizes its pieces by it keeps the queue at the high watermark.
+    /// </summary>
+    int WriteBudget { get; }
+
+    /// <summary>
+    /// Queue memory to fill in place, at least <paramref name="sizeHint"/> bytes, so a file can be read straight
+    /// into the queue; <see cref="CommitWrite"/> then queues what was filled. Never blocks.
+    /// </summary>
+    Memory<byte> GetWriteBuffer(int sizeHint);
+
+    /// <summary>Queues the first <paramref name="count"/> bytes of the last <see cref="GetWriteBuffer"/>, as <see cref="Write"/> would.</summary>
+    void CommitWrite(int count);
+
     /// <summary>Back-pressure point: waits while the queue is above the watermarks; rethrows a stored send error.</summary>
     ValueTask DrainAsync(CancellationToken cancellationToken = default);
 

@@ -92,19 +92,41 @@ public sealed class SocketTransport : ITransport
     }
 
     /// <inheritdoc />
+    public int WriteBudget => (int)Math.Clamp(_options.HighWatermark - QueuedBytes, 0, _options.HighWatermark);
+
+    /// <inheritdoc />
     public void Write(ReadOnlySpan<byte> bytes)
     {
         if (bytes.IsEmpty)
         {
             return;
         }
-        if (Volatile.Read(ref _sendError) is not null)
+        _output.Writer.Write(bytes);
+        Committed(bytes.Length);
+    }
+
+    /// <inheritdoc />
+    public Memory<byte> GetWriteBuffer(int sizeHint) => _output.Writer.GetMemory(sizeHint);
+
+    /// <inheritdoc />
+    public void CommitWrite(int count)
+    {
+        if (count == 0)
         {
-            // The peer is gone; the next DrainAsync reports it. Dropping is what asyncio does too.
             return;
         }
-        _output.Writer.Write(bytes);
-        Interlocked.Add(ref _committed, bytes.Length);
+        _output.Writer.Advance(count);
+        Committed(count);
+    }
+
+    private void Committed(int count)
+    {
+        Interlocked.Add(ref _committed, count);
+        if (Volatile.Read(ref _sendError) is not null)
+        {
+            // The peer is gone; the next DrainAsync reports it. Nothing is sent any more, as asyncio drops writes too.
+            return;
+        }
         if (!_flushPending)
         {
             // Commit now so the pump starts sending; keep a pending flush (queue above the high watermark) for DrainAsync.

@@ -1,0 +1,73 @@
+// LoadGen: the raw-socket load generator behind scripts/stress.sh.
+//
+//   dotnet build scripts/loadgen -c Release -o DIR
+//   dotnet DIR/LoadGen.dll MODE --url http://127.0.0.1:PORT/path [options]
+//
+// Every mode prints its summary as key=value lines on stdout (diagnostics go to stderr), and is bounded:
+// each loop has a count and a deadline, and a watchdog exits the process (code 3) if a mode overruns its
+// own time bound by a margin. Exit codes: 0 the run finished (read the summary for failures), 1 a fatal
+// error (or, for download, a failed request), 2 usage, 3 watchdog.
+using LoadGen;
+
+const string Usage = """
+    usage: LoadGen MODE --url http://HOST:PORT/PATH [options]     (sizes accept k, m, g suffixes)
+
+      slow-readers  --clients 1000 --rate 16k --seconds 20 [--rcvbuf 16k] [--ramp-seconds 2] [--connect-timeout 10]
+                    N connections (SO_RCVBUF set before connect), one GET each, then each reads at most rate/4 bytes
+                    every 250 ms for S seconds (counted once every connection is up), then closes.
+      abort-storm   --requests 10000 --concurrency 100 [--max-bytes 1m] [--seed 1] [--time-limit 300] [--timeout 10]
+                    connect, GET, read a random byte count (10 % none, 10 % inside the head, else uniform in
+                    [0, max-bytes]), close: odd requests with RST (SO_LINGER 0), even ones with shutdown+close.
+      slowloris     --clients 500 --interval-ms 2000 --seconds 30 [--ramp-seconds 1] [--connect-timeout 10]
+                    each connection sends a never-ending request head one byte per interval; records when the
+                    server answered and when it closed (EOF or RST), relative to the connection's connect time.
+      download      --count 100 --concurrency 4 [--sha256 HEX] [--timeout 120] [--time-limit 600]
+                    GETs over keep-alive connections; checks 200, Content-Length bytes and the SHA-256.
+      stalled       --read-bytes 1m --seconds 20 [--rcvbuf 0] [--probe-ms 200]
+                    one GET, read N bytes, then stop reading and wait for the server to drop the connection.
+                    Detection: TCP_INFO state every 50 ms, plus a 2-byte probe ("\r\n", an empty line a server
+                    ignores before a request line) every probe-ms: once the server has closed its socket, the
+                    probe draws an RST, so the drop is seen even though the server's FIN is stuck behind the
+                    unread body in the zero window. Reports the time since the reads stopped and since the
+                    receive queue last grew (when the peer last accepted a byte).
+      rate          --seconds 10 [--timeout 10]
+                    one GET, reads as fast as possible for S seconds after the head (or until the body ends);
+                    reports the body rate over the window, and the rate after the first second.
+    """;
+
+if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+{
+    Console.Out.Write(Usage);
+    return args.Length == 0 ? 2 : 0;
+}
+
+try
+{
+    var mode = args[0];
+    var options = Args.Parse(args[1..]);
+    Func<Args, Task<int>> run = mode switch
+    {
+        "slow-readers" => SlowReaders.RunAsync,
+        "abort-storm" => AbortStorm.RunAsync,
+        "slowloris" => Slowloris.RunAsync,
+        "download" => Download.RunAsync,
+        "stalled" => Stalled.RunAsync,
+        "rate" => RateProbe.RunAsync,
+        _ => throw new UsageException($"unknown mode '{mode}'"),
+    };
+    Report.Put("mode", mode);
+    var code = await run(options);
+    await Console.Out.FlushAsync();
+    return code;
+}
+catch (UsageException e)
+{
+    await Console.Error.WriteLineAsync($"loadgen: {e.Message} (LoadGen --help lists the modes and options)");
+    return 2;
+}
+catch (Exception e) when (Errors.IsNetwork(e))
+{
+    await Console.Out.FlushAsync();
+    await Console.Error.WriteLineAsync($"loadgen: {Errors.Kind(e)}: {e.Message}");
+    return 1;
+}
