@@ -12,9 +12,12 @@ internal static class SlowReaders
 {
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(250);
 
-    private sealed class Client(Socket socket)
+    private sealed class Client(Socket socket, double joinedAt)
     {
         public Socket Socket { get; } = socket;
+
+        /// <summary>Seconds since the start when the request was sent: reading starts then.</summary>
+        public double JoinedAt { get; } = joinedAt;
 
         public HeadReader Head { get; } = new();
 
@@ -57,7 +60,7 @@ internal static class SlowReaders
             {
                 socket = await target.ConnectAsync(connectTimeout, receiveBuffer);
                 await socket.SendAsync(request, SocketFlags.None);
-                joined.Enqueue(new Client(socket));
+                joined.Enqueue(new Client(socket, clock.Elapsed.TotalSeconds));
             }
             catch (Exception e) when (Errors.IsNetwork(e))
             {
@@ -103,7 +106,8 @@ internal static class SlowReaders
                 await timer.WaitForNextTickAsync();
             }
         }
-        var readSeconds = clock.Elapsed.TotalSeconds - rampDone!.Value;
+        var endedAt = clock.Elapsed.TotalSeconds;
+        var readSeconds = endedAt - rampDone!.Value;
 
         // Connects still running are bounded by their timeout; whatever joins late is counted and closed too.
         await Task.WhenAny(allConnected, Task.Delay(connectTimeout + TimeSpan.FromSeconds(2)));
@@ -143,7 +147,8 @@ internal static class SlowReaders
         Report.Put("bytes_per_client_avg", connected == 0 ? 0 : totalBytes / connected);
         Report.Put("bytes_per_client_min", connected == 0 ? 0 : active.Min(c => c.Bytes));
         Report.Put("bytes_per_client_max", connected == 0 ? 0 : active.Max(c => c.Bytes));
-        Report.Put("bytes_per_client_expected", (long)(rate * readSeconds));
+        // What rate/4 per tick allows in the time each client was reading, averaged.
+        Report.Put("bytes_per_client_expected", connected == 0 ? 0 : (long)active.Average(c => rate * Math.Max(0, endedAt - c.JoinedAt)));
         Report.Put("failures", failures);
         return 0;
     }

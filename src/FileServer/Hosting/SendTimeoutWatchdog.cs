@@ -23,8 +23,9 @@ internal sealed class SendTimeoutWatchdog : IAsyncDisposable
         _timeout = timeout;
         _clock = clock;
         _log = log;
-        // Checking four times per timeout keeps the overshoot under a quarter of it.
-        var period = TimeSpan.FromTicks(Math.Clamp(timeout.Ticks / 4, TimeSpan.TicksPerMillisecond * 50, TimeSpan.TicksPerSecond));
+        // A stall is noticed at most one period late and acted on at most one period late: checking ten times
+        // per timeout (at most once a second) keeps the overshoot within a fifth of it, or two seconds.
+        var period = TimeSpan.FromTicks(Math.Clamp(timeout.Ticks / 10, TimeSpan.TicksPerMillisecond * 50, TimeSpan.TicksPerSecond));
         _loop = RunAsync(period);
     }
 

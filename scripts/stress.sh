@@ -1,0 +1,744 @@
+#!/usr/bin/env bash
+# Bounded stress and measurement run of the FileServer CLI, driven by the raw-socket load generator in
+# scripts/loadgen (one process per load, key=value summaries).
+#
+#   bash scripts/stress.sh [--smoke] [--phases memory,abort,slowloris,stalled,rate] [--keep]
+#
+# Phases (each bounded in time; every server runs on 127.0.0.1 with an ephemeral port, --log-level Warning):
+#   memory     per body path (sendfile, copy): RSS growth under 1000 slow readers (16 KiB/s each, 20 s) of a
+#              64 MiB file, in KiB per client, against the targets (copy <= 128, sendfile <= 24); the copy path
+#              again with --high-watermark 256k --low-watermark 64k; the same load against a private nginx
+#              (sendfile on and off; master + worker RSS) for reference, when nginx is installed.
+#   abort      per body path: 5000 requests abandoned at random points (RST or FIN); open fds and RSS before
+#              and after (fds must return near the baseline within 30 s), errors in the server's log, and a
+#              normal download afterwards.
+#   slowloris  --header-timeout 5: 500 connections sending a head one byte per 2 s for 20 s, while 100
+#              downloads of a 1 MiB file run; downloads must all succeed, slowloris must be cut at ~5 s.
+#   stalled    per body path, --send-timeout 3: a client reads 1 MiB then stops reading; time until the
+#              server drops it.
+#   rate       per body path, --limit-rate 1m: measured rate over 10 s against 1 MiB/s +-10 %.
+#
+# --smoke runs every phase at a tiny scale (well under a minute once built; nginx and the watermark variant
+# are skipped) and exits 1 if any of its assertions fails. A full run only reports: its exit code is 0
+# unless something could not run at all (a server that does not start, e.g. on an option it does not know
+# yet, or a load that did not finish), which is 1. Either way the last thing printed is a markdown table:
+# phase | figure | value | target | met.
+#
+# Environment: FILESERVER_DLL=path/FileServer.Cli.dll skips the CLI build; LOADGEN_DLL=path/LoadGen.dll skips
+# the load generator build; STRESS_KEEP=1 (or --keep) keeps the work directory (server logs, load outputs).
+# shellcheck disable=SC2317 # the phases run as "phase_$name", cleanup from a trap: reached indirectly
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+HOST=127.0.0.1
+READY_TIMEOUT=30      # seconds for a server to listen
+STOP_TIMEOUT=20       # seconds for a graceful stop after SIGTERM
+SERVER_LIFETIME=900   # hard bound on any one server (timeout(1) kills it afterwards)
+BUILD_TIMEOUT=900
+
+export LC_ALL=C   # "." as the decimal point in EPOCHREALTIME and awk
+export DOTNET_NOLOGO=1
+export DOTNET_CLI_TELEMETRY_OPTOUT=1
+
+usage() { sed -n '2,/^# shellcheck/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; }
+
+SMOKE=0
+KEEP="${STRESS_KEEP:-}"
+ALL_PHASES="memory,abort,slowloris,stalled,rate"
+PHASES="$ALL_PHASES"
+while (($# > 0)); do
+    case "$1" in
+        --smoke) SMOKE=1 ;;
+        --keep) KEEP=1 ;;
+        --phases)
+            [[ $# -ge 2 ]] || { echo "stress: --phases needs a list" >&2; exit 2; }
+            PHASES="$2"
+            shift ;;
+        --phases=*) PHASES="${1#--phases=}" ;;
+        -h | --help) usage; exit 0 ;;
+        *) echo "stress: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+IFS=',' read -r -a PHASE_LIST <<<"$PHASES"
+for phase in "${PHASE_LIST[@]}"; do
+    [[ ",$ALL_PHASES," == *",$phase,"* ]] || { echo "stress: unknown phase '$phase' (phases: $ALL_PHASES)" >&2; exit 2; }
+done
+
+# ---------------------------------------------------------------------------------------------------------
+# Scale
+
+if ((SMOKE)); then
+    MEM_CLIENTS=20 MEM_SECONDS=3 MEM_RAMP=0.5 MEM_SETTLE=1
+    ABORT_REQUESTS=100 ABORT_CONCURRENCY=20
+    SL_CLIENTS=20 SL_INTERVAL_MS=2000 SL_SECONDS=4 SL_HEADER_TIMEOUT=2 SL_DOWNLOADS=10
+    ST_SEND_TIMEOUT=2 ST_SECONDS=10
+    RATE_SECONDS=3
+else
+    MEM_CLIENTS=1000 MEM_SECONDS=20 MEM_RAMP=2 MEM_SETTLE=2
+    ABORT_REQUESTS=5000 ABORT_CONCURRENCY=100
+    SL_CLIENTS=500 SL_INTERVAL_MS=2000 SL_SECONDS=20 SL_HEADER_TIMEOUT=5 SL_DOWNLOADS=100
+    ST_SEND_TIMEOUT=3 ST_SECONDS=20
+    RATE_SECONDS=10
+fi
+MEM_RATE=16384
+MEM_RCVBUF=16384
+MEM_TARGET_COPY=128      # KiB per client
+MEM_TARGET_SENDFILE=24   # KiB per client
+ABORT_MAX_BYTES=1048576
+ABORT_FD_WAIT=30         # seconds for the fd count to come back
+ABORT_WARM_REQUESTS=200  # aborted requests before the baseline
+ST_READ_BYTES=1048576
+RATE_LIMIT=1m
+RATE_BYTES=1048576
+RATE_TOLERANCE=10        # percent
+
+# ---------------------------------------------------------------------------------------------------------
+# Work directory, process bookkeeping, cleanup
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/fileserver-stress.XXXXXX")"
+WRAPPERS=()   # timeout(1) wrappers of everything started and not yet reaped
+
+# forget PID: drop a reaped wrapper from WRAPPERS, so that cleanup never signals a recycled pid.
+forget() {
+    local kept=() wrapper
+    for wrapper in "${WRAPPERS[@]}"; do
+        [[ "$wrapper" == "$1" ]] || kept+=("$wrapper")
+    done
+    WRAPPERS=("${kept[@]}")
+}
+
+stop_wrapper() {
+    local wrapper="$1" i
+    if ! kill -0 "$wrapper" 2>/dev/null; then
+        wait "$wrapper" 2>/dev/null || true
+        forget "$wrapper"
+        return 0
+    fi
+    kill -TERM "$wrapper" 2>/dev/null || true   # timeout(1) passes it on to its command
+    for ((i = 0; i < 50; i++)); do
+        kill -0 "$wrapper" 2>/dev/null || break
+        sleep 0.1
+    done
+    # timeout(1) leads its own process group: kill whatever is left under it too.
+    kill -KILL -- "-$wrapper" 2>/dev/null || kill -KILL "$wrapper" 2>/dev/null || true
+    wait "$wrapper" 2>/dev/null || true
+    forget "$wrapper"
+}
+
+cleanup() {
+    local wrapper
+    for wrapper in "${WRAPPERS[@]}"; do
+        stop_wrapper "$wrapper" || true
+    done
+    if [[ -n "$KEEP" ]]; then
+        echo "# kept $WORK" >&2
+    else
+        rm -rf "$WORK"
+    fi
+}
+trap cleanup EXIT
+trap 'echo "stress: interrupted" >&2; print_table; exit 130' INT
+trap 'echo "stress: terminated" >&2; print_table; exit 143' TERM
+
+# Raise the open-file limit to the hard limit (1000 clients plus the server's own descriptors).
+hard="$(ulimit -Hn)"
+ulimit -n "$hard" 2>/dev/null || ulimit -n 65536 2>/dev/null || true
+echo "# open-file limit $(ulimit -n); work dir $WORK; phases $PHASES$( ((SMOKE)) && echo ' (smoke)')"
+
+# ---------------------------------------------------------------------------------------------------------
+# Results
+
+R_PHASE=() R_FIGURE=() R_VALUE=() R_TARGET=() R_MET=()
+ASSERT_FAILED=()
+NOT_RUN=()
+declare -A PHASE_SECONDS=()
+
+# record PHASE FIGURE VALUE TARGET STATUS [assert]: STATUS is met, not met, - (information) or could not run.
+# With "assert", a smoke run fails unless STATUS is met.
+record() {
+    R_PHASE+=("$1") R_FIGURE+=("$2") R_VALUE+=("$3") R_TARGET+=("$4") R_MET+=("$5")
+    printf '   %-28s %-40s target %-28s %s\n' "$1" "$2: $3" "$4" "$5"
+    if [[ "$5" == "could not run" ]]; then
+        NOT_RUN+=("$1: $2 ($3)")
+    elif [[ "${6:-}" == assert && "$5" != met ]]; then
+        ASSERT_FAILED+=("$1: $2 = $3 (target $4)")
+    fi
+}
+met_if() { if "$@"; then echo met; else echo "not met"; fi; }
+
+print_table() {
+    local i name
+    echo
+    echo "## FileServer stress results$( ((SMOKE)) && echo ' (smoke scale)')"
+    echo
+    echo "| phase | figure | value | target | met |"
+    echo "| --- | --- | --- | --- | --- |"
+    for i in "${!R_PHASE[@]}"; do
+        echo "| ${R_PHASE[$i]} | ${R_FIGURE[$i]} | ${R_VALUE[$i]} | ${R_TARGET[$i]} | ${R_MET[$i]} |"
+    done
+    echo
+    echo "| phase | seconds |"
+    echo "| --- | --- |"
+    for name in build "${PHASE_LIST[@]}"; do
+        [[ -n "${PHASE_SECONDS[$name]:-}" ]] && echo "| $name | ${PHASE_SECONDS[$name]} |"
+    done
+    return 0
+}
+
+now() { echo "${EPOCHREALTIME:-$(date +%s)}"; }
+elapsed_since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+# calc EXPR: floating-point arithmetic with awk, one decimal unless the expression formats itself.
+calc() { awk "BEGIN { printf \"%.1f\", $1 }"; }
+# fcmp "A op B": floating-point comparison (exit status).
+fcmp() { awk "BEGIN { exit !($1) }"; }
+
+# ---------------------------------------------------------------------------------------------------------
+# Process helpers
+
+child_of() {
+    local parent="$1" stat rest
+    if command -v pgrep >/dev/null 2>&1; then
+        pgrep -P "$parent" | head -n 1
+        return 0
+    fi
+    for stat in /proc/[0-9]*/stat; do
+        rest="$(cat "$stat" 2>/dev/null)" || continue
+        rest="${rest##*) }"   # after "pid (comm) ": state ppid ...
+        read -r _ ppid _ <<<"$rest"
+        if [[ "$ppid" == "$parent" ]]; then
+            stat="${stat#/proc/}"
+            echo "${stat%/stat}"
+            return 0
+        fi
+    done
+}
+children_of() {
+    local parent="$1" stat rest
+    if command -v pgrep >/dev/null 2>&1; then
+        pgrep -P "$parent" || true
+        return 0
+    fi
+    for stat in /proc/[0-9]*/stat; do
+        rest="$(cat "$stat" 2>/dev/null)" || continue
+        rest="${rest##*) }"
+        read -r _ ppid _ <<<"$rest"
+        if [[ "$ppid" == "$parent" ]]; then
+            stat="${stat#/proc/}"
+            echo "${stat%/stat}"
+        fi
+    done
+}
+# rss_kib PID...: summed VmRSS in KiB (0 for a process that is gone).
+rss_kib() {
+    local sum=0 pid value
+    for pid in "$@"; do
+        value="$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)"
+        sum=$((sum + ${value:-0}))
+    done
+    echo "$sum"
+}
+fd_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+# Sockets and served files among them: what a leaked connection would leave behind.
+fd_conn_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 \( -lname 'socket:*' -o -lname "$ROOT/*" \) 2>/dev/null | wc -l; }
+# Every process of the server under test (the nginx master has its workers).
+server_pids() {
+    echo "$SRV_PID"
+    if [[ "$SRV_KIND" == nginx ]]; then
+        children_of "$SRV_PID"
+    fi
+}
+
+# kv FILE KEY: the value of KEY=... in a loadgen summary, or "-".
+kv() {
+    local value
+    value="$(sed -n "s/^$2=//p" "$1" 2>/dev/null | head -n 1 || true)"
+    echo "${value:--}"
+}
+
+# loadgen OUT BOUND MODE ARGS...: runs the load generator within BOUND seconds and returns its exit code
+# (in the background and waited for, so that INT/TERM traps run at once).
+loadgen() {
+    local out="$1" rc=0
+    loadgen_bg "$@"
+    loadgen_wait || rc=$?
+    if ((rc != 0)) && [[ -s "$out.err" ]]; then
+        sed 's/^/   # loadgen: /' "$out.err" | head -n 5
+    fi
+    return "$rc"
+}
+# loadgen_bg OUT BOUND MODE ARGS...: the same in the background; sets LG_WRAP.
+loadgen_bg() {
+    local out="$1" bound="$2"
+    shift 2
+    timeout -k 5 "$bound" dotnet "$LOADGEN" "$@" >"$out" 2>"$out.err" </dev/null &
+    LG_WRAP=$!
+    WRAPPERS+=("$LG_WRAP")
+}
+# loadgen_wait [WRAPPER]: exit code of a background load, the last one started by default (its wrapper is
+# bounded, so this is too).
+loadgen_wait() {
+    local wrapper="${1:-$LG_WRAP}" rc=0
+    wait "$wrapper" || rc=$?
+    forget "$wrapper"
+    return "$rc"
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# Servers
+
+# start_fileserver LABEL ARGS...: sets SRV_PID, SRV_WRAP, SRV_ERR, URL; on failure returns 1 with SRV_FAIL.
+start_fileserver() {
+    local label="$1" ready i rc
+    shift
+    SRV_KIND=fileserver SRV_LABEL="$label" SRV_ERR="$WORK/$label.server.err" SRV_FAIL="" URL="" SRV_PID=""
+    ready="$WORK/$label.ready"
+    rm -f "$ready"
+    timeout -k 5 "$SERVER_LIFETIME" dotnet "$DLL" "$ROOT" --host "$HOST" --port 0 --ready-file "$ready" \
+        --log-level Warning "$@" </dev/null >"$WORK/$label.server.out" 2>"$SRV_ERR" &
+    SRV_WRAP=$!
+    WRAPPERS+=("$SRV_WRAP")
+    for ((i = 0; i < READY_TIMEOUT * 10; i++)); do
+        if [[ -s "$ready" ]]; then
+            URL="$(head -n 1 "$ready")"
+            SRV_PID="$(child_of "$SRV_WRAP")"
+            [[ -n "$SRV_PID" ]] && return 0
+            SRV_FAIL="cannot find the server process under pid $SRV_WRAP"
+            return 1
+        fi
+        if ! kill -0 "$SRV_WRAP" 2>/dev/null; then
+            rc=0
+            wait "$SRV_WRAP" || rc=$?
+            forget "$SRV_WRAP"
+            SRV_FAIL="server exited with code $rc before listening: $(head -n 2 "$SRV_ERR" | tr '\n' ' ' | sed 's/ *$//')"
+            return 1
+        fi
+        sleep 0.1
+    done
+    SRV_FAIL="no ready file after ${READY_TIMEOUT}s"
+    stop_wrapper "$SRV_WRAP"
+    return 1
+}
+
+# start_nginx LABEL on|off: a private nginx (own conf, logs and temp paths in the work dir); same outputs.
+start_nginx() {
+    local label="$1" sendfile="$2" dir attempt port i user_line=""
+    SRV_KIND=nginx SRV_LABEL="$label" SRV_FAIL="" URL="" SRV_PID=""
+    dir="$WORK/$label"
+    mkdir -p "$dir/tmp"
+    SRV_ERR="$dir/error.log"
+    # Workers of a root master run as nobody by default, which cannot enter the private work dir.
+    ((EUID == 0)) && user_line="user root;"
+    for ((attempt = 0; attempt < 10; attempt++)); do
+        port=$((20000 + RANDOM % 40000))
+        cat >"$dir/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+master_process on;
+$user_line
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+worker_rlimit_nofile 16384;
+events { worker_connections 8192; }
+http {
+    access_log off;
+    sendfile $sendfile;
+    tcp_nopush on;
+    keepalive_timeout 75s;
+    default_type application/octet-stream;
+    client_body_temp_path $dir/tmp/body;
+    proxy_temp_path $dir/tmp/proxy;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+    server {
+        listen $HOST:$port;
+        root $ROOT;
+    }
+}
+EOF
+        : >"$dir/error.log"
+        timeout -k 5 "$SERVER_LIFETIME" "$NGINX" -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" </dev/null \
+            >"$dir/stdout" 2>"$dir/stderr" &
+        SRV_WRAP=$!
+        WRAPPERS+=("$SRV_WRAP")
+        for ((i = 0; i < READY_TIMEOUT * 10; i++)); do
+            if ! kill -0 "$SRV_WRAP" 2>/dev/null; then
+                break
+            fi
+            if (exec 3<>"/dev/tcp/$HOST/$port") 2>/dev/null; then
+                SRV_PID="$(child_of "$SRV_WRAP")"
+                URL="http://$HOST:$port/"
+                [[ -n "$SRV_PID" ]] && return 0
+            fi
+            sleep 0.1
+        done
+        stop_wrapper "$SRV_WRAP"
+        if grep -q 'Address already in use' "$dir/error.log" "$dir/stderr" 2>/dev/null; then
+            continue
+        fi
+        SRV_FAIL="nginx did not start: $(cat "$dir/stderr" "$dir/error.log" 2>/dev/null | head -n 2 | tr '\n' ' ' | sed 's/ *$//')"
+        return 1
+    done
+    SRV_FAIL="nginx found no free port in 10 attempts"
+    return 1
+}
+
+STOPS_OK=0
+STOPS_BAD=()
+# stop_server: SIGTERM to the server (nginx: its master), bounded wait; a FileServer must exit 0.
+stop_server() {
+    local i rc=0
+    kill -TERM "$SRV_PID" 2>/dev/null || true
+    for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
+        kill -0 "$SRV_WRAP" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$SRV_WRAP" 2>/dev/null; then
+        echo "   # $SRV_LABEL still running ${STOP_TIMEOUT}s after SIGTERM: killed"
+        stop_wrapper "$SRV_WRAP"
+        [[ "$SRV_KIND" == fileserver ]] && STOPS_BAD+=("$SRV_LABEL: killed after ${STOP_TIMEOUT}s")
+        return 0
+    fi
+    wait "$SRV_WRAP" || rc=$?
+    forget "$SRV_WRAP"
+    if [[ "$SRV_KIND" == fileserver ]]; then
+        if ((rc == 0)); then
+            STOPS_OK=$((STOPS_OK + 1))
+        else
+            echo "   # $SRV_LABEL exited with code $rc after SIGTERM"
+            STOPS_BAD+=("$SRV_LABEL: exit code $rc")
+        fi
+    fi
+}
+
+# server_log_problems: count of log lines that signal a bug (unobserved task exceptions, errors, criticals).
+server_log_problems() {
+    local count
+    count="$(grep -cE 'Unobserved|fail:|crit:|Unhandled exception' "$SRV_ERR" 2>/dev/null || true)"
+    echo "${count:-0}"
+}
+
+# warm_up: one verified download of the big file; returns 1 (with a message) if it fails.
+warm_up() {
+    if ! loadgen "$WORK/$SRV_LABEL.warm" 120 download --url "${URL}big.bin" --count 1 --sha256 "$BIG_SHA" --timeout 60; then
+        echo "   # warm-up download failed: $(kv "$WORK/$SRV_LABEL.warm" errors)"
+        return 1
+    fi
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# Build and data
+
+build_started="$(now)"
+if [[ -n "${FILESERVER_DLL:-}" ]]; then
+    DLL="$FILESERVER_DLL"
+else
+    echo "== build src/FileServer.Cli (Release)"
+    DLL="$WORK/cli/FileServer.Cli.dll"
+    if ! timeout "$BUILD_TIMEOUT" dotnet build "$REPO_ROOT/src/FileServer.Cli" -c Release -o "$WORK/cli" --nologo -v quiet \
+        >"$WORK/build-cli.log" 2>&1; then
+        grep -E 'error' "$WORK/build-cli.log" | head -n 10 || tail -n 10 "$WORK/build-cli.log"
+        echo "stress: the CLI does not build" >&2
+        exit 1
+    fi
+fi
+[[ -f "$DLL" ]] || { echo "stress: no CLI assembly at $DLL" >&2; exit 1; }
+DLL="$(cd "$(dirname "$DLL")" && pwd)/$(basename "$DLL")"
+if [[ -n "${LOADGEN_DLL:-}" ]]; then
+    LOADGEN="$LOADGEN_DLL"
+else
+    echo "== build scripts/loadgen (Release)"
+    LOADGEN="$WORK/loadgen/LoadGen.dll"
+    if ! timeout "$BUILD_TIMEOUT" dotnet build "$REPO_ROOT/scripts/loadgen" -c Release -o "$WORK/loadgen" --nologo -v quiet \
+        >"$WORK/build-loadgen.log" 2>&1; then
+        grep -E 'error' "$WORK/build-loadgen.log" | head -n 10 || tail -n 10 "$WORK/build-loadgen.log"
+        echo "stress: the load generator does not build" >&2
+        exit 1
+    fi
+fi
+[[ -f "$LOADGEN" ]] || { echo "stress: no load generator at $LOADGEN" >&2; exit 1; }
+PHASE_SECONDS[build]="$(elapsed_since "$build_started")"
+
+ROOT="$WORK/root"
+mkdir -p "$ROOT"
+head -c $((64 * 1024 * 1024)) /dev/urandom >"$ROOT/big.bin"
+head -c $((1024 * 1024)) /dev/urandom >"$ROOT/m1.bin"
+printf 'hello\n' >"$ROOT/small.txt"
+BIG_SHA="$(sha256sum "$ROOT/big.bin" | cut -d' ' -f1)"
+M1_SHA="$(sha256sum "$ROOT/m1.bin" | cut -d' ' -f1)"
+NGINX="$(command -v nginx || true)"
+[[ -z "$NGINX" && -x /usr/sbin/nginx ]] && NGINX=/usr/sbin/nginx
+
+# ---------------------------------------------------------------------------------------------------------
+# Phase: memory per slow reader
+
+# memory_run LABEL TARGET_KIB fileserver|nginx ARGS...: prints and records KiB per client.
+memory_run() {
+    local label="$1" target="$2" kind="$3" out base peak rss samples=0 per_client status connected ok failures target_text="-"
+    shift 3
+    [[ -n "$target" ]] && target_text="<= $target"
+    echo "-- $label"
+    if [[ "$kind" == nginx ]]; then
+        start_nginx "$label" "$@" || { record memory "$label KiB/client" "$SRV_FAIL" "$target_text" "could not run"; return 0; }
+    else
+        start_fileserver "$label" "$@" || { record memory "$label KiB/client" "$SRV_FAIL" "$target_text" "could not run"; return 0; }
+    fi
+    if ! warm_up; then
+        record memory "$label KiB/client" "warm-up download failed" "$target_text" "could not run"
+        stop_server
+        return 0
+    fi
+    sleep "$MEM_SETTLE"
+    # shellcheck disable=SC2046 # word splitting of the pid list is meant
+    base="$(rss_kib $(server_pids))"
+    peak="$base"
+    out="$WORK/$label.slow-readers"
+    loadgen_bg "$out" $((MEM_SECONDS + 90)) slow-readers --url "${URL}big.bin" --clients "$MEM_CLIENTS" --rate "$MEM_RATE" \
+        --seconds "$MEM_SECONDS" --rcvbuf "$MEM_RCVBUF" --ramp-seconds "$MEM_RAMP"
+    while kill -0 "$LG_WRAP" 2>/dev/null && ((samples < (MEM_SECONDS + 100) * 2)); do
+        # shellcheck disable=SC2046
+        rss="$(rss_kib $(server_pids))"
+        ((rss > peak)) && peak="$rss"
+        samples=$((samples + 1))
+        sleep 0.5
+    done
+    status=0
+    loadgen_wait || status=$?
+    connected="$(kv "$out" connected)" ok="$(kv "$out" head_200)" failures="$(kv "$out" failures)"
+    per_client="$(calc "($peak - $base) / $MEM_CLIENTS")"
+    echo "   baseline $((base / 1024)) MiB, peak $((peak / 1024)) MiB over $samples samples; clients $connected connected, $ok got 200, failures $failures, avg $(kv "$out" bytes_per_client_avg) bytes each (expected ~$(kv "$out" bytes_per_client_expected))"
+    if ((status != 0)) || [[ "$ok" != "$MEM_CLIENTS" ]]; then
+        record memory "$label slow readers served" "$ok/$MEM_CLIENTS (loadgen exit $status, failures $failures)" "$MEM_CLIENTS/$MEM_CLIENTS" "not met" assert
+    elif ((SMOKE)); then
+        record memory "$label slow readers served" "$ok/$MEM_CLIENTS" "$MEM_CLIENTS/$MEM_CLIENTS" met assert
+    fi
+    if [[ -n "$target" ]] && ((!SMOKE)); then
+        record memory "$label KiB/client" "$per_client (peak $((peak / 1024)) MiB - base $((base / 1024)) MiB)" "$target_text" \
+            "$(met_if fcmp "$per_client <= $target")"
+    else
+        # At smoke scale RSS noise swamps 20 clients: reported, not judged.
+        record memory "$label KiB/client" "$per_client (peak $((peak / 1024)) MiB - base $((base / 1024)) MiB)" "$target_text" -
+    fi
+    stop_server
+}
+
+phase_memory() {
+    echo
+    echo "== memory: $MEM_CLIENTS slow readers at $MEM_RATE B/s for ${MEM_SECONDS}s, SO_RCVBUF $MEM_RCVBUF, 64 MiB file"
+    memory_run sendfile "$MEM_TARGET_SENDFILE" fileserver
+    memory_run copy "$MEM_TARGET_COPY" fileserver --no-sendfile
+    if ((!SMOKE)); then
+        memory_run copy-hw256k "" fileserver --no-sendfile --high-watermark 256k --low-watermark 64k
+        if [[ -n "$NGINX" ]]; then
+            memory_run nginx-sendfile "" nginx on
+            memory_run nginx-copy "" nginx off
+        else
+            echo "-- nginx not installed: no reference figures"
+        fi
+    fi
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# Phase: abort storm
+
+abort_run() {
+    local label="$1" seed="$2" out fd0 fd1 sock0 sock1 rss0 rss1 tolerance i waited problems status dl
+    shift 2
+    echo "-- $label"
+    start_fileserver "$label" "$@" || { record abort "$label storm" "$SRV_FAIL" - "could not run"; return 0; }
+    # Warm-up: a download, and a few aborts, whose first exceptions make the runtime map some more assemblies
+    # (System.Diagnostics.StackTrace, System.Reflection.Metadata, the pdb...: ~10 fds, once) before the baseline.
+    if ! warm_up || ! loadgen "$WORK/$label.warm-storm" 120 abort-storm --url "${URL}big.bin" --requests "$ABORT_WARM_REQUESTS" \
+        --concurrency 20 --max-bytes "$ABORT_MAX_BYTES" --seed 999 --time-limit 60; then
+        record abort "$label storm" "warm-up failed" - "could not run"
+        stop_server
+        return 0
+    fi
+    sleep 2
+    fd0="$(fd_count "$SRV_PID")" sock0="$(fd_conn_count "$SRV_PID")" rss0="$(rss_kib "$SRV_PID")"
+    out="$WORK/$label.abort-storm"
+    status=0
+    loadgen "$out" 400 abort-storm --url "${URL}big.bin" --requests "$ABORT_REQUESTS" --concurrency "$ABORT_CONCURRENCY" \
+        --max-bytes "$ABORT_MAX_BYTES" --seed "$seed" --time-limit 300 || status=$?
+    echo "   storm: $(kv "$out" completed)/$ABORT_REQUESTS completed in $(kv "$out" seconds)s, client errors $(kv "$out" errors) ($(kv "$out" error_kinds)); before response $(kv "$out" closed_before_response), mid-head $(kv "$out" closed_mid_head), mid-body $(kv "$out" closed_mid_body); RST $(kv "$out" rst_closes), FIN $(kv "$out" graceful_closes)"
+    tolerance=$(((fd0 * 5 + 99) / 100))
+    waited=0
+    fd1="$(fd_count "$SRV_PID")" sock1="$(fd_conn_count "$SRV_PID")"
+    for ((i = 0; i < ABORT_FD_WAIT * 2 && (fd1 > fd0 + tolerance || sock1 > sock0); i++)); do
+        sleep 0.5
+        fd1="$(fd_count "$SRV_PID")" sock1="$(fd_conn_count "$SRV_PID")"
+        waited="$(calc "($i + 1) * 0.5")"
+    done
+    rss1="$(rss_kib "$SRV_PID")"
+    problems="$(server_log_problems)"
+    dl=0
+    loadgen "$WORK/$label.after" 120 download --url "${URL}big.bin" --count 1 --sha256 "$BIG_SHA" --timeout 60 || dl=$?
+    echo "   fds $fd0 -> $fd1, sockets and served files $sock0 -> $sock1 (after ${waited}s), RSS $((rss0 / 1024)) -> $((rss1 / 1024)) MiB, problem lines in the server log: $problems"
+    if ((status != 0)) || [[ "$(kv "$out" started)" != "$ABORT_REQUESTS" ]]; then
+        record abort "$label storm ran" "loadgen exit $status, started $(kv "$out" started)/$ABORT_REQUESTS" "all requests" "could not run"
+    fi
+    record abort "$label client errors" "$(kv "$out" errors) ($(kv "$out" error_kinds))" 0 "$(met_if [ "$(kv "$out" errors)" = 0 ])"
+    record abort "$label fds before/after" "$fd0 / $fd1 (waited ${waited}s)" "within 5 % (<= $((fd0 + tolerance)))" \
+        "$(met_if [ "$fd1" -le $((fd0 + tolerance)) ])" assert
+    record abort "$label sockets+files before/after" "$sock0 / $sock1" "back to $sock0" "$(met_if [ "$sock1" -le "$sock0" ])" assert
+    record abort "$label RSS before/after" "$((rss0 / 1024)) / $((rss1 / 1024)) MiB" "within 5 %" \
+        "$(met_if fcmp "$rss1 <= $rss0 * 1.05")"
+    record abort "$label Unobserved/fail:/crit: lines" "$problems" 0 "$(met_if [ "$problems" = 0 ])" assert
+    record abort "$label download after storm" "$( ((dl == 0)) && echo ok || echo "failed: $(kv "$WORK/$label.after" errors)")" "200, 64 MiB, sha256" \
+        "$(met_if [ "$dl" = 0 ])" assert
+    stop_server
+    if ((problems > 0)); then
+        grep -E 'Unobserved|fail:|crit:|Unhandled exception' "$SRV_ERR" | head -n 3 | cut -c1-300 | sed 's/^/   # /'
+    fi
+}
+
+phase_abort() {
+    echo
+    echo "== abort storm: $ABORT_REQUESTS aborted requests per body path, concurrency $ABORT_CONCURRENCY, up to $ABORT_MAX_BYTES bytes read"
+    abort_run abort-sendfile 1
+    abort_run abort-copy 2 --no-sendfile
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# Phase: slowloris (with downloads alongside)
+
+phase_slowloris() {
+    local sl dl status dl_status closed median max sl_wrap
+    echo
+    echo "== slowloris: $SL_CLIENTS heads at one byte per ${SL_INTERVAL_MS} ms for ${SL_SECONDS}s, --header-timeout $SL_HEADER_TIMEOUT, $SL_DOWNLOADS downloads of 1 MiB alongside"
+    start_fileserver slowloris --header-timeout "$SL_HEADER_TIMEOUT" || {
+        record slowloris "server with --header-timeout" "$SRV_FAIL" - "could not run"
+        return 0
+    }
+    sl="$WORK/slowloris.out" dl="$WORK/slowloris.downloads"
+    loadgen_bg "$sl" $((SL_SECONDS + 60)) slowloris --url "${URL}small.txt" --clients "$SL_CLIENTS" \
+        --interval-ms "$SL_INTERVAL_MS" --seconds "$SL_SECONDS"
+    sl_wrap="$LG_WRAP"
+    sleep 1
+    dl_status=0
+    loadgen "$dl" $((SL_SECONDS + 120)) download --url "${URL}m1.bin" --count "$SL_DOWNLOADS" --concurrency 4 \
+        --sha256 "$M1_SHA" --timeout 30 --time-limit $((SL_SECONDS + 60)) || dl_status=$?
+    status=0
+    loadgen_wait "$sl_wrap" || status=$?
+    closed="$(kv "$sl" closed_by_server)" median="$(kv "$sl" close_seconds_median)" max="$(kv "$sl" close_seconds_max)"
+    echo "   downloads: $(kv "$dl" ok) ok, $(kv "$dl" failed) failed in $(kv "$dl" seconds)s ($(kv "$dl" errors))"
+    echo "   slowloris: $(kv "$sl" connected) connected, $closed closed by the server ($(kv "$sl" close_kinds)), responses $(kv "$sl" statuses), still open $(kv "$sl" still_open); close after min/median/p90/max $(kv "$sl" close_seconds_min)/$median/$(kv "$sl" close_seconds_p90)/$max s"
+    if ((status != 0)); then
+        record slowloris "slowloris load" "loadgen exit $status" "runs to the end" "could not run"
+    fi
+    record slowloris "downloads during the attack" "$(kv "$dl" ok)/$SL_DOWNLOADS ok" "$SL_DOWNLOADS/$SL_DOWNLOADS" \
+        "$(met_if [ "$dl_status" = 0 ])" assert
+    record slowloris "connections cut by the server" "$closed/$SL_CLIENTS ($(kv "$sl" statuses))" "$SL_CLIENTS/$SL_CLIENTS" \
+        "$(met_if [ "$closed" = "$SL_CLIENTS" ])" assert
+    if [[ "$median" == - ]]; then
+        record slowloris "time to close (median / max)" "none closed" "~${SL_HEADER_TIMEOUT} s" "not met" assert
+    else
+        record slowloris "time to close (median / max)" "$median / $max s" "~${SL_HEADER_TIMEOUT} s (median $(calc "$SL_HEADER_TIMEOUT - 0.5")-$((SL_HEADER_TIMEOUT + 2)) s)" \
+            "$(met_if fcmp "$median >= $SL_HEADER_TIMEOUT - 0.5 && $median <= $SL_HEADER_TIMEOUT + 2")" assert
+    fi
+    stop_server
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# Phase: stalled reader (send timeout)
+
+stalled_run() {
+    local label="$1" out status after
+    shift
+    echo "-- $label"
+    start_fileserver "$label" --send-timeout "$ST_SEND_TIMEOUT" "$@" || {
+        record stalled "$label drop after stall" "$SRV_FAIL" "~${ST_SEND_TIMEOUT} s" "could not run"
+        return 0
+    }
+    out="$WORK/$label.stalled"
+    status=0
+    loadgen "$out" $((ST_SECONDS + 90)) stalled --url "${URL}big.bin" --read-bytes "$ST_READ_BYTES" --seconds "$ST_SECONDS" || status=$?
+    after="$(kv "$out" seconds_after_stop)"
+    echo "   dropped: $(kv "$out" dropped) ($(kv "$out" how)) $after s after the reads stopped, $(kv "$out" seconds_after_window_full) s after the receive queue last grew ($(kv "$out" queued_bytes) bytes queued)"
+    if ((status != 0)); then
+        record stalled "$label drop after stall" "loadgen exit $status: $(head -n 1 "$out.err" 2>/dev/null)" "~${ST_SEND_TIMEOUT} s" "could not run"
+    elif [[ "$(kv "$out" dropped)" != yes ]]; then
+        record stalled "$label drop after stall" "not closed in ${ST_SEND_TIMEOUT}+${ST_SECONDS} s" "~${ST_SEND_TIMEOUT} s" "not met" assert
+    else
+        record stalled "$label drop after stall" "$after s ($(kv "$out" seconds_after_window_full) s after window full)" \
+            "~${ST_SEND_TIMEOUT} s ($(calc "$ST_SEND_TIMEOUT - 0.5")-$((ST_SEND_TIMEOUT + 3)) s)" \
+            "$(met_if fcmp "$after >= $ST_SEND_TIMEOUT - 0.5 && $after <= $ST_SEND_TIMEOUT + 3")" assert
+    fi
+    stop_server
+}
+
+phase_stalled() {
+    echo
+    echo "== stalled reader: --send-timeout $ST_SEND_TIMEOUT, reads $ST_READ_BYTES bytes then stops, waits up to ${ST_SECONDS}s"
+    stalled_run stalled-sendfile
+    stalled_run stalled-copy --no-sendfile
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# Phase: rate limit
+
+rate_run() {
+    local label="$1" out status rate percent
+    shift
+    echo "-- $label"
+    start_fileserver "$label" --limit-rate "$RATE_LIMIT" "$@" || {
+        record rate "$label rate" "$SRV_FAIL" "1 MiB/s +-$RATE_TOLERANCE %" "could not run"
+        return 0
+    }
+    out="$WORK/$label.rate"
+    status=0
+    loadgen "$out" $((RATE_SECONDS + 60)) rate --url "${URL}big.bin" --seconds "$RATE_SECONDS" || status=$?
+    rate="$(kv "$out" bytes_per_second)"
+    if ((status != 0)) || [[ "$rate" == - ]]; then
+        record rate "$label rate" "loadgen exit $status: $(head -n 1 "$out.err" 2>/dev/null)" "1 MiB/s +-$RATE_TOLERANCE %" "could not run"
+    else
+        percent="$(calc "($rate - $RATE_BYTES) * 100 / $RATE_BYTES")"
+        echo "   $(kv "$out" body_bytes) body bytes in $(kv "$out" window_seconds) s: $(calc "$rate / 1024") KiB/s (after the first second $(calc "$(kv "$out" steady_bytes_per_second) / 1024") KiB/s); per second: $(kv "$out" per_second)"
+        record rate "$label rate" "$(calc "$rate / 1024") KiB/s ($percent %)" "1024 KiB/s +-$RATE_TOLERANCE %" \
+            "$(met_if fcmp "$percent >= -$RATE_TOLERANCE && $percent <= $RATE_TOLERANCE")" assert
+    fi
+    stop_server
+}
+
+phase_rate() {
+    echo
+    echo "== rate limit: --limit-rate $RATE_LIMIT, one reader for ${RATE_SECONDS}s"
+    rate_run rate-sendfile
+    rate_run rate-copy --no-sendfile
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# Run
+
+for phase in "${PHASE_LIST[@]}"; do
+    started="$(now)"
+    "phase_$phase"
+    PHASE_SECONDS[$phase]="$(elapsed_since "$started")"
+    echo "   ($phase: ${PHASE_SECONDS[$phase]} s)"
+done
+
+if ((${#STOPS_BAD[@]} > 0)); then
+    record all "FileServer exit code after SIGTERM" "$STOPS_OK ok; ${STOPS_BAD[*]}" "0, within ${STOP_TIMEOUT}s" "not met" assert
+else
+    record all "FileServer exit code after SIGTERM" "0 for all $STOPS_OK servers" "0, within ${STOP_TIMEOUT}s" met assert
+fi
+
+print_table
+echo
+if ((${#NOT_RUN[@]} > 0)); then
+    echo "stress: ${#NOT_RUN[@]} measurement(s) could not run:"
+    printf '  - %s\n' "${NOT_RUN[@]}"
+fi
+if ((SMOKE)); then
+    if ((${#ASSERT_FAILED[@]} > 0)); then
+        echo "stress: smoke assertions failed:"
+        printf '  - %s\n' "${ASSERT_FAILED[@]}"
+        exit 1
+    fi
+    ((${#NOT_RUN[@]} == 0)) || exit 1
+    echo "stress: smoke passed"
+    exit 0
+fi
+((${#NOT_RUN[@]} == 0)) || exit 1
+exit 0
