@@ -105,10 +105,22 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------------------
+# Stress smoke slice (the full bounded run is scripts/stress.sh)
+
+echo "== stress smoke (scripts/stress.sh --smoke)"
+stress_passed=0 stress_failed=0
+if timeout --foreground -k 30 900 bash scripts/stress.sh --smoke; then
+    stress_passed=1
+else
+    stress_failed=1
+    echo "not ok - stress smoke: an assertion failed or a phase could not run"
+fi
+
+# ---------------------------------------------------------------------------------------------------------
 # Summary
 
-passed=$((unit_passed + int_passed + conf_passed))
-failed=$((unit_failed + int_failed + conf_failed))
+passed=$((unit_passed + int_passed + conf_passed + stress_passed))
+failed=$((unit_failed + int_failed + conf_failed + stress_failed))
 status=0
 if ((failed > 0)); then
     status=1

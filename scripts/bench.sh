@@ -1,0 +1,851 @@
+#!/usr/bin/env bash
+# Throughput, CPU, latency and memory benchmark of FileServer against nginx and Kestrel, on 127.0.0.1.
+#
+#   bash scripts/bench.sh [--quick | --smoke] [--servers LIST] [--keep]
+#
+# Servers (LIST is comma-separated names or letters; default all five):
+#   A fileserver       FileServer, zero-copy body path (sendfile, the default)
+#   B fileserver-copy  FileServer --no-sendfile (write-then-drain copy loop)
+#   C nginx            private nginx: worker_processes auto; sendfile on; tcp_nopush on; access_log off
+#   D nginx-copy       the same with sendfile off
+#   E kestrel          ASP.NET Core UseStaticFiles on Kestrel (scripts/bench/KestrelStatic; Kestrel copies
+#                      bodies in user space, so its "same body mode" nginx is nginx-copy)
+# Every server is started, measured and stopped in turn, in two rounds (A..E, then A..E again) so that the
+# noise shows; every figure is printed as "round 1 / round 2". Phases per server:
+#   1. one download of the big file (curl to /dev/null), MiB/s, median of 3;
+#   2. 8 concurrent downloads of the big file: aggregate MiB/s; over that window the server's own CPU from
+#      /proc/PID/stat (nginx: master + workers), user and user+system seconds per GiB sent, and the whole
+#      machine's busy CPU (/proc/stat: total - idle - iowait, clients included) per GiB;
+#   3. N random 1 MiB ranges of the big file, sequential on one keep-alive connection (one curl, --next per
+#      range): requests/s, every piece checked against the sha256 of the same bytes of the file;
+#   4. the 4 KiB file with wrk -t2 -c50 --latency: requests/s and p99 latency;
+#   5. RSS (VmRSS, nginx summed) idle (after start, before any request) and after the run;
+#   6. time to first byte of the big file (curl %{time_starttransfer}), median of 5.
+# Then a markdown table: each figure per server, its ratio to nginx in the same body mode and to Kestrel
+# (server / reference, same round), and a goals block (met / NOT MET / mixed across rounds / n/a).
+# All runs are hot-cache: nothing is dropped from the page cache; the files are read once before measuring.
+#
+# Scale: full = 2 rounds, 1 GiB big file, 100 ranges, wrk 10 s (about 10 minutes once built).
+#   --quick  one round, 256 MiB, 20 ranges, wrk 3 s.
+#   --smoke  one round, 64 MiB, 5 ranges, wrk 1 s, fileserver and nginx only (unless --servers); exits
+#            non-zero only if a server does not start or dies, or a verification fails (for CI).
+# A full or quick run exits non-zero for the same reasons; slow figures never fail it.
+#
+# Installs nginx-light (else nginx), wrk and curl with apt-get when missing. Builds src/FileServer.Cli and
+# scripts/bench/KestrelStatic in Release, into the work dir (--artifacts-path, so concurrent builds of the
+# same projects elsewhere are not disturbed), unless FILESERVER_DLL / KESTREL_DLL name built dlls.
+# Before measuring it waits (at most BENCH_QUIET_TIMEOUT s, default 1800) until no stress.sh,
+# integration.sh, conformance.sh, `dotnet build`, `dotnet test` or LoadGen process runs, and it reports any
+# that appear while it measures: on 2 cores they disturb every figure.
+# BENCH_KEEP=1 (or --keep) keeps the work dir (server logs, results.tsv).
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+HOST=127.0.0.1
+READY_TIMEOUT=60      # seconds for a server to listen
+STOP_TIMEOUT=20       # seconds for a graceful stop after SIGTERM
+SERVER_LIFETIME=1800  # hard bound on any one server (timeout(1) ends it afterwards)
+BUILD_TIMEOUT=900     # per dotnet build
+APT_WAIT=600          # seconds to wait for another apt/dpkg run to finish
+APT_TIMEOUT=900       # per apt-get command
+DOWNLOAD_TIMEOUT=300  # per curl transfer of the big file
+QUIET_TIMEOUT="${BENCH_QUIET_TIMEOUT:-1800}"
+OTHERS_PATTERN='stress\.sh|integration\.sh|conformance\.sh|dotnet build|dotnet test|LoadGen'
+
+export LC_ALL=C   # "." as the decimal point in EPOCHREALTIME, awk and sort
+export DOTNET_NOLOGO=1
+export DOTNET_CLI_TELEMETRY_OPTOUT=1
+
+usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; }
+
+MODE=full
+SERVERS_ARG=""
+KEEP="${BENCH_KEEP:-}"
+while (($# > 0)); do
+    case "$1" in
+        --quick) MODE=quick ;;
+        --smoke) MODE=smoke ;;
+        --keep) KEEP=1 ;;
+        --servers)
+            [[ $# -ge 2 ]] || { echo "bench: --servers needs a list" >&2; exit 2; }
+            SERVERS_ARG="$2"
+            shift ;;
+        --servers=*) SERVERS_ARG="${1#--servers=}" ;;
+        -h | --help) usage; exit 0 ;;
+        *) echo "bench: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+ALL_SERVERS=(fileserver fileserver-copy nginx nginx-copy kestrel)
+case "$MODE" in
+    full) ROUNDS=2 BIG_MIB=1024 RANGES=100 WRK_SECONDS=10 DEFAULT_SERVERS="fileserver,fileserver-copy,nginx,nginx-copy,kestrel" ;;
+    quick) ROUNDS=1 BIG_MIB=256 RANGES=20 WRK_SECONDS=3 DEFAULT_SERVERS="fileserver,fileserver-copy,nginx,nginx-copy,kestrel" ;;
+    smoke) ROUNDS=1 BIG_MIB=64 RANGES=5 WRK_SECONDS=1 DEFAULT_SERVERS="fileserver,nginx" ;;
+esac
+SERVERS=()
+IFS=',' read -r -a requested <<<"${SERVERS_ARG:-$DEFAULT_SERVERS}"
+for name in "${requested[@]}"; do
+    case "${name,,}" in
+        a | fileserver | fs) name=fileserver ;;
+        b | fileserver-copy | fs-copy | copy) name=fileserver-copy ;;
+        c | nginx) name=nginx ;;
+        d | nginx-copy) name=nginx-copy ;;
+        e | kestrel) name=kestrel ;;
+        *) echo "bench: unknown server '$name' (servers: ${ALL_SERVERS[*]}, or A-E)" >&2; exit 2 ;;
+    esac
+    [[ " ${SERVERS[*]} " == *" $name "* ]] || SERVERS+=("$name")
+done
+# Measure in the canonical order whatever the order given.
+ordered=()
+for name in "${ALL_SERVERS[@]}"; do
+    [[ " ${SERVERS[*]} " == *" $name "* ]] && ordered+=("$name")
+done
+SERVERS=("${ordered[@]}")
+want() { [[ " ${SERVERS[*]} " == *" $1 "* ]]; }
+
+MiB=$((1024 * 1024))
+BIG_SIZE=$((BIG_MIB * MiB))
+BIG_LABEL="$( ((BIG_MIB >= 1024)) && echo "$((BIG_MIB / 1024)) GiB" || echo "$BIG_MIB MiB")"
+CLK_TCK="$(getconf CLK_TCK)"
+START_SECONDS=$SECONDS
+
+# ---------------------------------------------------------------------------------------------------------
+# Work dir, servers, cleanup
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/fileserver-bench.XXXXXX")"
+chmod 755 "$WORK"   # nginx workers (nobody) read the data below it
+RESULTS="$WORK/results.tsv"
+: >"$RESULTS"
+SERVER_PIDS=()      # timeout(1) wrappers still to stop
+FAILURES=()         # what makes the exit code non-zero
+NOTES=()            # printed after the table
+DISTURBED=()        # other heavy processes seen while measuring
+
+stop_pid() {
+    local pid="$1" i rc=0
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null || true
+        for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        # timeout(1) leads its own process group: end what is left under it (nginx workers, dotnet).
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+        fi
+    fi
+    wait "$pid" 2>/dev/null || rc=$?
+    return "$rc"
+}
+
+forget_pid() {
+    local keep=() p
+    for p in "${SERVER_PIDS[@]}"; do
+        [[ "$p" == "$1" ]] || keep+=("$p")
+    done
+    SERVER_PIDS=("${keep[@]}")
+}
+
+cleanup() {
+    local pid
+    trap - EXIT INT TERM
+    for pid in "${SERVER_PIDS[@]}"; do
+        stop_pid "$pid" || true
+    done
+    if [[ -n "$KEEP" ]]; then
+        echo "# kept $WORK" >&2
+    else
+        rm -rf "$WORK"
+    fi
+}
+trap cleanup EXIT
+trap 'echo "# interrupted" >&2; exit 130' INT
+trap 'echo "# terminated" >&2; exit 143' TERM
+
+die() {
+    echo "bench: error: $*" >&2
+    exit 2
+}
+
+fail() {
+    echo "# FAILURE: $*"
+    FAILURES+=("$*")
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# Tools
+
+apt_busy() {
+    local comm f
+    for f in /proc/[0-9]*/comm; do
+        comm="$(cat "$f" 2>/dev/null)" || continue
+        case "$comm" in
+            apt | apt-get | aptitude | dpkg | unattended-upgr) return 0 ;;
+        esac
+    done
+    return 1
+}
+
+wait_for_apt() {
+    local waited=0
+    while apt_busy; do
+        ((waited == 0)) && echo "# waiting for another apt/dpkg run to finish (at most ${APT_WAIT}s)"
+        if ((waited >= APT_WAIT)); then
+            echo "# apt/dpkg still busy after ${APT_WAIT}s; going on"
+            return 0
+        fi
+        sleep 2
+        waited=$((waited + 2))
+    done
+}
+
+apt_get() {
+    DEBIAN_FRONTEND=noninteractive timeout -k 10 "$APT_TIMEOUT" \
+        apt-get -o DPkg::Lock::Timeout=300 -y -qq "$@" </dev/null
+}
+
+nginx_bin() {
+    command -v nginx 2>/dev/null || { [[ -x /usr/sbin/nginx ]] && echo /usr/sbin/nginx; } || true
+}
+
+install_missing() {
+    local need_nginx=0 need=()
+    if want nginx || want nginx-copy; then
+        [[ -n "$(nginx_bin)" ]] || need_nginx=1
+    fi
+    command -v wrk >/dev/null 2>&1 || need+=(wrk)
+    command -v curl >/dev/null 2>&1 || need+=(curl)
+    ((need_nginx == 0 && ${#need[@]} == 0)) && return 0
+    wait_for_apt
+    # Another apt run may just have installed them.
+    if ((need_nginx)) && [[ -n "$(nginx_bin)" ]]; then need_nginx=0; fi
+    local still=() p
+    for p in "${need[@]}"; do command -v "$p" >/dev/null 2>&1 || still+=("$p"); done
+    need=("${still[@]}")
+    ((need_nginx == 0 && ${#need[@]} == 0)) && return 0
+    echo "# installing:$( ((need_nginx)) && printf ' nginx-light')${need[*]:+ ${need[*]}}"
+    apt_get update >/dev/null || echo "# apt-get update failed"
+    if ((need_nginx)); then
+        if ! { apt-cache show nginx-light >/dev/null 2>&1 && apt_get install nginx-light >/dev/null; }; then
+            echo "# nginx-light not installable; installing nginx"
+            apt_get install nginx >/dev/null || echo "# apt-get install nginx failed"
+        fi
+    fi
+    if ((${#need[@]} > 0)); then
+        apt_get install "${need[@]}" >/dev/null || echo "# apt-get install ${need[*]} failed"
+    fi
+}
+
+install_missing
+NGINX="$(nginx_bin)"
+if want nginx || want nginx-copy; then
+    [[ -n "$NGINX" ]] || die "nginx is not available"
+fi
+for tool in curl wrk timeout sha256sum dd awk getconf pgrep dotnet; do
+    command -v "$tool" >/dev/null 2>&1 || die "required tool '$tool' is not available"
+done
+
+# curl: -q (no .curlrc) must come first; never a proxy for loopback.
+CURL=(curl -q -sS --noproxy '*' --http1.1 --connect-timeout 5)
+
+# ---------------------------------------------------------------------------------------------------------
+# Builds (one per project)
+
+build() {  # build PROJECT_DIR NAME -> echoes the dll path
+    local project="$1" name="$2" log="$WORK/build-$2.log"
+    if ! timeout -k 10 "$BUILD_TIMEOUT" dotnet build "$project" -c Release --nologo -v quiet \
+        --disable-build-servers --artifacts-path "$WORK/artifacts" >"$log" 2>&1 </dev/null; then
+        tail -n 30 "$log" >&2
+        die "dotnet build $project failed"
+    fi
+    local dll="$WORK/artifacts/bin/$name/release/$name.dll"
+    [[ -f "$dll" ]] || die "build of $project produced no $dll"
+    echo "$dll"
+}
+
+if want fileserver || want fileserver-copy; then
+    if [[ -n "${FILESERVER_DLL:-}" ]]; then
+        [[ -f "$FILESERVER_DLL" ]] || die "FILESERVER_DLL=$FILESERVER_DLL does not exist"
+    else
+        echo "# building src/FileServer.Cli (Release)"
+        FILESERVER_DLL="$(build "$REPO_ROOT/src/FileServer.Cli" FileServer.Cli)"
+    fi
+fi
+if want kestrel; then
+    if [[ -n "${KESTREL_DLL:-}" ]]; then
+        [[ -f "$KESTREL_DLL" ]] || die "KESTREL_DLL=$KESTREL_DLL does not exist"
+    else
+        echo "# building scripts/bench/KestrelStatic (Release)"
+        KESTREL_DLL="$(build "$REPO_ROOT/scripts/bench/KestrelStatic" KestrelStatic)"
+    fi
+fi
+
+# ---------------------------------------------------------------------------------------------------------
+# Data (hot cache: written here, read once more below, never dropped)
+
+DATA="$WORK/data"
+mkdir -p "$DATA"
+echo "# generating data: $BIG_LABEL, 64 MiB and 4 KiB random files"
+head -c "$BIG_SIZE" /dev/urandom >"$DATA/big.bin"
+head -c $((64 * MiB)) /dev/urandom >"$DATA/mid.bin"
+head -c 4096 /dev/urandom >"$DATA/small.bin"
+chmod 755 "$DATA"
+chmod 644 "$DATA"/*
+[[ "$(stat -c %s "$DATA/big.bin")" == "$BIG_SIZE" ]] || die "big.bin has the wrong size"
+MID_SHA="$(sha256sum <"$DATA/mid.bin" | cut -d' ' -f1)"
+SMALL_SHA="$(sha256sum <"$DATA/small.bin" | cut -d' ' -f1)"
+cat "$DATA/big.bin" >/dev/null   # in the page cache for every run
+
+# The ranges: the same pseudo-random list for every server, each with the sha256 of its bytes.
+RANGE_LIST="$WORK/ranges.tsv"
+: >"$RANGE_LIST"
+RANDOM=20251125
+for ((i = 0; i < RANGES; i++)); do
+    off=$((((RANDOM << 15) | RANDOM) % (BIG_SIZE - MiB + 1)))
+    sha="$(dd if="$DATA/big.bin" bs=64k iflag=skip_bytes,count_bytes skip="$off" count="$MiB" status=none \
+        | sha256sum | cut -d' ' -f1)"
+    printf '%s\t%s\t%s\n' "$off" $((off + MiB - 1)) "$sha" >>"$RANGE_LIST"
+done
+
+# ---------------------------------------------------------------------------------------------------------
+# Measurement helpers
+
+# free_port: a port in 20000-29999 with no socket bound to it (the ephemeral range, 32768+, is left to clients).
+free_port() {
+    local used port i
+    used="$(awk 'NR > 1 { split($2, a, ":"); print a[2] }' /proc/net/tcp /proc/net/tcp6 2>/dev/null | sort -u)"
+    for ((i = 0; i < 100; i++)); do
+        port=$((20000 + (${SRANDOM:-$RANDOM} % 10000)))
+        grep -qx "$(printf '%04X' "$port")" <<<"$used" || { echo "$port"; return 0; }
+    done
+    die "no free port found"
+}
+
+listening() {  # listening PORT: a socket listens on 127.0.0.1:PORT
+    grep -q "^ *[0-9]*: 0100007F:$(printf '%04X' "$1") 00000000:0000 0A " /proc/net/tcp
+}
+
+# The server's own processes: the child of the timeout(1) wrapper, and for nginx its workers too.
+server_pids() {
+    local wrapper="$1" top
+    for top in $(pgrep -P "$wrapper" 2>/dev/null); do
+        echo "$top"
+        pgrep -P "$top" 2>/dev/null || true
+    done
+}
+
+cpu_ticks() {  # cpu_ticks PID... -> "utime stime" summed, in clock ticks
+    local u=0 s=0 pid stat f
+    for pid in "$@"; do
+        stat="$(cat "/proc/$pid/stat" 2>/dev/null)" || continue
+        stat="${stat##*) }"      # fields from 3 (state) on; comm may hold spaces
+        read -r -a f <<<"$stat"
+        u=$((u + f[11]))
+        s=$((s + f[12]))
+    done
+    echo "$u $s"
+}
+
+machine_ticks() {  # -> "busy total": busy = total - idle - iowait (guest is already inside user)
+    local user nice system idle iowait irq softirq steal rest total
+    read -r _ user nice system idle iowait irq softirq steal rest </proc/stat
+    total=$((user + nice + system + idle + iowait + irq + softirq + steal))
+    echo "$((total - idle - iowait)) $total"
+}
+
+rss_mib() {  # rss_mib PID... -> VmRSS summed, MiB
+    local kib=0 pid v
+    for pid in "$@"; do
+        v="$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)" || true
+        kib=$((kib + ${v:-0}))
+    done
+    awk -v k="$kib" 'BEGIN { printf "%.1f", k / 1024 }'
+}
+
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1; if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+now() { echo "$EPOCHREALTIME"; }
+
+rec() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$RESULTS"; }
+
+others_running() {
+    pgrep -af "$OTHERS_PATTERN" 2>/dev/null | grep -v -e "^$$ " -e 'pgrep' | cut -c1-160 || true
+}
+
+wait_for_quiet() {
+    local waited=0 seen
+    while seen="$(others_running)" && [[ -n "$seen" ]]; do
+        if ((waited == 0)); then
+            echo "# waiting (at most ${QUIET_TIMEOUT}s) for other heavy runs to end before measuring:"
+            head -n 8 <<<"$seen" | while IFS= read -r line; do echo "#   $line"; done
+        fi
+        if ((waited >= QUIET_TIMEOUT)); then
+            echo "# still running after ${QUIET_TIMEOUT}s; measuring anyway (figures may be disturbed)"
+            DISTURBED+=("before measuring: $(head -n 1 <<<"$seen")")
+            return 0
+        fi
+        sleep 5
+        waited=$((waited + 5))
+    done
+    ((waited > 0)) && echo "# quiet after ${waited}s"
+    return 0
+}
+
+check_disturbance() {  # check_disturbance WHEN
+    local seen
+    seen="$(others_running)"
+    if [[ -n "$seen" ]]; then
+        echo "# disturbed during $1: $(head -n 1 <<<"$seen")"
+        DISTURBED+=("$1: $(head -n 1 <<<"$seen")")
+    fi
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# Servers: start_server NAME sets WRAPPER (timeout(1) pid) and URL (ends with /); returns 1 if it can't start.
+
+start_nginx() {  # start_nginx NAME on|off
+    local name="$1" sendfile="$2" dir="$WORK/$1" port i eflag=()
+    mkdir -p "$dir/tmp"
+    "$NGINX" -h 2>&1 | grep -q -- '-e filename' && eflag=(-e "$dir/error.log")
+    for _ in 1 2 3 4 5; do
+        port="$(free_port)"
+        cat >"$dir/nginx.conf" <<EOF
+# Private instance for scripts/bench.sh; nothing from /etc/nginx is included.
+daemon off;
+master_process on;
+worker_processes auto;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events {
+    worker_connections 1024;
+}
+http {
+    access_log off;
+    sendfile $sendfile;
+    tcp_nopush on;
+    default_type application/octet-stream;
+    client_body_temp_path $dir/tmp/body;
+    proxy_temp_path $dir/tmp/proxy;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+    server {
+        listen $HOST:$port;
+        server_name localhost;
+        root $DATA;
+    }
+}
+EOF
+        timeout -k 5 "$SERVER_LIFETIME" "$NGINX" "${eflag[@]}" -p "$dir" -c "$dir/nginx.conf" \
+            </dev/null >"$dir/stdout" 2>"$dir/stderr" &
+        WRAPPER=$!
+        SERVER_PIDS+=("$WRAPPER")
+        URL="http://$HOST:$port/"
+        for ((i = 0; i < READY_TIMEOUT * 10; i++)); do
+            kill -0 "$WRAPPER" 2>/dev/null || break
+            # Listening, and the workers are up (master + at least one worker).
+            if listening "$port" && (($(server_pids "$WRAPPER" | wc -l) >= 2)); then
+                return 0
+            fi
+            sleep 0.1
+        done
+        stop_pid "$WRAPPER" || true
+        forget_pid "$WRAPPER"
+        grep -qs 'Address already in use' "$dir/error.log" "$dir/stderr" || break
+    done
+    tail -n 5 "$dir/error.log" "$dir/stderr" 2>/dev/null >&2 || true
+    return 1
+}
+
+start_fileserver() {  # start_fileserver NAME [extra options]
+    local name="$1" dir="$WORK/$1" i
+    shift
+    mkdir -p "$dir"
+    rm -f "$dir/ready"
+    timeout -k 5 "$SERVER_LIFETIME" dotnet "$FILESERVER_DLL" "$DATA" --host "$HOST" --port 0 \
+        --ready-file "$dir/ready" --log-level Warning "$@" </dev/null >"$dir/stdout" 2>"$dir/stderr" &
+    WRAPPER=$!
+    SERVER_PIDS+=("$WRAPPER")
+    for ((i = 0; i < READY_TIMEOUT * 10; i++)); do
+        kill -0 "$WRAPPER" 2>/dev/null || break
+        if [[ -s "$dir/ready" ]]; then
+            URL="$(cat "$dir/ready")"
+            [[ "$URL" == */ ]] || URL="$URL/"
+            return 0
+        fi
+        sleep 0.1
+    done
+    tail -n 5 "$dir/stdout" "$dir/stderr" >&2 || true
+    stop_pid "$WRAPPER" || true
+    forget_pid "$WRAPPER"
+    return 1
+}
+
+start_kestrel() {
+    local name="$1" dir="$WORK/$1" port i
+    mkdir -p "$dir"
+    for _ in 1 2 3 4 5; do
+        port="$(free_port)"
+        timeout -k 5 "$SERVER_LIFETIME" dotnet "$KESTREL_DLL" --root "$DATA" --urls "http://$HOST:$port" \
+            </dev/null >"$dir/stdout" 2>"$dir/stderr" &
+        WRAPPER=$!
+        SERVER_PIDS+=("$WRAPPER")
+        URL="http://$HOST:$port/"
+        for ((i = 0; i < READY_TIMEOUT * 10; i++)); do
+            kill -0 "$WRAPPER" 2>/dev/null || break
+            listening "$port" && return 0
+            sleep 0.1
+        done
+        stop_pid "$WRAPPER" || true
+        forget_pid "$WRAPPER"
+        grep -qs -i 'address already in use' "$dir/stdout" "$dir/stderr" || break
+    done
+    tail -n 5 "$dir/stdout" "$dir/stderr" >&2 || true
+    return 1
+}
+
+start_server() {
+    case "$1" in
+        fileserver) start_fileserver "$1" ;;
+        fileserver-copy) start_fileserver "$1" --no-sendfile ;;
+        nginx) start_nginx "$1" on ;;
+        nginx-copy) start_nginx "$1" off ;;
+        kestrel) start_kestrel "$1" ;;
+    esac
+}
+
+alive() {
+    if ! kill -0 "$WRAPPER" 2>/dev/null || [[ -z "$(server_pids "$WRAPPER")" ]]; then
+        fail "$1: server is no longer running (after $2)"
+        return 1
+    fi
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# Phases (each bounded: curl --max-time, wrk under timeout(1))
+
+get_big() {  # get_big FIELD -> prints the write-out FIELD of one full download; checks status and size
+    local out code size value
+    out="$("${CURL[@]}" --max-time "$DOWNLOAD_TIMEOUT" -o /dev/null \
+        -w "%{http_code} %{size_download} %{$1}" "${URL}big.bin" 2>&1)" || true
+    read -r code size value <<<"$out"
+    if [[ "$code" != 200 || "$size" != "$BIG_SIZE" ]]; then
+        echo "bad: $out" >&2
+        return 1
+    fi
+    echo "$value"
+}
+
+verify_basics() {  # the 4 KiB and 64 MiB files, whole, byte for byte
+    local server="$1" sha
+    sha="$("${CURL[@]}" --max-time 30 "${URL}small.bin" | sha256sum | cut -d' ' -f1)" || true
+    [[ "$sha" == "$SMALL_SHA" ]] || fail "$server: GET /small.bin does not match the file"
+    sha="$("${CURL[@]}" --max-time "$DOWNLOAD_TIMEOUT" "${URL}mid.bin" | sha256sum | cut -d' ' -f1)" || true
+    [[ "$sha" == "$MID_SHA" ]] || fail "$server: GET /mid.bin does not match the file"
+}
+
+phase_one_stream() {
+    local round="$1" server="$2" i v speeds=() bad=0
+    for i in 1 2 3; do
+        if v="$(get_big speed_download)"; then speeds+=("$v"); else bad=$((bad + 1)); fi
+    done
+    ((bad == 0)) || fail "$server: $bad of 3 single downloads incomplete"
+    ((${#speeds[@]} > 0)) || return 0
+    rec "$round" "$server" one_mibs "$(printf '%s\n' "${speeds[@]}" | median | awk -v m="$MiB" '{ print $1 / m }')"
+}
+
+phase_eight_streams() {
+    local round="$1" server="$2" dir="$WORK/$2/eight" i c pids=() cpids=() c0 c1 m0 m1 t0 t1 bytes bad=0 code size
+    local u0 s0 u1 s1 b0 b1
+    mkdir -p "$dir"
+    mapfile -t pids < <(server_pids "$WRAPPER")
+    c0="$(cpu_ticks "${pids[@]}")"
+    m0="$(machine_ticks)"
+    t0="$(now)"
+    for i in 1 2 3 4 5 6 7 8; do
+        "${CURL[@]}" --max-time "$DOWNLOAD_TIMEOUT" -o /dev/null -w '%{http_code} %{size_download}\n' \
+            "${URL}big.bin" >"$dir/$i" 2>&1 &
+        cpids+=("$!")
+    done
+    for c in "${cpids[@]}"; do wait "$c" || true; done
+    t1="$(now)"
+    m1="$(machine_ticks)"
+    c1="$(cpu_ticks "${pids[@]}")"
+    bytes=0
+    for i in 1 2 3 4 5 6 7 8; do
+        read -r code size <"$dir/$i" || true
+        if [[ "$code" == 200 && "$size" == "$BIG_SIZE" ]]; then
+            bytes=$((bytes + size))
+        else
+            bad=$((bad + 1))
+            bytes=$((bytes + ${size:-0}))
+        fi
+    done
+    ((bad == 0)) || fail "$server: $bad of 8 concurrent downloads incomplete"
+    ((bytes > 0)) || return 0
+    read -r u0 s0 <<<"$c0"
+    read -r u1 s1 <<<"$c1"
+    read -r b0 _ <<<"$m0"
+    read -r b1 _ <<<"$m1"
+    awk -v r="$round" -v s="$server" -v bytes="$bytes" -v t0="$t0" -v t1="$t1" -v hz="$CLK_TCK" \
+        -v du=$((u1 - u0)) -v ds=$((s1 - s0)) -v db=$((b1 - b0)) 'BEGIN {
+            gib = bytes / 1073741824
+            printf "%s\t%s\teight_mibs\t%.6f\n", r, s, bytes / 1048576 / (t1 - t0)
+            printf "%s\t%s\tuser_s_gib\t%.6f\n", r, s, du / hz / gib
+            printf "%s\t%s\tsys_s_gib\t%.6f\n", r, s, ds / hz / gib
+            printf "%s\t%s\ttotal_s_gib\t%.6f\n", r, s, (du + ds) / hz / gib
+            printf "%s\t%s\tmachine_s_gib\t%.6f\n", r, s, db / hz / gib
+        }' >>"$RESULTS"
+}
+
+phase_ranges() {
+    local round="$1" server="$2" dir="$WORK/$2/ranges" cfg n=0 off end sha t0 t1 ok=0 code size got
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    cfg="$dir/curl.cfg"
+    : >"$cfg"
+    while IFS=$'\t' read -r off end sha; do
+        n=$((n + 1))
+        ((n == 1)) || echo "next" >>"$cfg"
+        printf 'url = "%sbig.bin"\nrange = "%s-%s"\noutput = "%s/%d"\nwrite-out = "%%{http_code} %%{size_download}\\n"\n' \
+            "$URL" "$off" "$end" "$dir" "$n" >>"$cfg"
+    done <"$RANGE_LIST"
+    t0="$(now)"
+    "${CURL[@]}" --max-time 300 -K "$cfg" >"$dir/status" 2>"$dir/stderr" || true
+    t1="$(now)"
+    n=0
+    while IFS=$'\t' read -r off end sha; do
+        n=$((n + 1))
+        read -r code size < <(sed -n "${n}p" "$dir/status") || true
+        got="$(sha256sum <"$dir/$n" 2>/dev/null | cut -d' ' -f1)" || true
+        if [[ "$code" == 206 && "$size" == "$MiB" && "$got" == "$sha" ]]; then ok=$((ok + 1)); fi
+    done <"$RANGE_LIST"
+    rec "$round" "$server" ranges_rps "$(awk -v n="$RANGES" -v t0="$t0" -v t1="$t1" 'BEGIN { print n / (t1 - t0) }')"
+    rec "$round" "$server" ranges_ok "$ok/$RANGES"
+    ((ok == RANGES)) || fail "$server: only $ok of $RANGES ranges verified"
+}
+
+phase_small() {
+    local round="$1" server="$2" out="$WORK/$2/wrk.r$1.txt" rps p99 non2xx sockerr
+    timeout -k 5 $((WRK_SECONDS + 60)) wrk -t2 -c50 -d"${WRK_SECONDS}s" --latency "${URL}small.bin" \
+        >"$out" 2>&1 || true
+    rps="$(awk '/^Requests\/sec:/ { print $2 }' "$out")"
+    p99="$(awk '$1 == "99%" {
+            v = $2; u = v; sub(/[a-z]+$/, "", v); sub(/^[0-9.]+/, "", u)
+            f = (u == "us") ? 0.001 : (u == "ms") ? 1 : (u == "s") ? 1000 : (u == "m") ? 60000 : -1
+            if (f > 0) print v * f }' "$out")"
+    non2xx="$(awk -F': *' '/Non-2xx or 3xx responses/ { print $2 }' "$out")"
+    sockerr="$(awk '/Socket errors:/ { gsub(/,/, ""); print $4 + $6 + $8 + $10 }' "$out")"
+    if [[ -z "$rps" || -z "$p99" ]]; then
+        fail "$server: wrk gave no result ($(tail -n 1 "$out"))"
+        return 0
+    fi
+    rec "$round" "$server" small_rps "$rps"
+    rec "$round" "$server" small_p99_ms "$p99"
+    rec "$round" "$server" small_errors "${non2xx:-0}/${sockerr:-0}"
+    [[ "${non2xx:-0}" == 0 ]] || fail "$server: wrk saw $non2xx non-2xx/3xx responses"
+}
+
+phase_ttfb() {
+    local round="$1" server="$2" i v vals=() bad=0
+    for i in 1 2 3 4 5; do
+        if v="$(get_big time_starttransfer)"; then vals+=("$v"); else bad=$((bad + 1)); fi
+    done
+    ((bad == 0)) || fail "$server: $bad of 5 TTFB downloads incomplete"
+    ((${#vals[@]} > 0)) || return 0
+    rec "$round" "$server" ttfb_ms "$(printf '%s\n' "${vals[@]}" | median | awk '{ print $1 * 1000 }')"
+}
+
+run_server() {  # run_server ROUND NAME
+    local round="$1" server="$2" t0=$SECONDS pids rc=0 warn
+    echo "## round $round: $server"
+    if ! start_server "$server"; then
+        fail "$server: did not start"
+        return 0
+    fi
+    sleep 2   # let it settle (JIT, workers) before the idle RSS
+    mapfile -t pids < <(server_pids "$WRAPPER")
+    rec "$round" "$server" idle_rss_mib "$(rss_mib "${pids[@]}")"
+    echo "#   $URL  pids ${pids[*]}  idle RSS $(rss_mib "${pids[@]}") MiB"
+    verify_basics "$server"
+    local phase
+    for phase in one_stream eight_streams ranges small ttfb; do
+        alive "$server" "phase $phase" || break
+        "phase_$phase" "$round" "$server"
+        echo "#   $phase done ($((SECONDS - t0)) s)"
+    done
+    mapfile -t pids < <(server_pids "$WRAPPER")
+    ((${#pids[@]} == 0)) || rec "$round" "$server" after_rss_mib "$(rss_mib "${pids[@]}")"
+    check_disturbance "round $round $server"
+    stop_pid "$WRAPPER" || rc=$?
+    forget_pid "$WRAPPER"
+    if ((rc != 0)); then
+        NOTES+=("$server (round $round) exited with code $rc after SIGTERM")
+        [[ "$server" == fileserver* ]] && fail "$server: exit code $rc after SIGTERM (expected 0)"
+    fi
+    if [[ "$server" == fileserver* ]]; then
+        warn="$(grep -c -E 'warn|fail|crit|error' "$WORK/$server/stderr" 2>/dev/null || true)"
+        if ((${warn:-0} > 0)); then
+            NOTES+=("$server (round $round) logged ${warn} warning/error lines, e.g.: $(grep -m1 -A1 -E 'warn|fail|crit|error' "$WORK/$server/stderr" | tr '\n' ' ' | cut -c1-200)")
+        fi
+        cp "$WORK/$server/stderr" "$WORK/$server/stderr.r$round" 2>/dev/null || true
+    fi
+    echo "#   done in $((SECONDS - t0)) s"
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# Run
+
+wait_for_quiet
+MEASURE_START=$SECONDS
+for ((round = 1; round <= ROUNDS; round++)); do
+    for server in "${SERVERS[@]}"; do
+        run_server "$round" "$server"
+    done
+done
+MEASURE_SECONDS=$((SECONDS - MEASURE_START))
+
+# ---------------------------------------------------------------------------------------------------------
+# Report
+
+model="$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+echo
+echo "# FileServer benchmark ($MODE)"
+echo
+echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+echo "- machine: $(nproc) CPUs, ${model:-unknown model}, kernel $(uname -r), $(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM"
+echo "- FileServer $(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO_ROOT" diff --quiet HEAD -- src 2>/dev/null || echo ' (src modified)'), .NET $(dotnet --list-runtimes | awk '/NETCore.App/ { v = $2 } END { print v }'), nginx $([[ -n "$NGINX" ]] && "$NGINX" -v 2>&1 | sed 's/.*nginx\///' || echo '-'), $(wrk -v 2>&1 | head -n 1 | awk '{ print $1, $2 }'), curl $(curl --version | awk 'NR == 1 { print $2 }')"
+echo "- loopback only (127.0.0.1); big file $BIG_LABEL, hot page cache (nothing dropped); $ROUNDS round(s); servers measured one at a time; load generators (curl, wrk) run on the same $(nproc) CPUs"
+echo "- measuring took ${MEASURE_SECONDS} s; whole run $((SECONDS - START_SECONDS)) s"
+if ((${#DISTURBED[@]} > 0)); then
+    echo "- DISTURBED: other heavy processes ran while measuring; figures may be off:"
+    printf '  - %s\n' "${DISTURBED[@]}"
+else
+    echo "- no stress.sh / integration.sh / conformance.sh / dotnet build / dotnet test / LoadGen seen while measuring"
+fi
+echo
+
+awk -F'\t' -v rounds="$ROUNDS" -v servers="${SERVERS[*]}" -v big="$BIG_LABEL" -v nranges="$RANGES" \
+    -v wrks="$WRK_SECONDS" '
+{ val[$1, $2, $3] = $4; has[$1, $2, $3] = 1 }
+function fmt(v, f) { return sprintf(f, v) }
+function cell(s, m, f,    r, out, v) {
+    out = ""
+    for (r = 1; r <= rounds; r++) {
+        v = ((r, s, m) in has) ? (f == "" ? val[r, s, m] : fmt(val[r, s, m], f)) : "—"
+        out = out (r > 1 ? " / " : "") v
+    }
+    return out
+}
+function ratio(s, ref, m,    r, out, v, any) {
+    if (ref == "" || index(" " servers " ", " " ref " ") == 0 || s == ref) return "—"
+    out = ""; any = 0
+    for (r = 1; r <= rounds; r++) {
+        if (((r, s, m) in has) && ((r, ref, m) in has) && val[r, ref, m] + 0 != 0) {
+            v = sprintf("%.2f", val[r, s, m] / val[r, ref, m]); any = 1
+        } else v = "—"
+        out = out (r > 1 ? " / " : "") v
+    }
+    return any ? out : "—"
+}
+function same_mode_nginx(s) {
+    if (s == "fileserver") return "nginx"
+    if (s == "fileserver-copy" || s == "kestrel") return "nginx-copy"
+    return ""
+}
+function label(s) {
+    if (s == "fileserver") return "FileServer zero-copy"
+    if (s == "fileserver-copy") return "FileServer --no-sendfile"
+    if (s == "nginx") return "nginx sendfile on"
+    if (s == "nginx-copy") return "nginx sendfile off"
+    if (s == "kestrel") return "Kestrel static files"
+    return s
+}
+# Goals: per round, met when cmp holds; combined over the rounds.
+function goal(text, s, m, ref, op, limit,    r, a, b, x, ok, okc, n, vals, vs, status) {
+    if (index(" " servers " ", " " s " ") == 0 || (ref != "" && index(" " servers " ", " " ref " ") == 0)) {
+        printf "- n/a      %s (not measured)\n", text; return
+    }
+    okc = 0; n = 0; vals = ""
+    for (r = 1; r <= rounds; r++) {
+        if (!((r, s, m) in has) || (ref != "" && !((r, ref, m) in has))) { vs = "—"; }
+        else {
+            a = val[r, s, m] + 0
+            if (ref != "") { b = val[r, ref, m] + 0; x = (b != 0) ? a / b : 0; vs = sprintf("%.2f×", x) }
+            else { x = a; vs = sprintf("%.3g", x) }
+            ok = (op == ">=") ? (x >= limit) : (x <= limit)
+            n++; okc += ok
+        }
+        vals = vals (r > 1 ? " / " : "") vs
+    }
+    if (n == 0) status = "n/a"
+    else if (okc == n && n == rounds) status = "met"
+    else if (okc == 0) status = "NOT MET"
+    else status = "mixed"
+    printf "- %-8s %s: %s\n", status, text, vals
+}
+END {
+    ns = split(servers, S, " ")
+    nf = split("one_mibs eight_mibs user_s_gib total_s_gib machine_s_gib ranges_rps ranges_ok small_rps small_p99_ms small_errors idle_rss_mib after_rss_mib ttfb_ms", F, " ")
+    L["one_mibs"] = "1 × " big " download, MiB/s (↑, median of 3)";                 FM["one_mibs"] = "%.0f"
+    L["eight_mibs"] = "8 × " big " concurrent, aggregate MiB/s (↑)";               FM["eight_mibs"] = "%.0f"
+    L["user_s_gib"] = "server user CPU, s/GiB (↓, 8 streams)";                      FM["user_s_gib"] = "%.3f"
+    L["total_s_gib"] = "server user+sys CPU, s/GiB (↓, 8 streams)";                 FM["total_s_gib"] = "%.3f"
+    L["machine_s_gib"] = "machine busy CPU, s/GiB (↓, 8 streams, clients included)"; FM["machine_s_gib"] = "%.3f"
+    L["ranges_rps"] = nranges " random 1 MiB ranges, req/s (↑, one keep-alive connection)"; FM["ranges_rps"] = "%.1f"
+    L["ranges_ok"] = "ranges verified (sha256)";                                    FM["ranges_ok"] = ""
+    L["small_rps"] = "4 KiB file, wrk -t2 -c50 " wrks " s, req/s (↑)";              FM["small_rps"] = "%.0f"
+    L["small_p99_ms"] = "4 KiB file, p99 latency, ms (↓)";                          FM["small_p99_ms"] = "%.2f"
+    L["small_errors"] = "4 KiB file, wrk non-2xx / socket errors";                  FM["small_errors"] = ""
+    L["idle_rss_mib"] = "idle RSS, MiB (↓)";                                         FM["idle_rss_mib"] = "%.1f"
+    L["after_rss_mib"] = "RSS after the run, MiB (↓)";                               FM["after_rss_mib"] = "%.1f"
+    L["ttfb_ms"] = "time to first byte, " big " file, ms (↓, median of 5)";          FM["ttfb_ms"] = "%.2f"
+    rl = (rounds > 1) ? "round 1 / round 2" : "value"
+    printf "| figure | server | %s | ÷ nginx, same body mode | ÷ Kestrel |\n", rl
+    printf "|---|---|---|---|---|\n"
+    for (i = 1; i <= nf; i++) {
+        m = F[i]
+        for (j = 1; j <= ns; j++) {
+            s = S[j]
+            numeric = (FM[m] != "")
+            printf "| %s | %s | %s | %s | %s |\n", (j == 1 ? L[m] : ""), label(s), cell(s, m, FM[m]),
+                numeric ? ratio(s, same_mode_nginx(s), m) : "—", numeric ? ratio(s, "kestrel", m) : "—"
+        }
+    }
+    printf "\nRatios are server ÷ reference from the same round (↑: higher is better, ↓: lower is better). "
+    printf "Kestrel copies bodies in user space, so its same-mode nginx is sendfile off.\n\n"
+    print "## Goals (each round; \"mixed\": met in some rounds only)"
+    print ""
+    goal("zero-copy 1-stream throughput ≥ 1.0× nginx sendfile on", "fileserver", "one_mibs", "nginx", ">=", 1.0)
+    goal("zero-copy 8-stream throughput ≥ 1.0× nginx sendfile on", "fileserver", "eight_mibs", "nginx", ">=", 1.0)
+    goal("zero-copy server user CPU ≤ 0.05 s/GiB", "fileserver", "user_s_gib", "", "<=", 0.05)
+    goal("zero-copy machine CPU ≤ 1.1× nginx sendfile on", "fileserver", "machine_s_gib", "nginx", "<=", 1.1)
+    goal("copy path 1-stream throughput ≥ 0.9× nginx sendfile off", "fileserver-copy", "one_mibs", "nginx-copy", ">=", 0.9)
+    goal("copy path 8-stream throughput ≥ 0.9× nginx sendfile off", "fileserver-copy", "eight_mibs", "nginx-copy", ">=", 0.9)
+    goal("copy path 1-stream throughput ≥ 1.5× Kestrel", "fileserver-copy", "one_mibs", "kestrel", ">=", 1.5)
+    goal("copy path 8-stream throughput ≥ 1.5× Kestrel", "fileserver-copy", "eight_mibs", "kestrel", ">=", 1.5)
+    goal("copy path server user CPU ≤ 0.15 s/GiB", "fileserver-copy", "user_s_gib", "", "<=", 0.15)
+    goal("copy path machine CPU ≤ 1.15× nginx sendfile off", "fileserver-copy", "machine_s_gib", "nginx-copy", "<=", 1.15)
+    goal("small files (zero-copy) req/s ≥ 1.3× Kestrel", "fileserver", "small_rps", "kestrel", ">=", 1.3)
+    goal("small files (zero-copy) req/s ≥ 0.8× nginx sendfile on", "fileserver", "small_rps", "nginx", ">=", 0.8)
+    goal("small files (zero-copy) p99 ≤ 1.5× nginx sendfile on", "fileserver", "small_p99_ms", "nginx", "<=", 1.5)
+    goal("small files (copy) req/s ≥ 1.3× Kestrel", "fileserver-copy", "small_rps", "kestrel", ">=", 1.3)
+    goal("small files (copy) req/s ≥ 0.8× nginx sendfile off", "fileserver-copy", "small_rps", "nginx-copy", ">=", 0.8)
+    goal("small files (copy) p99 ≤ 1.5× nginx sendfile off", "fileserver-copy", "small_p99_ms", "nginx-copy", "<=", 1.5)
+    goal("idle RSS (zero-copy) ≤ 40 MiB", "fileserver", "idle_rss_mib", "", "<=", 40)
+    goal("idle RSS (copy) ≤ 40 MiB", "fileserver-copy", "idle_rss_mib", "", "<=", 40)
+}' "$RESULTS"
+
+if ((${#NOTES[@]} > 0)); then
+    echo
+    echo "Notes:"
+    printf -- '- %s\n' "${NOTES[@]}"
+fi
+echo
+if ((${#FAILURES[@]} > 0)); then
+    echo "bench: ${#FAILURES[@]} failure(s):"
+    printf -- '- %s\n' "${FAILURES[@]}"
+    exit 1
+fi
+echo "bench: all servers started and every verification passed"
