@@ -34,9 +34,10 @@
 # Installs nginx-light (else nginx), wrk and curl with apt-get when missing. Builds src/FileServer.Cli and
 # scripts/bench/KestrelStatic in Release, into the work dir (--artifacts-path, so concurrent builds of the
 # same projects elsewhere are not disturbed), unless FILESERVER_DLL / KESTREL_DLL name built dlls.
-# Before measuring it waits (at most BENCH_QUIET_TIMEOUT s, default 1800) until no stress.sh,
-# integration.sh, conformance.sh, `dotnet build`, `dotnet test` or LoadGen process runs, and it reports any
-# that appear while it measures: on 2 cores they disturb every figure.
+# Before measuring it waits (at most BENCH_QUIET_TIMEOUT s, default 1800; again before each server, at most
+# 600 s) until no stress.sh, integration.sh, conformance.sh, `dotnet build`, `dotnet test` or LoadGen process
+# runs, and it reports any seen after a server's run: on 2 cores they disturb every figure. The "noise" row
+# gives the CPU that other processes used while each server idled for 2 s after its start.
 # BENCH_KEEP=1 (or --keep) keeps the work dir (server logs, results.tsv).
 set -euo pipefail
 
@@ -373,15 +374,16 @@ others_running() {
     pgrep -af "$OTHERS_PATTERN" 2>/dev/null | grep -v -e "^$$ " -e 'pgrep' | cut -c1-160 || true
 }
 
-wait_for_quiet() {
-    local waited=0 seen
+wait_for_quiet() {  # wait_for_quiet [MAX_SECONDS]
+    local waited=0 seen limit="${1:-$QUIET_TIMEOUT}"
+    ((limit <= QUIET_TIMEOUT)) || limit=$QUIET_TIMEOUT
     while seen="$(others_running)" && [[ -n "$seen" ]]; do
         if ((waited == 0)); then
-            echo "# waiting (at most ${QUIET_TIMEOUT}s) for other heavy runs to end before measuring:"
+            echo "# waiting (at most ${limit}s) for other heavy runs to end before measuring:"
             head -n 8 <<<"$seen" | while IFS= read -r line; do echo "#   $line"; done
         fi
-        if ((waited >= QUIET_TIMEOUT)); then
-            echo "# still running after ${QUIET_TIMEOUT}s; measuring anyway (figures may be disturbed)"
+        if ((waited >= limit)); then
+            echo "# still running after ${limit}s; measuring anyway (figures may be disturbed)"
             DISTURBED+=("before measuring: $(head -n 1 <<<"$seen")")
             return 0
         fi
@@ -658,16 +660,27 @@ phase_ttfb() {
 }
 
 run_server() {  # run_server ROUND NAME
-    local round="$1" server="$2" t0=$SECONDS pids rc=0 warn
+    local round="$1" server="$2" t0=$SECONDS pids rc=0 warn c0 c1 m0 m1 bg
+    wait_for_quiet 600
     echo "## round $round: $server"
     if ! start_server "$server"; then
         fail "$server: did not start"
         return 0
     fi
-    sleep 2   # let it settle (JIT, workers) before the idle RSS
+    # Let it settle (JIT, workers) before the idle RSS; meanwhile measure what else keeps the machine busy:
+    # machine busy ticks minus the server's own, as a share of all CPUs (a noise indicator).
+    mapfile -t pids < <(server_pids "$WRAPPER")
+    c0="$(cpu_ticks "${pids[@]}")" m0="$(machine_ticks)"
+    sleep 2
+    c1="$(cpu_ticks "${pids[@]}")" m1="$(machine_ticks)"
+    bg="$(awk -v c0="$c0" -v c1="$c1" -v m0="$m0" -v m1="$m1" 'BEGIN {
+        split(c0, a, " "); split(c1, b, " "); split(m0, x, " "); split(m1, y, " ")
+        own = b[1] + b[2] - a[1] - a[2]; busy = y[1] - x[1]; total = y[2] - x[2]
+        v = (total > 0) ? (busy - own) * 100 / total : 0; printf "%.1f", (v < 0) ? 0 : v }')"
+    rec "$round" "$server" bg_cpu_pct "$bg"
     mapfile -t pids < <(server_pids "$WRAPPER")
     rec "$round" "$server" idle_rss_mib "$(rss_mib "${pids[@]}")"
-    echo "#   $URL  pids ${pids[*]}  idle RSS $(rss_mib "${pids[@]}") MiB"
+    echo "#   $URL  pids ${pids[*]}  idle RSS $(rss_mib "${pids[@]}") MiB  other CPU load ${bg} %"
     verify_basics "$server"
     local phase
     for phase in one_stream eight_streams ranges small ttfb; do
@@ -787,7 +800,7 @@ function goal(text, s, m, ref, op, limit,    r, a, b, x, ok, okc, n, vals, vs, s
 }
 END {
     ns = split(servers, S, " ")
-    nf = split("one_mibs eight_mibs user_s_gib total_s_gib machine_s_gib ranges_rps ranges_ok small_rps small_p99_ms small_errors idle_rss_mib after_rss_mib ttfb_ms", F, " ")
+    nf = split("one_mibs eight_mibs user_s_gib total_s_gib machine_s_gib ranges_rps ranges_ok small_rps small_p99_ms small_errors idle_rss_mib after_rss_mib ttfb_ms bg_cpu_pct", F, " ")
     L["one_mibs"] = "1 × " big " download, MiB/s (↑, median of 3)";                 FM["one_mibs"] = "%.0f"
     L["eight_mibs"] = "8 × " big " concurrent, aggregate MiB/s (↑)";               FM["eight_mibs"] = "%.0f"
     L["user_s_gib"] = "server user CPU, s/GiB (↓, 8 streams)";                      FM["user_s_gib"] = "%.3f"
@@ -801,6 +814,7 @@ END {
     L["idle_rss_mib"] = "idle RSS, MiB (↓)";                                         FM["idle_rss_mib"] = "%.1f"
     L["after_rss_mib"] = "RSS after the run, MiB (↓)";                               FM["after_rss_mib"] = "%.1f"
     L["ttfb_ms"] = "time to first byte, " big " file, ms (↓, median of 5)";          FM["ttfb_ms"] = "%.2f"
+    L["bg_cpu_pct"] = "noise: other CPU load while the server idled 2 s, % of all CPUs"; FM["bg_cpu_pct"] = ""
     rl = (rounds > 1) ? "round 1 / round 2" : "value"
     printf "| figure | server | %s | ÷ nginx, same body mode | ÷ Kestrel |\n", rl
     printf "|---|---|---|---|---|\n"

@@ -501,7 +501,9 @@ wget_resume() {
     local dir="$WORK/wget-resume" pid size
     rm -rf "$dir"
     mkdir -p "$dir"
-    "${WGET[@]}" --limit-rate=40m -P "$dir" "$BASE/r256.bin" &
+    # Not through timeout(1) like the other wget calls: the PID killed must be wget's own, or an orphaned wget
+    # would keep writing into the file while the resume writes to it too.
+    wget --no-config -q --no-proxy --tries=1 --timeout="$WGET_TIMEOUT" --limit-rate=40m -P "$dir" "$BASE/r256.bin" &
     pid=$!
     interrupt "$dir/r256.bin" "$pid" || return 1
     size="$(stat -c %s "$dir/r256.bin")"
