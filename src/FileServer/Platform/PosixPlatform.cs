@@ -19,6 +19,8 @@ public sealed partial class PosixPlatform : IPlatform
     private const int TcpInfoSize = 232;
     private const int TcpInfoBytesAckedOffset = 120;
 
+    private readonly bool _hasProcFd = Directory.Exists("/proc/self/fd");
+
     /// <inheritdoc />
     public string Name => "posix";
 
@@ -76,7 +78,7 @@ public sealed partial class PosixPlatform : IPlatform
         }
         // .NET's zero-copy SendPacketsElement wants a handle it opened as asynchronous. Reopening the descriptor
         // through /proc yields that same inode, so nothing swapped in at the path since can be served instead.
-        var reopenPath = Directory.Exists("/proc/self/fd") ? $"/proc/self/fd/{fd}" : path;
+        var reopenPath = _hasProcFd ? $"/proc/self/fd/{fd}" : path;
         var handle = File.OpenHandle(reopenPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous);
         try
         {
