@@ -17,7 +17,8 @@
 #      /proc/PID/stat (nginx: master + workers), user and user+system seconds per GiB sent, and the whole
 #      machine's busy CPU (/proc/stat: total - idle - iowait, clients included) per GiB;
 #   3. N random 1 MiB ranges of the big file, sequential on one keep-alive connection (one curl, --next per
-#      range): requests/s, every piece checked against the sha256 of the same bytes of the file;
+#      range): requests/s of a pass that discards the bodies (status 206 and length checked), then an untimed
+#      pass that keeps every piece and checks it against the sha256 of the same bytes of the file;
 #   4. the 4 KiB file with wrk -t2 -c50 --latency: requests/s and p99 latency;
 #   5. RSS (VmRSS, nginx summed) idle (after start, before any request) and after the run;
 #   6. time to first byte of the big file (curl %{time_starttransfer}), median of 5.
@@ -25,7 +26,7 @@
 # (server / reference, same round), and a goals block (met / NOT MET / mixed across rounds / n/a).
 # All runs are hot-cache: nothing is dropped from the page cache; the files are read once before measuring.
 #
-# Scale: full = 2 rounds, 1 GiB big file, 100 ranges, wrk 10 s (about 10 minutes once built).
+# Scale: full = 2 rounds, 1 GiB big file, 100 ranges, wrk 10 s (about 5 minutes of measuring on 2 cores).
 #   --quick  one round, 256 MiB, 20 ranges, wrk 3 s.
 #   --smoke  one round, 64 MiB, 5 ranges, wrk 1 s, fileserver and nginx only (unless --servers); exits
 #            non-zero only if a server does not start or dies, or a verification fails (for CI).
@@ -38,7 +39,8 @@
 # 600 s) until no stress.sh, integration.sh, conformance.sh, `dotnet build`, `dotnet test` or LoadGen process
 # runs, and it reports any seen after a server's run: on 2 cores they disturb every figure. The "noise" row
 # gives the CPU that other processes used while each server idled for 2 s after its start.
-# BENCH_KEEP=1 (or --keep) keeps the work dir (server logs, results.tsv).
+# BENCH_KEEP=1 (or --keep) keeps the work dir: server logs, wrk outputs, results.tsv (every figure) and
+# samples.tsv (the single downloads behind each median).
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -116,10 +118,13 @@ START_SECONDS=$SECONDS
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/fileserver-bench.XXXXXX")"
 chmod 755 "$WORK"   # nginx workers (nobody) read the data below it
-RESULTS="$WORK/results.tsv"
+RESULTS="$WORK/results.tsv"   # round, server, figure, value
+SAMPLES="$WORK/samples.tsv"   # round, server, figure, the single measurements behind a median
 : >"$RESULTS"
+: >"$SAMPLES"
 SERVER_PIDS=()      # timeout(1) wrappers still to stop
 FAILURES=()         # what makes the exit code non-zero
+FS_IDENT=""         # the FileServer measured: commit (at build time) or the prebuilt dll
 NOTES=()            # printed after the table
 DISTURBED=()        # other heavy processes seen while measuring
 
@@ -268,8 +273,12 @@ build() {  # build PROJECT_DIR NAME -> echoes the dll path
 if want fileserver || want fileserver-copy; then
     if [[ -n "${FILESERVER_DLL:-}" ]]; then
         [[ -f "$FILESERVER_DLL" ]] || die "FILESERVER_DLL=$FILESERVER_DLL does not exist"
+        FS_IDENT="prebuilt $FILESERVER_DLL"
     else
         echo "# building src/FileServer.Cli (Release)"
+        # What is built: the commit, and whether src/ differs from it at build time.
+        FS_IDENT="$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
+        git -C "$REPO_ROOT" diff --quiet HEAD -- src 2>/dev/null || FS_IDENT="$FS_IDENT + uncommitted changes in src/"
         FILESERVER_DLL="$(build "$REPO_ROOT/src/FileServer.Cli" FileServer.Cli)"
     fi
 fi
@@ -361,7 +370,7 @@ rss_mib() {  # rss_mib PID... -> VmRSS summed, MiB
         v="$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)" || true
         kib=$((kib + ${v:-0}))
     done
-    awk -v k="$kib" 'BEGIN { printf "%.1f", k / 1024 }'
+    awk -v k="$kib" 'BEGIN { printf "%.3f", k / 1024 }'
 }
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1; if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -552,6 +561,7 @@ phase_one_stream() {
     for i in 1 2 3; do
         if v="$(get_big speed_download)"; then speeds+=("$v"); else bad=$((bad + 1)); fi
     done
+    printf '%s\t%s\tone_mibs\t%s\n' "$round" "$server" "${speeds[*]}" >>"$SAMPLES"
     ((bad == 0)) || fail "$server: $bad of 3 single downloads incomplete"
     ((${#speeds[@]} > 0)) || return 0
     rec "$round" "$server" one_mibs "$(printf '%s\n' "${speeds[@]}" | median | awk -v m="$MiB" '{ print $1 / m }')"
@@ -602,29 +612,39 @@ phase_eight_streams() {
 }
 
 phase_ranges() {
-    local round="$1" server="$2" dir="$WORK/$2/ranges" cfg n=0 off end sha t0 t1 ok=0 code size got
+    # Two passes over the same ranges, each one curl on one keep-alive connection (--next per range):
+    # the timed one discards the bodies (curl writing 1 MiB files would cost more than the server does) and
+    # checks status and length; the untimed one writes every piece and checks its sha256.
+    local round="$1" server="$2" dir="$WORK/$2/ranges" pass n off end sha t0 t1 ok=0 sized=0 code size got
     rm -rf "$dir"
     mkdir -p "$dir"
-    cfg="$dir/curl.cfg"
-    : >"$cfg"
-    while IFS=$'\t' read -r off end sha; do
-        n=$((n + 1))
-        ((n == 1)) || echo "next" >>"$cfg"
-        printf 'url = "%sbig.bin"\nrange = "%s-%s"\noutput = "%s/%d"\nwrite-out = "%%{http_code} %%{size_download}\\n"\n' \
-            "$URL" "$off" "$end" "$dir" "$n" >>"$cfg"
-    done <"$RANGE_LIST"
+    for pass in timed verify; do
+        n=0
+        : >"$dir/$pass.cfg"
+        while IFS=$'\t' read -r off end sha; do
+            n=$((n + 1))
+            ((n == 1)) || echo "next" >>"$dir/$pass.cfg"
+            printf 'url = "%sbig.bin"\nrange = "%s-%s"\noutput = "%s"\nwrite-out = "%%{http_code} %%{size_download}\\n"\n' \
+                "$URL" "$off" "$end" "$([[ $pass == timed ]] && echo /dev/null || echo "$dir/$n")" >>"$dir/$pass.cfg"
+        done <"$RANGE_LIST"
+    done
     t0="$(now)"
-    "${CURL[@]}" --max-time 300 -K "$cfg" >"$dir/status" 2>"$dir/stderr" || true
+    "${CURL[@]}" --max-time 300 -K "$dir/timed.cfg" >"$dir/timed.status" 2>"$dir/timed.stderr" || true
     t1="$(now)"
+    "${CURL[@]}" --max-time 300 -K "$dir/verify.cfg" >"$dir/verify.status" 2>"$dir/verify.stderr" || true
     n=0
     while IFS=$'\t' read -r off end sha; do
         n=$((n + 1))
-        read -r code size < <(sed -n "${n}p" "$dir/status") || true
+        read -r code size < <(sed -n "${n}p" "$dir/timed.status") || true
+        if [[ "$code" == 206 && "$size" == "$MiB" ]]; then sized=$((sized + 1)); fi
+        read -r code size < <(sed -n "${n}p" "$dir/verify.status") || true
         got="$(sha256sum <"$dir/$n" 2>/dev/null | cut -d' ' -f1)" || true
         if [[ "$code" == 206 && "$size" == "$MiB" && "$got" == "$sha" ]]; then ok=$((ok + 1)); fi
     done <"$RANGE_LIST"
+    rm -f "$dir"/[0-9]*
     rec "$round" "$server" ranges_rps "$(awk -v n="$RANGES" -v t0="$t0" -v t1="$t1" 'BEGIN { print n / (t1 - t0) }')"
     rec "$round" "$server" ranges_ok "$ok/$RANGES"
+    ((sized == RANGES)) || fail "$server: only $sized of $RANGES timed ranges were 206 with 1 MiB"
     ((ok == RANGES)) || fail "$server: only $ok of $RANGES ranges verified"
 }
 
@@ -654,6 +674,7 @@ phase_ttfb() {
     for i in 1 2 3 4 5; do
         if v="$(get_big time_starttransfer)"; then vals+=("$v"); else bad=$((bad + 1)); fi
     done
+    printf '%s\t%s\tttfb_s\t%s\n' "$round" "$server" "${vals[*]}" >>"$SAMPLES"
     ((bad == 0)) || fail "$server: $bad of 5 TTFB downloads incomplete"
     ((${#vals[@]} > 0)) || return 0
     rec "$round" "$server" ttfb_ms "$(printf '%s\n' "${vals[@]}" | median | awk '{ print $1 * 1000 }')"
@@ -680,7 +701,7 @@ run_server() {  # run_server ROUND NAME
     rec "$round" "$server" bg_cpu_pct "$bg"
     mapfile -t pids < <(server_pids "$WRAPPER")
     rec "$round" "$server" idle_rss_mib "$(rss_mib "${pids[@]}")"
-    echo "#   $URL  pids ${pids[*]}  idle RSS $(rss_mib "${pids[@]}") MiB  other CPU load ${bg} %"
+    echo "#   $URL  pids ${pids[*]}  idle RSS $(rss_mib "${pids[@]}") MiB, other CPU load ${bg} %"
     verify_basics "$server"
     local phase
     for phase in one_stream eight_streams ranges small ttfb; do
@@ -728,7 +749,7 @@ echo "# FileServer benchmark ($MODE)"
 echo
 echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 echo "- machine: $(nproc) CPUs, ${model:-unknown model}, kernel $(uname -r), $(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM"
-echo "- FileServer $(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO_ROOT" diff --quiet HEAD -- src 2>/dev/null || echo ' (src modified)'), .NET $(dotnet --list-runtimes | awk '/NETCore.App/ { v = $2 } END { print v }'), nginx $([[ -n "$NGINX" ]] && "$NGINX" -v 2>&1 | sed 's/.*nginx\///' || echo '-'), $(wrk -v 2>&1 | head -n 1 | awk '{ print $1, $2 }'), curl $(curl --version | awk 'NR == 1 { print $2 }')"
+echo "- FileServer ${FS_IDENT:-not run}, .NET $(dotnet --list-runtimes | awk '/NETCore.App/ { v = $2 } END { print v }'), nginx $([[ -n "$NGINX" ]] && "$NGINX" -v 2>&1 | sed 's/.*nginx\///' || echo '-'), $(wrk -v 2>&1 | head -n 1 | awk '{ print $1, $2 }'), curl $(curl --version | awk 'NR == 1 { print $2 }')"
 echo "- loopback only (127.0.0.1); big file $BIG_LABEL, hot page cache (nothing dropped); $ROUNDS round(s); servers measured one at a time; load generators (curl, wrk) run on the same $(nproc) CPUs"
 echo "- measuring took ${MEASURE_SECONDS} s; whole run $((SECONDS - START_SECONDS)) s"
 if ((${#DISTURBED[@]} > 0)); then
@@ -739,7 +760,7 @@ else
 fi
 echo
 
-awk -F'\t' -v rounds="$ROUNDS" -v servers="${SERVERS[*]}" -v big="$BIG_LABEL" -v nranges="$RANGES" \
+awk -F'\t' -v mode="$MODE" -v rounds="$ROUNDS" -v servers="${SERVERS[*]}" -v big="$BIG_LABEL" -v nranges="$RANGES" \
     -v wrks="$WRK_SECONDS" '
 { val[$1, $2, $3] = $4; has[$1, $2, $3] = 1 }
 function fmt(v, f) { return sprintf(f, v) }
@@ -785,8 +806,9 @@ function goal(text, s, m, ref, op, limit,    r, a, b, x, ok, okc, n, vals, vs, s
         if (!((r, s, m) in has) || (ref != "" && !((r, ref, m) in has))) { vs = "—"; }
         else {
             a = val[r, s, m] + 0
-            if (ref != "") { b = val[r, ref, m] + 0; x = (b != 0) ? a / b : 0; vs = sprintf("%.2f×", x) }
-            else { x = a; vs = sprintf("%.3g", x) }
+            # Three decimals: a ratio of 0.999 is shown as such, not rounded up to a "1.00" that fails.
+            if (ref != "") { b = val[r, ref, m] + 0; x = (b != 0) ? a / b : 0; vs = sprintf("%.3f×", x) }
+            else { x = a; vs = sprintf(limit < 1 ? "%.3f" : "%.2f", x) }
             ok = (op == ">=") ? (x >= limit) : (x <= limit)
             n++; okc += ok
         }
@@ -806,7 +828,7 @@ END {
     L["user_s_gib"] = "server user CPU, s/GiB (↓, 8 streams)";                      FM["user_s_gib"] = "%.3f"
     L["total_s_gib"] = "server user+sys CPU, s/GiB (↓, 8 streams)";                 FM["total_s_gib"] = "%.3f"
     L["machine_s_gib"] = "machine busy CPU, s/GiB (↓, 8 streams, clients included)"; FM["machine_s_gib"] = "%.3f"
-    L["ranges_rps"] = nranges " random 1 MiB ranges, req/s (↑, one keep-alive connection)"; FM["ranges_rps"] = "%.1f"
+    L["ranges_rps"] = nranges " random 1 MiB ranges, req/s (↑, sequential, one keep-alive connection)"; FM["ranges_rps"] = "%.1f"
     L["ranges_ok"] = "ranges verified (sha256)";                                    FM["ranges_ok"] = ""
     L["small_rps"] = "4 KiB file, wrk -t2 -c50 " wrks " s, req/s (↑)";              FM["small_rps"] = "%.0f"
     L["small_p99_ms"] = "4 KiB file, p99 latency, ms (↓)";                          FM["small_p99_ms"] = "%.2f"
@@ -830,6 +852,7 @@ END {
     printf "\nRatios are server ÷ reference from the same round (↑: higher is better, ↓: lower is better). "
     printf "Kestrel copies bodies in user space, so its same-mode nginx is sendfile off.\n\n"
     print "## Goals (each round; \"mixed\": met in some rounds only)"
+    if (mode != "full") { print ""; print "(" mode " scale: small files and short runs, so warm-up weighs in: indicative only)" }
     print ""
     goal("zero-copy 1-stream throughput ≥ 1.0× nginx sendfile on", "fileserver", "one_mibs", "nginx", ">=", 1.0)
     goal("zero-copy 8-stream throughput ≥ 1.0× nginx sendfile on", "fileserver", "eight_mibs", "nginx", ">=", 1.0)
