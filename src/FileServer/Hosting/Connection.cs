@@ -13,7 +13,7 @@ namespace FileServer.Hosting;
 /// pipelining), and ends the connection gracefully, on a timeout, or by abort. Never throws: every failure
 /// ends this connection only, with a log line.
 /// </summary>
-internal sealed class Connection
+internal sealed class Connection : IDisposable
 {
     private readonly ITransport _transport;
     private readonly FileRequestHandler _handler;
@@ -24,6 +24,7 @@ internal sealed class Connection
     private readonly ILogger _accessLog;
     private readonly TimeProvider _clock;
     private readonly string _client;
+    private CancellationTokenSource _headTimeout = new();
     private volatile bool _idle;
     private volatile bool _stopRequested;
 
@@ -53,6 +54,9 @@ internal sealed class Connection
             _transport.Input.CancelPendingRead();
         }
     }
+
+    /// <summary>Releases the connection's timer; <see cref="RunAsync"/> does so when it ends.</summary>
+    public void Dispose() => _headTimeout.Dispose();
 
     /// <summary>Ends the connection now, mid-response if need be.</summary>
     public void Abort() => _transport.Abort();
@@ -107,6 +111,7 @@ internal sealed class Connection
         }
         finally
         {
+            Dispose();
             await _transport.DisposeAsync().ConfigureAwait(false);
         }
     }
@@ -142,7 +147,13 @@ internal sealed class Connection
     private async ValueTask<RequestHead?> ReadHeadAsync()
     {
         var input = _transport.Input;
-        using var timeout = new CancellationTokenSource();
+        // One timer per connection, re-armed per request, instead of a new one for every request.
+        if (!_headTimeout.TryReset())
+        {
+            _headTimeout.Dispose();
+            _headTimeout = new CancellationTokenSource();
+        }
+        var timeout = _headTimeout;
         long? headStarted = null;
         while (true)
         {

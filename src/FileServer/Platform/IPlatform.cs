@@ -18,12 +18,12 @@ public interface IPlatform
 
     /// <summary>
     /// Opens <paramref name="path"/> for reading without ever blocking on a FIFO or device swapped in after the
-    /// path was checked, and returns it with its status. The caller disposes the stream.
+    /// path was checked, and returns it with its status. The caller disposes it.
     /// </summary>
     /// <exception cref="FileNotFoundException">Nothing is there (any more).</exception>
     /// <exception cref="UnauthorizedAccessException">Permission denied.</exception>
     /// <exception cref="NotRegularFileException">It is not a regular file.</exception>
-    (FileStream File, FileStatus Status) OpenForReading(string path);
+    OpenedFile OpenForReading(string path);
 
     /// <summary>Status of an open file, so what is served matches what was opened.</summary>
     FileStatus GetStatus(SafeFileHandle file);

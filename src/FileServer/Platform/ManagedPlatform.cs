@@ -26,7 +26,7 @@ public sealed class ManagedPlatform : IPlatform
     }
 
     /// <inheritdoc />
-    public (FileStream File, FileStatus Status) OpenForReading(string path)
+    public OpenedFile OpenForReading(string path)
     {
         if (GetStatus(path) is { Kind: not FileKind.Regular })
         {
@@ -40,7 +40,7 @@ public sealed class ManagedPlatform : IPlatform
             BufferSize = 0,
             Options = FileOptions.Asynchronous,
         });
-        return (stream, GetStatus(stream.SafeFileHandle));
+        return new OpenedFile(stream.SafeFileHandle, GetStatus(stream.SafeFileHandle), _ => stream);
     }
 
     /// <inheritdoc />

@@ -56,7 +56,7 @@ public sealed partial class PosixPlatform : IPlatform
     }
 
     /// <inheritdoc />
-    public (FileStream File, FileStatus Status) OpenForReading(string path)
+    public OpenedFile OpenForReading(string path)
     {
         // O_NONBLOCK: opening a FIFO must not wait for a writer; it has no effect on regular files.
         var fd = Syscall.open(path, OpenFlags.O_RDONLY | OpenFlags.O_NONBLOCK | OpenFlags.O_CLOEXEC);
@@ -70,20 +70,34 @@ public sealed partial class PosixPlatform : IPlatform
                 _ => new IOException($"open {path}: {errno}"),
             };
         }
-        using var probe = new SafeFileHandle(fd, ownsHandle: true);
-        var status = GetStatus(probe);
-        if (status.Kind != FileKind.Regular)
+        var handle = new SafeFileHandle(fd, ownsHandle: true);
+        try
         {
-            throw new NotRegularFileException(path);
+            var status = GetStatus(handle);
+            if (status.Kind != FileKind.Regular)
+            {
+                throw new NotRegularFileException(path);
+            }
+            AdviseSequential(handle);
+            return new OpenedFile(handle, status, OpenZeroCopyStream);
         }
-        // .NET's zero-copy SendPacketsElement wants a handle it opened as asynchronous. Reopening the descriptor
-        // through /proc yields that same inode, so nothing swapped in at the path since can be served instead.
-        var reopenPath = _hasProcFd ? $"/proc/self/fd/{fd}" : path;
-        var handle = File.OpenHandle(reopenPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous);
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    // .NET's zero-copy SendPacketsElement wants a stream it opened as asynchronous. Reopening the descriptor
+    // through /proc yields that same inode, so nothing swapped in at the path since can be served instead.
+    private FileStream OpenZeroCopyStream(SafeFileHandle opened)
+    {
+        var path = _hasProcFd ? $"/proc/self/fd/{(int)opened.DangerousGetHandle()}" : throw new PlatformNotSupportedException("no /proc/self/fd");
+        var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous);
         try
         {
             AdviseSequential(handle);
-            return (new FileStream(handle, FileAccess.Read, bufferSize: 0, isAsync: true), GetStatus(handle));
+            return new FileStream(handle, FileAccess.Read, bufferSize: 0, isAsync: true);
         }
         catch
         {

@@ -1,3 +1,4 @@
+using FileServer.Platform;
 using FileServer.Transport;
 
 namespace FileServer.Serving;
@@ -31,7 +32,7 @@ public sealed class CopyBodySender : IBodySender
     public BodyPath Path => BodyPath.Copy;
 
     /// <inheritdoc />
-    public async ValueTask SendAsync(ITransport transport, FileStream file, IReadOnlyList<BodySegment> segments, CancellationToken cancellationToken)
+    public async ValueTask SendAsync(ITransport transport, OpenedFile file, IReadOnlyList<BodySegment> segments, CancellationToken cancellationToken)
     {
         var pacer = _limitRate > 0 ? new RatePacer(_limitRate, _clock) : null;
         foreach (var segment in segments)
@@ -47,7 +48,7 @@ public sealed class CopyBodySender : IBodySender
         }
     }
 
-    private async ValueTask CopyRangeAsync(ITransport transport, FileStream file, long offset, long count, RatePacer? pacer, CancellationToken cancellationToken)
+    private async ValueTask CopyRangeAsync(ITransport transport, OpenedFile file, long offset, long count, RatePacer? pacer, CancellationToken cancellationToken)
     {
         var chunk = (int)(pacer?.SliceSize(_chunkSize) ?? _chunkSize);
         long done = 0;
@@ -62,7 +63,7 @@ public sealed class CopyBodySender : IBodySender
             var want = (int)Math.Min(Math.Min(chunk, count - done), Math.Max(MinimumRead, transport.WriteBudget));
             var buffer = transport.GetWriteBuffer(want);
             // Count what was really read: a short read is fine, a zero read means the file shrank.
-            var read = RandomAccess.Read(file.SafeFileHandle, buffer.Span[..want], offset + done);
+            var read = RandomAccess.Read(file.Handle, buffer.Span[..want], offset + done);
             if (read == 0)
             {
                 throw new FileTruncatedException(done, count);

@@ -68,11 +68,10 @@ public sealed class FileRequestHandler
 
     private async ValueTask<ResponseSummary> ServeFileAsync(RequestHead request, ITransport transport, bool keepAlive, string path, CancellationToken cancellationToken)
     {
-        FileStream file;
-        FileStatus status;
+        OpenedFile file;
         try
         {
-            (file, status) = _platform.OpenForReading(path);
+            file = _platform.OpenForReading(path);
         }
         catch (FileNotFoundException)
         {
@@ -87,8 +86,9 @@ public sealed class FileRequestHandler
             return Error(transport, HttpStatus.Forbidden, "Not a regular file", request, keepAlive);
         }
 
-        await using (file.ConfigureAwait(false))
+        using (file)
         {
+            var status = file.Status;
             var etag = EntityTag.ForFile(status.Length, status.ModifiedUnixNanoseconds);
             var lastModified = status.Modified;
             switch (Preconditions.Evaluate(request.Method, request.Headers, etag, lastModified))
@@ -128,7 +128,7 @@ public sealed class FileRequestHandler
                 transport.Write(rendered.Span);
                 return new ResponseSummary(plan.Status, 0, BodyPath.None, keepAlive);
             }
-            var sender = _chooser.Choose(transport);
+            var sender = _chooser.Choose(transport, plan.ContentLength);
             await sender.SendAsync(transport, file, plan.Segments(rendered), cancellationToken).ConfigureAwait(false);
             return new ResponseSummary(plan.Status, plan.ContentLength, sender.Path, keepAlive);
         }

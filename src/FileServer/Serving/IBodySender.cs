@@ -1,3 +1,4 @@
+using FileServer.Platform;
 using FileServer.Transport;
 
 namespace FileServer.Serving;
@@ -14,5 +15,5 @@ public interface IBodySender
     /// </summary>
     /// <exception cref="FileTruncatedException">The file ended before a range did.</exception>
     /// <exception cref="IOException">The peer went away.</exception>
-    ValueTask SendAsync(ITransport transport, FileStream file, IReadOnlyList<BodySegment> segments, CancellationToken cancellationToken);
+    ValueTask SendAsync(ITransport transport, OpenedFile file, IReadOnlyList<BodySegment> segments, CancellationToken cancellationToken);
 }

@@ -1,3 +1,4 @@
+using FileServer.Platform;
 using FileServer.Transport;
 
 namespace FileServer.Serving;
@@ -23,7 +24,7 @@ public sealed class ZeroCopyBodySender : IBodySender
     public BodyPath Path => BodyPath.SendFile;
 
     /// <inheritdoc />
-    public async ValueTask SendAsync(ITransport transport, FileStream file, IReadOnlyList<BodySegment> segments, CancellationToken cancellationToken)
+    public async ValueTask SendAsync(ITransport transport, OpenedFile file, IReadOnlyList<BodySegment> segments, CancellationToken cancellationToken)
     {
         var pacer = _limitRate > 0 ? new RatePacer(_limitRate, _clock) : null;
         long paced = 0;
@@ -39,7 +40,7 @@ public sealed class ZeroCopyBodySender : IBodySender
                 }
                 if (pacer is null)
                 {
-                    await SendRangeAsync(transport, file, segment.FileOffset, segment.FileCount, cancellationToken).ConfigureAwait(false);
+                    await SendRangeAsync(transport, file.ZeroCopyStream, segment.FileOffset, segment.FileCount, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
                 // Paced: kernel-sent slices, each once the rate allows it.
@@ -47,7 +48,7 @@ public sealed class ZeroCopyBodySender : IBodySender
                 {
                     var slice = Math.Min(pacer.SliceSize(segment.FileCount), segment.FileCount - done);
                     await pacer.WaitAsync(paced, cancellationToken).ConfigureAwait(false);
-                    await SendRangeAsync(transport, file, segment.FileOffset + done, slice, cancellationToken).ConfigureAwait(false);
+                    await SendRangeAsync(transport, file.ZeroCopyStream, segment.FileOffset + done, slice, cancellationToken).ConfigureAwait(false);
                     done += slice;
                     paced += slice;
                 }

@@ -39,7 +39,11 @@ public sealed class SocketTransport : ITransport
         _platform = platform;
         _options = options;
         _socket.NoDelay = true;
+        // The pump resumes inline when a write commits bytes: a small response leaves in the writer's own
+        // send call, without a hand-off to another thread. Only when the socket is full does it continue on
+        // the socket's completion, as any awaited send does.
         _output = new Pipe(new PipeOptions(
+            readerScheduler: PipeScheduler.Inline,
             pauseWriterThreshold: options.HighWatermark,
             resumeWriterThreshold: options.LowWatermark,
             minimumSegmentSize: 16 * 1024,

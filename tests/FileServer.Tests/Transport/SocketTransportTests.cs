@@ -100,8 +100,8 @@ public class SocketTransportTests
         using var tree = new TempTree();
         var fileBytes = Pattern(3 * 1024 * 1024, 3);
         tree.WriteBytes("f.bin", fileBytes);
-        var (file, _) = _platform.OpenForReading(tree.PathOf("f.bin"));
-        await using var _ = file;
+        using var opened = _platform.OpenForReading(tree.PathOf("f.bin"));
+        var file = opened.ZeroCopyStream;
         using var pair = await SocketPair.CreateAsync();
         var transport = new SocketTransport(pair.Server, _platform, Options);
         var reading = pair.ReadClientToEndAsync();
@@ -134,8 +134,8 @@ public class SocketTransportTests
             writer.SetLength(markerOffset + marker.Length + 4096);
             RandomAccess.Write(writer.SafeFileHandle, marker, markerOffset);
         }
-        var (file, _) = _platform.OpenForReading(path);
-        await using var _ = file;
+        using var opened = _platform.OpenForReading(path);
+        var file = opened.ZeroCopyStream;
         using var pair = await SocketPair.CreateAsync();
         await using var transport = new SocketTransport(pair.Server, _platform, Options);
 
@@ -154,8 +154,8 @@ public class SocketTransportTests
     {
         using var tree = new TempTree();
         tree.WriteRandom("short.bin", 1000);
-        var (file, _) = _platform.OpenForReading(tree.PathOf("short.bin"));
-        await using var _ = file;
+        using var opened = _platform.OpenForReading(tree.PathOf("short.bin"));
+        var file = opened.ZeroCopyStream;
         using var pair = await SocketPair.CreateAsync();
         await using var transport = new SocketTransport(pair.Server, _platform, Options);
         var reading = pair.ReadClientAsync(1000);

@@ -1,0 +1,40 @@
+using Microsoft.Win32.SafeHandles;
+
+namespace FileServer.Platform;
+
+/// <summary>
+/// A file opened for serving: its handle for positional reads, its status as of opening, and — only when a
+/// body goes zero-copy — a stream on the same file that .NET's send-file path accepts. Disposing closes all.
+/// </summary>
+public sealed class OpenedFile : IDisposable
+{
+    private readonly Func<SafeFileHandle, FileStream> _openZeroCopyStream;
+    private FileStream? _zeroCopyStream;
+
+    /// <summary>Wraps an open <paramref name="handle"/>; <paramref name="openZeroCopyStream"/> makes the send-file stream on demand.</summary>
+    public OpenedFile(SafeFileHandle handle, FileStatus status, Func<SafeFileHandle, FileStream> openZeroCopyStream)
+    {
+        Handle = handle;
+        Status = status;
+        _openZeroCopyStream = openZeroCopyStream;
+    }
+
+    /// <summary>The handle for <see cref="RandomAccess"/> reads.</summary>
+    public SafeFileHandle Handle { get; }
+
+    /// <summary>Kind, size and modification time of the opened file.</summary>
+    public FileStatus Status { get; }
+
+    /// <summary>
+    /// A stream on the same file for <c>SendFileAsync</c>, opened the first time it is asked for: small bodies
+    /// that are copied never pay for it.
+    /// </summary>
+    public FileStream ZeroCopyStream => _zeroCopyStream ??= _openZeroCopyStream(Handle);
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _zeroCopyStream?.Dispose();
+        Handle.Dispose();
+    }
+}
