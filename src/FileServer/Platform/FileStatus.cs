@@ -19,4 +19,6 @@ public enum FileKind
     Directory,
     /// <summary>A FIFO, device, socket or anything else that must never be opened for serving.</summary>
     Other,
+    /// <summary>A symbolic link, as <c>lstat</c> sees it (never returned by the following calls).</summary>
+    SymbolicLink,
 }

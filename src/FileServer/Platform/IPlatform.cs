@@ -25,6 +25,9 @@ public interface IPlatform
     /// <exception cref="NotRegularFileException">It is not a regular file.</exception>
     OpenedFile OpenForReading(string path);
 
+    /// <summary>Status of the entry at <paramref name="path"/> itself (<c>lstat</c>): a link is reported as <see cref="FileKind.SymbolicLink"/>.</summary>
+    FileStatus? GetLinkStatus(string path);
+
     /// <summary>Status of an open file, so what is served matches what was opened.</summary>
     FileStatus GetStatus(SafeFileHandle file);
 

@@ -26,6 +26,13 @@ public sealed class ManagedPlatform : IPlatform
     }
 
     /// <inheritdoc />
+    public FileStatus? GetLinkStatus(string path)
+    {
+        FileSystemInfo info = Directory.Exists(path) ? new DirectoryInfo(path) : new FileInfo(path);
+        return info.LinkTarget is not null ? new FileStatus(FileKind.SymbolicLink, 0, 0) : GetStatus(path);
+    }
+
+    /// <inheritdoc />
     public OpenedFile OpenForReading(string path)
     {
         if (GetStatus(path) is { Kind: not FileKind.Regular })

@@ -46,6 +46,10 @@ public sealed partial class PosixPlatform : IPlatform
         Syscall.stat(path, out var stat) == 0 ? ToStatus(stat) : null;
 
     /// <inheritdoc />
+    public FileStatus? GetLinkStatus(string path) =>
+        Syscall.lstat(path, out var stat) == 0 ? ToStatus(stat) : null;
+
+    /// <inheritdoc />
     public FileStatus GetStatus(SafeFileHandle file)
     {
         if (Syscall.fstat(Descriptor(file), out var stat) != 0)
@@ -182,6 +186,7 @@ public sealed partial class PosixPlatform : IPlatform
         {
             FilePermissions.S_IFREG => FileKind.Regular,
             FilePermissions.S_IFDIR => FileKind.Directory,
+            FilePermissions.S_IFLNK => FileKind.SymbolicLink,
             _ => FileKind.Other,
         };
         var modified = (stat.st_mtime * 1_000_000_000L) + stat.st_mtime_nsec;

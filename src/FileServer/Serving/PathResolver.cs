@@ -37,13 +37,7 @@ public sealed class PathResolver
             return PathResolution.NotFound("Hidden file");
         }
 
-        var candidate = segments.Count == 0 ? _rootRealPath : Path.Join([_rootRealPath, .. segments]);
-        var real = ResolveInsideRoot(candidate);
-        if (real is null)
-        {
-            return PathResolution.NotFound("No such file");
-        }
-        var status = _platform.GetStatus(real);
+        var (real, status) = Locate(segments);
         switch (status?.Kind)
         {
             case FileKind.Regular:
@@ -62,10 +56,52 @@ public sealed class PathResolver
     private PathResolution ResolveIndex(string directory)
     {
         // index.html may itself be a link: it gets the same check as any requested file.
-        var index = ResolveInsideRoot(Path.Join(directory, IndexFile));
-        return index is not null && _platform.GetStatus(index)?.Kind == FileKind.Regular
+        var (index, status) = Follow(Path.Join(directory, IndexFile), _platform.GetLinkStatus(Path.Join(directory, IndexFile)));
+        return status?.Kind == FileKind.Regular
             ? new PathResolution(PathResolutionKind.File, FilePath: index)
             : PathResolution.NotFound("Directory has no index.html");
+    }
+
+    /// <summary>
+    /// Walks the segments down from the root with <c>lstat</c>: a path without links (the common case) costs one
+    /// call per segment, and the last one gives the kind. A link anywhere sends the whole path through
+    /// <c>realpath</c> and the containment check. Null status: nothing servable there.
+    /// </summary>
+    private (string Path, FileStatus? Status) Locate(List<string> segments)
+    {
+        if (segments.Count == 0)
+        {
+            return (_rootRealPath, _platform.GetStatus(_rootRealPath));
+        }
+        var path = _rootRealPath;
+        for (var i = 0; i < segments.Count; i++)
+        {
+            path = Path.Join(path, segments[i]);
+            var status = _platform.GetLinkStatus(path);
+            if (status?.Kind == FileKind.SymbolicLink)
+            {
+                return Follow(Path.Join([path, .. segments.Skip(i + 1)]), status);
+            }
+            if (status is null || (i < segments.Count - 1 && status.Value.Kind != FileKind.Directory))
+            {
+                return (path, null);
+            }
+            if (i == segments.Count - 1)
+            {
+                return (path, status);
+            }
+        }
+        return (path, null);
+    }
+
+    private (string Path, FileStatus? Status) Follow(string path, FileStatus? linkStatus)
+    {
+        if (linkStatus?.Kind != FileKind.SymbolicLink)
+        {
+            return (path, linkStatus);
+        }
+        var real = ResolveInsideRoot(path);
+        return real is null ? (path, null) : (real, _platform.GetStatus(real));
     }
 
     private string? ResolveInsideRoot(string path)
