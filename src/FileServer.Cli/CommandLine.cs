@@ -26,6 +26,7 @@ internal static class CommandLine
         var lowWatermark = Size("--low-watermark", "Queued bytes below which a waiting copy loop resumes (e.g. 16k)", "16k");
         var chunkSize = Size("--chunk-size", "Bytes read per step of the copy loop (e.g. 64k, 256k)", "64k");
         var limitRate = Size("--limit-rate", "Bytes per second per response, on both body paths (e.g. 1m); 0 = no limit", "0");
+        var noAccessLog = new Option<bool>("--no-access-log") { Description = "Do not write the access log (one line per response)" };
         var maxConnections = new Option<int>("--max-connections") { Description = "Connections served at once; more wait in the listen backlog", DefaultValueFactory = _ => 10_000 };
 
         root.Validators.Add(result =>
@@ -40,7 +41,7 @@ internal static class CommandLine
         var command = new RootCommand("Serve a directory over HTTP/1.1, with zero-copy sendfile where possible.")
         {
             root, host, port, noSendFile, readyFile, logLevel, followSymlinks, dotfiles, shutdownTimeout,
-            headerTimeout, idleTimeout, sendTimeout, highWatermark, lowWatermark, chunkSize, limitRate, maxConnections,
+            headerTimeout, idleTimeout, sendTimeout, highWatermark, lowWatermark, chunkSize, limitRate, maxConnections, noAccessLog,
         };
         command.SetAction((result, _) =>
         {
@@ -63,7 +64,7 @@ internal static class CommandLine
                 LimitRate = result.GetValue(limitRate),
                 MaxConnections = result.GetValue(maxConnections),
             };
-            return ServeCommand.RunAsync(options, result.GetValue(logLevel), result.GetValue(readyFile));
+            return ServeCommand.RunAsync(options, result.GetValue(logLevel), result.GetValue(readyFile), result.GetValue(noAccessLog));
         });
 
         var parsed = command.Parse(args);

@@ -7,10 +7,11 @@ namespace FileServer.Cli;
 /// <summary>Runs the server until SIGINT or SIGTERM, then stops it gracefully.</summary>
 internal static class ServeCommand
 {
-    public static async Task<int> RunAsync(FileServerOptions options, LogLevel logLevel, string? readyFile)
+    public static async Task<int> RunAsync(FileServerOptions options, LogLevel logLevel, string? readyFile, bool noAccessLog)
     {
         using var loggerFactory = LoggerFactory.Create(builder => builder
             .SetMinimumLevel(logLevel)
+            .AddFilter(FileServerHost.AccessLogCategory, noAccessLog ? LogLevel.None : logLevel)
             .AddSimpleConsole(o =>
             {
                 o.SingleLine = true;

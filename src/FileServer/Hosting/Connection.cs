@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
@@ -24,13 +25,15 @@ internal sealed class Connection : IDisposable
     private readonly ILogger _accessLog;
     private readonly TimeProvider _clock;
     private readonly string _client;
+    private readonly ServerStatistics _statistics;
     private CancellationTokenSource _headTimeout = new();
     private volatile bool _idle;
     private volatile bool _stopRequested;
 
     public Connection(ITransport transport, FileRequestHandler handler, ResponseHeads heads, RequestHeadParser parser,
-        FileServerOptions options, ILogger log, ILogger accessLog, TimeProvider clock)
+        FileServerOptions options, ILogger log, ILogger accessLog, TimeProvider clock, ServerStatistics statistics)
     {
+        _statistics = statistics;
         _transport = transport;
         _handler = handler;
         _heads = heads;
@@ -116,6 +119,8 @@ internal sealed class Connection : IDisposable
         }
     }
 
+    // Runs once per request (or per queued send): pooled state machines instead of one allocation each.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ServeAsync(RequestHead request)
     {
         var started = _clock.GetTimestamp();
@@ -134,6 +139,7 @@ internal sealed class Connection : IDisposable
 
         var summary = await _handler.HandleAsync(request, _transport, keepAlive, CancellationToken.None).ConfigureAwait(false);
         await _transport.DrainAsync().ConfigureAwait(false);
+        _statistics.RequestServed();
         if (_accessLog.IsEnabled(LogLevel.Information))
         {
             var elapsed = _clock.GetElapsedTime(started);
@@ -144,6 +150,8 @@ internal sealed class Connection : IDisposable
     }
 
     /// <summary>Reads the next request head; null when the connection should end (EOF, stop, timeout, rejection).</summary>
+    // Runs once per request (or per queued send): pooled state machines instead of one allocation each.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<RequestHead?> ReadHeadAsync()
     {
         var input = _transport.Input;

@@ -59,6 +59,9 @@ public sealed class FileServerHost : IAsyncDisposable
         }
     }
 
+    /// <summary>Requests served and allocation per request, for logs and benchmarks.</summary>
+    public ServerStatistics Statistics { get; } = new();
+
     /// <summary>Completes when the accept loop has ended (after <see cref="StopAsync"/>).</summary>
     public Task Completion => _acceptLoop;
 
@@ -138,7 +141,7 @@ public sealed class FileServerHost : IAsyncDisposable
             await all.ConfigureAwait(false);
         }
         await _watchdog!.DisposeAsync().ConfigureAwait(false);
-        ServerLog.Stopped(_log);
+        ServerLog.Stopped(_log, Statistics.Requests, Statistics.AllocatedBytesPerRequest() ?? 0);
     }
 
     private string ResolveRoot(string root)
@@ -234,7 +237,7 @@ public sealed class FileServerHost : IAsyncDisposable
     private void StartConnection(Socket socket)
     {
         var transport = new SocketTransport(socket, _platform, _options.Transport);
-        var connection = new Connection(transport, _handler!, _heads!, _parser!, _options, _log, _accessLog, _clock);
+        var connection = new Connection(transport, _handler!, _heads!, _parser!, _options, _log, _accessLog, _clock, Statistics);
         var watch = _watchdog!.Watch(transport, connection.Client);
         var run = Task.Run(connection.RunAsync);
         _connections[connection] = run;

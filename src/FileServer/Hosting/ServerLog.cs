@@ -35,8 +35,8 @@ internal static partial class ServerLog
     [LoggerMessage(EventId = 16, Level = LogLevel.Warning, Message = "Shutdown timeout passed: aborting {Connections} connection(s)")]
     public static partial void AbortingOnShutdown(ILogger logger, int connections);
 
-    [LoggerMessage(EventId = 17, Level = LogLevel.Information, Message = "Stopped")]
-    public static partial void Stopped(ILogger logger);
+    [LoggerMessage(EventId = 17, Level = LogLevel.Information, Message = "Stopped after {Requests} requests; {AllocatedPerRequest} bytes of managed memory allocated per request")]
+    public static partial void Stopped(ILogger logger, long requests, long allocatedPerRequest);
 
     [LoggerMessage(EventId = 18, Level = LogLevel.Debug, Message = "Connection {Client} timed out waiting for a request head")]
     public static partial void HeadTimeout(ILogger logger, string client);

@@ -48,6 +48,45 @@ public sealed class ResponseHead
         return null;
     }
 
+    /// <summary>The number of bytes <see cref="CopyTo"/> writes.</summary>
+    public int EncodedLength
+    {
+        get
+        {
+            // "HTTP/1.1 " + 3-digit status + " " + reason + CRLF, each field "name: value" + CRLF, final CRLF.
+            var length = 9 + 3 + 1 + HttpStatus.ReasonPhrase(Status).Length + 2 + 2;
+            foreach (var (name, value) in _fields)
+            {
+                length += name.Length + 2 + value.Length + 2;
+            }
+            return length;
+        }
+    }
+
+    /// <summary>Writes the head into <paramref name="destination"/> (at least <see cref="EncodedLength"/> bytes); returns the bytes written.</summary>
+    public int CopyTo(Span<byte> destination)
+    {
+        var written = 0;
+        Append(destination, ref written, "HTTP/1.1 ");
+        Status.TryFormat(destination[written..], out var digits, provider: CultureInfo.InvariantCulture);
+        written += digits;
+        Append(destination, ref written, " ");
+        Append(destination, ref written, HttpStatus.ReasonPhrase(Status));
+        Append(destination, ref written, "\r\n");
+        foreach (var field in _fields)
+        {
+            Append(destination, ref written, field.Key);
+            Append(destination, ref written, ": ");
+            Append(destination, ref written, field.Value);
+            Append(destination, ref written, "\r\n");
+        }
+        Append(destination, ref written, "\r\n");
+        return written;
+    }
+
+    private static void Append(Span<byte> destination, ref int written, string text) =>
+        written += Encoding.Latin1.GetBytes(text, destination[written..]);
+
     /// <summary>Writes <c>HTTP/1.1 status reason CRLF (field CRLF)* CRLF</c> into <paramref name="output"/>.</summary>
     public void WriteTo(IBufferWriter<byte> output)
     {

@@ -20,6 +20,14 @@ public sealed partial class PosixPlatform : IPlatform
     private const int TcpInfoBytesAckedOffset = 120;
 
     private readonly bool _hasProcFd = Directory.Exists("/proc/self/fd");
+    private readonly Func<SafeFileHandle, FileStream> _openZeroCopyStream;
+
+    /// <summary>Creates the platform; see <see cref="IsSupported"/> first.</summary>
+    public PosixPlatform()
+    {
+        // One delegate for every file opened, not one per request.
+        _openZeroCopyStream = OpenZeroCopyStream;
+    }
 
     /// <inheritdoc />
     public string Name => "posix";
@@ -83,7 +91,7 @@ public sealed partial class PosixPlatform : IPlatform
                 throw new NotRegularFileException(path);
             }
             AdviseSequential(handle);
-            return new OpenedFile(handle, status, OpenZeroCopyStream);
+            return new OpenedFile(handle, status, _openZeroCopyStream);
         }
         catch
         {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using FileServer.Platform;
 using FileServer.Transport;
 
@@ -32,6 +33,8 @@ public sealed class CopyBodySender : IBodySender
     public BodyPath Path => BodyPath.Copy;
 
     /// <inheritdoc />
+    // Runs once per request (or per queued send): pooled state machines instead of one allocation each.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask SendAsync(ITransport transport, OpenedFile file, IReadOnlyList<BodySegment> segments, CancellationToken cancellationToken)
     {
         var pacer = _limitRate > 0 ? new RatePacer(_limitRate, _clock) : null;
@@ -48,6 +51,8 @@ public sealed class CopyBodySender : IBodySender
         }
     }
 
+    // Runs once per request (or per queued send): pooled state machines instead of one allocation each.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask CopyRangeAsync(ITransport transport, OpenedFile file, long offset, long count, RatePacer? pacer, CancellationToken cancellationToken)
     {
         var chunk = (int)(pacer?.SliceSize(_chunkSize) ?? _chunkSize);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using FileServer.Http;
 using FileServer.Platform;
 using FileServer.Transport;
@@ -34,6 +35,8 @@ public sealed class FileRequestHandler
     /// </summary>
     /// <exception cref="FileTruncatedException">The file shrank mid-body: the caller must abort the connection.</exception>
     /// <exception cref="IOException">The peer went away.</exception>
+    // Runs once per request (or per queued send): pooled state machines instead of one allocation each.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ResponseSummary> HandleAsync(RequestHead request, ITransport transport, bool keepAlive, CancellationToken cancellationToken)
     {
         var isOptions = request.Method == "OPTIONS";
@@ -66,6 +69,8 @@ public sealed class FileRequestHandler
         };
     }
 
+    // Runs once per request (or per queued send): pooled state machines instead of one allocation each.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ResponseSummary> ServeFileAsync(RequestHead request, ITransport transport, bool keepAlive, string path, CancellationToken cancellationToken)
     {
         OpenedFile file;
@@ -121,15 +126,16 @@ public sealed class FileRequestHandler
             {
                 head.Add("Content-Range", plan.ContentRange);
             }
-            var rendered = ResponseHeads.Render(head);
-
             if (request.Method == "HEAD" || plan.ContentLength == 0)
             {
-                transport.Write(rendered.Span);
+                ResponseHeads.Write(transport, head);
                 return new ResponseSummary(plan.Status, 0, BodyPath.None, keepAlive);
             }
             var sender = _chooser.Choose(transport, plan.ContentLength);
-            await sender.SendAsync(transport, file, plan.Segments(rendered), cancellationToken).ConfigureAwait(false);
+            using (var rendered = ResponseHeads.Render(head))
+            {
+                await sender.SendAsync(transport, file, plan.Segments(rendered.Memory), cancellationToken).ConfigureAwait(false);
+            }
             return new ResponseSummary(plan.Status, plan.ContentLength, sender.Path, keepAlive);
         }
     }
@@ -140,14 +146,14 @@ public sealed class FileRequestHandler
         var head = _heads.Create(HttpStatus.NotModified, request, keepAlive)
             .Add("ETag", etag.ToString())
             .Add("Last-Modified", HttpDate.Format(lastModified));
-        transport.Write(ResponseHeads.Render(head).Span);
+        ResponseHeads.Write(transport, head);
         return new ResponseSummary(HttpStatus.NotModified, 0, BodyPath.None, keepAlive);
     }
 
     private ResponseSummary AnswerOptions(RequestHead request, ITransport transport, bool keepAlive)
     {
         var head = _heads.Create(HttpStatus.NoContent, request, keepAlive).Add("Allow", AllowedMethods);
-        transport.Write(ResponseHeads.Render(head).Span);
+        ResponseHeads.Write(transport, head);
         return new ResponseSummary(HttpStatus.NoContent, 0, BodyPath.None, keepAlive);
     }
 

@@ -34,12 +34,22 @@ public sealed class ResponseHeads
         return head;
     }
 
-    /// <summary>Renders <paramref name="head"/> to bytes.</summary>
-    public static ReadOnlyMemory<byte> Render(ResponseHead head)
+    /// <summary>Queues <paramref name="head"/> on <paramref name="transport"/>, encoded straight into its queue.</summary>
+    public static void Write(ITransport transport, ResponseHead head)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        head.WriteTo(buffer);
-        return buffer.WrittenMemory;
+        var length = head.EncodedLength;
+        var written = head.CopyTo(transport.GetWriteBuffer(length).Span);
+        transport.CommitWrite(written);
+    }
+
+    /// <summary>
+    /// Encodes <paramref name="head"/> into a pooled array, for a response whose head must wait its turn among
+    /// body segments; dispose the result once the response is sent.
+    /// </summary>
+    public static PooledBytes Render(ResponseHead head)
+    {
+        var array = ArrayPool<byte>.Shared.Rent(head.EncodedLength);
+        return new PooledBytes(array, head.CopyTo(array));
     }
 
     /// <summary>
@@ -53,7 +63,7 @@ public sealed class ResponseHeads
             .Add("Content-Type", "text/plain; charset=utf-8")
             .AddContentLength(body.Length);
         extraFields?.Invoke(head);
-        transport.Write(Render(head).Span);
+        Write(transport, head);
         if (request?.Method == "HEAD")
         {
             return 0;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using FileServer.Platform;
 using FileServer.Transport;
 
@@ -24,6 +25,8 @@ public sealed class ZeroCopyBodySender : IBodySender
     public BodyPath Path => BodyPath.SendFile;
 
     /// <inheritdoc />
+    // Runs once per request (or per queued send): pooled state machines instead of one allocation each.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask SendAsync(ITransport transport, OpenedFile file, IReadOnlyList<BodySegment> segments, CancellationToken cancellationToken)
     {
         var pacer = _limitRate > 0 ? new RatePacer(_limitRate, _clock) : null;

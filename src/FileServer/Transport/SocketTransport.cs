@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
@@ -158,6 +159,8 @@ public sealed class SocketTransport : ITransport
         return DrainSlowAsync(cancellationToken);
     }
 
+    // Runs once per request (or per queued send): pooled state machines instead of one allocation each.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask DrainSlowAsync(CancellationToken cancellationToken)
     {
         try
@@ -378,6 +381,8 @@ public sealed class SocketTransport : ITransport
         }
     }
 
+    // Runs once per request (or per queued send): pooled state machines instead of one allocation each.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendAsync(ReadOnlySequence<byte> buffer)
     {
         if (buffer.IsSingleSegment)
