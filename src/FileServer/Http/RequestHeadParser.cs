@@ -164,7 +164,7 @@ public sealed class RequestHeadParser
                 throw new HttpRequestRejectedException(HttpStatus.BadRequest, "Invalid character in request target");
             }
         }
-        return (Encoding.ASCII.GetString(method), Encoding.ASCII.GetString(target), ParseVersion(version));
+        return (KnownTokens.Method(method), Encoding.ASCII.GetString(target), ParseVersion(version));
     }
 
     // HTTP-version = "HTTP/" DIGIT "." DIGIT (RFC 9112 §2.3)
@@ -205,6 +205,6 @@ public sealed class RequestHeadParser
                 throw new HttpRequestRejectedException(HttpStatus.BadRequest, "Invalid character in header value");
             }
         }
-        headers.Add(Encoding.ASCII.GetString(line[..colon]), Encoding.Latin1.GetString(value));
+        headers.Add(KnownTokens.FieldName(line[..colon]), Encoding.Latin1.GetString(value));
     }
 }

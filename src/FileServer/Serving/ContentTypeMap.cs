@@ -72,7 +72,8 @@ public sealed class ContentTypeMap
     /// <summary>The media type for <paramref name="fileName"/>, or <see cref="Fallback"/>.</summary>
     public string Lookup(string fileName)
     {
-        var extension = Path.GetExtension(fileName);
-        return extension.Length > 0 && _types.TryGetValue(extension, out var type) ? type : Fallback;
+        // A span lookup: no extension string is allocated per request.
+        var extension = Path.GetExtension(fileName.AsSpan());
+        return extension.Length > 0 && _types.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(extension, out var type) ? type : Fallback;
     }
 }
