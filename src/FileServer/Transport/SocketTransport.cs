@@ -49,8 +49,9 @@ public sealed class SocketTransport : ITransport
             resumeWriterThreshold: options.LowWatermark,
             minimumSegmentSize: 16 * 1024,
             useSynchronizationContext: false));
+        // Zero-byte reads: an idle keep-alive connection waits for data without holding a rented buffer.
         _input = PipeReader.Create(new NetworkStream(socket, ownsSocket: false),
-            new StreamPipeReaderOptions(bufferSize: 8192, minimumReadSize: 2048, leaveOpen: true));
+            new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true));
         RemoteEndPoint = socket.RemoteEndPoint;
         _pump = Task.Run(PumpAsync);
     }
