@@ -30,6 +30,9 @@ const string Usage = """
                     probe draws an RST, so the drop is seen even though the server's FIN is stuck behind the
                     unread body in the zero window. Reports the time since the reads stopped and since the
                     receive queue last grew (when the peer last accepted a byte).
+      idle          --clients 10000 --seconds 10 [--connect-timeout 10]
+                    N keep-alive connections, one GET each (response read whole), then all held idle for S seconds;
+                    prints holding=N once they are idle, so the server's memory can be sampled meanwhile.
       rate          --seconds 10 [--timeout 10]
                     one GET, reads as fast as possible for S seconds after the head (or until the body ends);
                     reports the body rate over the window, and the rate after the first second.
@@ -53,6 +56,7 @@ try
         "download" => Download.RunAsync,
         "stalled" => Stalled.RunAsync,
         "rate" => RateProbe.RunAsync,
+        "idle" => IdleConnections.RunAsync,
         _ => throw new UsageException($"unknown mode '{mode}'"),
     };
     Report.Put("mode", mode);
