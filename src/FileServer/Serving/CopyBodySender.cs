@@ -38,11 +38,17 @@ public sealed class CopyBodySender : IBodySender
     public async ValueTask SendAsync(ITransport transport, OpenedFile file, IReadOnlyList<BodySegment> segments, CancellationToken cancellationToken)
     {
         var pacer = _limitRate > 0 ? new RatePacer(_limitRate, _clock) : null;
-        foreach (var segment in segments)
+        for (var i = 0; i < segments.Count; i++)
         {
+            var segment = segments[i];
             if (segment.IsFileRange)
             {
                 await CopyRangeAsync(transport, file, segment.FileOffset, segment.FileCount, pacer, cancellationToken).ConfigureAwait(false);
+            }
+            else if (i + 1 < segments.Count && pacer is null)
+            {
+                // File bytes follow: let this head (or part header) leave in the same send as they do.
+                transport.Append(segment.Bytes.Span);
             }
             else
             {

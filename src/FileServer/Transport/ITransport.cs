@@ -41,6 +41,13 @@ public interface ITransport : IAsyncDisposable
     void Write(ReadOnlySpan<byte> bytes);
 
     /// <summary>
+    /// Queues <paramref name="bytes"/> without starting to send them: they leave with whatever the next
+    /// <see cref="Write"/>, <see cref="CommitWrite"/> or <see cref="DrainAsync"/> sends, so a response head and a
+    /// small body can share one send. Never blocks.
+    /// </summary>
+    void Append(ReadOnlySpan<byte> bytes);
+
+    /// <summary>
     /// Bytes that can still be queued before <see cref="DrainAsync"/> would wait (high watermark minus what is
     /// queued, never negative): a writer that sizes its pieces by it keeps the queue at the high watermark.
     /// </summary>

@@ -112,6 +112,13 @@ public sealed class SocketTransport : ITransport
     }
 
     /// <inheritdoc />
+    public void Append(ReadOnlySpan<byte> bytes)
+    {
+        _output.Writer.Write(bytes);
+        Interlocked.Add(ref _committed, bytes.Length);
+    }
+
+    /// <inheritdoc />
     public Memory<byte> GetWriteBuffer(int sizeHint) => _output.Writer.GetMemory(sizeHint);
 
     /// <inheritdoc />
