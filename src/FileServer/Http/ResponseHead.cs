@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using System.Text;
 
@@ -67,6 +66,7 @@ public sealed class ResponseHead
     public int CopyTo(Span<byte> destination)
     {
         var written = 0;
+        // We answer every HTTP/1.x request as HTTP/1.1, our highest version (RFC 9110 §2.5 / RFC 9112 §2.3).
         Append(destination, ref written, "HTTP/1.1 ");
         Status.TryFormat(destination[written..], out var digits, provider: CultureInfo.InvariantCulture);
         written += digits;
@@ -84,33 +84,7 @@ public sealed class ResponseHead
         return written;
     }
 
+    // Latin-1 keeps any byte a header value may legally carry; values we build are ASCII.
     private static void Append(Span<byte> destination, ref int written, string text) =>
         written += Encoding.Latin1.GetBytes(text, destination[written..]);
-
-    /// <summary>Writes <c>HTTP/1.1 status reason CRLF (field CRLF)* CRLF</c> into <paramref name="output"/>.</summary>
-    public void WriteTo(IBufferWriter<byte> output)
-    {
-        // We answer every HTTP/1.x request as HTTP/1.1, our highest version (RFC 9110 §2.5 / RFC 9112 §2.3).
-        Write(output, "HTTP/1.1 ");
-        Write(output, Status.ToString(CultureInfo.InvariantCulture));
-        Write(output, " ");
-        Write(output, HttpStatus.ReasonPhrase(Status));
-        Write(output, "\r\n");
-        foreach (var field in _fields)
-        {
-            Write(output, field.Key);
-            Write(output, ": ");
-            Write(output, field.Value);
-            Write(output, "\r\n");
-        }
-        Write(output, "\r\n");
-    }
-
-    private static void Write(IBufferWriter<byte> output, string text)
-    {
-        // Latin-1 keeps any byte a header value may legally carry; values we build are ASCII.
-        var span = output.GetSpan(text.Length);
-        var written = Encoding.Latin1.GetBytes(text, span);
-        output.Advance(written);
-    }
 }

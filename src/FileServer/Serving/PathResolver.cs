@@ -56,7 +56,8 @@ public sealed class PathResolver
     private PathResolution ResolveIndex(string directory)
     {
         // index.html may itself be a link: it gets the same check as any requested file.
-        var (index, status) = Follow(Path.Join(directory, IndexFile), _platform.GetLinkStatus(Path.Join(directory, IndexFile)));
+        var candidate = Path.Join(directory, IndexFile);
+        var (index, status) = Follow(candidate, _platform.GetLinkStatus(candidate));
         return status?.Kind == FileKind.Regular
             ? new PathResolution(PathResolutionKind.File, FilePath: index)
             : PathResolution.NotFound("Directory has no index.html");
