@@ -1,5 +1,6 @@
 using System.CommandLine;
 using FileServer.Hosting;
+using FileServer.Tls;
 using FileServer.Transport;
 using Microsoft.Extensions.Logging;
 
@@ -27,6 +28,7 @@ internal static class CommandLine
         var chunkSize = Size("--chunk-size", "Bytes read per step of the copy loop (e.g. 64k, 256k)", "64k");
         var limitRate = Size("--limit-rate", "Bytes per second per response, on both body paths (e.g. 1m); 0 = no limit", "0");
         var noAccessLog = new Option<bool>("--no-access-log") { Description = "Do not write the access log (one line per response)" };
+        var tls = new TlsCommandLine();
         var maxConnections = new Option<int>("--max-connections") { Description = "Connections served at once; more wait in the listen backlog", DefaultValueFactory = _ => 10_000 };
 
         root.Validators.Add(result =>
@@ -43,8 +45,19 @@ internal static class CommandLine
             root, host, port, noSendFile, readyFile, logLevel, followSymlinks, dotfiles, shutdownTimeout,
             headerTimeout, idleTimeout, sendTimeout, highWatermark, lowWatermark, chunkSize, limitRate, maxConnections, noAccessLog,
         };
-        command.SetAction((result, _) =>
+        tls.AddTo(command);
+        command.SetAction(async (result, _) =>
         {
+            TlsChoice? tlsChoice;
+            try
+            {
+                tlsChoice = tls.Load(result, TimeProvider.System);
+            }
+            catch (TlsCertificateException e)
+            {
+                await Console.Error.WriteLineAsync($"fileserver: {e.Message}").ConfigureAwait(false);
+                return 1;
+            }
             var options = new FileServerOptions
             {
                 Root = result.GetValue(root)!,
@@ -63,8 +76,10 @@ internal static class CommandLine
                 CopyChunkSize = (int)Math.Min(int.MaxValue, result.GetValue(chunkSize)),
                 LimitRate = result.GetValue(limitRate),
                 MaxConnections = result.GetValue(maxConnections),
+                Tls = tlsChoice?.Settings,
+                TlsPort = result.GetValue(tls.Port),
             };
-            return ServeCommand.RunAsync(options, result.GetValue(logLevel), result.GetValue(readyFile), result.GetValue(noAccessLog));
+            return await ServeCommand.RunAsync(options, result.GetValue(logLevel), result.GetValue(readyFile), result.GetValue(noAccessLog), tlsChoice).ConfigureAwait(false);
         });
 
         var parsed = command.Parse(args);
@@ -77,7 +92,7 @@ internal static class CommandLine
         return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }).ConfigureAwait(false);
     }
 
-    private static Option<double> Seconds(string name, string description, double defaultValue) =>
+    internal static Option<double> Seconds(string name, string description, double defaultValue) =>
         new(name)
         {
             Description = description,

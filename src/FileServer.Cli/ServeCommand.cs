@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using FileServer.Hosting;
+using FileServer.Tls;
 using Microsoft.Extensions.Logging;
 
 namespace FileServer.Cli;
@@ -7,7 +8,7 @@ namespace FileServer.Cli;
 /// <summary>Runs the server until SIGINT or SIGTERM, then stops it gracefully.</summary>
 internal static class ServeCommand
 {
-    public static async Task<int> RunAsync(FileServerOptions options, LogLevel logLevel, string? readyFile, bool noAccessLog)
+    public static async Task<int> RunAsync(FileServerOptions options, LogLevel logLevel, string? readyFile, bool noAccessLog, TlsChoice? tls)
     {
         using var loggerFactory = LoggerFactory.Create(builder => builder
             .SetMinimumLevel(logLevel)
@@ -36,14 +37,23 @@ internal static class ServeCommand
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
 
-        var url = host.Url.ToString();
-        await Console.Out.WriteLineAsync($"Listening on {url}").ConfigureAwait(false);
+        // One line per listener, HTTPS first: a script reading the first line or the ready file's first line
+        // gets the TLS URL when there is one.
+        var urls = host.Urls;
+        foreach (var url in urls)
+        {
+            await Console.Out.WriteLineAsync($"Listening on {url}").ConfigureAwait(false);
+        }
+        if (tls?.SelfSigned is { } certificate)
+        {
+            await Console.Out.WriteLineAsync($"TLS certificate SHA-256 fingerprint {TlsCertificates.Fingerprint(certificate)}").ConfigureAwait(false);
+        }
         await Console.Out.FlushAsync().ConfigureAwait(false);
         if (readyFile is not null)
         {
             try
             {
-                await WriteAtomicallyAsync(readyFile, url + "\n").ConfigureAwait(false);
+                await WriteAtomicallyAsync(readyFile, string.Concat(urls.Select(u => u + "\n"))).ConfigureAwait(false);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using FileServer.Http;
 using FileServer.Serving;
 using FileServer.Transport;
@@ -27,6 +28,7 @@ internal sealed class Connection : IDisposable
     private readonly string _client;
     private readonly ServerStatistics _statistics;
     private CancellationTokenSource _headTimeout = new();
+    private readonly CancellationTokenSource _opening = new();
     private volatile bool _idle;
     private volatile bool _stopRequested;
 
@@ -52,6 +54,14 @@ internal sealed class Connection : IDisposable
     public void RequestStop()
     {
         _stopRequested = true;
+        try
+        {
+            _opening.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The connection ended meanwhile: nothing left to stop.
+        }
         if (_idle)
         {
             _transport.Input.CancelPendingRead();
@@ -59,7 +69,11 @@ internal sealed class Connection : IDisposable
     }
 
     /// <summary>Releases the connection's timer; <see cref="RunAsync"/> does so when it ends.</summary>
-    public void Dispose() => _headTimeout.Dispose();
+    public void Dispose()
+    {
+        _headTimeout.Dispose();
+        _opening.Dispose();
+    }
 
     /// <summary>Ends the connection now, mid-response if need be.</summary>
     public void Abort() => _transport.Abort();
@@ -67,6 +81,12 @@ internal sealed class Connection : IDisposable
     /// <summary>Serves requests until the connection ends.</summary>
     public async Task RunAsync()
     {
+        if (!await OpenAsync().ConfigureAwait(false))
+        {
+            Dispose();
+            await _transport.DisposeAsync().ConfigureAwait(false);
+            return;
+        }
         var graceful = false;
         RequestHead? current = null;
         try
@@ -147,6 +167,33 @@ internal sealed class Connection : IDisposable
                 summary.BodyBytes, (long)elapsed.TotalMilliseconds, BodyPathName(summary.BodyPath));
         }
         return summary.KeepAlive;
+    }
+
+    /// <summary>
+    /// Runs the transport's set-up (the TLS handshake) within the handshake timeout. A client that fails it (plain
+    /// HTTP to the TLS port, garbage, a stall) is not the server's problem: one debug line, and false.
+    /// </summary>
+    private async Task<bool> OpenAsync()
+    {
+        try
+        {
+            _opening.CancelAfter(_options.Tls?.HandshakeTimeout ?? _options.HeaderTimeout);
+            await _transport.OpenAsync(_opening.Token).ConfigureAwait(false);
+            // Stops the handshake timer; a later RequestStop cancelling the source is harmless.
+            _opening.TryReset();
+            return true;
+        }
+        catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException or ObjectDisposedException or SocketException)
+        {
+            var reason = e is OperationCanceledException ? (_stopRequested ? "server stopping" : "handshake timed out") : e.Message;
+            ServerLog.HandshakeFailed(_log, _client, reason);
+            return false;
+        }
+        catch (Exception e)
+        {
+            ServerLog.ConnectionFailed(_log, _client, e);
+            return false;
+        }
     }
 
     /// <summary>Reads the next request head; null when the connection should end (EOF, stop, timeout, rejection).</summary>

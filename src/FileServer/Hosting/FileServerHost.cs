@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using FileServer.Http;
 using FileServer.Platform;
@@ -26,7 +26,7 @@ public sealed class FileServerHost : IAsyncDisposable
     private readonly ILogger _accessLog;
     private readonly ConcurrentDictionary<Connection, Task> _connections = new();
     private readonly CancellationTokenSource _stopAccepting = new();
-    private Socket? _listener;
+    private readonly List<Listener> _listeners = [];
     private FileRequestHandler? _handler;
     private ResponseHeads? _heads;
     private RequestHeadParser? _parser;
@@ -45,19 +45,16 @@ public sealed class FileServerHost : IAsyncDisposable
         _accessLog = loggerFactory.CreateLogger(AccessLogCategory);
     }
 
-    /// <summary>The bound address (with the real port when 0 was asked for).</summary>
-    public IPEndPoint LocalEndPoint => (IPEndPoint)(_listener ?? throw new InvalidOperationException("not started")).LocalEndPoint!;
+    /// <summary>The bound address of the first listener (HTTPS when it listens), with the real port when 0 was asked for.</summary>
+    public IPEndPoint LocalEndPoint => Primary.EndPoint;
 
-    /// <summary>The base URL, e.g. <c>http://127.0.0.1:8080/</c> or <c>http://[::1]:8080/</c>.</summary>
-    public Uri Url
-    {
-        get
-        {
-            var endPoint = LocalEndPoint;
-            var host = endPoint.Address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{endPoint.Address}]" : endPoint.Address.ToString();
-            return new Uri(string.Create(CultureInfo.InvariantCulture, $"http://{host}:{endPoint.Port}/"));
-        }
-    }
+    /// <summary>The base URL of the first listener, e.g. <c>https://127.0.0.1:8443/</c> or <c>http://[::1]:8080/</c>.</summary>
+    public Uri Url => Primary.Url;
+
+    /// <summary>Every base URL listened on, HTTPS first.</summary>
+    public IReadOnlyList<Uri> Urls => _listeners.Select(l => l.Url).ToList();
+
+    private Listener Primary => _listeners.Count > 0 ? _listeners[0] : throw new InvalidOperationException("not started");
 
     /// <summary>Requests served and allocation per request, for logs and benchmarks.</summary>
     public ServerStatistics Statistics { get; } = new();
@@ -93,11 +90,41 @@ public sealed class FileServerHost : IAsyncDisposable
             _heads,
             _platform);
 
-        _listener = Bind();
+        BindAll();
         _watchdog = new SendTimeoutWatchdog(_options.SendTimeout, _clock, _log);
         _connectionSlots = new SemaphoreSlim(_options.MaxConnections, _options.MaxConnections);
-        ServerLog.Started(_log, root, Url.ToString(), _platform.Name, _options.DisableSendFile ? "off" : "on");
-        _acceptLoop = AcceptLoopAsync(_listener);
+        ServerLog.Started(_log, root, string.Join(' ', Urls), _platform.Name, _options.DisableSendFile ? "off" : "on");
+        _acceptLoop = Task.WhenAll(_listeners.Select(AcceptLoopAsync));
+    }
+
+    // HTTPS first, so the URL printed first (and written to the ready file first) is the TLS one.
+    private void BindAll()
+    {
+        var address = ResolveHost();
+        try
+        {
+            if (_options.Tls is { } tls)
+            {
+                _listeners.Add(new Listener(Bind(address, _options.TlsPort ?? _options.Port), tls.CreateAuthenticationOptions()));
+                if (_options.TlsPort is not null)
+                {
+                    _listeners.Add(new Listener(Bind(address, _options.Port), null));
+                }
+            }
+            else
+            {
+                _listeners.Add(new Listener(Bind(address, _options.Port), null));
+            }
+        }
+        catch
+        {
+            foreach (var listener in _listeners)
+            {
+                listener.Dispose();
+            }
+            _listeners.Clear();
+            throw;
+        }
     }
 
     /// <summary>
@@ -115,13 +142,16 @@ public sealed class FileServerHost : IAsyncDisposable
 
     private async Task StopCoreAsync()
     {
-        if (_listener is null)
+        if (_listeners.Count == 0)
         {
             // Never started (or failed to): nothing to stop, nothing to report.
             return;
         }
         await _stopAccepting.CancelAsync().ConfigureAwait(false);
-        _listener?.Dispose();
+        foreach (var listener in _listeners)
+        {
+            listener.Dispose();
+        }
         await _acceptLoop.ConfigureAwait(false);
 
         ServerLog.Stopping(_log, _connections.Count, _options.ShutdownTimeout);
@@ -158,21 +188,25 @@ public sealed class FileServerHost : IAsyncDisposable
         return _platform.ResolveRealPath(root) ?? throw new StartupException($"root directory '{root}' cannot be resolved");
     }
 
-    private Socket Bind()
+    private IPAddress ResolveHost()
     {
-        IPAddress address;
-        if (!IPAddress.TryParse(_options.Host, out address!))
+        if (IPAddress.TryParse(_options.Host, out var address))
         {
-            try
-            {
-                address = Dns.GetHostAddresses(_options.Host).FirstOrDefault()
-                    ?? throw new StartupException($"host '{_options.Host}' has no address");
-            }
-            catch (SocketException e)
-            {
-                throw new StartupException($"cannot resolve host '{_options.Host}': {e.Message}", e);
-            }
+            return address;
         }
+        try
+        {
+            return Dns.GetHostAddresses(_options.Host).FirstOrDefault()
+                ?? throw new StartupException($"host '{_options.Host}' has no address");
+        }
+        catch (SocketException e)
+        {
+            throw new StartupException($"cannot resolve host '{_options.Host}': {e.Message}", e);
+        }
+    }
+
+    private Socket Bind(IPAddress address, int port)
+    {
         var listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
@@ -180,7 +214,7 @@ public sealed class FileServerHost : IAsyncDisposable
             {
                 listener.DualMode = true;
             }
-            listener.Bind(new IPEndPoint(address, _options.Port));
+            listener.Bind(new IPEndPoint(address, port));
             listener.Listen(1024);
             return listener;
         }
@@ -194,11 +228,11 @@ public sealed class FileServerHost : IAsyncDisposable
                 SocketError.AccessDenied => "permission denied",
                 _ => e.Message,
             };
-            throw new StartupException($"cannot listen on {_options.Host}:{_options.Port}: {reason}", e);
+            throw new StartupException($"cannot listen on {_options.Host}:{port}: {reason}", e);
         }
     }
 
-    private async Task AcceptLoopAsync(Socket listener)
+    private async Task AcceptLoopAsync(Listener listener)
     {
         var token = _stopAccepting.Token;
         while (!token.IsCancellationRequested)
@@ -215,7 +249,7 @@ public sealed class FileServerHost : IAsyncDisposable
             }
             try
             {
-                socket = await listener.AcceptAsync(token).ConfigureAwait(false);
+                socket = await listener.Socket.AcceptAsync(token).ConfigureAwait(false);
             }
             catch (Exception e) when (token.IsCancellationRequested && e is OperationCanceledException or ObjectDisposedException or SocketException)
             {
@@ -230,13 +264,15 @@ public sealed class FileServerHost : IAsyncDisposable
                 await Task.Delay(TimeSpan.FromMilliseconds(50), _clock, CancellationToken.None).ConfigureAwait(false);
                 continue;
             }
-            StartConnection(socket);
+            StartConnection(socket, listener.Tls);
         }
     }
 
-    private void StartConnection(Socket socket)
+    private void StartConnection(Socket socket, SslServerAuthenticationOptions? tls)
     {
-        var transport = new SocketTransport(socket, _platform, _options.Transport);
+        QueuedTransport transport = tls is null
+            ? new SocketTransport(socket, _platform, _options.Transport)
+            : new TlsTransport(socket, _platform, _options.Transport, tls);
         var connection = new Connection(transport, _handler!, _heads!, _parser!, _options, _log, _accessLog, _clock, Statistics);
         var watch = _watchdog!.Watch(transport, connection.Client);
         var run = Task.Run(connection.RunAsync);

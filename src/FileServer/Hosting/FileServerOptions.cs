@@ -1,4 +1,5 @@
 using FileServer.Http;
+using FileServer.Tls;
 using FileServer.Transport;
 
 namespace FileServer.Hosting;
@@ -14,6 +15,15 @@ public sealed record FileServerOptions
 
     /// <summary>The TCP port; 0 picks a free one (see <c>FileServerHost.Url</c>).</summary>
     public int Port { get; init; } = 8080;
+
+    /// <summary>Serves HTTPS with these settings; null serves plain HTTP only.</summary>
+    public TlsSettings? Tls { get; init; }
+
+    /// <summary>
+    /// With <see cref="Tls"/>: null makes <see cref="Port"/> the HTTPS port; a number listens for HTTPS there and
+    /// keeps plain HTTP on <see cref="Port"/> (0 picks a free port).
+    /// </summary>
+    public int? TlsPort { get; init; }
 
     /// <summary>Forces the write-then-drain copy loop even where zero-copy is possible.</summary>
     public bool DisableSendFile { get; init; }
@@ -67,6 +77,15 @@ public sealed record FileServerOptions
         {
             throw new ArgumentException($"port {Port} is out of range 0-65535");
         }
+        if (TlsPort is < 0 or > 65535)
+        {
+            throw new ArgumentException($"TLS port {TlsPort} is out of range 0-65535");
+        }
+        if (TlsPort is not null && Tls is null)
+        {
+            throw new ArgumentException("a TLS port needs a certificate (--tls-cert/--tls-key, --tls-pfx or --tls-self-signed)");
+        }
+        Tls?.Validate();
         if (CopyChunkSize is < 4096 or > 16 * 1024 * 1024)
         {
             throw new ArgumentException($"chunk size {CopyChunkSize} is outside 4k-16m");

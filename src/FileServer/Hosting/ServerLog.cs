@@ -5,8 +5,8 @@ namespace FileServer.Hosting;
 /// <summary>Every log event of the server, with stable event ids, as compiled message templates.</summary>
 internal static partial class ServerLog
 {
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Serving {Root} on {Url} (platform {Platform}, sendfile {SendFile})")]
-    public static partial void Started(ILogger logger, string root, string url, string platform, string sendFile);
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Serving {Root} on {Urls} (platform {Platform}, sendfile {SendFile})")]
+    public static partial void Started(ILogger logger, string root, string urls, string platform, string sendFile);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "{Client} \"{Method} {Target} {Version}\" {Status} {Bytes} {DurationMs}ms body={BodyPath}")]
     public static partial void Access(ILogger logger, string client, string method, string target, string version, int status, long bytes, long durationMs, string bodyPath);
@@ -43,4 +43,7 @@ internal static partial class ServerLog
 
     [LoggerMessage(EventId = 19, Level = LogLevel.Information, Message = "Connection {Client} accepted no byte for {Timeout}: aborted")]
     public static partial void SendTimedOut(ILogger logger, string client, TimeSpan timeout);
+
+    [LoggerMessage(EventId = 20, Level = LogLevel.Debug, Message = "TLS handshake with {Client} failed: {Reason}")]
+    public static partial void HandshakeFailed(ILogger logger, string client, string reason);
 }

@@ -1,0 +1,32 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+
+namespace FileServer.Hosting;
+
+/// <summary>A bound listening socket and what it speaks: plain HTTP, or HTTPS with these handshake options.</summary>
+internal sealed class Listener : IDisposable
+{
+    public Listener(Socket socket, SslServerAuthenticationOptions? tls)
+    {
+        Socket = socket;
+        Tls = tls;
+        EndPoint = (IPEndPoint)socket.LocalEndPoint!;
+        var host = EndPoint.Address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{EndPoint.Address}]" : EndPoint.Address.ToString();
+        Url = new Uri(string.Create(CultureInfo.InvariantCulture, $"{(tls is null ? "http" : "https")}://{host}:{EndPoint.Port}/"));
+    }
+
+    public Socket Socket { get; }
+
+    /// <summary>The server side of the TLS handshake; null for plain HTTP.</summary>
+    public SslServerAuthenticationOptions? Tls { get; }
+
+    /// <summary>The bound address, with the real port when 0 was asked for.</summary>
+    public IPEndPoint EndPoint { get; }
+
+    /// <summary>The base URL, e.g. <c>https://127.0.0.1:8443/</c> or <c>http://[::1]:8080/</c>.</summary>
+    public Uri Url { get; }
+
+    public void Dispose() => Socket.Dispose();
+}

@@ -1,0 +1,116 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Globalization;
+using System.Security.Authentication;
+using System.Text;
+using FileServer.Platform;
+
+namespace FileServer.Transport;
+
+/// <summary>
+/// A TLS connection over <see cref="SslStream"/>: the same write/drain contract and watermarks as a plain
+/// socket, but every byte is encrypted in user space, so <see cref="CanSendFile"/> is false and file bodies go
+/// through the copy loop. <see cref="OpenAsync"/> runs the server side of the handshake.
+/// </summary>
+public sealed class TlsTransport : QueuedTransport
+{
+    private readonly SslStream _tls;
+    private readonly SslServerAuthenticationOptions _authentication;
+    private readonly PipeReader _input;
+
+    /// <summary>Takes ownership of a connected socket; nothing is read until <see cref="OpenAsync"/>.</summary>
+    public TlsTransport(Socket socket, IPlatform platform, TransportOptions options, SslServerAuthenticationOptions authentication)
+        : base(socket, platform, options)
+    {
+        _authentication = authentication;
+        _tls = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
+        _input = PipeReader.Create(_tls, InputOptions);
+    }
+
+    /// <inheritdoc />
+    public override PipeReader Input => _input;
+
+    /// <inheritdoc />
+    public override bool CanSendFile => false;
+
+    /// <summary>The negotiated protocol version, once open.</summary>
+    public SslProtocols Protocol => _tls.SslProtocol;
+
+    /// <summary>The negotiated application protocol (ALPN), once open; empty when the client offered none.</summary>
+    public SslApplicationProtocol ApplicationProtocol => _tls.NegotiatedApplicationProtocol;
+
+    /// <inheritdoc />
+    public override async ValueTask OpenAsync(CancellationToken cancellationToken)
+    {
+        await RejectIfNotTlsAsync(cancellationToken).ConfigureAwait(false);
+        await _tls.AuthenticateAsServerAsync(_authentication, cancellationToken).ConfigureAwait(false);
+        StartPump();
+    }
+
+    // A TLS connection starts with a handshake record (content type 22). Anything else is not TLS; plain HTTP
+    // (a request line starts with a letter) gets nginx's answer in clear text, so the user sees why.
+    private async ValueTask RejectIfNotTlsAsync(CancellationToken cancellationToken)
+    {
+        const byte HandshakeRecord = 22;
+        var first = new byte[1];
+        var received = await Socket.ReceiveAsync(first, SocketFlags.Peek, cancellationToken).ConfigureAwait(false);
+        if (received == 0)
+        {
+            throw new IOException("connection closed before the TLS handshake");
+        }
+        if (first[0] == HandshakeRecord)
+        {
+            return;
+        }
+        if (char.IsAsciiLetterUpper((char)first[0]))
+        {
+            await AnswerPlainHttpAsync(cancellationToken).ConfigureAwait(false);
+            throw new AuthenticationException("plain HTTP request sent to the HTTPS port");
+        }
+        throw new AuthenticationException($"not a TLS handshake (first byte 0x{first[0]:x2})");
+    }
+
+    private async ValueTask AnswerPlainHttpAsync(CancellationToken cancellationToken)
+    {
+        const string Body = "400 Bad Request: the plain HTTP request was sent to the HTTPS port\n";
+        var response = Encoding.ASCII.GetBytes(
+            "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: " +
+            Body.Length.ToString(CultureInfo.InvariantCulture) + "\r\nConnection: close\r\n\r\n" + Body);
+        // Read what the request already sent, so closing with unread input does not reset the connection
+        // before the client has read the answer.
+        var discard = new byte[4096];
+        while (Socket.Available > 0)
+        {
+            _ = await Socket.ReceiveAsync(discard, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        }
+        await Socket.SendAsync(response, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        Socket.Shutdown(SocketShutdown.Send);
+    }
+
+    /// <inheritdoc />
+    // Runs once per queued send (every chunk of a body): pooled state machines instead of one allocation each.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    protected override async ValueTask SendQueuedAsync(ReadOnlySequence<byte> buffer)
+    {
+        // SslStream cuts each write into records of at most 16 KiB and sends them before returning, so the
+        // queue's segments go one after the other; TLS has no gathered write to batch them further.
+        foreach (var segment in buffer)
+        {
+            await _tls.WriteAsync(segment).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc />
+    protected override async ValueTask ShutdownSendAsync()
+    {
+        // close_notify first, so the client can tell a complete response from a truncated one.
+        await _tls.ShutdownAsync().ConfigureAwait(false);
+        await base.ShutdownSendAsync().ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    protected override async ValueTask ReleaseAsync() => await _tls.DisposeAsync().ConfigureAwait(false);
+}
