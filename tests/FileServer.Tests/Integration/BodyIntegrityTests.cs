@@ -2,10 +2,14 @@ using FileServer.Tests.Support;
 
 namespace FileServer.Tests.Integration;
 
-/// <summary>Every byte arrives right, on both body paths, and the access log names the path that really ran.</summary>
-[TestFixture(false, "sendfile")]
-[TestFixture(true, "copy")]
-public class BodyIntegrityTests(bool disableSendFile, string expectedPath)
+/// <summary>
+/// Every byte arrives right, on both body paths and over TLS (where sendfile cannot apply), and the access log
+/// names the path that really ran.
+/// </summary>
+[TestFixture(false, false, "sendfile")]
+[TestFixture(true, false, "copy")]
+[TestFixture(false, true, "copy")]
+public class BodyIntegrityTests(bool disableSendFile, bool tls, string expectedPath)
 {
     private TempTree _tree = null!;
     private TestServer _server = null!;
@@ -21,7 +25,7 @@ public class BodyIntegrityTests(bool disableSendFile, string expectedPath)
         {
             _hashes[size] = _tree.WriteRandom($"f{size}.bin", size, seed: size);
         }
-        _server = TestServer.Start(_tree.Root, o => o with { DisableSendFile = disableSendFile });
+        _server = TestServer.Start(_tree.Root, tls, o => o with { DisableSendFile = disableSendFile });
     }
 
     [OneTimeTearDown]

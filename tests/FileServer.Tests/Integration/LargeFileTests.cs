@@ -38,11 +38,12 @@ public class LargeFileTests
     [OneTimeTearDown]
     public void Remove() => _tree.Dispose();
 
-    [TestCase(false, "sendfile")]
-    [TestCase(true, "copy")]
-    public async Task FiveGiBSparseFile_ArrivesByteIdentical(bool disableSendFile, string expectedPath)
+    [TestCase(false, false, "sendfile")]
+    [TestCase(true, false, "copy")]
+    [TestCase(false, true, "copy")]
+    public async Task FiveGiBSparseFile_ArrivesByteIdentical(bool disableSendFile, bool tls, string expectedPath)
     {
-        await using var server = TestServer.Start(_tree.Root, o => o with { DisableSendFile = disableSendFile });
+        await using var server = TestServer.Start(_tree.Root, tls, o => o with { DisableSendFile = disableSendFile });
         using var connection = server.Connect();
         var response = connection.Get("/big.bin");
         // A connection logs a response before it reads the next request: this answer proves the first is logged.
@@ -56,11 +57,12 @@ public class LargeFileTests
         });
     }
 
-    [TestCase(false)]
-    [TestCase(true)]
-    public async Task RangesPast4GiB_ReturnTheRightBytes(bool disableSendFile)
+    [TestCase(false, false)]
+    [TestCase(true, false)]
+    [TestCase(false, true)]
+    public async Task RangesPast4GiB_ReturnTheRightBytes(bool disableSendFile, bool tls)
     {
-        await using var server = TestServer.Start(_tree.Root, o => o with { DisableSendFile = disableSendFile });
+        await using var server = TestServer.Start(_tree.Root, tls, o => o with { DisableSendFile = disableSendFile });
         using var connection = server.Connect();
         var path = _tree.PathOf("big.bin");
         using var file = File.OpenHandle(path);

@@ -6,10 +6,11 @@ using Microsoft.AspNetCore.WebUtilities;
 
 namespace FileServer.Tests.Integration;
 
-/// <summary>Ranges, multipart/byteranges and conditional requests over real sockets, on both body paths.</summary>
-[TestFixture(false, "sendfile")]
-[TestFixture(true, "copy")]
-public class RangeAndConditionalTests(bool disableSendFile, string expectedPath)
+/// <summary>Ranges, multipart/byteranges and conditional requests over real sockets, on both body paths and over TLS.</summary>
+[TestFixture(false, false, "sendfile")]
+[TestFixture(true, false, "copy")]
+[TestFixture(false, true, "copy")]
+public class RangeAndConditionalTests(bool disableSendFile, bool tls, string expectedPath)
 {
     private const int Size = 300_000;
     private TempTree _tree = null!;
@@ -25,8 +26,8 @@ public class RangeAndConditionalTests(bool disableSendFile, string expectedPath)
         new Random(7).NextBytes(_content);
         _tree.WriteBytes("data.bin", _content);
         _tree.WriteBytes("empty.bin", []);
-        _server = TestServer.Start(_tree.Root, o => o with { DisableSendFile = disableSendFile });
-        _client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_server.Port}/"), Timeout = TimeSpan.FromSeconds(60) };
+        _server = TestServer.Start(_tree.Root, tls, o => o with { DisableSendFile = disableSendFile });
+        _client = _server.CreateHttpClient();
     }
 
     [OneTimeTearDown]

@@ -1,4 +1,6 @@
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -21,15 +23,15 @@ public sealed class RawHttpConnection : IDisposable
 {
     private const int KeepBodyLimit = 1 << 20;
     private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    private readonly Stream _stream;
     private readonly byte[] _buffer = new byte[64 * 1024];
     private int _start;
     private int _end;
 
-    private RawHttpConnection(Socket socket)
+    private RawHttpConnection(Socket socket, Stream stream)
     {
         _socket = socket;
-        _stream = new NetworkStream(socket, ownsSocket: true);
+        _stream = stream;
     }
 
     public Socket Socket => _socket;
@@ -40,8 +42,30 @@ public sealed class RawHttpConnection : IDisposable
         socket.Connect("127.0.0.1", port);
         // Generous, but bounded: a server that hangs fails the test instead of stalling the run.
         socket.ReceiveTimeout = 60_000;
-        return new RawHttpConnection(socket);
+        return new RawHttpConnection(socket, new NetworkStream(socket, ownsSocket: true));
     }
+
+    /// <summary>Connects and completes a TLS handshake that trusts only <paramref name="trusted"/> (a real chain and name check).</summary>
+    public static RawHttpConnection OpenTls(int port, X509Certificate2 trusted, string serverName = "localhost")
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        socket.Connect("127.0.0.1", port);
+        socket.ReceiveTimeout = 60_000;
+        var tls = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
+        try
+        {
+            tls.AuthenticateAsClient(TestCertificates.ClientOptions(trusted, serverName));
+        }
+        catch
+        {
+            tls.Dispose();
+            throw;
+        }
+        return new RawHttpConnection(socket, tls);
+    }
+
+    /// <summary>The TLS session, when the connection is one.</summary>
+    public SslStream? Tls => _stream as SslStream;
 
     public void Send(string text) => _stream.Write(Encoding.Latin1.GetBytes(text));
 
