@@ -24,6 +24,11 @@ public static class TlsCertificates
             leaf = X509Certificate2.CreateFromPemFile(certificatePath, keyPath);
             chain.ImportFromPemFile(certificatePath);
         }
+        catch (ArgumentException e)
+        {
+            // .NET reports a key that belongs to another certificate as an argument error.
+            throw new TlsCertificateException($"the key '{keyPath}' does not belong to the certificate '{certificatePath}'", e);
+        }
         catch (CryptographicException e)
         {
             throw new TlsCertificateException($"cannot load TLS certificate '{certificatePath}' with key '{keyPath}': {OneLine(e)}", e);

@@ -17,6 +17,7 @@ public class OptionsValidationTests
         yield return new TestCaseData((Func<FileServerOptions, FileServerOptions>)(o => o with { LimitRate = -1 }), "limit rate").SetName("NegativeRate");
         yield return new TestCaseData((Func<FileServerOptions, FileServerOptions>)(o => o with { SendTimeout = TimeSpan.Zero }), "send timeout").SetName("ZeroSendTimeout");
         yield return new TestCaseData((Func<FileServerOptions, FileServerOptions>)(o => o with { Port = 70000 }), "port").SetName("PortOutOfRange");
+        yield return new TestCaseData((Func<FileServerOptions, FileServerOptions>)(o => o with { TlsPort = 0 }), "a TLS port needs a certificate").SetName("TlsPortWithoutCertificate");
     }
 
     [TestCaseSource(nameof(InvalidOptions))]
