@@ -4,8 +4,9 @@
 #   bash scripts/integration.sh
 #
 # Builds src/FileServer.Cli once (Release) unless FILESERVER_DLL names an already built FileServer.Cli.dll,
-# serves a generated tree on 127.0.0.1 with an ephemeral port, once per body path (sendfile, --no-sendfile),
-# and prints one line per check ("ok - NAME" / "not ok - NAME" plus "#" diagnostics). The last line is
+# serves a generated tree on 127.0.0.1 with an ephemeral port, once per body path (sendfile, --no-sendfile)
+# and once over HTTPS (a CA/intermediate/leaf chain made with openssl; curl --cacert, wget --ca-certificate,
+# aria2c --ca-certificate), plus short HTTPS runs (PKCS#12, --tls-self-signed with --tls-port), and prints one line per check ("ok - NAME" / "not ok - NAME" plus "#" diagnostics). The last line is
 # always exactly "integration: N passed, N failed"; the exit code is 1 if any check failed.
 # FILESERVER_IT_KEEP=1 keeps the temporary directory (server logs, downloads) for inspection.
 set -euo pipefail
@@ -90,15 +91,15 @@ finish() {
 # Tools
 
 need=()
-for tool in curl wget aria2c; do
+for tool in curl wget aria2c openssl; do
     command -v "$tool" >/dev/null 2>&1 || need+=("$tool")
 done
 if ((${#need[@]} > 0)); then
-    echo "# installing curl wget aria2 (missing: ${need[*]})"
+    echo "# installing curl wget aria2 openssl (missing: ${need[*]})"
     apt-get update -qq >/dev/null || echo "# apt-get update failed"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl wget aria2 >/dev/null || echo "# apt-get install failed"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl wget aria2 openssl >/dev/null || echo "# apt-get install failed"
 fi
-for tool in dotnet curl wget aria2c sha256sum timeout od; do
+for tool in dotnet curl wget aria2c openssl sha256sum timeout od; do
     if ! command -v "$tool" >/dev/null 2>&1; then
         echo "not ok - required tool '$tool' is available"
         FAIL=$((FAIL + 1))
@@ -109,6 +110,10 @@ done
 # curl: -q (no .curlrc) must come first; never go through a proxy for loopback.
 CURL=(curl -q -sS --noproxy '*' --max-time "$CURL_TIMEOUT")
 WGET=(timeout --foreground -k 5 "$((WGET_TIMEOUT * 2))" wget --no-config -q --no-proxy --tries=1 --timeout="$WGET_TIMEOUT")
+# Over HTTPS, run_mode adds the trust anchor to every client: these stay empty for plain HTTP.
+CA_FILE=""
+WGET_TLS=()
+ARIA_TLS=()
 
 # ---------------------------------------------------------------------------------------------------------
 # Build
@@ -207,11 +212,11 @@ wait_ready() {
     for ((i = 0; i < READY_TIMEOUT * 10; i++)); do
         if [[ -s "$READY_FILE" ]]; then
             URL="$(head -n 1 "$READY_FILE")"
-            if [[ ! "$URL" =~ ^http://127\.0\.0\.1:[0-9]+/$ ]]; then
-                echo "ready file holds '$URL', expected http://127.0.0.1:PORT/"
+            if [[ ! "$URL" =~ ^https?://127\.0\.0\.1:[0-9]+/$ ]]; then
+                echo "ready file holds '$URL', expected http(s)://127.0.0.1:PORT/"
                 return 1
             fi
-            PORT="${URL#http://127.0.0.1:}"
+            PORT="${URL#http*://127.0.0.1:}"
             PORT="${PORT%/}"
             BASE="${URL%/}"
             return 0
@@ -503,7 +508,7 @@ wget_resume() {
     mkdir -p "$dir"
     # Not through timeout(1) like the other wget calls: the PID killed must be wget's own, or an orphaned wget
     # would keep writing into the file while the resume writes to it too.
-    wget --no-config -q --no-proxy --tries=1 --timeout="$WGET_TIMEOUT" --limit-rate=40m -P "$dir" "$BASE/r256.bin" &
+    wget --no-config -q --no-proxy --tries=1 --timeout="$WGET_TIMEOUT" "${WGET_TLS[@]}" --limit-rate=40m -P "$dir" "$BASE/r256.bin" &
     pid=$!
     interrupt "$dir/r256.bin" "$pid" || return 1
     size="$(stat -c %s "$dir/r256.bin")"
@@ -517,7 +522,7 @@ aria2_segmented() {
     local dir="$WORK/aria2" ranges
     rm -rf "$dir"
     timeout --foreground -k 5 120 aria2c -q -x8 -s8 -k1M --file-allocation=none --allow-overwrite=true \
-        --auto-file-renaming=false --no-conf --all-proxy='' -d "$dir" -o r256.bin "$BASE/r256.bin" \
+        --auto-file-renaming=false --no-conf --all-proxy='' "${ARIA_TLS[@]}" -d "$dir" -o r256.bin "$BASE/r256.bin" \
         || { echo "aria2c exited $?"; return 1; }
     [[ "$(sha_of "$dir/r256.bin")" == "$(sha_of "$ROOT/r256.bin")" ]] || { echo "sha256 of the aria2c download differs"; return 1; }
     ranges="$(grep -cE '"GET /r256\.bin HTTP/1\.1" 206 ' "$SERVER_ERR" || true)"
@@ -525,11 +530,163 @@ aria2_segmented() {
 }
 
 # ---------------------------------------------------------------------------------------------------------
+# HTTPS
+
+PKI="$WORK/pki"
+
+# A root CA, an intermediate, and an RSA leaf; chain.pem = leaf + intermediate; server.pfx holds both and the key.
+make_certificates() {
+    mkdir -p "$PKI"
+    cd "$PKI" || return 1
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout root.key -out root.pem -days 2 \
+        -subj "/CN=FileServer IT Root" -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout int.key -out int.csr -subj "/CN=FileServer IT Intermediate"
+    printf 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n' >int.ext
+    openssl x509 -req -in int.csr -CA root.pem -CAkey root.key -CAcreateserial -out int.pem -days 2 -extfile int.ext
+    openssl req -newkey rsa:2048 -nodes -keyout leaf.key -out leaf.csr -subj "/CN=localhost"
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' >leaf.ext
+    openssl x509 -req -in leaf.csr -CA int.pem -CAkey int.key -CAcreateserial -out leaf.pem -days 2 -extfile leaf.ext
+    cat leaf.pem int.pem >chain.pem
+    openssl pkcs12 -export -in chain.pem -inkey leaf.key -out server.pfx -passout pass:it-secret
+    cd - >/dev/null
+}
+
+# Plain HTTP sent to the HTTPS port is answered 400 in clear text, like nginx does.
+plain_http_to_tls_port() {
+    local body="$WORK/plain.body" code
+    code="$(curl -q -sS --noproxy '*' --max-time 10 -o "$body" -w '%{http_code}' "http://$HOST:$PORT/one.bin")" || { echo "curl failed"; return 1; }
+    [[ "$code" == 400 ]] || { echo "plain HTTP to the TLS port -> $code, expected 400"; return 1; }
+    grep -q 'HTTPS port' "$body" || { echo "body does not say why:"; cat "$body"; return 1; }
+}
+
+# tls_version MIN MAX : a client limited to that range gets the body.
+tls_version() {
+    local out
+    out="$("${CURL[@]}" --tlsv"$1" --tls-max "$2" -o /dev/null -w '%{http_code}' "$BASE/b65537.bin")" || { echo "curl failed: $out"; return 1; }
+    [[ "$out" == 200 ]] || { echo "status $out"; return 1; }
+}
+
+old_tls_refused() {
+    if "${CURL[@]}" --tlsv1.0 --tls-max 1.1 -o /dev/null "$BASE/one.bin" 2>/dev/null; then
+        echo "a TLS 1.0/1.1 client was served"
+        return 1
+    fi
+}
+
+# A client offering h2 and http/1.1 is told http/1.1 (ALPN) and speaks it.
+alpn_http11() {
+    local out
+    out="$("${CURL[@]}" --http2 -o /dev/null -w '%{http_code} %{http_version}' "$BASE/b65537.bin")" || { echo "curl failed"; return 1; }
+    [[ "$out" == "200 1.1" ]] || { echo "got '$out', expected '200 1.1'"; return 1; }
+}
+
+# part_is_slice BODY FIRST LAST SRC : the multipart part for FIRST-LAST holds exactly those bytes of SRC.
+part_is_slice() {
+    local header="Content-Range: bytes $2-$3/$(stat -c %s "$4")" off count=$(($3 - $2 + 1))
+    off="$(LC_ALL=C grep -obaF -- "$header" "$1" | head -n 1 | cut -d: -f1)"
+    [[ -n "$off" ]] || { echo "no part with '$header'"; return 1; }
+    # The part's bytes follow its last header line's CRLF and the blank line's CRLF.
+    cmp -s <(tail -c +$((off + ${#header} + 5)) "$1" | head -c "$count") <(tail -c +$(($2 + 1)) "$4" | head -c "$count") \
+        || { echo "part $2-$3 differs from the file"; return 1; }
+}
+
+# curl -r: one range is exactly the slice; two ranges are multipart/byteranges with both slices in it.
+tls_ranges() {
+    local got="$WORK/range.out" want="$WORK/range.want" hdr="$WORK/range.hdr"
+    "${CURL[@]}" -r 1000-70999 -o "$got" "$BASE/big.bin" || { echo "curl -r failed"; return 1; }
+    dd if="$ROOT/big.bin" of="$want" bs=1000 skip=1 count=70 status=none
+    cmp -s "$got" "$want" || { echo "range 1000-70999 differs"; return 1; }
+    "${CURL[@]}" -r 0-99,5000-70999 -D "$hdr" -o "$got" "$BASE/big.bin" || { echo "curl multi-range failed"; return 1; }
+    grep -qi '^content-type: multipart/byteranges; boundary=' "$hdr" || { echo "not multipart:"; cat "$hdr"; return 1; }
+    part_is_slice "$got" 0 99 "$ROOT/big.bin" && part_is_slice "$got" 5000 70999 "$ROOT/big.bin"
+}
+
+tls_checks() { # LABEL
+    local m="$1"
+    check "$m: plain HTTP to the HTTPS port gets 400" plain_http_to_tls_port
+    check "$m: TLS 1.2 client served" tls_version 1.2 1.2
+    check "$m: TLS 1.3 client served" tls_version 1.3 1.3
+    check "$m: TLS 1.0/1.1 client refused" old_tls_refused
+    check "$m: curl --http2 negotiates HTTP/1.1 (ALPN)" alpn_http11
+    check "$m: ranges and multipart ranges over TLS" tls_ranges
+    check "$m: still serving after the plain-HTTP client" curl_download b65536.bin
+}
+
+# The same chain from a PKCS#12 file whose password comes from an environment variable.
+run_pkcs12() {
+    local -a CURL=("${CURL[@]}" --cacert "$CA_FILE")
+    PFX_PASSWORD=it-secret start_server pfx --tls-pfx "$PKI/server.pfx" --tls-pfx-password-env PFX_PASSWORD
+    check "pfx: server writes its https URL to the ready file" wait_ready
+    [[ -n "$URL" ]] && check "pfx: curl --cacert GET /big.bin matches sha256" curl_download big.bin
+    check "pfx: SIGTERM stops the server with exit code 0" stop_server
+}
+
+# --tls-self-signed with --tls-port: https first in the ready file and on stdout, the printed fingerprint is the
+# certificate's, curl trusts the PEM written by --tls-cert-out, and plain HTTP still goes zero-copy.
+self_signed_ready_order() {
+    local second
+    second="$(sed -n 2p "$READY_FILE")"
+    [[ "$URL" == https://* && "$second" =~ ^http://127\.0\.0\.1:[0-9]+/$ ]] || { echo "ready file:"; cat "$READY_FILE"; return 1; }
+    [[ "$(grep '^Listening on' "$SERVER_OUT" | head -n 1)" == "Listening on $URL" ]] || { echo "stdout:"; cat "$SERVER_OUT"; return 1; }
+}
+
+self_signed_fingerprint() {
+    local printed actual
+    printed="$(sed -n 's/^TLS certificate SHA-256 fingerprint //p' "$SERVER_OUT")"
+    actual="$(openssl x509 -in "$WORK/self-signed.pem" -noout -fingerprint -sha256 | cut -d= -f2)"
+    [[ -n "$printed" && "$printed" == "$actual" ]] || { echo "printed '$printed', certificate '$actual'"; return 1; }
+}
+
+plain_listener_uses_sendfile() {
+    local plain code
+    plain="$(sed -n 2p "$READY_FILE")"
+    code="$(curl -q -sS --noproxy '*' --max-time 30 -o "$WORK/plain.big" -w '%{http_code}' "${plain}big.bin")" || { echo "curl failed"; return 1; }
+    [[ "$code" == 200 && "$(sha_of "$WORK/plain.big")" == "$(sha_of "$ROOT/big.bin")" ]] || { echo "status $code or body differs"; return 1; }
+    access_log_shows /big.bin sendfile $((10 * 1024 * 1024))
+}
+
+run_self_signed() {
+    local -a CURL=("${CURL[@]}" --cacert "$WORK/self-signed.pem") WGET=("${WGET[@]}" --ca-certificate="$WORK/self-signed.pem")
+    start_server self --tls-self-signed --tls-cert-out "$WORK/self-signed.pem" --tls-port 0
+    check "self-signed: server writes its URLs to the ready file" wait_ready
+    if [[ -n "$URL" ]]; then
+        check "self-signed: https URL first (ready file and stdout), http second" self_signed_ready_order
+        check "self-signed: printed SHA-256 fingerprint is the certificate's" self_signed_fingerprint
+        check "self-signed: curl --cacert GET /big.bin matches sha256" curl_download big.bin
+        check "self-signed: wget --ca-certificate GET /b65537.bin matches sha256" wget_download b65537.bin
+        check "self-signed: access log shows body=copy over TLS" access_log_shows /big.bin copy $((10 * 1024 * 1024))
+        check "self-signed: the plain listener still sends files zero-copy" plain_listener_uses_sendfile
+        check "self-signed: no error-level log lines" no_error_logs
+    fi
+    check "self-signed: SIGTERM stops the server with exit code 0" stop_server
+}
+
+tls_refused_starts() {
+    refused_start nocert "$ROOT" --port 0 --tls-cert "$WORK/missing.pem" --tls-key "$WORK/missing.key"
+    check "missing TLS certificate exits non-zero" exited_non_zero nocert
+    check "missing TLS certificate writes one line to stderr" one_stderr_line nocert
+    refused_start nokey "$ROOT" --port 0 --tls-cert "$WORK/missing.pem"
+    check "--tls-cert without --tls-key exits non-zero" exited_non_zero nokey
+    check "--tls-cert without --tls-key writes one line to stderr" one_stderr_line nokey
+    if [[ -f "$PKI/server.pfx" ]]; then
+        PFX_PASSWORD=wrong refused_start badpfx "$ROOT" --port 0 --tls-pfx "$PKI/server.pfx" --tls-pfx-password-env PFX_PASSWORD
+        check "wrong PKCS#12 password exits non-zero" exited_non_zero badpfx
+        check "wrong PKCS#12 password writes one line to stderr" one_stderr_line badpfx
+    fi
+}
+
+# ---------------------------------------------------------------------------------------------------------
 # Runs
 
-run_mode() { # LABEL BODYPATH ARGS...
+run_mode() { # LABEL BODYPATH ARGS...  (over HTTPS when CA_FILE names the trust anchor)
     local m="$1" body="$2" rel p
     shift 2
+    # Dynamic scope: every check called from here sees the clients with the trust anchor added.
+    local -a CURL=("${CURL[@]}") WGET=("${WGET[@]}")
+    if [[ -n "$CA_FILE" ]]; then
+        CURL+=(--cacert "$CA_FILE")
+        WGET+=(--ca-certificate="$CA_FILE")
+    fi
     start_server "$m" "$@"
     check "$m: server writes its URL to the ready file" wait_ready
     if [[ -z "$URL" ]]; then
@@ -554,7 +711,11 @@ run_mode() { # LABEL BODYPATH ARGS...
 
     check "$m: curl -I /b65537.bin: 200 and Content-Length 65537" head_request b65537.bin
     check "$m: curl -I /big.bin: 200 and Content-Length 10485760" head_request big.bin
-    check "$m: HEAD /big.bin sends no body (raw socket)" head_has_no_body big.bin
+    if [[ -z "$CA_FILE" ]]; then
+        check "$m: HEAD /big.bin sends no body (raw socket)" head_has_no_body big.bin
+    else
+        tls_checks "$m"
+    fi
 
     check "$m: GET /missing.bin is 404" expect_status /missing.bin 404
     check "$m: GET /sub is 301 with Location /sub/" redirect_with_location /sub /sub/
@@ -593,5 +754,24 @@ check "non-existent root exits non-zero" exited_non_zero noroot
 check "non-existent root writes one line to stderr" one_stderr_line noroot
 run_mode sendfile sendfile
 run_mode copy copy --no-sendfile
+
+# HTTPS: a chain made with openssl (root CA -> intermediate -> leaf for localhost/127.0.0.1/::1); clients trust
+# only the root, so the server must send the intermediate from its certificate file.
+if make_certificates >"$WORK/openssl.log" 2>&1; then
+    CA_FILE="$PKI/root.pem"
+    WGET_TLS=(--ca-certificate="$CA_FILE")
+    ARIA_TLS=(--ca-certificate="$CA_FILE")
+    run_mode tls copy --tls-cert "$PKI/chain.pem" --tls-key "$PKI/leaf.key"
+    run_pkcs12
+    CA_FILE=""
+    WGET_TLS=()
+    ARIA_TLS=()
+else
+    FAIL=$((FAIL + 1))
+    echo "not ok - openssl makes a test CA, intermediate and leaf"
+    head -n 15 "$WORK/openssl.log" | sed 's/^/#   /'
+fi
+run_self_signed
+tls_refused_starts
 
 finish
