@@ -29,6 +29,8 @@ internal sealed class Connection : IDisposable
     private readonly ServerStatistics _statistics;
     private CancellationTokenSource _headTimeout = new();
     private readonly CancellationTokenSource _opening = new();
+    // The previous request's head, refilled by the parser for the next one: requests on a connection are sequential.
+    private RequestHead? _reusableHead;
     private volatile bool _idle;
     private volatile bool _stopRequested;
 
@@ -236,8 +238,9 @@ internal sealed class Connection : IDisposable
             var buffer = result.Buffer;
             try
             {
-                if (_parser.TryParse(buffer, out var head, out var consumed))
+                if (_parser.TryParse(buffer, _reusableHead, out var head, out var consumed))
                 {
+                    _reusableHead = head;
                     input.AdvanceTo(consumed);
                     return head;
                 }

@@ -14,23 +14,33 @@ public sealed class RequestHead
         ContentLength = contentLength;
     }
 
+    /// <summary>Refills this head for the next request on the same connection (the headers are refilled by the parser).</summary>
+    internal void Reset(string method, string target, HttpProtocolVersion version, RequestBodyFraming bodyFraming, long contentLength)
+    {
+        Method = method;
+        Target = target;
+        Version = version;
+        BodyFraming = bodyFraming;
+        ContentLength = contentLength;
+    }
+
     /// <summary>The method token, case-sensitive as RFC 9110 §9.1 says.</summary>
-    public string Method { get; }
+    public string Method { get; private set; }
 
     /// <summary>The request-target exactly as received.</summary>
-    public string Target { get; }
+    public string Target { get; private set; }
 
     /// <summary>The protocol version of the request.</summary>
-    public HttpProtocolVersion Version { get; }
+    public HttpProtocolVersion Version { get; private set; }
 
     /// <summary>The header fields.</summary>
     public RequestHeaders Headers { get; }
 
     /// <summary>How the request body (if any) is delimited.</summary>
-    public RequestBodyFraming BodyFraming { get; }
+    public RequestBodyFraming BodyFraming { get; private set; }
 
     /// <summary>The body length when <see cref="BodyFraming"/> is <see cref="RequestBodyFraming.ContentLength"/>; otherwise 0.</summary>
-    public long ContentLength { get; }
+    public long ContentLength { get; private set; }
 
     /// <summary>
     /// Whether the client lets the connection persist after this exchange (RFC 9112 §9.3): HTTP/1.1 unless it

@@ -6,7 +6,7 @@ namespace FileServer.Http;
 
 /// <summary>
 /// Parses an HTTP/1.x request head (RFC 9112 §2–§6) from buffered bytes, enforcing <see cref="RequestLimits"/>.
-/// Contract: <see cref="TryParse"/> returns false while the head is incomplete (nothing consumed), true with
+/// Contract: <see cref="TryParse(in ReadOnlySequence{byte}, out RequestHead?, out SequencePosition)"/> returns false while the head is incomplete (nothing consumed), true with
 /// the head and the position after it once complete, and throws <see cref="HttpRequestRejectedException"/>
 /// for a head that is malformed, too large, or whose body framing is ambiguous.
 /// </summary>
@@ -21,7 +21,15 @@ public sealed class RequestHeadParser
     }
 
     /// <summary>Tries to parse one request head from the start of <paramref name="buffer"/>.</summary>
-    public bool TryParse(in ReadOnlySequence<byte> buffer, [NotNullWhen(true)] out RequestHead? head, out SequencePosition consumed)
+    public bool TryParse(in ReadOnlySequence<byte> buffer, [NotNullWhen(true)] out RequestHead? head, out SequencePosition consumed) =>
+        TryParse(buffer, null, out head, out consumed);
+
+    /// <summary>
+    /// As <see cref="TryParse(in ReadOnlySequence{byte}, out RequestHead?, out SequencePosition)"/>, but refills
+    /// <paramref name="reuse"/> (the previous head of the same connection, no longer in use) instead of allocating
+    /// a new head, and reuses its target and field value strings where the bytes are the same.
+    /// </summary>
+    public bool TryParse(in ReadOnlySequence<byte> buffer, RequestHead? reuse, [NotNullWhen(true)] out RequestHead? head, out SequencePosition consumed)
     {
         head = null;
         consumed = buffer.Start;
@@ -75,20 +83,24 @@ public sealed class RequestHeadParser
         }
 
         var headBytes = buffer.Slice(headStart, reader.Position);
-        head = ParseComplete(headBytes);
+        head = ParseComplete(headBytes, reuse);
         consumed = reader.Position;
         return true;
     }
 
-    private RequestHead ParseComplete(in ReadOnlySequence<byte> headBytes)
+    private RequestHead ParseComplete(in ReadOnlySequence<byte> headBytes, RequestHead? reuse)
     {
+        if (headBytes.IsSingleSegment)
+        {
+            return ParseLines(headBytes.FirstSpan, reuse);
+        }
         var length = (int)headBytes.Length;
         var rented = ArrayPool<byte>.Shared.Rent(length);
         try
         {
             var span = rented.AsSpan(0, length);
             headBytes.CopyTo(span);
-            return ParseLines(span);
+            return ParseLines(span, reuse);
         }
         finally
         {
@@ -96,13 +108,14 @@ public sealed class RequestHeadParser
         }
     }
 
-    private RequestHead ParseLines(ReadOnlySpan<byte> head)
+    private RequestHead ParseLines(ReadOnlySpan<byte> head, RequestHead? reuse)
     {
         var lineEnd = head.IndexOf(HttpChars.LF);
-        var (method, target, version) = ParseRequestLine(TrimCr(head[..lineEnd]));
+        var (method, target, version) = ParseRequestLine(TrimCr(head[..lineEnd]), reuse?.Target);
         head = head[(lineEnd + 1)..];
 
-        var headers = new RequestHeaders();
+        var headers = reuse?.Headers ?? new RequestHeaders();
+        headers.Clear();
         while (true)
         {
             lineEnd = head.IndexOf(HttpChars.LF);
@@ -120,7 +133,12 @@ public sealed class RequestHeadParser
         }
 
         var (framing, contentLength) = RequestFraming.Determine(version, headers);
-        return new RequestHead(method, target, version, headers, framing, contentLength);
+        if (reuse is null)
+        {
+            return new RequestHead(method, target, version, headers, framing, contentLength);
+        }
+        reuse.Reset(method, target, version, framing, contentLength);
+        return reuse;
     }
 
     private static ReadOnlySpan<byte> TrimCr(ReadOnlySpan<byte> line)
@@ -138,7 +156,7 @@ public sealed class RequestHeadParser
     }
 
     // request-line = method SP request-target SP HTTP-version (RFC 9112 §3)
-    private static (string Method, string Target, HttpProtocolVersion Version) ParseRequestLine(ReadOnlySpan<byte> line)
+    private static (string Method, string Target, HttpProtocolVersion Version) ParseRequestLine(ReadOnlySpan<byte> line, string? previousTarget)
     {
         var firstSpace = line.IndexOf(HttpChars.Space);
         var lastSpace = line.LastIndexOf(HttpChars.Space);
@@ -164,7 +182,9 @@ public sealed class RequestHeadParser
                 throw new HttpRequestRejectedException(HttpStatus.BadRequest, "Invalid character in request target");
             }
         }
-        return (KnownTokens.Method(method), Encoding.ASCII.GetString(target), ParseVersion(version));
+        // A keep-alive client often asks for the same target again: keep the previous string then.
+        var targetText = previousTarget is not null && Ascii.Equals(target, previousTarget) ? previousTarget : Encoding.ASCII.GetString(target);
+        return (KnownTokens.Method(method), targetText, ParseVersion(version));
     }
 
     // HTTP-version = "HTTP/" DIGIT "." DIGIT (RFC 9112 §2.3)
@@ -205,6 +225,6 @@ public sealed class RequestHeadParser
                 throw new HttpRequestRejectedException(HttpStatus.BadRequest, "Invalid character in header value");
             }
         }
-        headers.Add(KnownTokens.FieldName(line[..colon]), Encoding.Latin1.GetString(value));
+        headers.Add(KnownTokens.FieldName(line[..colon]), value);
     }
 }

@@ -6,22 +6,50 @@ namespace FileServer.Http;
 /// </summary>
 public sealed class RequestHeaders
 {
-    // Most clients send fewer than eight fields (curl three, wrk one); the list grows for the rest.
-    private readonly List<KeyValuePair<string, string>> _fields = new(8);
+    // Most clients send fewer than eight fields (curl three, wrk one); the array grows for the rest. A connection
+    // reuses one instance for all its requests: Clear keeps the old entries so that Add can reuse their strings.
+    private KeyValuePair<string, string>[] _fields = new KeyValuePair<string, string>[8];
+    private int _count;
 
     /// <summary>How many field lines the request carried.</summary>
-    public int Count => _fields.Count;
+    public int Count => _count;
 
     /// <summary>Every field line, in arrival order.</summary>
-    public IReadOnlyList<KeyValuePair<string, string>> Fields => _fields;
+    public IReadOnlyList<KeyValuePair<string, string>> Fields => new ArraySegment<KeyValuePair<string, string>>(_fields, 0, _count);
 
     /// <summary>Adds one field line.</summary>
-    public void Add(string name, string value) => _fields.Add(new(name, value));
+    public void Add(string name, string value)
+    {
+        if (_count == _fields.Length)
+        {
+            Array.Resize(ref _fields, _fields.Length * 2);
+        }
+        _fields[_count++] = new(name, value);
+    }
+
+    /// <summary>
+    /// Adds one field line whose value is still Latin-1 bytes: when the previous request on this instance had the
+    /// same field with the same value at this position (a keep-alive client repeating Host, User-Agent...), its
+    /// string is reused instead of decoding a new one.
+    /// </summary>
+    internal void Add(string name, ReadOnlySpan<byte> value)
+    {
+        if (_count < _fields.Length && _fields[_count].Key is { } previousName && ReferenceEquals(previousName, name) &&
+            _fields[_count].Value is { } previous && System.Text.Ascii.Equals(value, previous))
+        {
+            _count++;
+            return;
+        }
+        Add(name, System.Text.Encoding.Latin1.GetString(value));
+    }
+
+    /// <summary>Forgets every field, for the next request on the same connection.</summary>
+    internal void Clear() => _count = 0;
 
     /// <summary>The first value of <paramref name="name"/>, or null when absent.</summary>
     public string? Get(string name)
     {
-        foreach (var field in _fields)
+        foreach (var field in _fields.AsSpan(0, _count))
         {
             if (string.Equals(field.Key, name, StringComparison.OrdinalIgnoreCase))
             {
@@ -35,7 +63,7 @@ public sealed class RequestHeaders
     public int CountOf(string name)
     {
         var count = 0;
-        foreach (var field in _fields)
+        foreach (var field in _fields.AsSpan(0, _count))
         {
             if (string.Equals(field.Key, name, StringComparison.OrdinalIgnoreCase))
             {
@@ -52,7 +80,7 @@ public sealed class RequestHeaders
     public string? GetCombined(string name)
     {
         string? combined = null;
-        foreach (var field in _fields)
+        foreach (var field in _fields.AsSpan(0, _count))
         {
             if (string.Equals(field.Key, name, StringComparison.OrdinalIgnoreCase))
             {
@@ -65,7 +93,7 @@ public sealed class RequestHeaders
     /// <summary>Whether the comma-separated list field <paramref name="name"/> holds <paramref name="token"/>.</summary>
     public bool ListContains(string name, string token)
     {
-        foreach (var field in _fields)
+        foreach (var field in _fields.AsSpan(0, _count))
         {
             if (!string.Equals(field.Key, name, StringComparison.OrdinalIgnoreCase))
             {

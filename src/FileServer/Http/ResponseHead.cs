@@ -17,8 +17,15 @@ public sealed class ResponseHead
         Status = status;
     }
 
+    /// <summary>Empties this head for reuse with <paramref name="status"/>.</summary>
+    internal void Reset(int status)
+    {
+        Status = status;
+        _fields.Clear();
+    }
+
     /// <summary>The status code.</summary>
-    public int Status { get; }
+    public int Status { get; private set; }
 
     /// <summary>The header fields, in the order they will be written.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Fields => _fields;

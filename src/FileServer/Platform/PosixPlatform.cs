@@ -50,12 +50,28 @@ public sealed partial class PosixPlatform : IPlatform
     }
 
     /// <inheritdoc />
-    public FileStatus? GetStatus(string path) =>
-        Syscall.stat(path, out var stat) == 0 ? ToStatus(stat) : null;
+    public unsafe FileStatus? GetStatus(string path)
+    {
+        // Mono.Posix's string overloads marshal through a custom marshaler that allocates on every call
+        // (RuntimeMethodInfoStub per call on CoreCLR): the same native entry points with a stack-encoded path do not.
+        Stat stat;
+        using var encoded = new NativePath(path, stackalloc byte[NativePath.StackBytes]);
+        fixed (byte* p = encoded.Bytes)
+        {
+            return mph_stat(p, out stat) == 0 ? ToStatus(stat) : null;
+        }
+    }
 
     /// <inheritdoc />
-    public FileStatus? GetLinkStatus(string path) =>
-        Syscall.lstat(path, out var stat) == 0 ? ToStatus(stat) : null;
+    public unsafe FileStatus? GetLinkStatus(string path)
+    {
+        Stat stat;
+        using var encoded = new NativePath(path, stackalloc byte[NativePath.StackBytes]);
+        fixed (byte* p = encoded.Bytes)
+        {
+            return mph_lstat(p, out stat) == 0 ? ToStatus(stat) : null;
+        }
+    }
 
     /// <inheritdoc />
     public FileStatus GetStatus(SafeFileHandle file)
@@ -71,7 +87,7 @@ public sealed partial class PosixPlatform : IPlatform
     public OpenedFile OpenForReading(string path)
     {
         // O_NONBLOCK: opening a FIFO must not wait for a writer; it has no effect on regular files.
-        var fd = Syscall.open(path, OpenFlags.O_RDONLY | OpenFlags.O_NONBLOCK | OpenFlags.O_CLOEXEC);
+        var fd = Open(path, OpenFlags.O_RDONLY | OpenFlags.O_NONBLOCK | OpenFlags.O_CLOEXEC);
         if (fd < 0)
         {
             var errno = Stdlib.GetLastError();
@@ -185,6 +201,52 @@ public sealed partial class PosixPlatform : IPlatform
         }
         return limit.Current;
     }
+
+    private static unsafe int Open(string path, OpenFlags flags)
+    {
+        var native = NativeConvert.FromOpenFlags(flags);
+        using var encoded = new NativePath(path, stackalloc byte[NativePath.StackBytes]);
+        fixed (byte* p = encoded.Bytes)
+        {
+            return libc_open(p, native);
+        }
+    }
+
+    /// <summary>A NUL-terminated UTF-8 copy of a path, on the stack when it fits, else in a pooled array.</summary>
+    private ref struct NativePath
+    {
+        public const int StackBytes = 512;
+        private byte[]? _rented;
+
+        public NativePath(string path, Span<byte> stack)
+        {
+            var max = System.Text.Encoding.UTF8.GetMaxByteCount(path.Length) + 1;
+            var buffer = max <= stack.Length ? stack : (_rented = System.Buffers.ArrayPool<byte>.Shared.Rent(max));
+            var length = System.Text.Encoding.UTF8.GetBytes(path, buffer);
+            buffer[length] = 0;
+            Bytes = buffer[..(length + 1)];
+        }
+
+        public Span<byte> Bytes { get; }
+
+        public void Dispose()
+        {
+            if (_rented is not null)
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(_rented);
+            }
+        }
+    }
+
+    // The entry points Mono.Posix's Syscall.stat/lstat/open call, declared with a byte* path (no custom marshaler).
+    [DllImport("MonoPosixHelper", SetLastError = true, EntryPoint = "Mono_Posix_Syscall_stat")]
+    private static extern unsafe int mph_stat(byte* path, out Stat buf);
+
+    [DllImport("MonoPosixHelper", SetLastError = true, EntryPoint = "Mono_Posix_Syscall_lstat")]
+    private static extern unsafe int mph_lstat(byte* path, out Stat buf);
+
+    [DllImport("libc", SetLastError = true, EntryPoint = "open")]
+    private static extern unsafe int libc_open(byte* path, int flags);
 
     private static int Descriptor(SafeFileHandle file) => (int)file.DangerousGetHandle();
 

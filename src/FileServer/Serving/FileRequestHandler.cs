@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using FileServer.Http;
 using FileServer.Platform;
@@ -18,6 +19,7 @@ public sealed class FileRequestHandler
     private readonly BodyPathChooser _chooser;
     private readonly ResponseHeads _heads;
     private readonly IPlatform _platform;
+    private readonly ValidatorCache _validators = new();
 
     /// <summary>Creates a handler from its collaborators.</summary>
     public FileRequestHandler(PathResolver resolver, ContentTypeMap contentTypes, BodyPathChooser chooser, ResponseHeads heads, IPlatform platform)
@@ -94,8 +96,9 @@ public sealed class FileRequestHandler
         using (file)
         {
             var status = file.Status;
-            var etag = EntityTag.ForFile(status.Length, status.ModifiedUnixNanoseconds);
             var lastModified = status.Modified;
+            var validators = _validators.Get(status.Length, status.ModifiedUnixNanoseconds, lastModified);
+            var etag = validators.ETag;
             switch (Preconditions.Evaluate(request.Method, request.Headers, etag, lastModified))
             {
                 case PreconditionOutcome.NotModified:
@@ -110,16 +113,15 @@ public sealed class FileRequestHandler
                 : RangeSet.Ignored;
             if (ranges.Kind == RangeSetKind.Unsatisfiable)
             {
-                return Error(transport, HttpStatus.RangeNotSatisfiable, "No requested range overlaps the file", request, keepAlive,
-                    h => h.Add("Content-Range", ByteRange.UnsatisfiedContentRange(status.Length)));
+                return RangeNotSatisfiable(request, transport, keepAlive, status.Length);
             }
 
             var contentType = _contentTypes.Lookup(path);
             var plan = ResponsePlan.For(ranges, contentType, status.Length);
             var head = _heads.Create(plan.Status, request, keepAlive)
                 .Add("Content-Type", plan.ContentType)
-                .AddContentLength(plan.ContentLength)
-                .Add("Last-Modified", HttpDate.Format(lastModified))
+                .Add("Content-Length", plan.ContentLength == status.Length ? validators.ContentLength : plan.ContentLength.ToString(CultureInfo.InvariantCulture))
+                .Add("Last-Modified", validators.LastModified)
                 .Add("ETag", etag.ToString())
                 .Add("Accept-Ranges", "bytes");
             if (plan.ContentRange is not null)
@@ -129,16 +131,25 @@ public sealed class FileRequestHandler
             if (request.Method == "HEAD" || plan.ContentLength == 0)
             {
                 ResponseHeads.Write(transport, head);
+                _heads.Recycle(head);
                 return new ResponseSummary(plan.Status, 0, BodyPath.None, keepAlive);
             }
             var sender = _chooser.Choose(transport, plan.ContentLength);
-            using (var rendered = ResponseHeads.Render(head))
+            var rendered = ResponseHeads.Render(head);
+            _heads.Recycle(head);
+            using (rendered)
             {
                 await sender.SendAsync(transport, file, plan.Segments(rendered.Memory), cancellationToken).ConfigureAwait(false);
             }
             return new ResponseSummary(plan.Status, plan.ContentLength, sender.Path, keepAlive);
         }
     }
+
+    // Its own method: a lambda capturing a local of ServeFileAsync would make the compiler allocate the closure
+    // at the top of that scope on every request, not only on this rare path.
+    private ResponseSummary RangeNotSatisfiable(RequestHead request, ITransport transport, bool keepAlive, long length) =>
+        Error(transport, HttpStatus.RangeNotSatisfiable, "No requested range overlaps the file", request, keepAlive,
+            h => h.Add("Content-Range", ByteRange.UnsatisfiedContentRange(length)));
 
     private ResponseSummary NotModified(RequestHead request, ITransport transport, bool keepAlive, EntityTag etag, DateTimeOffset lastModified)
     {

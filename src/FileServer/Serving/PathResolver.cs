@@ -16,6 +16,12 @@ public sealed class PathResolver
     private readonly bool _followSymlinks;
     private readonly bool _allowDotfiles;
 
+    // Decoded request paths and the joined file-system paths of their prefixes, by raw path: a direct-mapped table
+    // of immutable entries (a collision replaces the entry; lookups never lock). Only the decoding is cached, every
+    // request still lstat()s each prefix, so a file or link changed since is seen at once.
+    private const int DecodedCacheSize = 256;
+    private readonly DecodedPath?[] _decoded = new DecodedPath?[DecodedCacheSize];
+
     /// <summary>Creates a resolver for <paramref name="rootRealPath"/>, which must already be a real (resolved) path.</summary>
     public PathResolver(IPlatform platform, string rootRealPath, bool followSymlinks, bool allowDotfiles)
     {
@@ -28,16 +34,25 @@ public sealed class PathResolver
     /// <summary>Resolves <paramref name="target"/>'s path.</summary>
     public PathResolution Resolve(RequestTarget target)
     {
-        if (!PathSegments.TryDecode(target.RawPath, out var segments, out var endsWithSlash, out var error))
+        var slot = (int)((uint)target.RawPath.GetHashCode() % DecodedCacheSize);
+        var decoded = Volatile.Read(ref _decoded[slot]);
+        if (decoded is null || !string.Equals(decoded.RawPath, target.RawPath, StringComparison.Ordinal))
         {
-            return new PathResolution(PathResolutionKind.BadRequest, Reason: error);
+            if (!PathSegments.TryDecode(target.RawPath, out var decodedSegments, out var slash, out var error))
+            {
+                return new PathResolution(PathResolutionKind.BadRequest, Reason: error);
+            }
+            decoded = new DecodedPath(target.RawPath, decodedSegments, slash, JoinPrefixes(decodedSegments));
+            Volatile.Write(ref _decoded[slot], decoded);
         }
+        var segments = decoded.Segments;
+        var endsWithSlash = decoded.EndsWithSlash;
         if (!_allowDotfiles && segments.Exists(s => s.StartsWith('.')))
         {
             return PathResolution.NotFound("Hidden file");
         }
 
-        var (real, status) = Locate(segments);
+        var (real, status) = Locate(segments, decoded.Prefixes);
         switch (status?.Kind)
         {
             case FileKind.Regular:
@@ -68,7 +83,7 @@ public sealed class PathResolver
     /// call per segment, and the last one gives the kind. A link anywhere sends the whole path through
     /// <c>realpath</c> and the containment check. Null status: nothing servable there.
     /// </summary>
-    private (string Path, FileStatus? Status) Locate(List<string> segments)
+    private (string Path, FileStatus? Status) Locate(List<string> segments, string[] prefixes)
     {
         if (segments.Count == 0)
         {
@@ -77,7 +92,7 @@ public sealed class PathResolver
         var path = _rootRealPath;
         for (var i = 0; i < segments.Count; i++)
         {
-            path = Path.Join(path, segments[i]);
+            path = prefixes[i];
             var status = _platform.GetLinkStatus(path);
             if (status?.Kind == FileKind.SymbolicLink)
             {
@@ -94,6 +109,21 @@ public sealed class PathResolver
         }
         return (path, null);
     }
+
+    // prefixes[i] is the root joined with segments 0..i, exactly as Locate walked them before.
+    private string[] JoinPrefixes(List<string> segments)
+    {
+        var prefixes = new string[segments.Count];
+        var path = _rootRealPath;
+        for (var i = 0; i < segments.Count; i++)
+        {
+            path = Path.Join(path, segments[i]);
+            prefixes[i] = path;
+        }
+        return prefixes;
+    }
+
+    private sealed record DecodedPath(string RawPath, List<string> Segments, bool EndsWithSlash, string[] Prefixes);
 
     private (string Path, FileStatus? Status) Follow(string path, FileStatus? linkStatus)
     {

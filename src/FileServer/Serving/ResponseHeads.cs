@@ -12,6 +12,10 @@ public sealed class ResponseHeads
 
     private readonly DateHeaderCache _date;
 
+    // Spare heads for reuse: a head lives from Create to Write/Render, never across an await, so a few slots per
+    // core cover every head in use at once; when they are all taken a new head is made (and later collected).
+    private readonly ResponseHead?[] _spares = new ResponseHead?[Environment.ProcessorCount * 2];
+
     /// <summary>Creates the helper with the shared date cache.</summary>
     public ResponseHeads(DateHeaderCache date)
     {
@@ -21,7 +25,16 @@ public sealed class ResponseHeads
     /// <summary>A head for <paramref name="status"/> with <c>Date</c>, <c>Server</c> and the connection decision.</summary>
     public ResponseHead Create(int status, RequestHead? request, bool keepAlive)
     {
-        var head = new ResponseHead(status).Add("Date", _date.Now).Add("Server", ServerName);
+        var head = TakeSpare();
+        if (head is null)
+        {
+            head = new ResponseHead(status);
+        }
+        else
+        {
+            head.Reset(status);
+        }
+        head.Add("Date", _date.Now).Add("Server", ServerName);
         if (!keepAlive)
         {
             head.Add("Connection", "close");
@@ -32,6 +45,33 @@ public sealed class ResponseHeads
             head.Add("Connection", "keep-alive");
         }
         return head;
+    }
+
+    /// <summary>
+    /// Hands <paramref name="head"/> back for a later <see cref="Create"/>, once it is written or rendered; the
+    /// caller must not touch it afterwards. Optional: a head not recycled is simply collected.
+    /// </summary>
+    public void Recycle(ResponseHead head)
+    {
+        for (var i = 0; i < _spares.Length; i++)
+        {
+            if (Interlocked.CompareExchange(ref _spares[i], head, null) is null)
+            {
+                return;
+            }
+        }
+    }
+
+    private ResponseHead? TakeSpare()
+    {
+        for (var i = 0; i < _spares.Length; i++)
+        {
+            if (Volatile.Read(ref _spares[i]) is not null && Interlocked.Exchange(ref _spares[i], null) is { } head)
+            {
+                return head;
+            }
+        }
+        return null;
     }
 
     /// <summary>Queues <paramref name="head"/> on <paramref name="transport"/>, encoded straight into its queue.</summary>

@@ -7,12 +7,13 @@ namespace FileServer.Serving;
 /// The shape of a file response once preconditions and Range are settled: 200 with the whole file, 206 with
 /// one range, or 206 <c>multipart/byteranges</c> with several — its status, framing fields and body segments.
 /// </summary>
-internal sealed class ResponsePlan
+// A struct: built and used once per file response, no reason to put it on the heap.
+internal readonly struct ResponsePlan
 {
-    private readonly IReadOnlyList<ByteRange> _ranges;
+    private readonly IReadOnlyList<ByteRange>? _ranges;
     private readonly MultipartByteRanges? _multipart;
 
-    private ResponsePlan(int status, string contentType, long contentLength, string? contentRange, IReadOnlyList<ByteRange> ranges, MultipartByteRanges? multipart)
+    private ResponsePlan(int status, string contentType, long contentLength, string? contentRange, IReadOnlyList<ByteRange>? ranges, MultipartByteRanges? multipart)
     {
         Status = status;
         ContentType = contentType;
@@ -34,7 +35,8 @@ internal sealed class ResponsePlan
     {
         if (ranges.Kind != RangeSetKind.Satisfiable)
         {
-            return new ResponsePlan(HttpStatus.Ok, contentType, length, null, [new ByteRange(0, length)], null);
+            // The whole file: no range list is kept, Segments builds the one file range from the length.
+            return new ResponsePlan(HttpStatus.Ok, contentType, length, null, null, null);
         }
         if (ranges.Ranges.Count == 1)
         {
@@ -48,6 +50,15 @@ internal sealed class ResponsePlan
     /// <summary>The head, then the body: file ranges, with part headers and the closing delimiter for multipart.</summary>
     public IReadOnlyList<BodySegment> Segments(ReadOnlyMemory<byte> head)
     {
+        if (_ranges is null)
+        {
+            // An exact-size array: one allocation, not a List and its over-sized backing array.
+            return new[] { BodySegment.FromBytes(head), BodySegment.FromFile(0, ContentLength) };
+        }
+        if (_multipart is null && _ranges.Count == 1)
+        {
+            return new[] { BodySegment.FromBytes(head), BodySegment.FromFile(_ranges[0].Start, _ranges[0].Length) };
+        }
         var segments = new List<BodySegment>(2 + (_ranges.Count * 2)) { BodySegment.FromBytes(head) };
         for (var i = 0; i < _ranges.Count; i++)
         {
