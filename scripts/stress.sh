@@ -2,13 +2,18 @@
 # Bounded stress and measurement run of the FileServer CLI, driven by the raw-socket load generator in
 # scripts/loadgen (one process per load, key=value summaries).
 #
-#   bash scripts/stress.sh [--smoke] [--phases memory,abort,slowloris,stalled,rate] [--keep]
+#   bash scripts/stress.sh [--smoke] [--phases memory,tls-memory,abort,slowloris,stalled,rate] [--keep]
 #
 # Phases (each bounded in time; every server runs on 127.0.0.1 with an ephemeral port, --log-level Warning):
 #   memory     per body path (sendfile, copy): RSS growth under 1000 slow readers (16 KiB/s each, 20 s) of a
 #              64 MiB file, in KiB per client, against the targets (copy <= 128, sendfile <= 24); the copy path
 #              again with --high-watermark 256k --low-watermark 64k; the same load against a private nginx
 #              (sendfile on and off; master + worker RSS) for reference, when nginx is installed.
+#   tls-memory the same load over HTTPS (loadgen over SslStream, certificate checked with --ca): FileServer
+#              with --tls-self-signed (every TLS body takes the copy loop), KiB per client against the TLS
+#              target (<= 240: the copy path's 128 plus SslStream's per-connection buffers), every body byte
+#              compared with the file; nginx with ssl (cert/key from openssl, TLSv1.2 TLSv1.3, sendfile off)
+#              for reference, when nginx and openssl are installed.
 #   abort      per body path: 5000 requests abandoned at random points (RST or FIN); open fds and RSS before
 #              and after (fds must return near the baseline within 30 s), errors in the server's log, and a
 #              normal download afterwards.
@@ -44,7 +49,7 @@ usage() { sed -n '2,/^# shellcheck/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\
 
 SMOKE=0
 KEEP="${STRESS_KEEP:-}"
-ALL_PHASES="memory,abort,slowloris,stalled,rate"
+ALL_PHASES="memory,tls-memory,abort,slowloris,stalled,rate"
 PHASES="$ALL_PHASES"
 while (($# > 0)); do
     case "$1" in
@@ -85,6 +90,7 @@ MEM_RATE=16384
 MEM_RCVBUF=16384
 MEM_TARGET_COPY=128      # KiB per client
 MEM_TARGET_SENDFILE=24   # KiB per client
+MEM_TARGET_TLS=240       # KiB per client: the copy path's 128 + ~112 of TLS state (see phase_tls_memory)
 ABORT_MAX_BYTES=1048576
 ABORT_FD_WAIT=30         # seconds for the fd count to come back
 ABORT_WARM_REQUESTS=200  # aborted requests before the baseline
@@ -320,15 +326,22 @@ start_fileserver() {
     return 1
 }
 
-# start_nginx LABEL on|off: a private nginx (own conf, logs and temp paths in the work dir); same outputs.
+# start_nginx LABEL on|off [tls]: a private nginx (own conf, logs and temp paths in the work dir); same outputs.
+# With tls it listens with ssl, with the openssl certificate and key $TLS_CERT and $TLS_KEY; URL is https://.
 start_nginx() {
-    local label="$1" sendfile="$2" dir attempt port i user_line=""
+    local label="$1" sendfile="$2" tls="${3:-}" dir attempt port i user_line="" ssl_lines="" scheme=http ssl_flag=""
     SRV_KIND=nginx SRV_LABEL="$label" SRV_FAIL="" URL="" SRV_PID=""
     dir="$WORK/$label"
     mkdir -p "$dir/tmp"
     SRV_ERR="$dir/error.log"
     # Workers of a root master run as nobody by default, which cannot enter the private work dir.
     ((EUID == 0)) && user_line="user root;"
+    if [[ "$tls" == tls ]]; then
+        scheme=https ssl_flag=" ssl"
+        ssl_lines="ssl_certificate $TLS_CERT;
+        ssl_certificate_key $TLS_KEY;
+        ssl_protocols TLSv1.2 TLSv1.3;"
+    fi
     for ((attempt = 0; attempt < 10; attempt++)); do
         port=$((20000 + RANDOM % 40000))
         cat >"$dir/nginx.conf" <<EOF
@@ -352,7 +365,8 @@ http {
     uwsgi_temp_path $dir/tmp/uwsgi;
     scgi_temp_path $dir/tmp/scgi;
     server {
-        listen $HOST:$port;
+        listen $HOST:$port$ssl_flag;
+        $ssl_lines
         root $ROOT;
     }
 }
@@ -368,7 +382,7 @@ EOF
             fi
             if (exec 3<>"/dev/tcp/$HOST/$port") 2>/dev/null; then
                 SRV_PID="$(child_of "$SRV_WRAP")"
-                URL="http://$HOST:$port/"
+                URL="$scheme://$HOST:$port/"
                 [[ -n "$SRV_PID" ]] && return 0
             fi
             sleep 0.1
@@ -419,9 +433,11 @@ server_log_problems() {
     echo "${count:-0}"
 }
 
-# warm_up: one verified download of the big file; returns 1 (with a message) if it fails.
+# warm_up: one verified download of the big file; returns 1 (with a message) if it fails. Over TLS (an
+# https:// URL) the load generator checks the certificate with $TLS_CA.
 warm_up() {
-    if ! loadgen "$WORK/$SRV_LABEL.warm" 120 download --url "${URL}big.bin" --count 1 --sha256 "$BIG_SHA" --timeout 60; then
+    set_tls_args
+    if ! loadgen "$WORK/$SRV_LABEL.warm" 120 download --url "${URL}big.bin" --count 1 --sha256 "$BIG_SHA" --timeout 60 "${LG_TLS[@]}"; then
         echo "   # warm-up download failed: $(kv "$WORK/$SRV_LABEL.warm" errors)"
         return 1
     fi
@@ -470,22 +486,36 @@ M1_SHA="$(sha256sum "$ROOT/m1.bin" | cut -d' ' -f1)"
 NGINX="$(command -v nginx || true)"
 [[ -z "$NGINX" && -x /usr/sbin/nginx ]] && NGINX=/usr/sbin/nginx
 
+# set_tls_args: LG_TLS, the load generator's certificate option for the current URL: --ca $TLS_CA for an
+# https:// one, nothing for http://.
+TLS_CA="" TLS_CERT="" TLS_KEY=""
+LG_TLS=()
+set_tls_args() {
+    LG_TLS=()
+    [[ "$URL" == https://* ]] && LG_TLS=(--ca "$TLS_CA")
+    return 0
+}
+
 # ---------------------------------------------------------------------------------------------------------
 # Phase: memory per slow reader
+
+MEM_PHASE=memory   # the phase memory_run records under
+MEM_VERIFY=0       # 1: the slow readers compare every body byte with the file (--verify)
 
 # memory_run LABEL TARGET_KIB fileserver|nginx ARGS...: prints and records KiB per client.
 memory_run() {
     local label="$1" target="$2" kind="$3" out base peak rss samples=0 per_client status connected ok failures target_text="-"
+    local extra=() wrong
     shift 3
     [[ -n "$target" ]] && target_text="<= $target"
     echo "-- $label"
     if [[ "$kind" == nginx ]]; then
-        start_nginx "$label" "$@" || { record memory "$label KiB/client" "$SRV_FAIL" "$target_text" "could not run"; return 0; }
+        start_nginx "$label" "$@" || { record "$MEM_PHASE" "$label KiB/client" "$SRV_FAIL" "$target_text" "could not run"; return 0; }
     else
-        start_fileserver "$label" "$@" || { record memory "$label KiB/client" "$SRV_FAIL" "$target_text" "could not run"; return 0; }
+        start_fileserver "$label" "$@" || { record "$MEM_PHASE" "$label KiB/client" "$SRV_FAIL" "$target_text" "could not run"; return 0; }
     fi
     if ! warm_up; then
-        record memory "$label KiB/client" "warm-up download failed" "$target_text" "could not run"
+        record "$MEM_PHASE" "$label KiB/client" "warm-up download failed" "$target_text" "could not run"
         stop_server
         return 0
     fi
@@ -494,8 +524,11 @@ memory_run() {
     base="$(rss_kib $(server_pids))"
     peak="$base"
     out="$WORK/$label.slow-readers"
+    set_tls_args
+    extra=("${LG_TLS[@]}")
+    ((MEM_VERIFY)) && extra+=(--verify "$ROOT/big.bin")
     loadgen_bg "$out" $((MEM_SECONDS + 90)) slow-readers --url "${URL}big.bin" --clients "$MEM_CLIENTS" --rate "$MEM_RATE" \
-        --seconds "$MEM_SECONDS" --rcvbuf "$MEM_RCVBUF" --ramp-seconds "$MEM_RAMP"
+        --seconds "$MEM_SECONDS" --rcvbuf "$MEM_RCVBUF" --ramp-seconds "$MEM_RAMP" "${extra[@]}"
     while kill -0 "$LG_WRAP" 2>/dev/null && ((samples < (MEM_SECONDS + 100) * 2)); do
         # shellcheck disable=SC2046
         rss="$(rss_kib $(server_pids))"
@@ -508,17 +541,24 @@ memory_run() {
     connected="$(kv "$out" connected)" ok="$(kv "$out" head_200)" failures="$(kv "$out" failures)"
     per_client="$(calc "($peak - $base) / $MEM_CLIENTS")"
     echo "   baseline $((base / 1024)) MiB, peak $((peak / 1024)) MiB over $samples samples; clients $connected connected, $ok got 200, failures $failures, avg $(kv "$out" bytes_per_client_avg) bytes each (expected ~$(kv "$out" bytes_per_client_expected))"
+    [[ "$(kv "$out" tls)" != - && "$(kv "$out" tls)" != no ]] && echo "   TLS: $(kv "$out" tls)"
+    if ((MEM_VERIFY)); then
+        wrong="$(kv "$out" wrong_body_clients)"
+        record "$MEM_PHASE" "$label clients that saw a wrong body byte" \
+            "$wrong$([[ "$wrong" != 0 ]] && echo " (first at body offset $(kv "$out" wrong_body_first_offset))")" 0 \
+            "$(met_if [ "$wrong" = 0 ])" assert
+    fi
     if ((status != 0)) || [[ "$ok" != "$MEM_CLIENTS" ]]; then
-        record memory "$label slow readers served" "$ok/$MEM_CLIENTS (loadgen exit $status, failures $failures)" "$MEM_CLIENTS/$MEM_CLIENTS" "not met" assert
+        record "$MEM_PHASE" "$label slow readers served" "$ok/$MEM_CLIENTS (loadgen exit $status, failures $failures)" "$MEM_CLIENTS/$MEM_CLIENTS" "not met" assert
     elif ((SMOKE)); then
-        record memory "$label slow readers served" "$ok/$MEM_CLIENTS" "$MEM_CLIENTS/$MEM_CLIENTS" met assert
+        record "$MEM_PHASE" "$label slow readers served" "$ok/$MEM_CLIENTS" "$MEM_CLIENTS/$MEM_CLIENTS" met assert
     fi
     if [[ -n "$target" ]] && ((!SMOKE)); then
-        record memory "$label KiB/client" "$per_client (peak $((peak / 1024)) MiB - base $((base / 1024)) MiB)" "$target_text" \
+        record "$MEM_PHASE" "$label KiB/client" "$per_client (peak $((peak / 1024)) MiB - base $((base / 1024)) MiB)" "$target_text" \
             "$(met_if fcmp "$per_client <= $target")"
     else
         # At smoke scale RSS noise swamps 20 clients: reported, not judged.
-        record memory "$label KiB/client" "$per_client (peak $((peak / 1024)) MiB - base $((base / 1024)) MiB)" "$target_text" -
+        record "$MEM_PHASE" "$label KiB/client" "$per_client (peak $((peak / 1024)) MiB - base $((base / 1024)) MiB)" "$target_text" -
     fi
     stop_server
 }
@@ -537,6 +577,49 @@ phase_memory() {
             echo "-- nginx not installed: no reference figures"
         fi
     fi
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# Phase: memory per slow reader over TLS
+
+# The same load over HTTPS. FileServer --tls-self-signed writes its certificate (--tls-cert-out), which the
+# load generator then trusts (--ca); nginx gets a P-256 certificate and key made by openssl, the same kind
+# of certificate and key as FileServer's self-signed one. Over TLS every FileServer body takes the copy loop
+# (SslStream encrypts from user space), bounded per connection by --high-watermark (64k) like the plain copy
+# path (target 128). MEM_TARGET_TLS adds what a slow TLS reader holds on top, estimated per connection, not
+# fitted: the record SslStream encrypts while its write waits for the socket (16 KiB + overhead, rented in
+# the pool's 32 KiB bucket), OpenSSL's record write and read buffers (~17 KiB each; .NET does not release
+# them between records as nginx's SSL_MODE_RELEASE_BUFFERS does), the memory BIO the encrypted record passes
+# through (up to ~32 KiB once grown), and the SSL object and TLS 1.3 state (~10 KiB): ~112 KiB, so 240.
+# For scale, the first full run on 2 cores: copy 92.8, TLS 231.9; nginx sendfile off 73.5, nginx ssl 120.6.
+phase_tls_memory() {
+    local saved_phase="$MEM_PHASE" saved_verify="$MEM_VERIFY"
+    echo
+    echo "== tls-memory: $MEM_CLIENTS slow TLS readers at $MEM_RATE B/s for ${MEM_SECONDS}s, SO_RCVBUF $MEM_RCVBUF, 64 MiB file, every body byte checked"
+    mkdir -p "$WORK/tls"
+    MEM_PHASE=tls-memory MEM_VERIFY=1
+    TLS_CA="$WORK/tls/fileserver-self-signed.pem"
+    memory_run tls "$MEM_TARGET_TLS" fileserver --tls-self-signed --tls-cert-out "$TLS_CA"
+    if ((!SMOKE)); then
+        if [[ -z "$NGINX" ]]; then
+            echo "-- nginx not installed: no TLS reference figure"
+        elif ! command -v openssl >/dev/null 2>&1; then
+            echo "-- openssl not installed: no certificate for nginx, no TLS reference figure"
+        elif ! make_tls_certificate "$WORK/tls" >"$WORK/tls/openssl.log" 2>&1; then
+            record tls-memory "nginx-tls KiB/client" "openssl could not make a certificate: $(head -n 1 "$WORK/tls/openssl.log")" - "could not run"
+        else
+            TLS_CA="$TLS_CERT"
+            memory_run nginx-tls "" nginx off tls
+        fi
+    fi
+    MEM_PHASE="$saved_phase" MEM_VERIFY="$saved_verify"
+}
+
+# make_tls_certificate DIR: a self-signed P-256 certificate for localhost and 127.0.0.1; sets TLS_CERT, TLS_KEY.
+make_tls_certificate() {
+    TLS_CERT="$1/nginx.pem" TLS_KEY="$1/nginx.key"
+    timeout 60 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TLS_KEY" -out "$TLS_CERT" \
+        -days 2 -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" </dev/null
 }
 
 # ---------------------------------------------------------------------------------------------------------
@@ -713,7 +796,7 @@ phase_rate() {
 
 for phase in "${PHASE_LIST[@]}"; do
     started="$(now)"
-    "phase_$phase"
+    "phase_${phase//-/_}"
     PHASE_SECONDS[$phase]="$(elapsed_since "$started")"
     echo "   ($phase: ${PHASE_SECONDS[$phase]} s)"
 done

@@ -1,6 +1,9 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
 namespace LoadGen;
@@ -146,34 +149,47 @@ internal sealed class Args
     }
 }
 
-/// <summary>Where to connect and what to ask for, from an <c>http://host:port/path</c> URL.</summary>
+/// <summary>
+/// Where to connect and what to ask for, from an <c>http://host:port/path</c> URL, or <c>https://</c> for the
+/// modes that speak TLS (slow-readers, download: <see cref="OpenAsync"/>).
+/// </summary>
 internal sealed class Target
 {
-    private Target(IPEndPoint endPoint, string authority, string pathAndQuery)
+    private Target(IPEndPoint endPoint, string host, string authority, string pathAndQuery, bool tls)
     {
         EndPoint = endPoint;
+        Host = host;
         Authority = authority;
         PathAndQuery = pathAndQuery;
+        Tls = tls;
     }
 
     public IPEndPoint EndPoint { get; }
+
+    /// <summary>The host as written in the URL: the TLS server name (SNI, and the name the certificate must hold).</summary>
+    public string Host { get; }
 
     public string Authority { get; }
 
     public string PathAndQuery { get; }
 
-    public static Target Parse(string url)
+    /// <summary>An https:// URL: <see cref="OpenAsync"/> wraps the socket in an <see cref="SslStream"/>.</summary>
+    public bool Tls { get; }
+
+    /// <summary>Parses <paramref name="url"/>; https:// only where the mode says it can speak TLS.</summary>
+    public static Target Parse(string url, bool tlsAllowed = false)
     {
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp)
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri)
+            || !(uri.Scheme == Uri.UriSchemeHttp || (tlsAllowed && uri.Scheme == Uri.UriSchemeHttps)))
         {
-            throw new UsageException($"--url: '{url}' is not an http:// URL");
+            throw new UsageException($"--url: '{url}' is not an http://{(tlsAllowed ? " or https://" : "")} URL");
         }
         if (!IPAddress.TryParse(uri.DnsSafeHost, out var address))
         {
             address = Dns.GetHostAddresses(uri.DnsSafeHost).FirstOrDefault()
                 ?? throw new UsageException($"--url: host '{uri.Host}' has no address");
         }
-        return new Target(new IPEndPoint(address, uri.Port), uri.Authority, uri.PathAndQuery);
+        return new Target(new IPEndPoint(address, uri.Port), uri.DnsSafeHost, uri.Authority, uri.PathAndQuery, uri.Scheme == Uri.UriSchemeHttps);
     }
 
     /// <summary>A complete GET request head (keep-alive is HTTP/1.1's default).</summary>
@@ -206,6 +222,106 @@ internal sealed class Target
             socket.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Connects (as <see cref="ConnectAsync"/>) and, for an https:// target, completes the TLS handshake, all
+    /// within <paramref name="timeout"/>: a <see cref="NetworkStream"/> or an <see cref="SslStream"/> that owns
+    /// the socket. <paramref name="trust"/> checks the server's certificate (<see cref="TlsTrust"/>).
+    /// </summary>
+    public async Task<(Socket Socket, Stream Stream)> OpenAsync(TimeSpan timeout, TlsTrust? trust, int receiveBuffer = 0,
+        CancellationToken cancellationToken = default)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(timeout);
+        var socket = await ConnectAsync(timeout, receiveBuffer, cts.Token);
+        Stream stream = new NetworkStream(socket, ownsSocket: true);
+        if (!Tls)
+        {
+            return (socket, stream);
+        }
+        var tls = new SslStream(stream, leaveInnerStreamOpen: false);
+        try
+        {
+            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+            {
+                TargetHost = Host,
+                EnabledSslProtocols = SslProtocols.None,   // the system's defaults: TLS 1.2 and 1.3
+                RemoteCertificateValidationCallback = (trust ?? TlsTrust.AnyCertificate).Validate,
+            }, cts.Token);
+            return (socket, tls);
+        }
+        catch
+        {
+            await tls.DisposeAsync();
+            throw;
+        }
+    }
+}
+
+/// <summary>
+/// How a TLS client judges the server's certificate. With <c>--ca FILE</c> (PEM), the chain must end at a
+/// certificate of FILE and the certificate must name the URL's host; a self-signed server certificate is its
+/// own anchor (what --tls-cert-out writes, or an openssl req -x509 certificate). Without it any certificate is
+/// accepted: the load runs on loopback against a server the script started itself, and what is measured is
+/// the server's cost, not the client's trust decision.
+/// </summary>
+internal sealed class TlsTrust
+{
+    private readonly X509Certificate2Collection? _anchors;
+
+    private TlsTrust(X509Certificate2Collection? anchors) => _anchors = anchors;
+
+    public static TlsTrust AnyCertificate { get; } = new(null);
+
+    /// <summary>From <c>--ca FILE</c>, or <see cref="AnyCertificate"/> when the option is absent.</summary>
+    public static TlsTrust FromArgs(Args args)
+    {
+        var path = args.Text("ca");
+        if (path is null)
+        {
+            return AnyCertificate;
+        }
+        var anchors = new X509Certificate2Collection();
+        try
+        {
+            anchors.ImportFromPemFile(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        {
+            throw new UsageException($"--ca: cannot read certificates from '{path}': {e.Message}");
+        }
+        if (anchors.Count == 0)
+        {
+            throw new UsageException($"--ca: no certificate in '{path}'");
+        }
+        return new TlsTrust(anchors);
+    }
+
+    public bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+    {
+        if (_anchors is null)
+        {
+            return true;
+        }
+        if (certificate is null || (errors & (SslPolicyErrors.RemoteCertificateNotAvailable | SslPolicyErrors.RemoteCertificateNameMismatch)) != 0)
+        {
+            return false;
+        }
+        using var custom = new X509Chain();
+        custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        custom.ChainPolicy.CustomTrustStore.AddRange(_anchors);
+        custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        if (chain is not null)
+        {
+            // The intermediates the server sent.
+            foreach (var element in chain.ChainElements.Skip(1))
+            {
+                custom.ChainPolicy.ExtraStore.Add(element.Certificate);
+            }
+        }
+        using var leaf = new X509Certificate2(certificate);
+        return custom.Build(leaf);
     }
 }
 
@@ -383,11 +499,13 @@ internal static class Errors
         SocketException s => s.SocketErrorCode.ToString(),
         OperationCanceledException => "timeout",
         IOException { InnerException: SocketException s } => s.SocketErrorCode.ToString(),
+        AuthenticationException => "tls-handshake",
+        IOException { InnerException: AuthenticationException } => "tls-handshake",
         _ => e.GetType().Name,
     };
 
     public static bool IsNetwork(Exception e) =>
-        e is SocketException or IOException or ObjectDisposedException or OperationCanceledException;
+        e is SocketException or IOException or ObjectDisposedException or OperationCanceledException or AuthenticationException;
 }
 
 /// <summary>Linux TCP state of a socket via getsockopt(TCP_INFO); -1 where that is not available.</summary>

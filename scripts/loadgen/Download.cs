@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 
 namespace LoadGen;
@@ -8,6 +7,7 @@ namespace LoadGen;
 /// <summary>
 /// Ordinary GETs over keep-alive connections, checked: status 200, exactly Content-Length body bytes, and the
 /// SHA-256 of the body when one is given. A connection is reopened after "Connection: close" or a failure.
+/// An https:// URL is fetched over TLS (<see cref="TlsTrust"/>: --ca FILE, else any certificate).
 /// </summary>
 internal static class Download
 {
@@ -21,23 +21,25 @@ internal static class Download
         public ConcurrentQueue<string> Errors { get; } = new();
     }
 
-    private sealed class Connection(Socket socket) : IDisposable
+    private sealed class Connection(Stream stream) : IDisposable
     {
-        public Socket Socket { get; } = socket;
+        /// <summary>A NetworkStream, or an SslStream over one; either owns the socket.</summary>
+        public Stream Stream { get; } = stream;
 
         public int Served { get; set; }
 
-        public void Dispose() => Socket.Dispose();
+        public void Dispose() => Stream.Dispose();
     }
 
     public static async Task<int> RunAsync(Args args)
     {
-        var target = Target.Parse(args.Required("url"));
+        var target = Target.Parse(args.Required("url"), tlsAllowed: true);
         var count = args.Int("count", 100, 1, 10_000_000);
         var concurrency = args.Int("concurrency", 4, 1, 10_000);
         var expected = args.Text("sha256")?.Trim().ToLowerInvariant();
         var timeout = TimeSpan.FromSeconds(args.Double("timeout", 120, 0.1, 86_400));
         var timeLimit = args.Double("time-limit", 600, 0.1, 86_400);
+        var trust = TlsTrust.FromArgs(args);
         args.EnsureAllUsed();
         if (expected is not null && (expected.Length != 64 || !expected.All(Uri.IsHexDigit)))
         {
@@ -68,7 +70,7 @@ internal static class Download
                         {
                             if (connection is null)
                             {
-                                connection = new Connection(await target.ConnectAsync(timeout, 0, deadline.Token));
+                                connection = new Connection((await target.OpenAsync(timeout, trust, 0, deadline.Token)).Stream);
                                 Interlocked.Increment(ref tally.ConnectionsOpened);
                             }
                             (error, var keep, var anyByte) = await GetAsync(connection, request, expected, buffer, timeout, tally, deadline.Token);
@@ -143,7 +145,7 @@ internal static class Download
         long body = 0;
         try
         {
-            await connection.Socket.SendAsync(request, SocketFlags.None, cts.Token);
+            await connection.Stream.WriteAsync(request, cts.Token);
             while (true)
             {
                 var want = buffer.Length;
@@ -155,7 +157,7 @@ internal static class Download
                     }
                     want = (int)Math.Min(want, head.ContentLength - body);
                 }
-                var read = await connection.Socket.ReceiveAsync(buffer.AsMemory(0, want), SocketFlags.None, cts.Token);
+                var read = await connection.Stream.ReadAsync(buffer.AsMemory(0, want), cts.Token);
                 if (read == 0)
                 {
                     return (head.Started ? $"eof-after-{body}-body-bytes" : "eof-before-response", false, head.Started);

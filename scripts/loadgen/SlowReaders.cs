@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Net.Security;
 using System.Net.Sockets;
 
 namespace LoadGen;
@@ -7,14 +8,32 @@ namespace LoadGen;
 /// <summary>
 /// Many connections that each read slowly: what bounds a server's memory per connection. One shared
 /// 250 ms tick reads at most rate/4 bytes from every connection (non-blocking: only what is queued).
+/// Over TLS (an https:// URL) a socket's queue is ciphertext, so the tick instead starts one asynchronous read
+/// of at most rate/4 plaintext bytes per connection, unless the one from an earlier tick is still waiting for
+/// data: the same rate bound (SslStream takes whole records, up to 16 KiB, off the socket at a time).
+/// --verify FILE compares every body byte with FILE (the body of a 200 is FILE from offset 0).
 /// </summary>
 internal static class SlowReaders
 {
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(250);
 
-    private sealed class Client(Socket socket, double joinedAt)
+    private sealed class Client(Socket socket, SslStream? tls, double joinedAt)
     {
+        private volatile string? _end;
+
         public Socket Socket { get; } = socket;
+
+        /// <summary>The TLS stream over <see cref="Socket"/> (which it owns), or null for plain HTTP.</summary>
+        public SslStream? Tls { get; } = tls;
+
+        /// <summary>TLS only: the read started by a tick, until it completes.</summary>
+        public Task? Pending { get; set; }
+
+        /// <summary>Set before the run closes the connection: errors after that are ours, not the server's.</summary>
+        public volatile bool Closing;
+
+        /// <summary>Body offset of the first byte that differs from the --verify file, or -1.</summary>
+        public long FirstWrong { get; set; } = -1;
 
         /// <summary>Seconds since the start when the request was sent: reading starts then.</summary>
         public double JoinedAt { get; } = joinedAt;
@@ -26,19 +45,46 @@ internal static class SlowReaders
         public long BodyBytes { get; set; }
 
         /// <summary>Null while open; "eof", "reset" or another socket error once the server ended it.</summary>
-        public string? End { get; set; }
+        public string? End { get => _end; set => _end = value; }
+
+        public void Close()
+        {
+            Closing = true;
+            if (Tls is not null)
+            {
+                Tls.Dispose();
+            }
+            else
+            {
+                Socket.Dispose();
+            }
+        }
     }
 
     public static async Task<int> RunAsync(Args args)
     {
-        var target = Target.Parse(args.Required("url"));
+        var target = Target.Parse(args.Required("url"), tlsAllowed: true);
         var clients = args.Int("clients", 1000, 1, 200_000);
         var rate = args.Size("rate", 16 * 1024, 4, 1L << 30);
         var seconds = args.Double("seconds", 20, 0, 86_400);
         var receiveBuffer = (int)args.Size("rcvbuf", 16 * 1024, 0, 256L << 20);
         var ramp = args.Double("ramp-seconds", 2, 0, 600);
         var connectTimeout = TimeSpan.FromSeconds(args.Double("connect-timeout", 10, 0.1, 600));
+        var trust = TlsTrust.FromArgs(args);
+        var verifyPath = args.Text("verify");
         args.EnsureAllUsed();
+        byte[]? expected = null;
+        if (verifyPath is not null)
+        {
+            try
+            {
+                expected = await File.ReadAllBytesAsync(verifyPath);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new UsageException($"--verify: cannot read '{verifyPath}': {e.Message}");
+            }
+        }
         var rampBound = ramp + connectTimeout.TotalSeconds + 5;
         Watchdog.Arm(TimeSpan.FromSeconds(rampBound + seconds + 30));
 
@@ -55,16 +101,20 @@ internal static class SlowReaders
             {
                 await Task.Delay(TimeSpan.FromSeconds(delay));
             }
-            Socket? socket = null;
+            Stream? stream = null;
             try
             {
-                socket = await target.ConnectAsync(connectTimeout, receiveBuffer);
-                await socket.SendAsync(request, SocketFlags.None);
-                joined.Enqueue(new Client(socket, clock.Elapsed.TotalSeconds));
+                // Connect and, over TLS, the handshake: within the connect timeout.
+                (var socket, stream) = await target.OpenAsync(connectTimeout, trust, receiveBuffer);
+                await stream.WriteAsync(request);
+                joined.Enqueue(new Client(socket, stream as SslStream, clock.Elapsed.TotalSeconds));
             }
             catch (Exception e) when (Errors.IsNetwork(e))
             {
-                socket?.Dispose();
+                if (stream is not null)
+                {
+                    await stream.DisposeAsync();
+                }
                 connectErrors.Add(Errors.Kind(e));
             }
         }
@@ -98,9 +148,17 @@ internal static class SlowReaders
                 }
                 foreach (var client in active)
                 {
-                    if (client.End is null)
+                    if (client.End is not null)
                     {
-                        ReadSome(client, quantum, buffer);
+                        continue;
+                    }
+                    if (client.Tls is null)
+                    {
+                        ReadSome(client, quantum, buffer, expected);
+                    }
+                    else if (client.Pending is null || client.Pending.IsCompleted)
+                    {
+                        client.Pending = ReadSomeTlsAsync(client, quantum, expected);
                     }
                 }
                 await timer.WaitForNextTickAsync();
@@ -115,10 +173,15 @@ internal static class SlowReaders
         {
             active.Add(late);
         }
+        var tlsInfo = active.Select(c => c.Tls).FirstOrDefault(t => t is not null) is { } first
+            ? $"{first.SslProtocol} {first.NegotiatedCipherSuite}"
+            : "-";
         foreach (var client in active)
         {
-            client.Socket.Dispose();
+            client.Close();
         }
+        // TLS reads still waiting end with the close (ObjectDisposedException or IOException): bounded wait.
+        await Task.WhenAny(Task.WhenAll(active.Select(c => c.Pending ?? Task.CompletedTask)), Task.Delay(TimeSpan.FromSeconds(5)));
 
         var connected = active.Count;
         var head200 = active.Count(c => c.Head.Complete && c.Head.Status == 200);
@@ -128,8 +191,10 @@ internal static class SlowReaders
         var ended = active.Where(c => c.End is not null).Select(c => c.End!).ToList();
         var totalBytes = active.Sum(c => c.Bytes);
         var bodyBytes = active.Sum(c => c.BodyBytes);
-        var failures = connectErrors.Count + headOther + noHead + ended.Count;
+        var wrong = active.Where(c => c.FirstWrong >= 0).ToList();
+        var failures = connectErrors.Count + headOther + noHead + ended.Count + wrong.Count;
 
+        Report.Put("tls", target.Tls ? tlsInfo : "no");
         Report.Put("clients", clients);
         Report.Put("connected", connected);
         Report.Put("connect_failures", connectErrors.Count);
@@ -149,12 +214,15 @@ internal static class SlowReaders
         Report.Put("bytes_per_client_max", connected == 0 ? 0 : active.Max(c => c.Bytes));
         // What rate/4 per tick allows in the time each client was reading, averaged.
         Report.Put("bytes_per_client_expected", connected == 0 ? 0 : (long)active.Average(c => rate * Math.Max(0, endedAt - c.JoinedAt)));
+        Report.Put("verified", expected is null ? "no" : "yes");
+        Report.Put("wrong_body_clients", wrong.Count);
+        Report.Put("wrong_body_first_offset", wrong.Count == 0 ? "-" : wrong.Min(c => c.FirstWrong).ToString(System.Globalization.CultureInfo.InvariantCulture));
         Report.Put("failures", failures);
         return 0;
     }
 
     /// <summary>Reads what is queued, up to <paramref name="quantum"/> bytes, without blocking.</summary>
-    private static void ReadSome(Client client, int quantum, byte[] buffer)
+    private static void ReadSome(Client client, int quantum, byte[] buffer, byte[]? expected)
     {
         var budget = quantum;
         try
@@ -177,9 +245,7 @@ internal static class SlowReaders
                     client.End = "eof";
                     return;
                 }
-                client.Bytes += read;
-                var head = client.Head.Feed(buffer.AsSpan(0, read));
-                client.BodyBytes += read - head;
+                Account(client, buffer.AsSpan(0, read), expected);
                 budget -= read;
             }
         }
@@ -187,5 +253,54 @@ internal static class SlowReaders
         {
             client.End = e.SocketErrorCode == SocketError.ConnectionReset ? "reset" : e.SocketErrorCode.ToString();
         }
+    }
+
+    /// <summary>TLS: reads up to <paramref name="quantum"/> plaintext bytes, waiting for them as needed.</summary>
+    private static async Task ReadSomeTlsAsync(Client client, int quantum, byte[]? expected)
+    {
+        var buffer = new byte[Math.Min(quantum, 16 * 1024)];
+        var budget = quantum;
+        try
+        {
+            while (budget > 0)
+            {
+                var read = await client.Tls!.ReadAsync(buffer.AsMemory(0, Math.Min(budget, buffer.Length)));
+                if (read == 0)
+                {
+                    if (!client.Closing)
+                    {
+                        client.End = "eof";
+                    }
+                    return;
+                }
+                Account(client, buffer.AsSpan(0, read), expected);
+                budget -= read;
+            }
+        }
+        catch (Exception e) when (Errors.IsNetwork(e))
+        {
+            if (!client.Closing)
+            {
+                client.End = e is IOException { InnerException: SocketException { SocketErrorCode: SocketError.ConnectionReset } } ? "reset" : Errors.Kind(e);
+            }
+        }
+    }
+
+    /// <summary>Counts received bytes, feeds the head, and checks body bytes of a 200 against the --verify file.</summary>
+    private static void Account(Client client, ReadOnlySpan<byte> data, byte[]? expected)
+    {
+        client.Bytes += data.Length;
+        var body = data[client.Head.Feed(data)..];
+        if (expected is not null && client.FirstWrong < 0 && !body.IsEmpty && client.Head.Complete && client.Head.Status == 200)
+        {
+            var offset = client.BodyBytes;
+            var available = offset >= expected.Length ? 0 : (int)Math.Min(body.Length, expected.Length - offset);
+            var same = body[..available].CommonPrefixLength(expected.AsSpan((int)Math.Min(offset, expected.Length), available));
+            if (same < body.Length)
+            {
+                client.FirstWrong = offset + same;
+            }
+        }
+        client.BodyBytes += body.Length;
     }
 }
