@@ -3,13 +3,18 @@
 #
 #   bash scripts/bench.sh [--quick | --smoke] [--servers LIST] [--keep]
 #
-# Servers (LIST is comma-separated names or letters; default all five):
+# Servers (LIST is comma-separated names or letters; default all seven):
 #   A fileserver       FileServer, zero-copy body path (sendfile, the default)
 #   B fileserver-copy  FileServer --no-sendfile (write-then-drain copy loop)
 #   C nginx            private nginx: worker_processes auto; sendfile on; tcp_nopush on; access_log off
 #   D nginx-copy       the same with sendfile off
 #   E kestrel          ASP.NET Core UseStaticFiles on Kestrel (scripts/bench/KestrelStatic; Kestrel copies
 #                      bodies in user space, so its "same body mode" nginx is nginx-copy)
+#   F fileserver-tls   FileServer over HTTPS: --tls-cert/--tls-key (every TLS body takes the copy loop)
+#   G nginx-tls        nginx as C with listen ... ssl, ssl_protocols TLSv1.2 TLSv1.3, sendfile off
+#   F and G serve the same certificate and key, made by openssl (P-256, self-signed for localhost and
+#   127.0.0.1; curl trusts it with --cacert); both negotiate what curl and they choose by default (TLS 1.3,
+#   its default cipher: printed in the table). They run only the TLS phase below (and the basic checks).
 # Every server is started, measured and stopped in turn, in two rounds (A..E, then A..E again) so that the
 # noise shows; every figure is printed as "round 1 / round 2". Phases per server:
 #   1. one download of the big file (curl to /dev/null), MiB/s, median of 3;
@@ -21,18 +26,23 @@
 #      pass that keeps every piece and checks it against the sha256 of the same bytes of the file;
 #   4. the 4 KiB file with wrk -t2 -c50 --latency: requests/s and p99 latency;
 #   5. RSS (VmRSS, nginx summed) idle (after start, before any request) and after the run;
-#   6. time to first byte of the big file (curl %{time_starttransfer}), median of 5.
+#   6. time to first byte of the big file (curl %{time_starttransfer}), median of 5;
+#   TLS (F, G only): one download of the big file over HTTPS (curl --cacert to /dev/null), MiB/s, median of
+#      3; over the 3 downloads the server's user and user+system CPU seconds per GiB (/proc/PID/stat) and the
+#      machine's busy CPU per GiB (clients included), as in phase 2.
 # Then a markdown table: each figure per server, its ratio to nginx in the same body mode and to Kestrel
-# (server / reference, same round), and a goals block (met / NOT MET / mixed across rounds / n/a).
+# (server / reference, same round), a TLS block (F and G, and F ÷ G from the same round), and a goals block
+# (met / NOT MET / mixed across rounds / n/a).
 # All runs are hot-cache: nothing is dropped from the page cache; the files are read once before measuring.
 #
 # Scale: full = 2 rounds, 1 GiB big file, 100 ranges, wrk 10 s (about 5 minutes of measuring on 2 cores).
 #   --quick  one round, 256 MiB, 20 ranges, wrk 3 s.
-#   --smoke  one round, 64 MiB, 5 ranges, wrk 1 s, fileserver and nginx only (unless --servers); exits
+#   --smoke  one round, 64 MiB, 5 ranges, wrk 1 s, fileserver, nginx and their TLS variants only (unless
+#            --servers); exits
 #            non-zero only if a server does not start or dies, or a verification fails (for CI).
 # A full or quick run exits non-zero for the same reasons; slow figures never fail it.
 #
-# Installs nginx-light (else nginx), wrk and curl with apt-get when missing. Builds src/FileServer.Cli and
+# Installs nginx-light (else nginx), wrk, curl and openssl with apt-get when missing. Builds src/FileServer.Cli and
 # scripts/bench/KestrelStatic in Release, into the work dir (--artifacts-path, so concurrent builds of the
 # same projects elsewhere are not disturbed), unless FILESERVER_DLL / KESTREL_DLL name built dlls.
 # Before measuring it waits (at most BENCH_QUIET_TIMEOUT s, default 1800; again before each server, at most
@@ -80,11 +90,11 @@ while (($# > 0)); do
     shift
 done
 
-ALL_SERVERS=(fileserver fileserver-copy nginx nginx-copy kestrel)
+ALL_SERVERS=(fileserver fileserver-copy nginx nginx-copy kestrel fileserver-tls nginx-tls)
 case "$MODE" in
-    full) ROUNDS=2 BIG_MIB=1024 RANGES=100 WRK_SECONDS=10 DEFAULT_SERVERS="fileserver,fileserver-copy,nginx,nginx-copy,kestrel" ;;
-    quick) ROUNDS=1 BIG_MIB=256 RANGES=20 WRK_SECONDS=3 DEFAULT_SERVERS="fileserver,fileserver-copy,nginx,nginx-copy,kestrel" ;;
-    smoke) ROUNDS=1 BIG_MIB=64 RANGES=5 WRK_SECONDS=1 DEFAULT_SERVERS="fileserver,nginx" ;;
+    full) ROUNDS=2 BIG_MIB=1024 RANGES=100 WRK_SECONDS=10 DEFAULT_SERVERS="fileserver,fileserver-copy,nginx,nginx-copy,kestrel,fileserver-tls,nginx-tls" ;;
+    quick) ROUNDS=1 BIG_MIB=256 RANGES=20 WRK_SECONDS=3 DEFAULT_SERVERS="fileserver,fileserver-copy,nginx,nginx-copy,kestrel,fileserver-tls,nginx-tls" ;;
+    smoke) ROUNDS=1 BIG_MIB=64 RANGES=5 WRK_SECONDS=1 DEFAULT_SERVERS="fileserver,nginx,fileserver-tls,nginx-tls" ;;
 esac
 SERVERS=()
 IFS=',' read -r -a requested <<<"${SERVERS_ARG:-$DEFAULT_SERVERS}"
@@ -95,7 +105,9 @@ for name in "${requested[@]}"; do
         c | nginx) name=nginx ;;
         d | nginx-copy) name=nginx-copy ;;
         e | kestrel) name=kestrel ;;
-        *) echo "bench: unknown server '$name' (servers: ${ALL_SERVERS[*]}, or A-E)" >&2; exit 2 ;;
+        f | fileserver-tls | fs-tls) name=fileserver-tls ;;
+        g | nginx-tls) name=nginx-tls ;;
+        *) echo "bench: unknown server '$name' (servers: ${ALL_SERVERS[*]}, or A-G)" >&2; exit 2 ;;
     esac
     [[ " ${SERVERS[*]} " == *" $name "* ]] || SERVERS+=("$name")
 done
@@ -106,6 +118,7 @@ for name in "${ALL_SERVERS[@]}"; do
 done
 SERVERS=("${ordered[@]}")
 want() { [[ " ${SERVERS[*]} " == *" $1 "* ]]; }
+want_tls() { want fileserver-tls || want nginx-tls; }
 
 MiB=$((1024 * 1024))
 BIG_SIZE=$((BIG_MIB * MiB))
@@ -217,11 +230,14 @@ nginx_bin() {
 
 install_missing() {
     local need_nginx=0 need=()
-    if want nginx || want nginx-copy; then
+    if want nginx || want nginx-copy || want nginx-tls; then
         [[ -n "$(nginx_bin)" ]] || need_nginx=1
     fi
     command -v wrk >/dev/null 2>&1 || need+=(wrk)
     command -v curl >/dev/null 2>&1 || need+=(curl)
+    if want_tls; then
+        command -v openssl >/dev/null 2>&1 || need+=(openssl)
+    fi
     ((need_nginx == 0 && ${#need[@]} == 0)) && return 0
     wait_for_apt
     # Another apt run may just have installed them.
@@ -245,15 +261,33 @@ install_missing() {
 
 install_missing
 NGINX="$(nginx_bin)"
-if want nginx || want nginx-copy; then
+if want nginx || want nginx-copy || want nginx-tls; then
     [[ -n "$NGINX" ]] || die "nginx is not available"
 fi
 for tool in curl wrk timeout sha256sum dd awk getconf pgrep dotnet; do
     command -v "$tool" >/dev/null 2>&1 || die "required tool '$tool' is not available"
 done
+if want_tls; then
+    command -v openssl >/dev/null 2>&1 || die "required tool 'openssl' is not available (for the TLS servers)"
+fi
 
 # curl: -q (no .curlrc) must come first; never a proxy for loopback.
 CURL=(curl -q -sS --noproxy '*' --http1.1 --connect-timeout 5)
+
+# TLS (F, G): one certificate and key for both servers, the kind FileServer's --tls-self-signed makes
+# (P-256, for localhost and 127.0.0.1); curl trusts it with --cacert (ignored for http:// URLs).
+TLS_CERT="" TLS_KEY=""
+if want_tls; then
+    mkdir -p "$WORK/tls"
+    TLS_CERT="$WORK/tls/cert.pem" TLS_KEY="$WORK/tls/key.pem"
+    if ! timeout 60 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TLS_KEY" \
+        -out "$TLS_CERT" -days 2 -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+        </dev/null >"$WORK/tls/openssl.log" 2>&1; then
+        tail -n 5 "$WORK/tls/openssl.log" >&2
+        die "openssl could not make the TLS certificate"
+    fi
+    CURL+=(--cacert "$TLS_CERT")
+fi
 
 # ---------------------------------------------------------------------------------------------------------
 # Builds (one per project)
@@ -270,7 +304,7 @@ build() {  # build PROJECT_DIR NAME -> echoes the dll path
     echo "$dll"
 }
 
-if want fileserver || want fileserver-copy; then
+if want fileserver || want fileserver-copy || want fileserver-tls; then
     if [[ -n "${FILESERVER_DLL:-}" ]]; then
         [[ -f "$FILESERVER_DLL" ]] || die "FILESERVER_DLL=$FILESERVER_DLL does not exist"
         FS_IDENT="prebuilt $FILESERVER_DLL"
@@ -415,9 +449,15 @@ check_disturbance() {  # check_disturbance WHEN
 # ---------------------------------------------------------------------------------------------------------
 # Servers: start_server NAME sets WRAPPER (timeout(1) pid) and URL (ends with /); returns 1 if it can't start.
 
-start_nginx() {  # start_nginx NAME on|off
-    local name="$1" sendfile="$2" dir="$WORK/$1" port i eflag=()
+start_nginx() {  # start_nginx NAME on|off [tls]: with tls, listen ... ssl with $TLS_CERT/$TLS_KEY (https:// URL)
+    local name="$1" sendfile="$2" tls="${3:-}" dir="$WORK/$1" port i eflag=() ssl_flag="" ssl_lines="" scheme=http
     mkdir -p "$dir/tmp"
+    if [[ "$tls" == tls ]]; then
+        scheme=https ssl_flag=" ssl"
+        ssl_lines="ssl_certificate $TLS_CERT;
+        ssl_certificate_key $TLS_KEY;
+        ssl_protocols TLSv1.2 TLSv1.3;"
+    fi
     "$NGINX" -h 2>&1 | grep -q -- '-e filename' && eflag=(-e "$dir/error.log")
     for _ in 1 2 3 4 5; do
         port="$(free_port)"
@@ -442,8 +482,9 @@ http {
     uwsgi_temp_path $dir/tmp/uwsgi;
     scgi_temp_path $dir/tmp/scgi;
     server {
-        listen $HOST:$port;
+        listen $HOST:$port$ssl_flag;
         server_name localhost;
+        $ssl_lines
         root $DATA;
     }
 }
@@ -452,7 +493,7 @@ EOF
             </dev/null >"$dir/stdout" 2>"$dir/stderr" &
         WRAPPER=$!
         SERVER_PIDS+=("$WRAPPER")
-        URL="http://$HOST:$port/"
+        URL="$scheme://$HOST:$port/"
         for ((i = 0; i < READY_TIMEOUT * 10; i++)); do
             kill -0 "$WRAPPER" 2>/dev/null || break
             # Listening, and the workers are up (master + at least one worker).
@@ -481,7 +522,7 @@ start_fileserver() {  # start_fileserver NAME [extra options]
     for ((i = 0; i < READY_TIMEOUT * 10; i++)); do
         kill -0 "$WRAPPER" 2>/dev/null || break
         if [[ -s "$dir/ready" ]]; then
-            URL="$(cat "$dir/ready")"
+            URL="$(head -n 1 "$dir/ready")"   # one URL per listener, https first
             [[ "$URL" == */ ]] || URL="$URL/"
             return 0
         fi
@@ -523,6 +564,8 @@ start_server() {
         nginx) start_nginx "$1" on ;;
         nginx-copy) start_nginx "$1" off ;;
         kestrel) start_kestrel "$1" ;;
+        fileserver-tls) start_fileserver "$1" --tls-cert "$TLS_CERT" --tls-key "$TLS_KEY" ;;
+        nginx-tls) start_nginx "$1" off tls ;;
     esac
 }
 
@@ -565,6 +608,54 @@ phase_one_stream() {
     ((bad == 0)) || fail "$server: $bad of 3 single downloads incomplete"
     ((${#speeds[@]} > 0)) || return 0
     rec "$round" "$server" one_mibs "$(printf '%s\n' "${speeds[@]}" | median | awk -v m="$MiB" '{ print $1 / m }')"
+}
+
+phase_tls_session() {  # what was negotiated (curl -v): "TLSv1.3 / TLS_AES_256_GCM_SHA384"
+    local round="$1" server="$2" session
+    session="$("${CURL[@]}" -v --max-time 30 -o /dev/null "${URL}small.bin" 2>&1 \
+        | sed -n 's/^\* SSL connection using \(.*\)$/\1/p' | head -n 1 | tr -d '\r')" || true
+    if [[ "$URL" != https://* || -z "$session" ]]; then
+        fail "$server: no TLS session seen (URL $URL)"
+        return 0
+    fi
+    rec "$round" "$server" tls_session "$session"
+}
+
+phase_tls_stream() {  # as one_stream, over HTTPS, with the server's and the machine's CPU over the 3 downloads
+    local round="$1" server="$2" i out code size speed speeds=() bad=0 bytes=0 pids=() c0 c1 m0 m1
+    local u0 s0 u1 s1 b0 b1
+    mapfile -t pids < <(server_pids "$WRAPPER")
+    c0="$(cpu_ticks "${pids[@]}")"
+    m0="$(machine_ticks)"
+    for i in 1 2 3; do
+        out="$("${CURL[@]}" --max-time "$DOWNLOAD_TIMEOUT" -o /dev/null \
+            -w '%{http_code} %{size_download} %{speed_download}' "${URL}big.bin" 2>&1)" || true
+        read -r code size speed <<<"$out"
+        if [[ "$code" == 200 && "$size" == "$BIG_SIZE" ]]; then
+            speeds+=("$speed")
+        else
+            echo "bad: $out" >&2
+            bad=$((bad + 1))
+        fi
+        [[ "$size" =~ ^[0-9]+$ ]] && bytes=$((bytes + size))
+    done
+    m1="$(machine_ticks)"
+    c1="$(cpu_ticks "${pids[@]}")"
+    printf '%s\t%s\ttls_mibs\t%s\n' "$round" "$server" "${speeds[*]}" >>"$SAMPLES"
+    ((bad == 0)) || fail "$server: $bad of 3 HTTPS downloads incomplete"
+    ((${#speeds[@]} > 0)) || return 0
+    rec "$round" "$server" tls_mibs "$(printf '%s\n' "${speeds[@]}" | median | awk -v m="$MiB" '{ print $1 / m }')"
+    read -r u0 s0 <<<"$c0"
+    read -r u1 s1 <<<"$c1"
+    read -r b0 _ <<<"$m0"
+    read -r b1 _ <<<"$m1"
+    awk -v r="$round" -v s="$server" -v bytes="$bytes" -v hz="$CLK_TCK" \
+        -v du=$((u1 - u0)) -v ds=$((s1 - s0)) -v db=$((b1 - b0)) 'BEGIN {
+            gib = bytes / 1073741824
+            printf "%s\t%s\ttls_user_s_gib\t%.6f\n", r, s, du / hz / gib
+            printf "%s\t%s\ttls_total_s_gib\t%.6f\n", r, s, (du + ds) / hz / gib
+            printf "%s\t%s\ttls_machine_s_gib\t%.6f\n", r, s, db / hz / gib
+        }' >>"$RESULTS"
 }
 
 phase_eight_streams() {
@@ -703,8 +794,9 @@ run_server() {  # run_server ROUND NAME
     rec "$round" "$server" idle_rss_mib "$(rss_mib "${pids[@]}")"
     echo "#   $URL  pids ${pids[*]}  idle RSS $(rss_mib "${pids[@]}") MiB, other CPU load ${bg} %"
     verify_basics "$server"
-    local phase
-    for phase in one_stream eight_streams ranges small ttfb; do
+    local phase phases=(one_stream eight_streams ranges small ttfb)
+    [[ "$server" == *-tls ]] && phases=(tls_session tls_stream)
+    for phase in "${phases[@]}"; do
         alive "$server" "phase $phase" || break
         "phase_$phase" "$round" "$server"
         echo "#   $phase done ($((SECONDS - t0)) s)"
@@ -750,6 +842,7 @@ echo
 echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 echo "- machine: $(nproc) CPUs, ${model:-unknown model}, kernel $(uname -r), $(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM"
 echo "- FileServer ${FS_IDENT:-not run}, .NET $(dotnet --list-runtimes | awk '/NETCore.App/ { v = $2 } END { print v }'), nginx $([[ -n "$NGINX" ]] && "$NGINX" -v 2>&1 | sed 's/.*nginx\///' || echo '-'), $(wrk -v 2>&1 | head -n 1 | awk '{ print $1, $2 }'), curl $(curl --version | awk 'NR == 1 { print $2 }')"
+want_tls && echo "- TLS: $(openssl version | awk '{ print $1, $2 }') (certificate, and nginx's and curl's TLS library as installed); FileServer uses the runtime's OpenSSL through SslStream"
 echo "- loopback only (127.0.0.1); big file $BIG_LABEL, hot page cache (nothing dropped); $ROUNDS round(s); servers measured one at a time; load generators (curl, wrk) run on the same $(nproc) CPUs"
 echo "- measuring took ${MEASURE_SECONDS} s; whole run $((SECONDS - START_SECONDS)) s"
 if ((${#DISTURBED[@]} > 0)); then
@@ -760,8 +853,13 @@ else
 fi
 echo
 
-awk -F'\t' -v mode="$MODE" -v rounds="$ROUNDS" -v servers="${SERVERS[*]}" -v big="$BIG_LABEL" -v nranges="$RANGES" \
-    -v wrks="$WRK_SECONDS" '
+# The plain servers fill the main table; the TLS ones (F, G) their own block.
+PLAIN_SERVERS=() TLS_SERVERS=()
+for server in "${SERVERS[@]}"; do
+    if [[ "$server" == *-tls ]]; then TLS_SERVERS+=("$server"); else PLAIN_SERVERS+=("$server"); fi
+done
+awk -F'\t' -v mode="$MODE" -v rounds="$ROUNDS" -v servers="${PLAIN_SERVERS[*]}" -v tls_servers="${TLS_SERVERS[*]}" \
+    -v big="$BIG_LABEL" -v nranges="$RANGES" -v wrks="$WRK_SECONDS" '
 { val[$1, $2, $3] = $4; has[$1, $2, $3] = 1 }
 function fmt(v, f) { return sprintf(f, v) }
 function cell(s, m, f,    r, out, v) {
@@ -851,6 +949,33 @@ END {
     }
     printf "\nRatios are server ÷ reference from the same round (↑: higher is better, ↓: lower is better). "
     printf "Kestrel copies bodies in user space, so its same-mode nginx is sendfile off.\n\n"
+    if (tls_servers != "") {
+        print "## HTTPS: 1 × " big " download (curl --cacert to /dev/null; the same openssl P-256 certificate for both)"
+        print ""
+        printf "| figure | FileServer (TLS, copy loop): %s | nginx (ssl, sendfile off): %s | FileServer ÷ nginx |\n", rl, rl
+        printf "|---|---|---|---|\n"
+        nt = split("tls_mibs tls_total_s_gib tls_user_s_gib tls_machine_s_gib", T, " ")
+        TL["tls_mibs"] = "1 × " big " over HTTPS, MiB/s (↑, median of 3)";                        TF["tls_mibs"] = "%.0f"
+        TL["tls_total_s_gib"] = "server user+sys CPU, s/GiB (↓, the 3 downloads)";                 TF["tls_total_s_gib"] = "%.3f"
+        TL["tls_user_s_gib"] = "server user CPU, s/GiB (↓, the 3 downloads)";                      TF["tls_user_s_gib"] = "%.3f"
+        TL["tls_machine_s_gib"] = "machine busy CPU, s/GiB (↓, the 3 downloads, curl included)";  TF["tls_machine_s_gib"] = "%.3f"
+        for (i = 1; i <= nt; i++) {
+            m = T[i]
+            out = ""; any = 0
+            for (r = 1; r <= rounds; r++) {
+                if (((r, "fileserver-tls", m) in has) && ((r, "nginx-tls", m) in has) && val[r, "nginx-tls", m] + 0 != 0) {
+                    v = sprintf("%.2f", val[r, "fileserver-tls", m] / val[r, "nginx-tls", m]); any = 1
+                } else v = "—"
+                out = out (r > 1 ? " / " : "") v
+            }
+            printf "| %s | %s | %s | %s |\n", TL[m], cell("fileserver-tls", m, TF[m]), cell("nginx-tls", m, TF[m]), any ? out : "—"
+        }
+        printf "| negotiated (curl -v) | %s | %s | — |\n", cell("fileserver-tls", "tls_session", ""), cell("nginx-tls", "tls_session", "")
+        print ""
+        print "Ratio: FileServer ÷ nginx from the same round. Over TLS both encrypt in user space (OpenSSL); FileServer"
+        print "through SslStream, its body through the copy loop, bounded by --high-watermark."
+        print ""
+    }
     print "## Goals (each round; \"mixed\": met in some rounds only)"
     if (mode != "full") { print ""; print "(" mode " scale: small files and short runs, so warm-up weighs in: indicative only)" }
     print ""
