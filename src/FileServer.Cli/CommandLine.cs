@@ -51,7 +51,7 @@ internal static class CommandLine
             TlsChoice? tlsChoice;
             try
             {
-                tlsChoice = tls.Load(result, TimeProvider.System);
+                tlsChoice = tls.IsRequested(result) ? tls.Load(result, TimeProvider.System) : null;
             }
             catch (TlsCertificateException e)
             {
@@ -78,6 +78,7 @@ internal static class CommandLine
                 MaxConnections = result.GetValue(maxConnections),
                 Tls = tlsChoice?.Settings,
                 TlsPort = result.GetValue(tls.Port),
+                HandshakeTimeout = TimeSpan.FromSeconds(result.GetValue(tls.HandshakeTimeout)),
             };
             return await ServeCommand.RunAsync(options, result.GetValue(logLevel), result.GetValue(readyFile), result.GetValue(noAccessLog), tlsChoice).ConfigureAwait(false);
         });

@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using FileServer.Hosting;
-using FileServer.Tls;
 using Microsoft.Extensions.Logging;
 
 namespace FileServer.Cli;
@@ -44,9 +43,9 @@ internal static class ServeCommand
         {
             await Console.Out.WriteLineAsync($"Listening on {url}").ConfigureAwait(false);
         }
-        if (tls?.SelfSigned is { } certificate)
+        if (tls?.FingerprintLine is { } fingerprint)
         {
-            await Console.Out.WriteLineAsync($"TLS certificate SHA-256 fingerprint {TlsCertificates.Fingerprint(certificate)}").ConfigureAwait(false);
+            await Console.Out.WriteLineAsync(fingerprint).ConfigureAwait(false);
         }
         await Console.Out.FlushAsync().ConfigureAwait(false);
         if (readyFile is not null)

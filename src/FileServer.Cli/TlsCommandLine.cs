@@ -32,14 +32,19 @@ internal sealed class TlsCommandLine
         command.Validators.Add(Validate);
     }
 
-    /// <summary>The certificate the options name, or null when HTTPS is off.</summary>
+    /// <summary>Whether any option asks for HTTPS.</summary>
+    public bool IsRequested(ParseResult result) =>
+        result.GetValue(Certificate) is not null || result.GetValue(Pkcs12) is not null || result.GetValue(SelfSigned);
+
+    /// <summary>The certificate the options name (call only when <see cref="IsRequested"/>).</summary>
     /// <exception cref="TlsCertificateException">A file cannot be read or does not hold a usable certificate.</exception>
+    // Not inlined: compiling it loads the TLS and cryptography assemblies, which plain HTTP never needs.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     public TlsChoice? Load(ParseResult result, TimeProvider clock)
     {
-        var timeout = TimeSpan.FromSeconds(result.GetValue(HandshakeTimeout));
         if (result.GetValue(Certificate) is { } certificate)
         {
-            return new TlsChoice(new TlsSettings(TlsCertificates.LoadPem(certificate, result.GetValue(Key)!)) { HandshakeTimeout = timeout }, null);
+            return new TlsChoice(new TlsSettings(TlsCertificates.LoadPem(certificate, result.GetValue(Key)!)), null);
         }
         if (result.GetValue(Pkcs12) is { } pkcs12)
         {
@@ -49,7 +54,7 @@ internal sealed class TlsCommandLine
                 password = Environment.GetEnvironmentVariable(variable)
                     ?? throw new TlsCertificateException($"environment variable '{variable}' (--tls-pfx-password-env) is not set");
             }
-            return new TlsChoice(new TlsSettings(TlsCertificates.LoadPkcs12(pkcs12, password)) { HandshakeTimeout = timeout }, null);
+            return new TlsChoice(new TlsSettings(TlsCertificates.LoadPkcs12(pkcs12, password)), null);
         }
         if (result.GetValue(SelfSigned))
         {
@@ -65,7 +70,7 @@ internal sealed class TlsCommandLine
                     throw new TlsCertificateException($"cannot write certificate to '{path}': {e.Message}", e);
                 }
             }
-            return new TlsChoice(new TlsSettings(TlsCertificates.ForSelfSigned(made)) { HandshakeTimeout = timeout }, made);
+            return new TlsChoice(new TlsSettings(TlsCertificates.ForSelfSigned(made)), made);
         }
         return null;
     }
@@ -100,4 +105,8 @@ internal sealed class TlsCommandLine
 }
 
 /// <summary>The TLS settings chosen on the command line, and the certificate when it was made here (to print its fingerprint).</summary>
-internal sealed record TlsChoice(TlsSettings Settings, System.Security.Cryptography.X509Certificates.X509Certificate2? SelfSigned);
+internal sealed record TlsChoice(TlsSettings Settings, System.Security.Cryptography.X509Certificates.X509Certificate2? SelfSigned)
+{
+    /// <summary>The start-up line naming the made certificate's fingerprint, or null for a certificate from files.</summary>
+    public string? FingerprintLine => SelfSigned is null ? null : $"TLS certificate SHA-256 fingerprint {TlsCertificates.Fingerprint(SelfSigned)}";
+}

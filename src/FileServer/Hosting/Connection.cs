@@ -2,7 +2,6 @@ using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
-using System.Security.Authentication;
 using FileServer.Http;
 using FileServer.Serving;
 using FileServer.Transport;
@@ -179,13 +178,13 @@ internal sealed class Connection : IDisposable
     {
         try
         {
-            _opening.CancelAfter(_options.Tls?.HandshakeTimeout ?? _options.HeaderTimeout);
+            _opening.CancelAfter(_options.HandshakeTimeout);
             await _transport.OpenAsync(_opening.Token).ConfigureAwait(false);
             // Stops the handshake timer; a later RequestStop cancelling the source is harmless.
             _opening.TryReset();
             return true;
         }
-        catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException or ObjectDisposedException or SocketException)
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or SocketException)
         {
             var reason = e is OperationCanceledException ? (_stopRequested ? "server stopping" : "handshake timed out") : e.Message;
             ServerLog.HandshakeFailed(_log, _client, reason);

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Security;
+using System.Runtime.CompilerServices;
 using System.Net.Sockets;
 using FileServer.Http;
 using FileServer.Platform;
@@ -103,17 +103,17 @@ public sealed class FileServerHost : IAsyncDisposable
         var address = ResolveHost();
         try
         {
-            if (_options.Tls is { } tls)
+            if (_options.Tls is not null)
             {
-                _listeners.Add(new Listener(Bind(address, _options.TlsPort ?? _options.Port), tls.CreateAuthenticationOptions()));
+                _listeners.Add(new Listener(Bind(address, _options.TlsPort ?? _options.Port), CreateTlsTransports()));
                 if (_options.TlsPort is not null)
                 {
-                    _listeners.Add(new Listener(Bind(address, _options.Port), null));
+                    _listeners.Add(new Listener(Bind(address, _options.Port), new SocketTransportFactory()));
                 }
             }
             else
             {
-                _listeners.Add(new Listener(Bind(address, _options.Port), null));
+                _listeners.Add(new Listener(Bind(address, _options.Port), new SocketTransportFactory()));
             }
         }
         catch
@@ -187,6 +187,10 @@ public sealed class FileServerHost : IAsyncDisposable
         }
         return _platform.ResolveRealPath(root) ?? throw new StartupException($"root directory '{root}' cannot be resolved");
     }
+
+    // Not inlined: compiling it loads the TLS assemblies, which a plain-HTTP server never needs.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private TlsTransportFactory CreateTlsTransports() => new(_options.Tls!.CreateAuthenticationOptions());
 
     private IPAddress ResolveHost()
     {
@@ -264,15 +268,13 @@ public sealed class FileServerHost : IAsyncDisposable
                 await Task.Delay(TimeSpan.FromMilliseconds(50), _clock, CancellationToken.None).ConfigureAwait(false);
                 continue;
             }
-            StartConnection(socket, listener.Tls);
+            StartConnection(socket, listener.Transports);
         }
     }
 
-    private void StartConnection(Socket socket, SslServerAuthenticationOptions? tls)
+    private void StartConnection(Socket socket, ITransportFactory transports)
     {
-        QueuedTransport transport = tls is null
-            ? new SocketTransport(socket, _platform, _options.Transport)
-            : new TlsTransport(socket, _platform, _options.Transport, tls);
+        var transport = transports.Create(socket, _platform, _options.Transport);
         var connection = new Connection(transport, _handler!, _heads!, _parser!, _options, _log, _accessLog, _clock, Statistics);
         var watch = _watchdog!.Watch(transport, connection.Client);
         var run = Task.Run(connection.RunAsync);

@@ -25,6 +25,10 @@ public sealed record FileServerOptions
     /// </summary>
     public int? TlsPort { get; init; }
 
+    /// <summary>Time a TLS client may take to complete its handshake (no bound is needed for plain HTTP, which has none).</summary>
+    // Kept here, not in TlsSettings, so a plain-HTTP connection never touches (and loads) the TLS types.
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Forces the write-then-drain copy loop even where zero-copy is possible.</summary>
     public bool DisableSendFile { get; init; }
 
@@ -85,7 +89,6 @@ public sealed record FileServerOptions
         {
             throw new ArgumentException("a TLS port needs a certificate (--tls-cert/--tls-key, --tls-pfx or --tls-self-signed)");
         }
-        Tls?.Validate();
         if (CopyChunkSize is < 4096 or > 16 * 1024 * 1024)
         {
             throw new ArgumentException($"chunk size {CopyChunkSize} is outside 4k-16m");
@@ -102,7 +105,7 @@ public sealed record FileServerOptions
         foreach (var (name, value) in new[]
                  {
                      ("header timeout", HeaderTimeout), ("idle timeout", IdleTimeout), ("send timeout", SendTimeout),
-                     ("shutdown timeout", ShutdownTimeout),
+                     ("shutdown timeout", ShutdownTimeout), ("TLS handshake timeout", HandshakeTimeout),
                  })
         {
             if (value <= TimeSpan.Zero)

@@ -1,26 +1,26 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Security;
 using System.Net.Sockets;
+using FileServer.Transport;
 
 namespace FileServer.Hosting;
 
-/// <summary>A bound listening socket and what it speaks: plain HTTP, or HTTPS with these handshake options.</summary>
+/// <summary>A bound listening socket and what it speaks: plain HTTP, or HTTPS.</summary>
 internal sealed class Listener : IDisposable
 {
-    public Listener(Socket socket, SslServerAuthenticationOptions? tls)
+    public Listener(Socket socket, ITransportFactory transports)
     {
         Socket = socket;
-        Tls = tls;
+        Transports = transports;
         EndPoint = (IPEndPoint)socket.LocalEndPoint!;
         var host = EndPoint.Address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{EndPoint.Address}]" : EndPoint.Address.ToString();
-        Url = new Uri(string.Create(CultureInfo.InvariantCulture, $"{(tls is null ? "http" : "https")}://{host}:{EndPoint.Port}/"));
+        Url = new Uri(string.Create(CultureInfo.InvariantCulture, $"{transports.Scheme}://{host}:{EndPoint.Port}/"));
     }
 
     public Socket Socket { get; }
 
-    /// <summary>The server side of the TLS handshake; null for plain HTTP.</summary>
-    public SslServerAuthenticationOptions? Tls { get; }
+    /// <summary>Wraps each accepted socket: plain or TLS.</summary>
+    public ITransportFactory Transports { get; }
 
     /// <summary>The bound address, with the real port when 0 was asked for.</summary>
     public IPEndPoint EndPoint { get; }

@@ -40,8 +40,7 @@ public interface ITransport : IAsyncDisposable
     /// <summary>
     /// Completes the connection's set-up before the first request: the TLS handshake; nothing on a plain socket.
     /// </summary>
-    /// <exception cref="System.Security.Authentication.AuthenticationException">The peer failed the handshake.</exception>
-    /// <exception cref="IOException">The peer went away or sent something else than TLS.</exception>
+    /// <exception cref="IOException">The peer failed the handshake, went away, or sent something else than TLS.</exception>
     /// <exception cref="OperationCanceledException">The handshake took too long.</exception>
     ValueTask OpenAsync(CancellationToken cancellationToken);
 

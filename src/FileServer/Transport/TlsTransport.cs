@@ -46,7 +46,15 @@ public sealed class TlsTransport : QueuedTransport
     public override async ValueTask OpenAsync(CancellationToken cancellationToken)
     {
         await RejectIfNotTlsAsync(cancellationToken).ConfigureAwait(false);
-        await _tls.AuthenticateAsServerAsync(_authentication, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _tls.AuthenticateAsServerAsync(_authentication, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AuthenticationException e)
+        {
+            // An IOException like every other way a peer can fail us, so callers need no TLS types to catch it.
+            throw new IOException($"TLS handshake failed: {e.Message}", e);
+        }
         StartPump();
     }
 
@@ -68,9 +76,9 @@ public sealed class TlsTransport : QueuedTransport
         if (char.IsAsciiLetterUpper((char)first[0]))
         {
             await AnswerPlainHttpAsync(cancellationToken).ConfigureAwait(false);
-            throw new AuthenticationException("plain HTTP request sent to the HTTPS port");
+            throw new IOException("plain HTTP request sent to the HTTPS port");
         }
-        throw new AuthenticationException($"not a TLS handshake (first byte 0x{first[0]:x2})");
+        throw new IOException($"not a TLS handshake (first byte 0x{first[0]:x2})");
     }
 
     private async ValueTask AnswerPlainHttpAsync(CancellationToken cancellationToken)

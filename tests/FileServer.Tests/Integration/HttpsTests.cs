@@ -147,11 +147,7 @@ public class HttpsTests
     [Test]
     public async Task AClientThatStopsMidHandshake_IsClosedAfterTheHandshakeTimeout()
     {
-        var settings = new TlsSettings(TlsCertificates.ForSelfSigned(TlsCertificates.CreateSelfSigned(TimeProvider.System)))
-        {
-            HandshakeTimeout = TimeSpan.FromMilliseconds(500),
-        };
-        await using var server = TestServer.Start(_tree.Root, o => o with { Tls = settings });
+        await using var server = TestServer.Start(_tree.Root, tls: true, o => o with { HandshakeTimeout = TimeSpan.FromMilliseconds(500) });
         using var stalled = RawHttpConnection.Open(server.Port);
         stalled.Send([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00]);
 
@@ -163,11 +159,7 @@ public class HttpsTests
     [Test]
     public async Task Stop_DuringAHandshake_DoesNotWaitForTheClient()
     {
-        var settings = new TlsSettings(TlsCertificates.ForSelfSigned(TlsCertificates.CreateSelfSigned(TimeProvider.System)))
-        {
-            HandshakeTimeout = TimeSpan.FromMinutes(5),
-        };
-        var server = TestServer.Start(_tree.Root, o => o with { Tls = settings, ShutdownTimeout = TimeSpan.FromMinutes(5) });
+        var server = TestServer.Start(_tree.Root, tls: true, o => o with { HandshakeTimeout = TimeSpan.FromMinutes(5), ShutdownTimeout = TimeSpan.FromMinutes(5) });
         using var stalled = RawHttpConnection.Open(server.Port);
         stalled.Send([0x16, 0x03, 0x01]);
         // Once the connection is served, stopping must end it at once, not after either 5-minute limit.

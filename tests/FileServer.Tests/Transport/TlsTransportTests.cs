@@ -155,7 +155,7 @@ public class TlsTransportTests
         await using var transport = new TlsTransport(pair.Server, _platform, Options, _server);
         await pair.Client.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray());
 
-        await Assert.ThrowsAsync<AuthenticationException>(async () => await transport.OpenAsync(CancellationToken.None).AsTask().WaitAsync(Bound));
+        await Assert.ThrowsAsync<IOException>(async () => await transport.OpenAsync(CancellationToken.None).AsTask().WaitAsync(Bound));
         var answer = Encoding.ASCII.GetString(await pair.ReadClientToEndAsync().WaitAsync(Bound));
         Assert.That(answer, Does.StartWith("HTTP/1.1 400 Bad Request\r\n"));
         Assert.That(answer, Does.Contain("plain HTTP request was sent to the HTTPS port"));
@@ -167,7 +167,7 @@ public class TlsTransportTests
         using var pair = await SocketPair.CreateAsync();
         await using var transport = new TlsTransport(pair.Server, _platform, Options, _server);
         await pair.Client.SendAsync(new byte[] { 0x00, 0xff, 0x13, 0x37, 0x42 });
-        await Assert.ThrowsAsync<AuthenticationException>(async () => await transport.OpenAsync(CancellationToken.None).AsTask().WaitAsync(Bound));
+        await Assert.ThrowsAsync<IOException>(async () => await transport.OpenAsync(CancellationToken.None).AsTask().WaitAsync(Bound));
     }
 
     [Test]

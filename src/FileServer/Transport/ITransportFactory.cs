@@ -1,0 +1,24 @@
+using System.Net.Sockets;
+using FileServer.Platform;
+
+namespace FileServer.Transport;
+
+/// <summary>Makes the transport for each accepted socket of one listener: plain TCP or TLS.</summary>
+public interface ITransportFactory
+{
+    /// <summary>The URL scheme the transports speak: <c>http</c> or <c>https</c>.</summary>
+    string Scheme { get; }
+
+    /// <summary>Takes ownership of <paramref name="socket"/> and wraps it in a transport.</summary>
+    QueuedTransport Create(Socket socket, IPlatform platform, TransportOptions options);
+}
+
+/// <summary>Plain TCP transports, which can send files zero-copy.</summary>
+public sealed class SocketTransportFactory : ITransportFactory
+{
+    /// <inheritdoc />
+    public string Scheme => "http";
+
+    /// <inheritdoc />
+    public QueuedTransport Create(Socket socket, IPlatform platform, TransportOptions options) => new SocketTransport(socket, platform, options);
+}
