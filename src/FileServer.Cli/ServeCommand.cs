@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using FileServer.Cli.Logging;
 using FileServer.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -9,17 +10,11 @@ internal static class ServeCommand
 {
     public static async Task<int> RunAsync(FileServerOptions options, LogLevel logLevel, string? readyFile, bool noAccessLog, TlsChoice? tls)
     {
-        using var loggerFactory = LoggerFactory.Create(builder => builder
-            .SetMinimumLevel(logLevel)
-            .AddFilter(FileServerHost.AccessLogCategory, noAccessLog ? LogLevel.None : logLevel)
-            .AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.UseUtcTimestamp = true;
-                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-            })
-            // Logs go to stderr so stdout carries only the "Listening on" line scripts read.
-            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+        // Logs go to stderr so stdout carries only the "Listening on" lines scripts read.
+        var filters = new LoggerFilterOptions { MinLevel = logLevel };
+        filters.Rules.Add(new LoggerFilterRule(null, FileServerHost.AccessLogCategory, noAccessLog ? LogLevel.None : logLevel, null));
+        using var stderr = new StderrLoggerProvider();
+        using var loggerFactory = new LoggerFactory([stderr], filters);
 
         await using var host = new FileServerHost(options, loggerFactory);
         try
