@@ -117,10 +117,39 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------------------
+# Benchmark smoke slice (the full two-round run against nginx and Kestrel is scripts/bench.sh; timings are
+# never judged here, only that every server starts and every body it serves is verified)
+
+echo "== bench smoke (scripts/bench.sh --smoke)"
+bench_passed=0 bench_failed=0
+if timeout --foreground -k 30 900 bash scripts/bench.sh --smoke >"$RESULTS/bench-smoke.txt" 2>&1; then
+    bench_passed=1
+    tail -n 1 "$RESULTS/bench-smoke.txt"
+else
+    bench_failed=1
+    tail -n 15 "$RESULTS/bench-smoke.txt"
+    echo "not ok - bench smoke: a server did not start or a verification failed"
+fi
+
+# ---------------------------------------------------------------------------------------------------------
+# Allocation smoke slice (the full run, >= 100,000 requests and 1 GiB bodies, is scripts/alloc.sh)
+
+echo "== allocation smoke (scripts/alloc.sh --smoke)"
+alloc_passed=0 alloc_failed=0
+timeout --foreground -k 30 600 bash scripts/alloc.sh --smoke | tee "$RESULTS/alloc.out" || true
+if read -r alloc_passed alloc_failed < <(sed -n 's/^alloc: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$RESULTS/alloc.out" | tail -n 1) \
+    && [[ -n "$alloc_passed" ]]; then
+    :
+else
+    alloc_passed=0 alloc_failed=1
+    echo "not ok - allocation smoke: no summary line"
+fi
+
+# ---------------------------------------------------------------------------------------------------------
 # Summary
 
-passed=$((unit_passed + int_passed + conf_passed + stress_passed))
-failed=$((unit_failed + int_failed + conf_failed + stress_failed))
+passed=$((unit_passed + int_passed + conf_passed + stress_passed + bench_passed + alloc_passed))
+failed=$((unit_failed + int_failed + conf_failed + stress_failed + bench_failed + alloc_failed))
 status=0
 if ((failed > 0)); then
     status=1
