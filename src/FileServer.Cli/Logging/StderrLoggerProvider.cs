@@ -20,6 +20,7 @@ internal sealed class StderrLoggerProvider : ILoggerProvider
     private readonly BlockingCollection<string> _lines = new(QueueLimit);
     private readonly TextWriter _output;
     private readonly Thread _writer;
+    private int _disposed;
 
     /// <summary>Starts the writer thread; <paramref name="output"/> defaults to standard error.</summary>
     public StderrLoggerProvider(TextWriter? output = null)
@@ -35,9 +36,14 @@ internal sealed class StderrLoggerProvider : ILoggerProvider
     /// <summary>Writes what is queued (bounded in time), then stops the writer.</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
         _lines.CompleteAdding();
+        // The collection is left to the collector rather than disposed: a writer still busy with a slow stderr
+        // past the wait must not meet a disposed collection (an exception on that thread would end the process).
         _writer.Join(DrainOnDispose);
-        _lines.Dispose();
     }
 
     private void Enqueue(string line)
@@ -54,15 +60,39 @@ internal sealed class StderrLoggerProvider : ILoggerProvider
 
     private void WriteLines()
     {
+        var broken = false;
         foreach (var line in _lines.GetConsumingEnumerable())
         {
-            _output.Write(line);
-            if (_lines.Count == 0)
+            if (broken)
+            {
+                // stderr is gone: keep taking lines so loggers never block on a full queue.
+                continue;
+            }
+            try
+            {
+                _output.Write(line);
+                if (_lines.Count == 0)
+                {
+                    _output.Flush();
+                }
+            }
+            catch (IOException)
+            {
+                // A closed pipe: there is nowhere left to write logs, and the server keeps serving.
+                broken = true;
+            }
+        }
+        if (!broken)
+        {
+            try
             {
                 _output.Flush();
             }
+            catch (IOException)
+            {
+                // As above: nothing to flush to.
+            }
         }
-        _output.Flush();
     }
 
     private static string LevelName(LogLevel level) => level switch

@@ -244,29 +244,30 @@ public sealed class FileServerHost : IAsyncDisposable
             Socket socket;
             try
             {
-                // At the connection limit, stop accepting: newcomers wait in the kernel's backlog for a free slot.
-                await _connectionSlots!.WaitAsync(token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-            try
-            {
                 socket = await listener.Socket.AcceptAsync(token).ConfigureAwait(false);
             }
             catch (Exception e) when (token.IsCancellationRequested && e is OperationCanceledException or ObjectDisposedException or SocketException)
             {
-                _connectionSlots.Release();
                 break;
             }
             catch (SocketException e)
             {
                 // Out of descriptors (EMFILE) or a connection reset before accept: back off briefly, keep serving.
-                _connectionSlots.Release();
                 ServerLog.AcceptFailed(_log, e.Message);
                 await Task.Delay(TimeSpan.FromMilliseconds(50), _clock, CancellationToken.None).ConfigureAwait(false);
                 continue;
+            }
+            try
+            {
+                // At the connection limit this loop stops here: the connection just accepted waits for a free slot,
+                // and those after it wait in the kernel's backlog. Waiting after the accept (not before) keeps one
+                // idle listener from holding a slot that another listener's clients need.
+                await _connectionSlots!.WaitAsync(token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                socket.Dispose();
+                break;
             }
             StartConnection(socket, listener.Transports);
         }

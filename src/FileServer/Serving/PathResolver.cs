@@ -17,9 +17,12 @@ public sealed class PathResolver
     private readonly bool _allowDotfiles;
 
     // Decoded request paths and the joined file-system paths of their prefixes, by raw path: a direct-mapped table
-    // of immutable entries (a collision replaces the entry; lookups never lock). Only the decoding is cached, every
-    // request still lstat()s each prefix, so a file or link changed since is seen at once.
+    // (a collision replaces the entry; lookups never lock). Only the decoding is cached, every request still
+    // lstat()s each prefix, so a file or link changed since is seen at once. Only short paths are kept, so the table
+    // stays small (at most 256 × 16 prefixes of a few hundred bytes) whatever clients send.
     private const int DecodedCacheSize = 256;
+    private const int CachedPathMaxLength = 256;
+    private const int CachedPathMaxSegments = 16;
     private readonly DecodedPath?[] _decoded = new DecodedPath?[DecodedCacheSize];
 
     /// <summary>Creates a resolver for <paramref name="rootRealPath"/>, which must already be a real (resolved) path.</summary>
@@ -42,8 +45,11 @@ public sealed class PathResolver
             {
                 return new PathResolution(PathResolutionKind.BadRequest, Reason: error);
             }
-            decoded = new DecodedPath(target.RawPath, decodedSegments, slash, JoinPrefixes(decodedSegments));
-            Volatile.Write(ref _decoded[slot], decoded);
+            decoded = new DecodedPath(target.RawPath, decodedSegments, slash, new string?[decodedSegments.Count]);
+            if (target.RawPath.Length <= CachedPathMaxLength && decodedSegments.Count <= CachedPathMaxSegments)
+            {
+                Volatile.Write(ref _decoded[slot], decoded);
+            }
         }
         var segments = decoded.Segments;
         var endsWithSlash = decoded.EndsWithSlash;
@@ -81,9 +87,11 @@ public sealed class PathResolver
     /// <summary>
     /// Walks the segments down from the root with <c>lstat</c>: a path without links (the common case) costs one
     /// call per segment, and the last one gives the kind. A link anywhere sends the whole path through
-    /// <c>realpath</c> and the containment check. Null status: nothing servable there.
+    /// <c>realpath</c> and the containment check. Null status: nothing servable there. Each prefix is joined only
+    /// when the walk gets to it (and kept in <paramref name="prefixes"/>), so a long path of names that do not
+    /// exist costs one join, not one per segment.
     /// </summary>
-    private (string Path, FileStatus? Status) Locate(List<string> segments, string[] prefixes)
+    private (string Path, FileStatus? Status) Locate(List<string> segments, string?[] prefixes)
     {
         if (segments.Count == 0)
         {
@@ -92,7 +100,8 @@ public sealed class PathResolver
         var path = _rootRealPath;
         for (var i = 0; i < segments.Count; i++)
         {
-            path = prefixes[i];
+            // A benign race: two requests may both join a missing prefix; they store equal strings.
+            path = prefixes[i] ??= Path.Join(path, segments[i]);
             var status = _platform.GetLinkStatus(path);
             if (status?.Kind == FileKind.SymbolicLink)
             {
@@ -110,20 +119,8 @@ public sealed class PathResolver
         return (path, null);
     }
 
-    // prefixes[i] is the root joined with segments 0..i, exactly as Locate walked them before.
-    private string[] JoinPrefixes(List<string> segments)
-    {
-        var prefixes = new string[segments.Count];
-        var path = _rootRealPath;
-        for (var i = 0; i < segments.Count; i++)
-        {
-            path = Path.Join(path, segments[i]);
-            prefixes[i] = path;
-        }
-        return prefixes;
-    }
-
-    private sealed record DecodedPath(string RawPath, List<string> Segments, bool EndsWithSlash, string[] Prefixes);
+    // Prefixes[i], once joined, is the root joined with segments 0..i.
+    private sealed record DecodedPath(string RawPath, List<string> Segments, bool EndsWithSlash, string?[] Prefixes);
 
     private (string Path, FileStatus? Status) Follow(string path, FileStatus? linkStatus)
     {

@@ -26,14 +26,14 @@ public static class TlsCertificates
         }
         catch (ArgumentException e)
         {
-            // .NET reports a key that belongs to another certificate as an argument error.
-            throw new TlsCertificateException($"the key '{keyPath}' does not belong to the certificate '{certificatePath}'", e);
+            // .NET reports a key that belongs to another certificate, or an encrypted key, as an argument error.
+            throw new TlsCertificateException($"cannot use key '{keyPath}' with certificate '{certificatePath}': {OneLine(e)}", e);
         }
         catch (CryptographicException e)
         {
             throw new TlsCertificateException($"cannot load TLS certificate '{certificatePath}' with key '{keyPath}': {OneLine(e)}", e);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new TlsCertificateException($"cannot read TLS certificate '{certificatePath}' or key '{keyPath}': {OneLine(e)}", e);
         }
@@ -62,7 +62,7 @@ public static class TlsCertificates
         {
             throw new TlsCertificateException($"cannot load PKCS#12 file '{path}' (wrong password?): {OneLine(e)}", e);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new TlsCertificateException($"cannot read PKCS#12 file '{path}': {OneLine(e)}", e);
         }

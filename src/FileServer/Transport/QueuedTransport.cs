@@ -29,7 +29,7 @@ public abstract class QueuedTransport : ITransport
     private TaskCompletionSource? _emptyWaiter;
     private Exception? _sendError;
     private int _aborted;
-    private int _sendingFile;
+    private int _sendingOutsideQueue;
 
     /// <summary>Takes ownership of a connected socket; the subclass starts the pump with <see cref="StartPump"/>.</summary>
     protected QueuedTransport(Socket socket, IPlatform platform, TransportOptions options)
@@ -88,7 +88,7 @@ public abstract class QueuedTransport : ITransport
     public long QueuedBytes => Interlocked.Read(ref _committed) - Interlocked.Read(ref _sent);
 
     /// <inheritdoc />
-    public bool IsSending => QueuedBytes > 0 || Volatile.Read(ref _sendingFile) != 0;
+    public bool IsSending => QueuedBytes > 0 || Volatile.Read(ref _sendingOutsideQueue) != 0;
 
     /// <inheritdoc />
     public long SendProgress
@@ -231,8 +231,11 @@ public abstract class QueuedTransport : ITransport
     public virtual ValueTask<long> SendFileAsync(FileStream file, long offset, long count, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException("this transport cannot hand files to the kernel");
 
-    /// <summary>Marks a file range as in the kernel's hands (or no longer), for <see cref="IsSending"/>.</summary>
-    protected void SetSendingFile(bool sending) => Volatile.Write(ref _sendingFile, sending ? 1 : 0);
+    /// <summary>
+    /// Marks bytes that leave outside the queue (a file range in the kernel's hands, a TLS close_notify) as in
+    /// flight, or no longer: <see cref="IsSending"/> is what the send timeout watches.
+    /// </summary>
+    protected void SetSendingOutsideQueue(bool sending) => Volatile.Write(ref _sendingOutsideQueue, sending ? 1 : 0);
 
     /// <summary>Records a send error so the next drain reports it, and returns it.</summary>
     protected IOException StoreSendError(IOException error)
@@ -277,7 +280,21 @@ public abstract class QueuedTransport : ITransport
             await FlushAsync().ConfigureAwait(false);
             await _output.Writer.CompleteAsync().ConfigureAwait(false);
             await _pump.ConfigureAwait(false);
-            await ShutdownSendAsync().ConfigureAwait(false);
+            // A peer that stopped reading can leave even the last few bytes of a close (TLS close_notify) unsent:
+            // the send timeout watches them too, and the linger time bounds the wait.
+            SetSendingOutsideQueue(true);
+            try
+            {
+                await ShutdownSendAsync().AsTask().WaitAsync(linger).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                return;
+            }
+            finally
+            {
+                SetSendingOutsideQueue(false);
+            }
             await DiscardInputAsync(linger).ConfigureAwait(false);
         }
         finally

@@ -35,14 +35,14 @@ public sealed class SocketTransport : QueuedTransport
     public override async ValueTask<long> SendFileAsync(FileStream file, long offset, long count, CancellationToken cancellationToken = default)
     {
         await FlushAsync(cancellationToken).ConfigureAwait(false);
-        SetSendingFile(true);
+        SetSendingOutsideQueue(true);
         try
         {
             return await SendFileRangeAsync(file, offset, count).ConfigureAwait(false);
         }
         finally
         {
-            SetSendingFile(false);
+            SetSendingOutsideQueue(false);
         }
     }
 

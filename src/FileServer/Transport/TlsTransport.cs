@@ -17,6 +17,8 @@ namespace FileServer.Transport;
 /// </summary>
 public sealed class TlsTransport : QueuedTransport
 {
+    private static readonly TimeSpan PlainHttpLinger = TimeSpan.FromSeconds(1);
+
     private readonly SslStream _tls;
     private readonly SslServerAuthenticationOptions _authentication;
     private readonly PipeReader _input;
@@ -96,6 +98,24 @@ public sealed class TlsTransport : QueuedTransport
         }
         await Socket.SendAsync(response, SocketFlags.None, cancellationToken).ConfigureAwait(false);
         Socket.Shutdown(SocketShutdown.Send);
+        // Then read until the client closes (briefly): request bytes still on their way would otherwise meet a
+        // closed socket, and the reset could destroy the answer before the client reads it.
+        using var linger = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        linger.CancelAfter(PlainHttpLinger);
+        try
+        {
+            while (await Socket.ReceiveAsync(discard, SocketFlags.None, linger.Token).ConfigureAwait(false) > 0)
+            {
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The client keeps the connection open: close it anyway.
+        }
+        catch (SocketException)
+        {
+            // The client reset the connection: nothing left to protect.
+        }
     }
 
     /// <inheritdoc />

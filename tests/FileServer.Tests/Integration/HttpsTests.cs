@@ -113,6 +113,25 @@ public class HttpsTests
     }
 
     [Test]
+    public async Task OneConnectionSlot_IsNotHeldByAnIdleListener()
+    {
+        await using var server = TestServer.Start(_tree.Root, tls: true, o => o with { TlsPort = 0, MaxConnections = 1 });
+        var plainPort = server.Host.Urls[1].Port;
+        // Both listeners share the single slot: whichever is idle must not keep it from the other's client.
+        for (var i = 0; i < 3; i++)
+        {
+            using (var plain = RawHttpConnection.Open(plainPort))
+            {
+                Assert.That(plain.Get("/f.bin", "Connection: close\r\n").BodySha256, Is.EqualTo(_hash), $"plain, round {i}");
+            }
+            using (var secure = server.Connect())
+            {
+                Assert.That(secure.Get("/f.bin", "Connection: close\r\n").BodySha256, Is.EqualTo(_hash), $"TLS, round {i}");
+            }
+        }
+    }
+
+    [Test]
     public async Task PlainHttpToTheTlsPort_Gets400_AndTheServerKeepsServing()
     {
         await using var server = TestServer.Start(_tree.Root, tls: true);

@@ -41,6 +41,32 @@ public class PathResolverTests
     }
 
     [Test]
+    public void SameResolver_SeesFilesReplacedSinceTheLastRequest()
+    {
+        // Decoded paths are cached per resolver; what is on disk never is.
+        var resolver = new PathResolver(_platform, _platform.ResolveRealPath(_root)!, followSymlinks: false, allowDotfiles: false);
+        Assert.That(RequestTarget.TryParse("/a.txt", out var target), Is.True);
+        Assert.That(resolver.Resolve(target).Kind, Is.EqualTo(PathResolutionKind.File));
+
+        File.Delete(Path.Combine(_root, "a.txt"));
+        Assert.That(resolver.Resolve(target).Kind, Is.EqualTo(PathResolutionKind.NotFound));
+
+        File.CreateSymbolicLink(Path.Combine(_root, "a.txt"), Path.Combine(_outside, "secret.txt"));
+        Assert.That(resolver.Resolve(target).Kind, Is.EqualTo(PathResolutionKind.NotFound), "a link out of the root, swapped in");
+
+        File.Delete(Path.Combine(_root, "a.txt"));
+        Directory.CreateDirectory(Path.Combine(_root, "a.txt"));
+        Assert.That(resolver.Resolve(target).Kind, Is.EqualTo(PathResolutionKind.Redirect), "now a directory");
+    }
+
+    [Test]
+    public void ThousandsOfMissingSegments_AreNotFound()
+    {
+        var target = "/missing" + string.Concat(Enumerable.Repeat("/a", 3500));
+        Assert.That(Resolve(target).Kind, Is.EqualTo(PathResolutionKind.NotFound));
+    }
+
+    [Test]
     public void RegularFile_Resolves()
     {
         var result = Resolve("/a.txt");
