@@ -601,8 +601,23 @@ tls_ranges() {
     part_is_slice "$got" 0 99 "$ROOT/big.bin" && part_is_slice "$got" 5000 70999 "$ROOT/big.bin"
 }
 
+# A sparse 5 GiB file (distinct bytes past 2 and 4 GiB) through curl --cacert, hashed as it streams.
+tls_five_gib() {
+    local file="$ROOT/five.bin" want got offset
+    if [[ ! -f "$file" ]]; then
+        truncate -s $((5 * 1024 * 1024 * 1024)) "$file"
+        for offset in 0 $(((2 << 30) - 7)) $(((4 << 30) + 4093)) $(((5 << 30) - 1048576)); do
+            head -c 1048576 /dev/urandom | dd of="$file" bs=1M seek="$offset" oflag=seek_bytes conv=notrunc status=none
+        done
+    fi
+    want="$(sha_of "$file")"
+    got="$("${CURL[@]}" --max-time 300 "$BASE/five.bin" | sha256sum | cut -d' ' -f1)" || { echo "curl failed"; return 1; }
+    [[ "$got" == "$want" ]] || { echo "sha256 $got, expected $want"; return 1; }
+}
+
 tls_checks() { # LABEL
     local m="$1"
+    check "$m: curl --cacert GET of a sparse 5 GiB file matches sha256" tls_five_gib
     check "$m: plain HTTP to the HTTPS port gets 400" plain_http_to_tls_port
     check "$m: TLS 1.2 client served" tls_version 1.2 1.2
     check "$m: TLS 1.3 client served" tls_version 1.3 1.3

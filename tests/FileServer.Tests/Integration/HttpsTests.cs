@@ -47,6 +47,27 @@ public class HttpsTests
         Assert.That(text, Does.Contain("Content-Length: 200000\r\n"));
     }
 
+    [TestCase(0)]
+    [TestCase(1)]
+    [TestCase(65535)]
+    [TestCase(65536)]
+    [TestCase(65537)]
+    [TestCase(10 * 1024 * 1024)]
+    public async Task HttpClient_GetsByteIdenticalBodies(int size)
+    {
+        var hash = _tree.WriteRandom($"size{size}.bin", size, seed: size);
+        await using var server = TestServer.Start(_tree.Root, tls: true);
+        using var client = server.CreateHttpClient();
+        using var response = await client.GetAsync($"/size{size}.bin");
+        var body = await response.Content.ReadAsByteArrayAsync();
+        Assert.Multiple(() =>
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(response.Content.Headers.ContentLength, Is.EqualTo(size));
+            Assert.That(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(body)), Is.EqualTo(hash));
+        });
+    }
+
     [Test]
     public async Task HttpClient_KeepsOneConnectionForManyRequests()
     {

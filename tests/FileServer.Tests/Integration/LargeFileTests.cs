@@ -57,6 +57,31 @@ public class LargeFileTests
         });
     }
 
+    [Test]
+    public async Task FiveGiBSparseFile_OverHttpsWithHttpClient_ArrivesByteIdentical()
+    {
+        await using var server = TestServer.Start(_tree.Root, tls: true);
+        using var client = server.CreateHttpClient();
+        client.Timeout = TimeSpan.FromMinutes(10);
+        using var response = await client.GetAsync("/big.bin", HttpCompletionOption.ResponseHeadersRead);
+        await using var body = await response.Content.ReadAsStreamAsync();
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[1 << 20];
+        long total = 0;
+        int read;
+        while ((read = await body.ReadAsync(buffer)) > 0)
+        {
+            hash.AppendData(buffer, 0, read);
+            total += read;
+        }
+        Assert.Multiple(() =>
+        {
+            Assert.That(response.Content.Headers.ContentLength, Is.EqualTo(Size));
+            Assert.That(total, Is.EqualTo(Size));
+            Assert.That(Convert.ToHexStringLower(hash.GetHashAndReset()), Is.EqualTo(_sha256));
+        });
+    }
+
     [TestCase(false, false)]
     [TestCase(true, false)]
     [TestCase(false, true)]
