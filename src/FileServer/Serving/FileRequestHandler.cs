@@ -102,7 +102,7 @@ public sealed class FileRequestHandler
             switch (Preconditions.Evaluate(request.Method, request.Headers, etag, lastModified))
             {
                 case PreconditionOutcome.NotModified:
-                    return NotModified(request, transport, keepAlive, etag, lastModified);
+                    return NotModified(request, transport, keepAlive, validators);
                 case PreconditionOutcome.PreconditionFailed:
                     return Error(transport, HttpStatus.PreconditionFailed, "Precondition failed", request, keepAlive);
             }
@@ -151,13 +151,14 @@ public sealed class FileRequestHandler
         Error(transport, HttpStatus.RangeNotSatisfiable, "No requested range overlaps the file", request, keepAlive,
             h => h.Add("Content-Range", ByteRange.UnsatisfiedContentRange(length)));
 
-    private ResponseSummary NotModified(RequestHead request, ITransport transport, bool keepAlive, EntityTag etag, DateTimeOffset lastModified)
+    private ResponseSummary NotModified(RequestHead request, ITransport transport, bool keepAlive, ValidatorCache.Entry validators)
     {
         // RFC 9110 §15.4.5: the validators and Date, no representation metadata, never a body.
         var head = _heads.Create(HttpStatus.NotModified, request, keepAlive)
-            .Add("ETag", etag.ToString())
-            .Add("Last-Modified", HttpDate.Format(lastModified));
+            .Add("ETag", validators.ETag.ToString())
+            .Add("Last-Modified", validators.LastModified);
         ResponseHeads.Write(transport, head);
+        _heads.Recycle(head);
         return new ResponseSummary(HttpStatus.NotModified, 0, BodyPath.None, keepAlive);
     }
 

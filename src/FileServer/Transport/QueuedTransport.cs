@@ -252,7 +252,7 @@ public abstract class QueuedTransport : ITransport
     }
 
     /// <inheritdoc />
-    public virtual void SetBatching(bool enabled)
+    public void SetBatching(bool enabled)
     {
         if (Volatile.Read(ref _aborted) != 0)
         {

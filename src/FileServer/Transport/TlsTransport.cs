@@ -38,9 +38,6 @@ public sealed class TlsTransport : QueuedTransport
     /// <inheritdoc />
     public override bool CanSendFile => false;
 
-    /// <summary>The negotiated protocol version, once open.</summary>
-    public SslProtocols Protocol => _tls.SslProtocol;
-
     /// <summary>The negotiated application protocol (ALPN), once open; empty when the client offered none.</summary>
     public SslApplicationProtocol ApplicationProtocol => _tls.NegotiatedApplicationProtocol;
 

@@ -104,20 +104,7 @@ public class TlsTransportTests
         pair.Client.LingerState = new LingerOption(true, 0);
         pair.Client.Close(); // RST
 
-        var chunk = new byte[64 * 1024];
-        IOException? raised = null;
-        for (var i = 0; i < 1000 && raised is null; i++)
-        {
-            Assert.DoesNotThrow(() => transport.Write(chunk));
-            try
-            {
-                await transport.DrainAsync().AsTask().WaitAsync(Bound);
-            }
-            catch (IOException e)
-            {
-                raised = e;
-            }
-        }
+        var raised = await TransportProbe.WriteUntilDrainFailsAsync(transport, Bound);
         Assert.That(raised, Is.Not.Null, "a send error must reach the writer through DrainAsync");
     }
 
