@@ -93,43 +93,24 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------------------
-# Conformance smoke slice (the full differential run against nginx is scripts/conformance.sh)
+# Smoke slices of the long scripts, each counted as one check: conformance (the full differential run against
+# nginx is scripts/conformance.sh), stress (scripts/stress.sh), bench (the full two-round run is scripts/bench.sh;
+# timings are never judged here, only that every server starts and every body it serves is verified).
 
-echo "== conformance smoke (scripts/conformance.sh --smoke)"
-conf_passed=0 conf_failed=0
-if timeout --foreground -k 30 900 bash scripts/conformance.sh --smoke; then
-    conf_passed=1
-else
-    conf_failed=1
-    echo "not ok - conformance smoke: a server did not start or a request did not complete"
-fi
-
-# ---------------------------------------------------------------------------------------------------------
-# Stress smoke slice (the full bounded run is scripts/stress.sh)
-
-echo "== stress smoke (scripts/stress.sh --smoke)"
-stress_passed=0 stress_failed=0
-if timeout --foreground -k 30 900 bash scripts/stress.sh --smoke; then
-    stress_passed=1
-else
-    stress_failed=1
-    echo "not ok - stress smoke: an assertion failed or a phase could not run"
-fi
-
-# ---------------------------------------------------------------------------------------------------------
-# Benchmark smoke slice (the full two-round run against nginx and Kestrel is scripts/bench.sh; timings are
-# never judged here, only that every server starts and every body it serves is verified)
-
-echo "== bench smoke (scripts/bench.sh --smoke)"
-bench_passed=0 bench_failed=0
-if timeout --foreground -k 30 900 bash scripts/bench.sh --smoke >"$RESULTS/bench-smoke.txt" 2>&1; then
-    bench_passed=1
-    tail -n 1 "$RESULTS/bench-smoke.txt"
-else
-    bench_failed=1
-    tail -n 15 "$RESULTS/bench-smoke.txt"
-    echo "not ok - bench smoke: a server did not start or a verification failed"
-fi
+smoke_passed=0 smoke_failed=0
+# smoke SCRIPT WHAT_FAILED : runs `bash scripts/SCRIPT.sh --smoke`, bounded.
+smoke() {
+    echo "== $1 smoke (scripts/$1.sh --smoke)"
+    if timeout --foreground -k 30 900 bash "scripts/$1.sh" --smoke; then
+        smoke_passed=$((smoke_passed + 1))
+    else
+        smoke_failed=$((smoke_failed + 1))
+        echo "not ok - $1 smoke: $2"
+    fi
+}
+smoke conformance "a server did not start or a request did not complete"
+smoke stress "an assertion failed or a phase could not run"
+smoke bench "a server did not start or a verification failed"
 
 # ---------------------------------------------------------------------------------------------------------
 # Allocation smoke slice (the full run, >= 100,000 requests and 1 GiB bodies, is scripts/alloc.sh)
@@ -148,8 +129,8 @@ fi
 # ---------------------------------------------------------------------------------------------------------
 # Summary
 
-passed=$((unit_passed + int_passed + conf_passed + stress_passed + bench_passed + alloc_passed))
-failed=$((unit_failed + int_failed + conf_failed + stress_failed + bench_failed + alloc_failed))
+passed=$((unit_passed + int_passed + smoke_passed + alloc_passed))
+failed=$((unit_failed + int_failed + smoke_failed + alloc_failed))
 status=0
 if ((failed > 0)); then
     status=1
