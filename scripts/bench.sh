@@ -24,7 +24,10 @@
 #   3. N random 1 MiB ranges of the big file, sequential on one keep-alive connection (one curl, --next per
 #      range): requests/s of a pass that discards the bodies (status 206 and length checked), then an untimed
 #      pass that keeps every piece and checks it against the sha256 of the same bytes of the file;
-#   4. the 4 KiB file with wrk -t2 -c50 --latency: requests/s and p99 latency;
+#   4. the 4 KiB file with wrk -t2 -c50 --latency: requests/s and p99 latency, measured after an untimed wrk
+#      warm-up of the same shape (5 s; quick 2 s; smoke none) for every server alike: a JIT-compiled server
+#      (FileServer, Kestrel) runs its small-request code at tier 0 for its first seconds of load (measured:
+#      p99 30-48 ms in the first 3 s, 4-6 ms after). The warm-up's own req/s is in the table too;
 #   5. RSS (VmRSS, nginx summed) idle (after start, before any request) and after the run;
 #   6. time to first byte of the big file (curl %{time_starttransfer}), median of 5;
 #   TLS (F, G only): one download of the big file over HTTPS (curl --cacert to /dev/null), MiB/s, median of
@@ -92,9 +95,9 @@ done
 
 ALL_SERVERS=(fileserver fileserver-copy nginx nginx-copy kestrel fileserver-tls nginx-tls)
 case "$MODE" in
-    full) ROUNDS=2 BIG_MIB=1024 RANGES=100 WRK_SECONDS=10 DEFAULT_SERVERS="fileserver,fileserver-copy,nginx,nginx-copy,kestrel,fileserver-tls,nginx-tls" ;;
-    quick) ROUNDS=1 BIG_MIB=256 RANGES=20 WRK_SECONDS=3 DEFAULT_SERVERS="fileserver,fileserver-copy,nginx,nginx-copy,kestrel,fileserver-tls,nginx-tls" ;;
-    smoke) ROUNDS=1 BIG_MIB=64 RANGES=5 WRK_SECONDS=1 DEFAULT_SERVERS="fileserver,nginx,fileserver-tls,nginx-tls" ;;
+    full) ROUNDS=2 BIG_MIB=1024 RANGES=100 WRK_SECONDS=10 WRK_WARMUP_SECONDS=5 DEFAULT_SERVERS="fileserver,fileserver-copy,nginx,nginx-copy,kestrel,fileserver-tls,nginx-tls" ;;
+    quick) ROUNDS=1 BIG_MIB=256 RANGES=20 WRK_SECONDS=3 WRK_WARMUP_SECONDS=2 DEFAULT_SERVERS="fileserver,fileserver-copy,nginx,nginx-copy,kestrel,fileserver-tls,nginx-tls" ;;
+    smoke) ROUNDS=1 BIG_MIB=64 RANGES=5 WRK_SECONDS=1 WRK_WARMUP_SECONDS=0 DEFAULT_SERVERS="fileserver,nginx,fileserver-tls,nginx-tls" ;;
 esac
 SERVERS=()
 IFS=',' read -r -a requested <<<"${SERVERS_ARG:-$DEFAULT_SERVERS}"
@@ -740,7 +743,12 @@ phase_ranges() {
 }
 
 phase_small() {
-    local round="$1" server="$2" out="$WORK/$2/wrk.r$1.txt" rps p99 non2xx sockerr
+    local round="$1" server="$2" out="$WORK/$2/wrk.r$1.txt" warm="$WORK/$2/wrk-warmup.r$1.txt" rps p99 non2xx sockerr
+    if ((WRK_WARMUP_SECONDS > 0)); then
+        timeout -k 5 $((WRK_WARMUP_SECONDS + 60)) wrk -t2 -c50 -d"${WRK_WARMUP_SECONDS}s" "${URL}small.bin" >"$warm" 2>&1 || true
+        rps="$(awk '/^Requests\/sec:/ { print $2 }' "$warm")"
+        [[ -n "$rps" ]] && rec "$round" "$server" small_warmup_rps "$rps"
+    fi
     timeout -k 5 $((WRK_SECONDS + 60)) wrk -t2 -c50 -d"${WRK_SECONDS}s" --latency "${URL}small.bin" \
         >"$out" 2>&1 || true
     rps="$(awk '/^Requests\/sec:/ { print $2 }' "$out")"
@@ -859,7 +867,7 @@ for server in "${SERVERS[@]}"; do
     if [[ "$server" == *-tls ]]; then TLS_SERVERS+=("$server"); else PLAIN_SERVERS+=("$server"); fi
 done
 awk -F'\t' -v mode="$MODE" -v rounds="$ROUNDS" -v servers="${PLAIN_SERVERS[*]}" -v tls_servers="${TLS_SERVERS[*]}" \
-    -v big="$BIG_LABEL" -v nranges="$RANGES" -v wrks="$WRK_SECONDS" '
+    -v big="$BIG_LABEL" -v nranges="$RANGES" -v wrks="$WRK_SECONDS" -v wwarm="$WRK_WARMUP_SECONDS" '
 { val[$1, $2, $3] = $4; has[$1, $2, $3] = 1 }
 function fmt(v, f) { return sprintf(f, v) }
 function cell(s, m, f,    r, out, v) {
@@ -920,7 +928,7 @@ function goal(text, s, m, ref, op, limit,    r, a, b, x, ok, okc, n, vals, vs, s
 }
 END {
     ns = split(servers, S, " ")
-    nf = split("one_mibs eight_mibs user_s_gib total_s_gib machine_s_gib ranges_rps ranges_ok small_rps small_p99_ms small_errors idle_rss_mib after_rss_mib ttfb_ms bg_cpu_pct", F, " ")
+    nf = split("one_mibs eight_mibs user_s_gib total_s_gib machine_s_gib ranges_rps ranges_ok small_rps small_p99_ms small_errors small_warmup_rps idle_rss_mib after_rss_mib ttfb_ms bg_cpu_pct", F, " ")
     L["one_mibs"] = "1 × " big " download, MiB/s (↑, median of 3)";                 FM["one_mibs"] = "%.0f"
     L["eight_mibs"] = "8 × " big " concurrent, aggregate MiB/s (↑)";               FM["eight_mibs"] = "%.0f"
     L["user_s_gib"] = "server user CPU, s/GiB (↓, 8 streams)";                      FM["user_s_gib"] = "%.3f"
@@ -931,6 +939,7 @@ END {
     L["small_rps"] = "4 KiB file, wrk -t2 -c50 " wrks " s, req/s (↑)";              FM["small_rps"] = "%.0f"
     L["small_p99_ms"] = "4 KiB file, p99 latency, ms (↓)";                          FM["small_p99_ms"] = "%.2f"
     L["small_errors"] = "4 KiB file, wrk non-2xx / socket errors";                  FM["small_errors"] = ""
+    L["small_warmup_rps"] = "4 KiB file, the untimed warm-up before it (" wwarm " s), req/s"; FM["small_warmup_rps"] = "%.0f"
     L["idle_rss_mib"] = "idle RSS, MiB (↓)";                                         FM["idle_rss_mib"] = "%.1f"
     L["after_rss_mib"] = "RSS after the run, MiB (↓)";                               FM["after_rss_mib"] = "%.1f"
     L["ttfb_ms"] = "time to first byte, " big " file, ms (↓, median of 5)";          FM["ttfb_ms"] = "%.2f"
