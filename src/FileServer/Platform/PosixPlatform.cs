@@ -19,6 +19,10 @@ public sealed partial class PosixPlatform : IPlatform
     private const int TcpInfoSize = 232;
     private const int TcpInfoBytesAckedOffset = 120;
 
+    // The kernel's default read-ahead window (128 KiB) already covers a file this small: the sequential hint
+    // would change nothing but cost a syscall on every small-file request.
+    private const long SequentialAdviceMinimumLength = 128 * 1024;
+
     private readonly bool _hasProcFd = Directory.Exists("/proc/self/fd");
     private readonly Func<SafeFileHandle, FileStream> _openZeroCopyStream;
 
@@ -106,7 +110,10 @@ public sealed partial class PosixPlatform : IPlatform
             {
                 throw new NotRegularFileException(path);
             }
-            AdviseSequential(handle);
+            if (status.Length > SequentialAdviceMinimumLength)
+            {
+                AdviseSequential(handle);
+            }
             return new OpenedFile(handle, status, _openZeroCopyStream);
         }
         catch
