@@ -30,6 +30,7 @@ internal static class CommandLine
         var noAccessLog = new Option<bool>("--no-access-log") { Description = "Do not write the access log (one line per response)" };
         var tls = new TlsCommandLine();
         var maxConnections = new Option<int>("--max-connections") { Description = "Connections served at once; more wait in the listen backlog", DefaultValueFactory = _ => 10_000 };
+        var openFileCache = new Option<int>("--open-file-cache") { Description = "Files kept open between requests, checked against their path on every request; 0 = off", DefaultValueFactory = _ => 1000 };
 
         root.Validators.Add(result =>
         {
@@ -43,7 +44,7 @@ internal static class CommandLine
         var command = new RootCommand("Serve a directory over HTTP/1.1, with zero-copy sendfile where possible.")
         {
             root, host, port, noSendFile, readyFile, logLevel, followSymlinks, dotfiles, shutdownTimeout,
-            headerTimeout, idleTimeout, sendTimeout, highWatermark, lowWatermark, chunkSize, limitRate, maxConnections, noAccessLog,
+            headerTimeout, idleTimeout, sendTimeout, highWatermark, lowWatermark, chunkSize, limitRate, maxConnections, openFileCache, noAccessLog,
         };
         tls.AddTo(command);
         command.SetAction(async (result, _) =>
@@ -76,6 +77,7 @@ internal static class CommandLine
                 CopyChunkSize = (int)Math.Min(int.MaxValue, result.GetValue(chunkSize)),
                 LimitRate = result.GetValue(limitRate),
                 MaxConnections = result.GetValue(maxConnections),
+                OpenFileCacheSize = result.GetValue(openFileCache),
                 Tls = tlsChoice?.Settings,
                 TlsPort = result.GetValue(tls.Port),
                 HandshakeTimeout = TimeSpan.FromSeconds(result.GetValue(tls.HandshakeTimeout)),

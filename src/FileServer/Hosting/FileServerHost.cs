@@ -31,6 +31,7 @@ public sealed class FileServerHost : IAsyncDisposable
     private ResponseHeads? _heads;
     private RequestHeadParser? _parser;
     private SendTimeoutWatchdog? _watchdog;
+    private OpenFileCache? _files;
     private SemaphoreSlim? _connectionSlots;
     private Task _acceptLoop = Task.CompletedTask;
     private Task? _stopping;
@@ -75,10 +76,14 @@ public sealed class FileServerHost : IAsyncDisposable
             throw new StartupException(e.Message, e);
         }
         var root = ResolveRoot(_options.Root);
-        if (_platform.RaiseOpenFileLimit() is { } limit)
+        var openFileLimit = _platform.RaiseOpenFileLimit();
+        if (openFileLimit is { } limit)
         {
             ServerLog.OpenFileLimit(_log, limit);
         }
+        // Connections need descriptors more than the cache does: it gets an eighth of the limit at most.
+        var cacheSize = (int)Math.Min((ulong)_options.OpenFileCacheSize, (openFileLimit ?? 1024) / 8);
+        _files = new OpenFileCache(_platform, cacheSize, _options.OpenFileCacheInactiveTime, _clock);
 
         var contentTypes = new ContentTypeMap();
         _heads = new ResponseHeads(new DateHeaderCache(_clock));
@@ -88,7 +93,7 @@ public sealed class FileServerHost : IAsyncDisposable
             contentTypes,
             new BodyPathChooser(_options.DisableSendFile, _options.CopyChunkSize, _options.LimitRate, _clock),
             _heads,
-            _platform);
+            _files);
 
         BindAll();
         _watchdog = new SendTimeoutWatchdog(_options.SendTimeout, _clock, _log);
@@ -171,6 +176,7 @@ public sealed class FileServerHost : IAsyncDisposable
             await all.ConfigureAwait(false);
         }
         await _watchdog!.DisposeAsync().ConfigureAwait(false);
+        _files!.Dispose();
         ServerLog.Stopped(_log, Statistics.Requests, Statistics.AllocatedBytesPerRequest() ?? 0);
     }
 

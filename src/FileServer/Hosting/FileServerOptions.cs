@@ -74,6 +74,15 @@ public sealed record FileServerOptions
     /// <summary>A request body (unexpected on GET/HEAD) up to this size is read and discarded; a larger one closes the connection.</summary>
     public long MaxDiscardedBodyBytes { get; init; } = 64 * 1024;
 
+    /// <summary>
+    /// Files kept open between requests (nginx's <c>open_file_cache max=</c>), each still checked against its path
+    /// on every request; 0 opens and closes the file for every request. Capped at an eighth of the open-file limit.
+    /// </summary>
+    public int OpenFileCacheSize { get; init; } = 1000;
+
+    /// <summary>A cached file nobody asks for in this long is closed (within twice this), giving back a deleted file's space.</summary>
+    public TimeSpan OpenFileCacheInactiveTime { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Throws <see cref="ArgumentException"/> with a one-line message for an invalid setting.</summary>
     public void Validate()
     {
@@ -98,6 +107,10 @@ public sealed record FileServerOptions
         {
             throw new ArgumentException("max connections must be at least 1");
         }
+        if (OpenFileCacheSize < 0)
+        {
+            throw new ArgumentException("open file cache size must not be negative");
+        }
         if (LimitRate < 0)
         {
             throw new ArgumentException("limit rate must not be negative");
@@ -106,6 +119,7 @@ public sealed record FileServerOptions
                  {
                      ("header timeout", HeaderTimeout), ("idle timeout", IdleTimeout), ("send timeout", SendTimeout),
                      ("shutdown timeout", ShutdownTimeout), ("TLS handshake timeout", HandshakeTimeout),
+                     ("open file cache inactive time", OpenFileCacheInactiveTime),
                  })
         {
             if (value <= TimeSpan.Zero)

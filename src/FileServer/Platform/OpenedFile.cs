@@ -27,9 +27,31 @@ public sealed class OpenedFile : IDisposable
 
     /// <summary>
     /// A stream on the same file for <c>SendFileAsync</c>, opened the first time it is asked for: small bodies
-    /// that are copied never pay for it.
+    /// that are copied never pay for it. Safe to ask for from several responses at once (a cached file is shared);
+    /// sends give their own offsets, so they never move the stream's position.
     /// </summary>
-    public FileStream ZeroCopyStream => _zeroCopyStream ??= _openZeroCopyStream(Handle);
+    public FileStream ZeroCopyStream
+    {
+        get
+        {
+            var stream = Volatile.Read(ref _zeroCopyStream);
+            if (stream is not null)
+            {
+                return stream;
+            }
+            var opened = _openZeroCopyStream(Handle);
+            var winner = Interlocked.CompareExchange(ref _zeroCopyStream, opened, null);
+            if (winner is null)
+            {
+                return opened;
+            }
+            if (!ReferenceEquals(opened, winner))
+            {
+                opened.Dispose();
+            }
+            return winner;
+        }
+    }
 
     /// <inheritdoc />
     public void Dispose()

@@ -267,7 +267,7 @@ public sealed partial class PosixPlatform : IPlatform
             _ => FileKind.Other,
         };
         var modified = (stat.st_mtime * 1_000_000_000L) + stat.st_mtime_nsec;
-        return new FileStatus(kind, stat.st_size, modified);
+        return new FileStatus(kind, stat.st_size, modified, new FileIdentity(stat.st_dev, stat.st_ino));
     }
 
     [StructLayout(LayoutKind.Sequential)]

@@ -18,17 +18,17 @@ public sealed class FileRequestHandler
     private readonly ContentTypeMap _contentTypes;
     private readonly BodyPathChooser _chooser;
     private readonly ResponseHeads _heads;
-    private readonly IPlatform _platform;
+    private readonly OpenFileCache _files;
     private readonly ValidatorCache _validators = new();
 
     /// <summary>Creates a handler from its collaborators.</summary>
-    public FileRequestHandler(PathResolver resolver, ContentTypeMap contentTypes, BodyPathChooser chooser, ResponseHeads heads, IPlatform platform)
+    public FileRequestHandler(PathResolver resolver, ContentTypeMap contentTypes, BodyPathChooser chooser, ResponseHeads heads, OpenFileCache files)
     {
         _resolver = resolver;
         _contentTypes = contentTypes;
         _chooser = chooser;
         _heads = heads;
-        _platform = platform;
+        _files = files;
     }
 
     /// <summary>
@@ -63,7 +63,7 @@ public sealed class FileRequestHandler
         var resolution = _resolver.Resolve(target);
         return resolution.Kind switch
         {
-            PathResolutionKind.File => await ServeFileAsync(request, transport, keepAlive, resolution.FilePath!, cancellationToken).ConfigureAwait(false),
+            PathResolutionKind.File => await ServeFileAsync(request, transport, keepAlive, resolution.FilePath!, resolution.FileStatus, cancellationToken).ConfigureAwait(false),
             PathResolutionKind.Redirect => Redirect(request, transport, keepAlive, resolution.Location!),
             PathResolutionKind.BadRequest => Error(transport, HttpStatus.BadRequest, resolution.Reason!, request, keepAlive),
             PathResolutionKind.Forbidden => Error(transport, HttpStatus.Forbidden, resolution.Reason!, request, keepAlive),
@@ -73,12 +73,12 @@ public sealed class FileRequestHandler
 
     // Runs once per request (or per queued send): pooled state machines instead of one allocation each.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<ResponseSummary> ServeFileAsync(RequestHead request, ITransport transport, bool keepAlive, string path, CancellationToken cancellationToken)
+    private async ValueTask<ResponseSummary> ServeFileAsync(RequestHead request, ITransport transport, bool keepAlive, string path, FileStatus resolved, CancellationToken cancellationToken)
     {
-        OpenedFile file;
+        OpenFileCache.Lease lease;
         try
         {
-            file = _platform.OpenForReading(path);
+            lease = _files.Open(path, resolved);
         }
         catch (FileNotFoundException)
         {
@@ -93,9 +93,9 @@ public sealed class FileRequestHandler
             return Error(transport, HttpStatus.Forbidden, "Not a regular file", request, keepAlive);
         }
 
-        using (file)
+        using (lease)
         {
-            var status = file.Status;
+            var status = lease.Status;
             var lastModified = status.Modified;
             var validators = _validators.Get(status.Length, status.ModifiedUnixNanoseconds, lastModified);
             var etag = validators.ETag;
@@ -139,7 +139,7 @@ public sealed class FileRequestHandler
             _heads.Recycle(head);
             using (rendered)
             {
-                await sender.SendAsync(transport, file, plan.Segments(rendered.Memory), cancellationToken).ConfigureAwait(false);
+                await sender.SendAsync(transport, lease.File, plan.Segments(rendered.Memory), cancellationToken).ConfigureAwait(false);
             }
             return new ResponseSummary(plan.Status, plan.ContentLength, sender.Path, keepAlive);
         }

@@ -1,3 +1,5 @@
+using FileServer.Platform;
+
 namespace FileServer.Serving;
 
 /// <summary>What a request path leads to.</summary>
@@ -20,7 +22,8 @@ public enum PathResolutionKind
 /// <param name="FilePath">The file's real path, for <see cref="PathResolutionKind.File"/>.</param>
 /// <param name="Location">The redirect target, for <see cref="PathResolutionKind.Redirect"/>.</param>
 /// <param name="Reason">A short reason, for the error kinds.</param>
-public readonly record struct PathResolution(PathResolutionKind Kind, string? FilePath = null, string? Location = null, string? Reason = null)
+/// <param name="FileStatus">What the resolver's stat found at <see cref="FilePath"/>, for <see cref="PathResolutionKind.File"/>.</param>
+public readonly record struct PathResolution(PathResolutionKind Kind, string? FilePath = null, string? Location = null, string? Reason = null, FileStatus FileStatus = default)
 {
     /// <summary>A 404 with <paramref name="reason"/>.</summary>
     public static PathResolution NotFound(string reason) => new(PathResolutionKind.NotFound, Reason: reason);

@@ -62,7 +62,7 @@ public sealed class PathResolver
         switch (status?.Kind)
         {
             case FileKind.Regular:
-                return new PathResolution(PathResolutionKind.File, FilePath: real);
+                return new PathResolution(PathResolutionKind.File, FilePath: real, FileStatus: status.Value);
             case FileKind.Directory when !endsWithSlash:
                 return new PathResolution(PathResolutionKind.Redirect, Location: target.RawPath + "/" + target.Query);
             case FileKind.Directory:
@@ -79,8 +79,8 @@ public sealed class PathResolver
         // index.html may itself be a link: it gets the same check as any requested file.
         var candidate = Path.Join(directory, IndexFile);
         var (index, status) = Follow(candidate, _platform.GetLinkStatus(candidate));
-        return status?.Kind == FileKind.Regular
-            ? new PathResolution(PathResolutionKind.File, FilePath: index)
+        return status is { Kind: FileKind.Regular } found
+            ? new PathResolution(PathResolutionKind.File, FilePath: index, FileStatus: found)
             : PathResolution.NotFound("Directory has no index.html");
     }
 

@@ -1,0 +1,245 @@
+using FileServer.Platform;
+
+namespace FileServer.Serving;
+
+/// <summary>
+/// Keeps the files served most recently open between requests (nginx's <c>open_file_cache</c>), so a hot file costs
+/// no <c>open</c>, <c>fstat</c> and <c>close</c> per request.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Never stale, unlike nginx's (which trusts an entry for <c>open_file_cache_valid</c> seconds): every request still
+/// stats its path (<see cref="PathResolver"/> does), and a cached descriptor is used only while that path names the
+/// same file, the same device and inode. A file replaced by a rename has a new inode and is opened afresh; a file
+/// changed in place is read through the same descriptor, so its new bytes are sent, described by this request's
+/// status. While a descriptor is open its inode number cannot be reused, so equal identities cannot mislead.
+/// </para>
+/// <para>
+/// Bounded: at most <c>capacity</c> files, the least recently used closed first; a sweep every
+/// <c>inactiveTime</c> closes files nobody asked for since the last sweep, so the space of a deleted file is given
+/// back; <see cref="Dispose"/> closes the rest. Shared: each response holds a <see cref="Lease"/>, and a file is
+/// closed once it has left the cache and its last lease has ended.
+/// </para>
+/// </remarks>
+public sealed class OpenFileCache : IDisposable
+{
+    private readonly IPlatform _platform;
+    private readonly int _capacity;
+    private readonly TimeSpan _inactiveTime;
+    private readonly TimeProvider _clock;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    // Most recently used first, so the sweep and eviction only ever look at the tail.
+    private readonly LinkedList<Entry> _recency = new();
+    private readonly ITimer? _sweeper;
+    private bool _disposed;
+
+    /// <summary>
+    /// Creates a cache of at most <paramref name="capacity"/> open files (0 turns it off: every request opens and
+    /// closes its file), each closed once unused for <paramref name="inactiveTime"/> to twice that.
+    /// </summary>
+    public OpenFileCache(IPlatform platform, int capacity, TimeSpan inactiveTime, TimeProvider clock)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(capacity);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(inactiveTime, TimeSpan.Zero);
+        _platform = platform;
+        _capacity = capacity;
+        _inactiveTime = inactiveTime;
+        _clock = clock;
+        if (capacity > 0)
+        {
+            _sweeper = clock.CreateTimer(static state => ((OpenFileCache)state!).Sweep(), this, inactiveTime, inactiveTime);
+        }
+    }
+
+    /// <summary>Files held open by the cache now (leases of files already evicted not counted).</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _entries.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The open file at <paramref name="path"/>, which a stat of this request found to be the regular file
+    /// <paramref name="status"/> describes: the cached descriptor when it is still that file, else a new one.
+    /// The caller disposes the lease when its response is done.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">Nothing is there any more.</exception>
+    /// <exception cref="UnauthorizedAccessException">Permission denied.</exception>
+    /// <exception cref="NotRegularFileException">It is no longer a regular file.</exception>
+    public Lease Open(string path, FileStatus status)
+    {
+        if (_capacity == 0 || !status.Identity.IsKnown)
+        {
+            var own = _platform.OpenForReading(path);
+            return new Lease(own, own.Status, null);
+        }
+        var now = _clock.GetTimestamp();
+        Entry? stale;
+        lock (_gate)
+        {
+            if (_entries.TryGetValue(path, out stale))
+            {
+                if (stale.File.Status.Identity == status.Identity)
+                {
+                    // The cache's own reference keeps the count above zero here, so taking one cannot revive a closed file.
+                    stale.Retain();
+                    Touch(stale, now);
+                    return new Lease(stale.File, status, stale);
+                }
+                Unlink(stale);
+            }
+        }
+        stale?.Release();
+
+        var file = _platform.OpenForReading(path);
+        var entry = new Entry(path, file, now);
+        Entry? replaced = null;
+        Entry? evicted = null;
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                // Stopping: serve this response from the descriptor, then close it with the lease.
+                entry.Release();
+                return new Lease(file, file.Status, entry);
+            }
+            // Another request may have opened the same path meanwhile: the newer descriptor wins.
+            if (_entries.TryGetValue(path, out replaced))
+            {
+                Unlink(replaced);
+            }
+            _entries.Add(path, entry);
+            _recency.AddFirst(entry.Node);
+            if (_entries.Count > _capacity)
+            {
+                evicted = _recency.Last!.Value;
+                Unlink(evicted);
+            }
+        }
+        replaced?.Release();
+        evicted?.Release();
+        // The descriptor's own status: the path may have changed between this request's stat and the open.
+        return new Lease(file, file.Status, entry);
+    }
+
+    /// <summary>Closes every cached file nobody has asked for in the last <c>inactiveTime</c>.</summary>
+    internal void Sweep()
+    {
+        var now = _clock.GetTimestamp();
+        List<Entry>? expired = null;
+        lock (_gate)
+        {
+            while (_recency.Last is { } oldest && _clock.GetElapsedTime(oldest.Value.LastUsed, now) >= _inactiveTime)
+            {
+                Unlink(oldest.Value);
+                (expired ??= []).Add(oldest.Value);
+            }
+        }
+        expired?.ForEach(static e => e.Release());
+    }
+
+    /// <summary>Stops the sweep and closes every cached file not in use; files in use close when their lease ends.</summary>
+    public void Dispose()
+    {
+        _sweeper?.Dispose();
+        List<Entry> all;
+        lock (_gate)
+        {
+            _disposed = true;
+            all = [.. _entries.Values];
+            _entries.Clear();
+            _recency.Clear();
+        }
+        all.ForEach(static e => e.Release());
+    }
+
+    private void Touch(Entry entry, long now)
+    {
+        entry.LastUsed = now;
+        if (entry.Node != _recency.First)
+        {
+            _recency.Remove(entry.Node);
+            _recency.AddFirst(entry.Node);
+        }
+    }
+
+    private void Unlink(Entry entry)
+    {
+        _entries.Remove(entry.Path);
+        _recency.Remove(entry.Node);
+    }
+
+    /// <summary>
+    /// One response's hold on an open file, and the file's status for this response. Disposing ends the hold
+    /// (and closes the file when nothing else holds it).
+    /// </summary>
+    public readonly struct Lease : IDisposable
+    {
+        private readonly Entry? _entry;
+
+        internal Lease(OpenedFile file, FileStatus status, Entry? entry)
+        {
+            File = file;
+            Status = status;
+            _entry = entry;
+        }
+
+        /// <summary>The open file: read it at offsets only, other responses may be reading it too.</summary>
+        public OpenedFile File { get; }
+
+        /// <summary>Kind, size, modification time and identity of the file as this response serves it.</summary>
+        public FileStatus Status { get; }
+
+        /// <inheritdoc />
+        public void Dispose()
+        {
+            if (_entry is null)
+            {
+                File.Dispose();
+            }
+            else
+            {
+                _entry.Release();
+            }
+        }
+    }
+
+    /// <summary>A cached open file and the references to it: the cache's own while cached, and one per lease.</summary>
+    internal sealed class Entry
+    {
+        private int _references = 2;
+
+        public Entry(string path, OpenedFile file, long lastUsed)
+        {
+            Path = path;
+            File = file;
+            LastUsed = lastUsed;
+            Node = new LinkedListNode<Entry>(this);
+        }
+
+        public string Path { get; }
+
+        public OpenedFile File { get; }
+
+        public LinkedListNode<Entry> Node { get; }
+
+        /// <summary>Timestamp (<see cref="TimeProvider.GetTimestamp"/>) of the last lease; written under the cache's lock.</summary>
+        public long LastUsed { get; set; }
+
+        public void Retain() => Interlocked.Increment(ref _references);
+
+        public void Release()
+        {
+            if (Interlocked.Decrement(ref _references) == 0)
+            {
+                File.Dispose();
+            }
+        }
+    }
+}
