@@ -80,19 +80,21 @@ public sealed class OpenFileCache : IDisposable
             return new Lease(own, own.Status, null);
         }
         var now = _clock.GetTimestamp();
-        Entry? stale;
+        Entry? stale = null;
         lock (_gate)
         {
-            if (_entries.TryGetValue(path, out stale))
+            if (_entries.TryGetValue(path, out var cached))
             {
-                if (stale.File.Status.Identity == status.Identity)
+                if (cached.File.Status.Identity == status.Identity)
                 {
                     // The cache's own reference keeps the count above zero here, so taking one cannot revive a closed file.
-                    stale.Retain();
-                    Touch(stale, now);
-                    return new Lease(stale.File, status, stale);
+                    cached.Retain();
+                    Touch(cached, now);
+                    return new Lease(cached.File, status, cached);
                 }
-                Unlink(stale);
+                // The path names another file now (replaced by a rename): this descriptor is of no more use.
+                Unlink(cached);
+                stale = cached;
             }
         }
         stale?.Release();
