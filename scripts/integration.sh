@@ -414,6 +414,24 @@ keep_alive_verbose() {
     grep -qiE 're-?using existing( http:)? connection' "$log" || { echo "curl -v never reused the connection:"; grep -E '^\*' "$log" | head -n 8; return 1; }
 }
 
+# A file replaced by mv (same size, same mtime: only the inode differs) is served new at once, even though the
+# server keeps recently served files open; a deleted one is 404 at once.
+replaced_then_deleted() {
+    local f="$ROOT/replaced.bin" dest="$WORK/dl.replaced" code want
+    head -c 300000 /dev/urandom >"$f"
+    "${CURL[@]}" -o "$dest" "$URL"replaced.bin || { echo "first download failed"; return 1; }
+    [[ "$(sha_of "$dest")" == "$(sha_of "$f")" ]] || { echo "first download differs"; return 1; }
+    head -c 300000 /dev/urandom >"$f.new"
+    touch -r "$f" "$f.new"
+    mv -f "$f.new" "$f"
+    want="$(sha_of "$f")"
+    "${CURL[@]}" -o "$dest" "$URL"replaced.bin || { echo "second download failed"; return 1; }
+    [[ "$(sha_of "$dest")" == "$want" ]] || { echo "after mv: the old bytes (or a mix) were served"; return 1; }
+    rm -f "$f"
+    code="$("${CURL[@]}" -o /dev/null -w '%{http_code}' "$URL"replaced.bin)"
+    [[ "$code" == 404 ]] || { echo "after rm: status $code, expected 404"; return 1; }
+}
+
 # Four simultaneous downloads of the large file, all intact.
 concurrent_downloads() {
     local i pids=() want rc=0
@@ -716,6 +734,7 @@ run_mode() { # LABEL BODYPATH ARGS...  (over HTTPS when CA_FILE names the trust 
     done
     check "$m: GET /sub/ serves sub/index.html" curl_directory_index
     check "$m: concurrent curl downloads of big.bin intact" concurrent_downloads
+    check "$m: a file replaced by mv is served new, a deleted one is 404" replaced_then_deleted
 
     check "$m: access log shows body=$body for /b65537.bin" access_log_shows /b65537.bin "$body" 65537
     check "$m: access log shows body=$body for /big.bin" access_log_shows /big.bin "$body" $((10 * 1024 * 1024))
