@@ -10,6 +10,7 @@ namespace FileServer.Http;
 public sealed class ResponseHead
 {
     private readonly List<KeyValuePair<string, string>> _fields = new(12);
+    private byte[]? _rendered;
 
     /// <summary>Creates a head with <paramref name="status"/> and no fields.</summary>
     public ResponseHead(int status)
@@ -22,6 +23,7 @@ public sealed class ResponseHead
     {
         Status = status;
         _fields.Clear();
+        _rendered = null;
     }
 
     /// <summary>The status code.</summary>
@@ -34,6 +36,20 @@ public sealed class ResponseHead
     public ResponseHead Add(string name, string value)
     {
         _fields.Add(new(name, value));
+        return this;
+    }
+
+    /// <summary>
+    /// Appends fields already rendered (each <c>name: value</c> and CRLF, Latin-1), written after the fields added
+    /// with <see cref="Add"/>; <see cref="Get"/> and <see cref="Fields"/> do not see them. At most one block per head.
+    /// </summary>
+    public ResponseHead AddRendered(byte[] fields)
+    {
+        if (_rendered is not null)
+        {
+            throw new InvalidOperationException("this head already has a block of rendered fields");
+        }
+        _rendered = fields;
         return this;
     }
 
@@ -65,7 +81,7 @@ public sealed class ResponseHead
             {
                 length += name.Length + 2 + value.Length + 2;
             }
-            return length;
+            return length + (_rendered?.Length ?? 0);
         }
     }
 
@@ -86,6 +102,11 @@ public sealed class ResponseHead
             Append(destination, ref written, ": ");
             Append(destination, ref written, field.Value);
             Append(destination, ref written, "\r\n");
+        }
+        if (_rendered is not null)
+        {
+            _rendered.CopyTo(destination[written..]);
+            written += _rendered.Length;
         }
         Append(destination, ref written, "\r\n");
         return written;

@@ -118,15 +118,22 @@ public sealed class FileRequestHandler
 
             var contentType = _contentTypes.Lookup(path);
             var plan = ResponsePlan.For(ranges, contentType, status.Length);
-            var head = _heads.Create(plan.Status, request, keepAlive)
-                .Add("Content-Type", plan.ContentType)
-                .Add("Content-Length", plan.ContentLength == status.Length ? validators.ContentLength : plan.ContentLength.ToString(CultureInfo.InvariantCulture))
-                .Add("Last-Modified", validators.LastModified)
-                .Add("ETag", etag.ToString())
-                .Add("Accept-Ranges", "bytes");
-            if (plan.ContentRange is not null)
+            var head = _heads.Create(plan.Status, request, keepAlive);
+            if (plan.Status == HttpStatus.Ok)
             {
-                head.Add("Content-Range", plan.ContentRange);
+                head.AddRendered(WholeFileFields(lease, contentType, validators).Bytes);
+            }
+            else
+            {
+                head.Add("Content-Type", plan.ContentType)
+                    .Add("Content-Length", plan.ContentLength.ToString(CultureInfo.InvariantCulture))
+                    .Add("Last-Modified", validators.LastModified)
+                    .Add("ETag", etag.ToString())
+                    .Add("Accept-Ranges", "bytes");
+                if (plan.ContentRange is not null)
+                {
+                    head.Add("Content-Range", plan.ContentRange);
+                }
             }
             if (request.Method == "HEAD" || plan.ContentLength == 0)
             {
@@ -143,6 +150,18 @@ public sealed class FileRequestHandler
             }
             return new ResponseSummary(plan.Status, plan.ContentLength, sender.Path, keepAlive);
         }
+    }
+
+    // The fields of a 200 for this file version: those kept with the open file while they still describe it.
+    private static RepresentationFields WholeFileFields(in OpenFileCache.Lease lease, string contentType, ValidatorCache.Entry validators)
+    {
+        var fields = lease.RenderedFields;
+        if (fields is null || !fields.Describes(contentType, validators.Length, validators.ModifiedUnixNanoseconds))
+        {
+            fields = RepresentationFields.Render(contentType, validators);
+            lease.RememberFields(fields);
+        }
+        return fields;
     }
 
     // Its own method: a lambda capturing a local of ServeFileAsync would make the compiler allocate the closure

@@ -198,6 +198,21 @@ public sealed class OpenFileCache : IDisposable
         /// <summary>Kind, size, modification time and identity of the file as this response serves it.</summary>
         public FileStatus Status { get; }
 
+        /// <summary>
+        /// The whole-file fields last rendered for this cached file (null when none were, or the file is not cached):
+        /// the caller checks they still describe <see cref="Status"/> before using them.
+        /// </summary>
+        public RepresentationFields? RenderedFields => _entry?.RenderedFields;
+
+        /// <summary>Keeps <paramref name="fields"/> with the cached file for the next response; nothing when not cached.</summary>
+        public void RememberFields(RepresentationFields fields)
+        {
+            if (_entry is not null)
+            {
+                _entry.RenderedFields = fields;
+            }
+        }
+
         /// <inheritdoc />
         public void Dispose()
         {
@@ -233,6 +248,9 @@ public sealed class OpenFileCache : IDisposable
 
         /// <summary>Timestamp (<see cref="TimeProvider.GetTimestamp"/>) of the last lease; written under the cache's lock.</summary>
         public long LastUsed { get; set; }
+
+        // Immutable fields swapped whole: two responses racing to store them only render twice.
+        public RepresentationFields? RenderedFields { get; set; }
 
         public void Retain() => Interlocked.Increment(ref _references);
 
