@@ -17,6 +17,7 @@
 #   its default cipher: printed in the table). They run only the TLS phase below (and the basic checks).
 # Every server is started, measured and stopped in turn, in two rounds (A..E, then A..E again) so that the
 # noise shows; every figure is printed as "round 1 / round 2". Phases per server:
+#   0. untimed: the big file downloaded 3 times (quick 1, smoke 0), so JIT servers are measured warm;
 #   1. one download of the big file (curl to /dev/null), MiB/s, median of 3;
 #   2. 8 concurrent downloads of the big file: aggregate MiB/s; over that window the server's own CPU from
 #      /proc/PID/stat (nginx: master + workers), user and user+system seconds per GiB sent, and the whole
@@ -97,9 +98,9 @@ done
 
 ALL_SERVERS=(fileserver fileserver-copy nginx nginx-copy kestrel fileserver-tls nginx-tls)
 case "$MODE" in
-    full) ROUNDS=2 BIG_MIB=1024 RANGES=100 WRK_SECONDS=10 WRK_WARMUP_SECONDS=15 DEFAULT_SERVERS="fileserver,fileserver-copy,nginx,nginx-copy,kestrel,fileserver-tls,nginx-tls" ;;
-    quick) ROUNDS=1 BIG_MIB=256 RANGES=20 WRK_SECONDS=3 WRK_WARMUP_SECONDS=2 DEFAULT_SERVERS="fileserver,fileserver-copy,nginx,nginx-copy,kestrel,fileserver-tls,nginx-tls" ;;
-    smoke) ROUNDS=1 BIG_MIB=64 RANGES=5 WRK_SECONDS=1 WRK_WARMUP_SECONDS=0 DEFAULT_SERVERS="fileserver,nginx,fileserver-tls,nginx-tls" ;;
+    full) ROUNDS=2 BIG_MIB=1024 RANGES=100 WRK_SECONDS=10 WRK_WARMUP_SECONDS=15 BIG_WARMUPS=3 DEFAULT_SERVERS="fileserver,fileserver-copy,nginx,nginx-copy,kestrel,fileserver-tls,nginx-tls" ;;
+    quick) ROUNDS=1 BIG_MIB=256 RANGES=20 WRK_SECONDS=3 WRK_WARMUP_SECONDS=2 BIG_WARMUPS=1 DEFAULT_SERVERS="fileserver,fileserver-copy,nginx,nginx-copy,kestrel,fileserver-tls,nginx-tls" ;;
+    smoke) ROUNDS=1 BIG_MIB=64 RANGES=5 WRK_SECONDS=1 WRK_WARMUP_SECONDS=0 BIG_WARMUPS=0 DEFAULT_SERVERS="fileserver,nginx,fileserver-tls,nginx-tls" ;;
 esac
 SERVERS=()
 IFS=',' read -r -a requested <<<"${SERVERS_ARG:-$DEFAULT_SERVERS}"
@@ -604,6 +605,15 @@ verify_basics() {  # the 4 KiB and 64 MiB files, whole, byte for byte
     [[ "$sha" == "$MID_SHA" ]] || fail "$server: GET /mid.bin does not match the file"
 }
 
+# Untimed downloads of the big file before the first phase, for every server alike: a JIT-compiled server's copy
+# and send loops are still at tier 0 (and being recompiled on a core the clients need) in its first seconds of load.
+warm_big() {
+    local server="$1" i
+    for ((i = 0; i < BIG_WARMUPS; i++)); do
+        get_big speed_download >/dev/null || fail "$server: warm-up download incomplete"
+    done
+}
+
 phase_one_stream() {
     local round="$1" server="$2" i v speeds=() bad=0
     for i in 1 2 3; do
@@ -804,6 +814,7 @@ run_server() {  # run_server ROUND NAME
     rec "$round" "$server" idle_rss_mib "$(rss_mib "${pids[@]}")"
     echo "#   $URL  pids ${pids[*]}  idle RSS $(rss_mib "${pids[@]}") MiB, other CPU load ${bg} %"
     verify_basics "$server"
+    warm_big "$server"
     local phase phases=(one_stream eight_streams ranges small ttfb)
     [[ "$server" == *-tls ]] && phases=(tls_session tls_stream)
     for phase in "${phases[@]}"; do
