@@ -346,6 +346,10 @@ chmod 644 "$DATA"/*
 MID_SHA="$(sha256sum <"$DATA/mid.bin" | cut -d' ' -f1)"
 SMALL_SHA="$(sha256sum <"$DATA/small.bin" | cut -d' ' -f1)"
 cat "$DATA/big.bin" >/dev/null   # in the page cache for every run
+# Written back now, not 30 s from now (vm.dirty_expire_centisecs) in the middle of the first server's phases:
+# kernel writeback of the fresh 1 GiB while round 1's first server ran its 4 KiB phase went with p99 outliers
+# (16.8-16.9 ms in 2 of 3 full runs, always that server, 2.9-3.6 ms otherwise).
+sync "$DATA/big.bin" "$DATA/mid.bin" "$DATA/small.bin" 2>/dev/null || sync
 
 # The ranges: the same pseudo-random list for every server, each with the sha256 of its bytes.
 RANGE_LIST="$WORK/ranges.tsv"
