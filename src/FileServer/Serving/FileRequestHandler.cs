@@ -156,7 +156,7 @@ public sealed class FileRequestHandler
     private static RepresentationFields WholeFileFields(in OpenFileCache.Lease lease, string contentType, ValidatorCache.Entry validators)
     {
         var fields = lease.RenderedFields;
-        if (fields is null || !fields.Describes(contentType, validators.Length, validators.ModifiedUnixNanoseconds))
+        if (fields is null || !fields.Describes(contentType, validators))
         {
             fields = RepresentationFields.Render(contentType, validators);
             lease.RememberFields(fields);

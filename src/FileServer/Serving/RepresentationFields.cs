@@ -1,5 +1,4 @@
 using System.Text;
-using FileServer.Http;
 
 namespace FileServer.Serving;
 
@@ -14,22 +13,15 @@ namespace FileServer.Serving;
 /// </remarks>
 public sealed class RepresentationFields
 {
-    private RepresentationFields(string contentType, long length, long modifiedUnixNanoseconds, byte[] bytes)
+    private readonly string _contentType;
+    private readonly ValidatorCache.Entry _validators;
+
+    private RepresentationFields(string contentType, ValidatorCache.Entry validators, byte[] bytes)
     {
-        ContentType = contentType;
-        Length = length;
-        ModifiedUnixNanoseconds = modifiedUnixNanoseconds;
+        _contentType = contentType;
+        _validators = validators;
         Bytes = bytes;
     }
-
-    /// <summary>The media type the fields name.</summary>
-    public string ContentType { get; }
-
-    /// <summary>The file size the fields describe.</summary>
-    public long Length { get; }
-
-    /// <summary>The modification time the fields describe.</summary>
-    public long ModifiedUnixNanoseconds { get; }
 
     /// <summary>The fields, each <c>name: value</c> and CRLF, in the order a 200 response carries them.</summary>
     public byte[] Bytes { get; }
@@ -40,10 +32,15 @@ public sealed class RepresentationFields
         var text = $"Content-Type: {contentType}\r\nContent-Length: {validators.ContentLength}\r\n" +
             $"Last-Modified: {validators.LastModified}\r\nETag: {validators.ETag}\r\nAccept-Ranges: bytes\r\n";
         // Latin-1, as ResponseHead encodes every field: one byte per char, whatever a type name holds.
-        return new RepresentationFields(contentType, validators.Length, validators.ModifiedUnixNanoseconds, Encoding.Latin1.GetBytes(text));
+        return new RepresentationFields(contentType, validators, Encoding.Latin1.GetBytes(text));
     }
 
-    /// <summary>Whether these fields are right for a file of <paramref name="contentType"/>, <paramref name="length"/> bytes, modified at <paramref name="modifiedUnixNanoseconds"/>.</summary>
-    public bool Describes(string contentType, long length, long modifiedUnixNanoseconds) =>
-        Length == length && ModifiedUnixNanoseconds == modifiedUnixNanoseconds && string.Equals(ContentType, contentType, StringComparison.Ordinal);
+    /// <summary>
+    /// Whether these fields are right for a file of <paramref name="contentType"/> whose size and modification time
+    /// <paramref name="validators"/> describe.
+    /// </summary>
+    public bool Describes(string contentType, ValidatorCache.Entry validators) =>
+        _validators.Length == validators.Length
+        && _validators.ModifiedUnixNanoseconds == validators.ModifiedUnixNanoseconds
+        && string.Equals(_contentType, contentType, StringComparison.Ordinal);
 }

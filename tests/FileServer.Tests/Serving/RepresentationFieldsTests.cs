@@ -31,13 +31,14 @@ public class RepresentationFieldsTests
     [Test]
     public void Describes_OnlyTheSameTypeSizeAndModificationTime()
     {
-        var fields = RepresentationFields.Render("image/png", new ValidatorCache().Get(10, Modified, ModifiedTime));
+        var validators = new ValidatorCache();
+        var fields = RepresentationFields.Render("image/png", validators.Get(10, Modified, ModifiedTime));
         Assert.Multiple(() =>
         {
-            Assert.That(fields.Describes("image/png", 10, Modified), Is.True);
-            Assert.That(fields.Describes("image/png", 11, Modified), Is.False, "size changed");
-            Assert.That(fields.Describes("image/png", 10, Modified + 1), Is.False, "rewritten within the same second");
-            Assert.That(fields.Describes("image/jpeg", 10, Modified), Is.False, "another type");
+            Assert.That(fields.Describes("image/png", validators.Get(10, Modified, ModifiedTime)), Is.True);
+            Assert.That(fields.Describes("image/png", validators.Get(11, Modified, ModifiedTime)), Is.False, "size changed");
+            Assert.That(fields.Describes("image/png", validators.Get(10, Modified + 1, ModifiedTime)), Is.False, "rewritten within the same second");
+            Assert.That(fields.Describes("image/jpeg", validators.Get(10, Modified, ModifiedTime)), Is.False, "another type");
         });
     }
 
