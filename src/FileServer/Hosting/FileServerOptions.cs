@@ -41,8 +41,11 @@ public sealed record FileServerOptions
     /// <summary>Watermarks and send-file slice size.</summary>
     public TransportOptions Transport { get; init; } = TransportOptions.Default;
 
-    /// <summary>Bytes read per iteration of the copy loop.</summary>
-    public int CopyChunkSize { get; init; } = 64 * 1024;
+    /// <summary>
+    /// Most bytes read per iteration of the copy loop. A read never queues past the high watermark: only a peer
+    /// whose socket takes the bytes at once gets chunks this large (fewer reads and sends per GiB).
+    /// </summary>
+    public int CopyChunkSize { get; init; } = 256 * 1024;
 
     /// <summary>Request head size limits.</summary>
     public RequestLimits Limits { get; init; } = RequestLimits.Default;

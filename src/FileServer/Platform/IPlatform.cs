@@ -47,6 +47,13 @@ public interface IPlatform
     /// <summary>Bytes of this TCP connection the peer has acknowledged (Linux <c>TCP_INFO.tcpi_bytes_acked</c>); null where unknown.</summary>
     long? GetBytesAcknowledged(Socket socket);
 
+    /// <summary>
+    /// Bytes the kernel's send buffer of this TCP socket takes now without pushing back: half its size (Linux
+    /// doubles <c>SO_SNDBUF</c> for bookkeeping) minus the bytes it holds (<c>SIOCOUTQ</c>), never negative;
+    /// null where unknown.
+    /// </summary>
+    long? GetSendSpace(Socket socket);
+
     /// <summary>Raises the soft open-file limit to the hard limit; returns the limit now in force, or null if unknown.</summary>
     ulong? RaiseOpenFileLimit();
 }

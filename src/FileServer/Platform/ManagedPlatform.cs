@@ -93,6 +93,9 @@ public sealed class ManagedPlatform : IPlatform
     public long? GetBytesAcknowledged(Socket socket) => null;
 
     /// <inheritdoc />
+    public long? GetSendSpace(Socket socket) => null;
+
+    /// <inheritdoc />
     public ulong? RaiseOpenFileLimit() => null;
 
     private static long ToNanoseconds(DateTime utc) => (utc - DateTime.UnixEpoch).Ticks * 100;

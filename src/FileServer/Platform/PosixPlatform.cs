@@ -18,6 +18,7 @@ public sealed partial class PosixPlatform : IPlatform
     private const int TcpInfo = 11;
     private const int TcpInfoSize = 232;
     private const int TcpInfoBytesAckedOffset = 120;
+    private const nuint SiocOutQ = 0x5411; // SIOCOUTQ (= TIOCOUTQ on x86-64 and arm64): bytes in the send queue
 
     // The kernel's default read-ahead window (128 KiB) already covers a file this small: the sequential hint
     // would change nothing but cost a syscall on every small-file request.
@@ -191,6 +192,34 @@ public sealed partial class PosixPlatform : IPlatform
     }
 
     /// <inheritdoc />
+    public long? GetSendSpace(Socket socket)
+    {
+        var handle = socket.SafeHandle;
+        var added = false;
+        try
+        {
+            // Held so the descriptor cannot be closed and reused by another connection while we ask about it.
+            handle.DangerousAddRef(ref added);
+            if (ioctl((int)handle.DangerousGetHandle(), SiocOutQ, out var queued) != 0)
+            {
+                return null;
+            }
+            return Math.Max(0L, socket.SendBufferSize / 2 - (long)queued);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return null;
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    /// <inheritdoc />
     public ulong? RaiseOpenFileLimit()
     {
         // Mono.Posix 1.0.0 has no getrlimit/setrlimit: see PLATFORM-NOTES.md.
@@ -284,4 +313,7 @@ public sealed partial class PosixPlatform : IPlatform
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int setrlimit(int resource, in ResourceLimit limit);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int ioctl(int fd, nuint request, out int value);
 }

@@ -55,8 +55,10 @@ public interface ITransport : IAsyncDisposable
     void Append(ReadOnlySpan<byte> bytes);
 
     /// <summary>
-    /// Bytes that can still be queued before <see cref="DrainAsync"/> would wait (high watermark minus what is
-    /// queued, never negative): a writer that sizes its pieces by it keeps the queue at the high watermark.
+    /// Bytes that can still be written before <see cref="DrainAsync"/> would wait (high watermark minus what is
+    /// queued, never negative), plus, when nothing is queued on a plain socket, what the kernel's send buffer
+    /// takes at once (those bytes leave by the write itself): a writer that sizes its pieces by it keeps the
+    /// queue at the high watermark.
     /// </summary>
     int WriteBudget { get; }
 

@@ -119,7 +119,23 @@ public abstract class QueuedTransport : ITransport
     }
 
     /// <inheritdoc />
-    public int WriteBudget => (int)Math.Clamp(_options.HighWatermark - QueuedBytes, 0, _options.HighWatermark);
+    public int WriteBudget
+    {
+        get
+        {
+            var queued = QueuedBytes;
+            var budget = Math.Clamp(_options.HighWatermark - queued, 0, _options.HighWatermark);
+            // With nothing queued, what the kernel takes at once leaves by the writer's own send and never waits in
+            // the queue: a fast peer gets chunks past the watermark, a slow one (full socket buffer) does not.
+            return (int)Math.Min(int.MaxValue, queued == 0 ? budget + KernelSendSpace() : budget);
+        }
+    }
+
+    /// <summary>Bytes the kernel's send buffer would take now without pushing back; 0 where unknown or not direct.</summary>
+    protected virtual long KernelSendSpace() => 0;
+
+    /// <summary>The operating-system seam, for subclasses that ask the kernel about their socket.</summary>
+    protected IPlatform Platform => _platform;
 
     /// <inheritdoc />
     public void Write(ReadOnlySpan<byte> bytes)

@@ -32,6 +32,9 @@ public sealed class SocketTransport : QueuedTransport
     public override bool CanSendFile => true;
 
     /// <inheritdoc />
+    protected override long KernelSendSpace() => Platform.GetSendSpace(Socket) ?? 0;
+
+    /// <inheritdoc />
     public override async ValueTask<long> SendFileAsync(FileStream file, long offset, long count, CancellationToken cancellationToken = default)
     {
         await FlushAsync(cancellationToken).ConfigureAwait(false);
