@@ -55,12 +55,24 @@ public interface ITransport : IAsyncDisposable
     void Append(ReadOnlySpan<byte> bytes);
 
     /// <summary>
-    /// Bytes that can still be written before <see cref="DrainAsync"/> would wait (high watermark minus what is
-    /// queued, never negative), plus, when nothing is queued on a plain socket, what the kernel's send buffer
-    /// takes at once (those bytes leave by the write itself): a writer that sizes its pieces by it keeps the
-    /// queue at the high watermark.
+    /// Bytes that can still be queued before <see cref="DrainAsync"/> would wait (high watermark minus what is
+    /// queued, never negative): a writer that sizes its pieces by it keeps the queue at the high watermark.
     /// </summary>
     int WriteBudget { get; }
+
+    /// <summary>
+    /// Bytes a <see cref="SendDirectAsync"/> would hand to the kernel at once: the free space of a plain socket's send
+    /// buffer while nothing is queued; 0 otherwise (TLS, bytes queued, a send error, unknown).
+    /// </summary>
+    long DirectWriteSpace { get; }
+
+    /// <summary>
+    /// Sends <paramref name="bytes"/> after everything queued, straight from the caller's buffer, and completes once
+    /// the kernel has taken all of it (as <see cref="SendFileAsync"/> does with file bytes), so the buffer is free
+    /// again then; meant for a peer with room for them (<see cref="DirectWriteSpace"/>). Where direct sends are not
+    /// possible (TLS) the bytes are written and drained.
+    /// </summary>
+    ValueTask SendDirectAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Queue memory to fill in place, at least <paramref name="sizeHint"/> bytes, so a file can be read straight

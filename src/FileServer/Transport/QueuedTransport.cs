@@ -119,19 +119,20 @@ public abstract class QueuedTransport : ITransport
     }
 
     /// <inheritdoc />
-    public int WriteBudget
+    public int WriteBudget => (int)Math.Clamp(_options.HighWatermark - QueuedBytes, 0, _options.HighWatermark);
+
+    /// <inheritdoc />
+    public long DirectWriteSpace => QueuedBytes == 0 && Volatile.Read(ref _sendError) is null && !IsAborted ? KernelSendSpace() : 0;
+
+    /// <inheritdoc />
+    // Where the bytes cannot go to the kernel directly (TLS), they are queued and drained like any write.
+    public virtual ValueTask SendDirectAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken = default)
     {
-        get
-        {
-            var queued = QueuedBytes;
-            var budget = Math.Clamp(_options.HighWatermark - queued, 0, _options.HighWatermark);
-            // With nothing queued, what the kernel takes at once leaves by the writer's own send and never waits in
-            // the queue: a fast peer gets chunks past the watermark, a slow one (full socket buffer) does not.
-            return (int)Math.Min(int.MaxValue, queued == 0 ? budget + KernelSendSpace() : budget);
-        }
+        Write(bytes.Span);
+        return DrainAsync(cancellationToken);
     }
 
-    /// <summary>Bytes the kernel's send buffer would take now without pushing back; 0 where unknown or not direct.</summary>
+    /// <summary>Bytes the kernel's send buffer would take now without pushing back; 0 where unknown or not supported.</summary>
     protected virtual long KernelSendSpace() => 0;
 
     /// <summary>The operating-system seam, for subclasses that ask the kernel about their socket.</summary>

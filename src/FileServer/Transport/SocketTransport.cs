@@ -35,6 +35,40 @@ public sealed class SocketTransport : QueuedTransport
     protected override long KernelSendSpace() => Platform.GetSendSpace(Socket) ?? 0;
 
     /// <inheritdoc />
+    // Runs once per direct chunk: pooled state machines instead of one allocation each.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public override async ValueTask SendDirectAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken = default)
+    {
+        await FlushAsync(cancellationToken).ConfigureAwait(false);
+        SetSendingOutsideQueue(true);
+        try
+        {
+            while (!bytes.IsEmpty)
+            {
+                int sent;
+                try
+                {
+                    sent = await Socket.SendAsync(bytes, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                }
+                catch (SocketException e)
+                {
+                    throw StoreSendError(new IOException($"send failed: {e.SocketErrorCode}", e));
+                }
+                catch (ObjectDisposedException e)
+                {
+                    throw new IOException("connection aborted", e);
+                }
+                CountSentOutsideQueue(sent);
+                bytes = bytes[sent..];
+            }
+        }
+        finally
+        {
+            SetSendingOutsideQueue(false);
+        }
+    }
+
+    /// <inheritdoc />
     public override async ValueTask<long> SendFileAsync(FileStream file, long offset, long count, CancellationToken cancellationToken = default)
     {
         await FlushAsync(cancellationToken).ConfigureAwait(false);

@@ -82,6 +82,64 @@ public class SocketTransportTests
     }
 
     [Test]
+    public async Task DirectWriteSpace_IsTheKernelsRoom_OnlyWhileNothingIsQueued()
+    {
+        Assume.That(_platform.Name, Is.EqualTo("posix"), "the kernel's free send space is known on Linux only");
+        using var pair = await SocketPair.CreateAsync(bufferBytes: 4 * 1024 * 1024);
+        await using var transport = new SocketTransport(pair.Server, _platform, Options);
+        Assert.That(transport.DirectWriteSpace, Is.GreaterThanOrEqualTo(1024 * 1024), "an idle socket with megabytes of buffer");
+
+        transport.Append(new byte[1000]); // queued, not yet committed to the pump
+        Assert.That(transport.DirectWriteSpace, Is.Zero, "bytes are queued: a direct send would have to wait behind them");
+    }
+
+    [Test]
+    public async Task SendDirect_GoesAfterQueuedBytes_AndNeverThroughTheQueue()
+    {
+        using var pair = await SocketPair.CreateAsync();
+        await using var transport = new SocketTransport(pair.Server, _platform, Options);
+        var head = Pattern(100_000, 12);
+        var body = Pattern(1024 * 1024, 13);
+        var reading = pair.ReadClientAsync(head.Length + body.Length + 3);
+
+        transport.Write(head);
+        await transport.SendDirectAsync(body).AsTask().WaitAsync(Bound);
+        Assert.That(transport.QueuedBytes, Is.Zero, "the direct bytes were never queued");
+        transport.Write("end"u8);
+        await transport.FlushAsync().AsTask().WaitAsync(Bound);
+
+        Assert.That(await reading.WaitAsync(Bound), Is.EqualTo(head.Concat(body).Concat("end"u8.ToArray()).ToArray()));
+        Assert.That(transport.BytesSent, Is.EqualTo(head.Length + body.Length + 3L));
+    }
+
+    [Test]
+    public async Task SendDirect_ToAResetPeer_Throws_AndTheErrorStays()
+    {
+        using var pair = await SocketPair.CreateAsync();
+        await using var transport = new SocketTransport(pair.Server, _platform, Options);
+        pair.Client.LingerState = new LingerOption(true, 0);
+        pair.Client.Close(); // RST
+        var chunk = new byte[256 * 1024];
+
+        IOException? raised = null;
+        for (var i = 0; i < 100 && raised is null; i++)
+        {
+            try
+            {
+                await transport.SendDirectAsync(chunk).AsTask().WaitAsync(Bound);
+            }
+            catch (IOException e)
+            {
+                raised = e;
+            }
+        }
+
+        Assert.That(raised, Is.Not.Null, "a reset peer fails the send");
+        await Assert.ThrowsAsync<IOException>(async () => await transport.DrainAsync(), "the error stays stored for the writer");
+        Assert.That(transport.DirectWriteSpace, Is.Zero, "nothing goes directly after a send error");
+    }
+
+    [Test]
     public async Task WritesAndSendFile_ArriveInOrder()
     {
         using var tree = new TempTree();
