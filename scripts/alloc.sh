@@ -20,7 +20,7 @@ case "$MODE" in
     *) echo "usage: bash scripts/alloc.sh [--smoke]" >&2; exit 2 ;;
 esac
 SMALL_GOAL=512          # bytes per small-file request
-CHUNK_GOAL=64           # bytes per 64 KiB chunk (slope): "nothing per chunk", allowing rare array-pool misses
+CHUNK_GOAL=64           # bytes per 64 KiB of body (slope; a fast peer's plain copy chunks are up to 256 KiB): "nothing per chunk", allowing rare array-pool misses
 CHUNK=65536
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/fileserver-alloc.XXXXXX")"
@@ -136,7 +136,7 @@ big_body() { # LABEL CURL_OPTS... -- SERVER_ARGS...
         slope=$(((big_per - small_per) / chunks))
         ((slope >= 0)) || slope=0
     fi
-    judge "$label: managed bytes per 64 KiB chunk (per download: ${small_per:-?} B at $((BIG_MIB / 4)) MiB, ${big_per:-?} B at $BIG_MIB MiB)" "$slope" "$CHUNK_GOAL" B
+    judge "$label: managed bytes per 64 KiB of body, the queued chunk size (per download: ${small_per:-?} B at $((BIG_MIB / 4)) MiB, ${big_per:-?} B at $BIG_MIB MiB)" "$slope" "$CHUNK_GOAL" B
 }
 big_body "copy path (--no-sendfile)" -- --no-sendfile
 big_body "HTTPS (TLS 1.3, copy path)" -k -- --tls-self-signed
