@@ -28,7 +28,8 @@ public sealed class CopyBodySender : IBodySender
         _chunkSize = chunkSize;
         _limitRate = limitRate;
         _clock = clock;
-        // Two per core: a direct send runs on the thread that reads, and a core runs one thread at a time.
+        // Two per core: a direct send goes only to a socket with room for the whole chunk, so it nearly always
+        // completes within the call and a buffer is out only briefly; when all are out, the queued path serves.
         _directBuffers = new DirectBufferPool(chunkSize, 2 * Environment.ProcessorCount);
     }
 
