@@ -316,5 +316,4 @@ public sealed partial class PosixPlatform : IPlatform
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int ioctl(int fd, nuint request, out int value);
-
 }

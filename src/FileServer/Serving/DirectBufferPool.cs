@@ -2,8 +2,8 @@ namespace FileServer.Serving;
 
 /// <summary>
 /// A fixed number of chunk-sized buffers for the copy loop's direct sends, shared by all connections. A direct send
-/// holds its buffer only for one read and one non-blocking send, so a few suffice for any number of connections;
-/// when all are out the caller takes the queued path instead, so this memory never grows with the load.
+/// holds its buffer for one read and one send to a socket that had room for it, so a few suffice for any number of
+/// connections; when all are out the caller takes the queued path instead, so this memory never grows with the load.
 /// </summary>
 public sealed class DirectBufferPool
 {
@@ -19,9 +19,6 @@ public sealed class DirectBufferPool
         _bufferSize = bufferSize;
         _slots = new byte[capacity][];
     }
-
-    /// <summary>Size of every buffer.</summary>
-    public int BufferSize => _bufferSize;
 
     /// <summary>A free buffer, or null when all are in use.</summary>
     public byte[]? TryRent()
