@@ -32,6 +32,8 @@ internal sealed class Connection : IDisposable
     private RequestHead? _reusableHead;
     private volatile bool _idle;
     private volatile bool _stopRequested;
+    // The peer said it sends nothing more after a request read whole: the close need not wait for its end.
+    private bool _peerSendsNoMore;
 
     public Connection(ITransport transport, FileRequestHandler handler, ResponseHeads heads, RequestHeadParser parser,
         FileServerOptions options, ILogger log, ILogger accessLog, TimeProvider clock, ServerStatistics statistics)
@@ -126,7 +128,7 @@ internal sealed class Connection : IDisposable
         {
             if (graceful)
             {
-                await _transport.CloseAsync(_options.LingerTimeout).ConfigureAwait(false);
+                await _transport.CloseAsync(_options.LingerTimeout, _peerSendsNoMore).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (IsDisconnect(e))
@@ -146,17 +148,20 @@ internal sealed class Connection : IDisposable
     {
         var started = _clock.GetTimestamp();
         var keepAlive = request.ClientWantsKeepAlive && !_stopRequested && request.BodyFraming != RequestBodyFraming.Chunked;
+        var bodyRead = request.BodyFraming == RequestBodyFraming.None;
         if (request.BodyFraming == RequestBodyFraming.ContentLength)
         {
             if (request.ContentLength <= _options.MaxDiscardedBodyBytes)
             {
-                keepAlive &= await DiscardBodyAsync(request.ContentLength).ConfigureAwait(false);
+                bodyRead = await DiscardBodyAsync(request.ContentLength).ConfigureAwait(false);
+                keepAlive &= bodyRead;
             }
             else
             {
                 keepAlive = false;
             }
         }
+        _peerSendsNoMore = !request.ClientWantsKeepAlive && bodyRead;
 
         var summary = await _handler.HandleAsync(request, _transport, keepAlive, CancellationToken.None).ConfigureAwait(false);
         await _transport.DrainAsync().ConfigureAwait(false);
@@ -261,6 +266,7 @@ internal sealed class Connection : IDisposable
                     _heads.WriteError(_transport, HttpStatus.BadRequest, "Incomplete request head", null, keepAlive: false);
                 }
                 input.AdvanceTo(buffer.End);
+                _peerSendsNoMore = true;
                 return null;
             }
             if (!buffer.IsEmpty)

@@ -107,7 +107,13 @@ public interface ITransport : IAsyncDisposable
     /// Ends the connection gracefully: sends what is queued, half-closes, and briefly reads and discards what
     /// the peer still sends, so unread input cannot turn the close into a reset that destroys the response.
     /// </summary>
-    ValueTask CloseAsync(TimeSpan linger);
+    /// <param name="linger">The longest wait for the last bytes to leave and for the peer's end.</param>
+    /// <param name="peerSendsNoMore">
+    /// True when the peer has said it sends nothing after a request that was read whole (<c>Connection: close</c>,
+    /// or it closed its side): then the close waits for the peer's end only if input is already pending, as
+    /// nginx's <c>lingering_close on</c> does, instead of an extra wake-up per connection.
+    /// </param>
+    ValueTask CloseAsync(TimeSpan linger, bool peerSendsNoMore);
 
     /// <summary>Ends the connection at once, discarding queued bytes. Idempotent.</summary>
     void Abort();

@@ -295,7 +295,7 @@ public abstract class QueuedTransport : ITransport
     }
 
     /// <inheritdoc />
-    public async ValueTask CloseAsync(TimeSpan linger)
+    public async ValueTask CloseAsync(TimeSpan linger, bool peerSendsNoMore)
     {
         try
         {
@@ -317,12 +317,31 @@ public abstract class QueuedTransport : ITransport
             {
                 SetSendingOutsideQueue(false);
             }
+            if (peerSendsNoMore && !IsInputPending())
+            {
+                return;
+            }
             await DiscardInputAsync(linger).ConfigureAwait(false);
         }
         finally
         {
             Abort();
         }
+    }
+
+    // Bytes the peer sent that nobody read, buffered here or still in the kernel: closing over them would send a reset.
+    private bool IsInputPending()
+    {
+        if (Input.TryRead(out var buffered))
+        {
+            var pending = !buffered.Buffer.IsEmpty;
+            Input.AdvanceTo(buffered.Buffer.Start);
+            if (pending)
+            {
+                return true;
+            }
+        }
+        return _socket.Available > 0;
     }
 
     /// <summary>Tells the peer no more bytes follow (TLS close_notify, then a TCP half-close).</summary>

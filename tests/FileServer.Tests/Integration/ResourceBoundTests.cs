@@ -132,6 +132,22 @@ public class ResourceBoundTests(bool disableSendFile, string bodyPath)
     }
 
     [Test]
+    public async Task ClientThatAskedToClose_FreesItsSlotAtOnce_ThoughItKeepsItsSocketOpen()
+    {
+        // An hour of lingering: a close that waited for the client's end would keep the only slot all that time.
+        await using var server = TestServer.Start(_tree.Root, o => o with
+        {
+            DisableSendFile = disableSendFile, MaxConnections = 1, LingerTimeout = TimeSpan.FromHours(1),
+        });
+        using var first = server.Connect();
+        Assert.That(first.Get("/small.bin", "Connection: close\r\n").BodyLength, Is.EqualTo(640 * 1024));
+        Assert.That(first.IsClosedByServer(), Is.True);
+
+        using var second = server.Connect();
+        Assert.That(second.Get("/small.bin").BodyLength, Is.EqualTo(640 * 1024), "served while the first client holds its socket open");
+    }
+
+    [Test]
     public async Task MaxConnections_HoldsNewcomersUntilASlotFrees()
     {
         await using var server = TestServer.Start(_tree.Root, o => o with { DisableSendFile = disableSendFile, MaxConnections = 1 });

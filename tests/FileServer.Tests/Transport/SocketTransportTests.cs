@@ -157,7 +157,7 @@ public class SocketTransportTests
         transport.Write("middle"u8);
         var second = await transport.SendFileAsync(file, 0, 10);
         transport.Write("end"u8);
-        await transport.CloseAsync(TimeSpan.FromSeconds(1));
+        await transport.CloseAsync(TimeSpan.FromSeconds(1), peerSendsNoMore: false);
         await transport.DisposeAsync();
 
         var expected = head.Concat(fileBytes.Skip(100).Take(2_500_000)).Concat("middle"u8.ToArray())
@@ -165,6 +165,40 @@ public class SocketTransportTests
         var received = await reading.WaitAsync(Bound);
         Assert.That((first, second), Is.EqualTo((2_500_000L, 10L)));
         Assert.That(received, Is.EqualTo(expected));
+    }
+
+    [Test]
+    public async Task Close_WhenThePeerSendsNoMore_DoesNotWaitForItsEnd()
+    {
+        using var pair = await SocketPair.CreateAsync();
+        var transport = new SocketTransport(pair.Server, _platform, Options);
+        transport.Write("last bytes"u8);
+
+        // The client never closes: a close that waited for its end would sit out the whole hour.
+        await transport.CloseAsync(TimeSpan.FromHours(1), peerSendsNoMore: true).AsTask().WaitAsync(Bound);
+        await transport.DisposeAsync();
+
+        Assert.That(await pair.ReadClientToEndAsync().WaitAsync(Bound), Is.EqualTo("last bytes"u8.ToArray()), "every byte, then a clean end");
+    }
+
+    [Test]
+    public async Task Close_WithUnreadInput_WaitsForThePeersEnd_EvenWhenItSendsNoMore()
+    {
+        using var pair = await SocketPair.CreateAsync();
+        var transport = new SocketTransport(pair.Server, _platform, Options);
+        await pair.Client.SendAsync("GET /next HTTP/1.1\r\n\r\n"u8.ToArray());
+        Assert.That(pair.Server.Poll(Bound, SelectMode.SelectRead), Is.True, "the unread request reached the server");
+        transport.Write("last bytes"u8);
+
+        var closing = transport.CloseAsync(TimeSpan.FromHours(1), peerSendsNoMore: true).AsTask();
+        // Closing over unread input would reset the connection, and the client could lose the response.
+        var received = await pair.ReadClientToEndAsync().WaitAsync(Bound);
+        Assert.That(received, Is.EqualTo("last bytes"u8.ToArray()));
+        Assert.That(closing.IsCompleted, Is.False, "the close waits for the client's end");
+
+        pair.Client.Shutdown(SocketShutdown.Send);
+        await closing.WaitAsync(Bound);
+        await transport.DisposeAsync();
     }
 
     [Test]

@@ -126,7 +126,7 @@ public class TlsTransportTests
         var (transport, client) = await OpenAsync(pair);
         using var __ = client;
         transport.Write("last bytes"u8);
-        var closing = transport.CloseAsync(TimeSpan.FromSeconds(1)).AsTask();
+        var closing = transport.CloseAsync(TimeSpan.FromSeconds(1), peerSendsNoMore: false).AsTask();
         var received = await ReadExactlyAsync(client, 10).WaitAsync(Bound);
         // A clean TLS end (close_notify) reads as 0; a bare TCP close would throw for a truncated session.
         Assert.That(await client.ReadAsync(new byte[16]).AsTask().WaitAsync(Bound), Is.Zero);
