@@ -81,7 +81,8 @@ public abstract class QueuedTransport : ITransport
     protected bool IsAborted => Volatile.Read(ref _aborted) != 0;
 
     /// <summary>Starts the background pump; called once by the subclass when it can send.</summary>
-    protected void StartPump() => _pump = Task.Run(PumpAsync);
+    // Started here, not as a work item: it runs only up to its first wait on the empty queue.
+    protected void StartPump() => _pump = PumpAsync();
 
     /// <inheritdoc />
     public virtual ValueTask OpenAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
