@@ -775,6 +775,13 @@ phase_ranges() {
     ((ok == RANGES)) || fail "$server: only $ok of $RANGES ranges verified"
 }
 
+wrk_p99_ms() {  # wrk_p99_ms FILE: the 99th percentile of a `wrk --latency` output, in ms
+    awk '$1 == "99%" {
+        v = $2; u = v; sub(/[a-z]+$/, "", v); sub(/^[0-9.]+/, "", u)
+        f = (u == "us") ? 0.001 : (u == "ms") ? 1 : (u == "s") ? 1000 : (u == "m") ? 60000 : -1
+        if (f > 0) print v * f }' "$1"
+}
+
 phase_small() {
     local round="$1" server="$2" out="$WORK/$2/wrk.r$1.txt" warm="$WORK/$2/wrk-warmup.r$1.txt" rps p99 non2xx sockerr
     if ((WRK_WARMUP_SECONDS > 0)); then
@@ -785,10 +792,7 @@ phase_small() {
     timeout -k 5 $((WRK_SECONDS + 60)) wrk -t2 -c50 -d"${WRK_SECONDS}s" --latency "${URL}small.bin" \
         >"$out" 2>&1 || true
     rps="$(awk '/^Requests\/sec:/ { print $2 }' "$out")"
-    p99="$(awk '$1 == "99%" {
-            v = $2; u = v; sub(/[a-z]+$/, "", v); sub(/^[0-9.]+/, "", u)
-            f = (u == "us") ? 0.001 : (u == "ms") ? 1 : (u == "s") ? 1000 : (u == "m") ? 60000 : -1
-            if (f > 0) print v * f }' "$out")"
+    p99="$(wrk_p99_ms "$out")"
     non2xx="$(awk -F': *' '/Non-2xx or 3xx responses/ { print $2 }' "$out")"
     sockerr="$(awk '/Socket errors:/ { gsub(/,/, ""); print $4 + $6 + $8 + $10 }' "$out")"
     if [[ -z "$rps" || -z "$p99" ]]; then
@@ -806,10 +810,7 @@ phase_fresh() {  # the 4 KiB file, a new connection per request
     timeout -k 5 $((FRESH_SECONDS + 60)) wrk -t2 -c20 -d"${FRESH_SECONDS}s" --latency -H 'Connection: close' \
         "${URL}small.bin" >"$out" 2>&1 || true
     rps="$(awk '/^Requests\/sec:/ { print $2 }' "$out")"
-    p99="$(awk '$1 == "99%" {
-            v = $2; u = v; sub(/[a-z]+$/, "", v); sub(/^[0-9.]+/, "", u)
-            f = (u == "us") ? 0.001 : (u == "ms") ? 1 : (u == "s") ? 1000 : (u == "m") ? 60000 : -1
-            if (f > 0) print v * f }' "$out")"
+    p99="$(wrk_p99_ms "$out")"
     if [[ -z "$rps" || -z "$p99" ]]; then
         fail "$server: wrk (new connection per request) gave no result ($(tail -n 1 "$out"))"
         return 0
