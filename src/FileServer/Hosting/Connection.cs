@@ -183,8 +183,15 @@ internal sealed class Connection : IDisposable
     {
         try
         {
+            var opening = _transport.OpenAsync(_opening.Token);
+            if (opening.IsCompleted)
+            {
+                // A plain socket is open at once: no timer to arm and disarm for every connection.
+                await opening.ConfigureAwait(false);
+                return true;
+            }
             _opening.CancelAfter(_options.HandshakeTimeout);
-            await _transport.OpenAsync(_opening.Token).ConfigureAwait(false);
+            await opening.ConfigureAwait(false);
             // Stops the handshake timer; a later RequestStop cancelling the source is harmless.
             _opening.TryReset();
             return true;
