@@ -806,7 +806,7 @@ phase_small() {
 }
 
 phase_fresh() {  # the 4 KiB file, a new connection per request
-    local round="$1" server="$2" out="$WORK/$2/wrk-fresh.r$1.txt" rps p99 sockerr
+    local round="$1" server="$2" out="$WORK/$2/wrk-fresh.r$1.txt" rps p99
     timeout -k 5 $((FRESH_SECONDS + 60)) wrk -t2 -c20 -d"${FRESH_SECONDS}s" --latency -H 'Connection: close' \
         "${URL}small.bin" >"$out" 2>&1 || true
     rps="$(awk '/^Requests\/sec:/ { print $2 }' "$out")"
