@@ -43,6 +43,11 @@
 #   TLS (F, G only): one download of the big file over HTTPS (curl --cacert to /dev/null), MiB/s, median of
 #      3; over the 3 downloads the server's user and user+system CPU seconds per GiB (/proc/PID/stat) and the
 #      machine's busy CPU per GiB (clients included), as in phase 2.
+#   Side by side (after the rounds, when fileserver and nginx are both measured): the two up at once, single
+#      downloads of the big file alternating between them, 20 pairs (quick 6, smoke 1), each server first in every
+#      other pair, so drift in the machine's speed over minutes falls on both alike: the medians, the geometric mean
+#      of the per-pair ratios, the pairs FileServer won, slow downloads (below 0.7 x the median of all), and
+#      curl's CPU time per GiB (the shell's time; curl runs flat out, so that sets the speed).
 # Then a markdown table: each figure per server, its ratio to nginx in the same body mode and to Kestrel
 # (server / reference, same round), a TLS block (F and G, and F ÷ G from the same round), and a goals block
 # (met / NOT MET / mixed across rounds / n/a).
@@ -106,9 +111,9 @@ done
 
 ALL_SERVERS=(fileserver fileserver-copy nginx nginx-copy kestrel fileserver-tls nginx-tls)
 case "$MODE" in
-    full) ROUNDS=2 BIG_MIB=1024 RANGES=100 WRK_SECONDS=10 FRESH_SECONDS=5 WRK_WARMUP_SECONDS=15 BIG_WARMUPS=3 ONE_STREAM_DOWNLOADS=5 EIGHT_STREAM_PASSES=2 DEFAULT_SERVERS="fileserver,fileserver-copy,nginx,nginx-copy,kestrel,fileserver-tls,nginx-tls" ;;
-    quick) ROUNDS=1 BIG_MIB=256 RANGES=20 WRK_SECONDS=3 FRESH_SECONDS=3 WRK_WARMUP_SECONDS=2 BIG_WARMUPS=1 ONE_STREAM_DOWNLOADS=3 EIGHT_STREAM_PASSES=1 DEFAULT_SERVERS="fileserver,fileserver-copy,nginx,nginx-copy,kestrel,fileserver-tls,nginx-tls" ;;
-    smoke) ROUNDS=1 BIG_MIB=64 RANGES=5 WRK_SECONDS=1 FRESH_SECONDS=1 WRK_WARMUP_SECONDS=0 BIG_WARMUPS=0 ONE_STREAM_DOWNLOADS=3 EIGHT_STREAM_PASSES=1 DEFAULT_SERVERS="fileserver,nginx,fileserver-tls,nginx-tls" ;;
+    full) ROUNDS=2 BIG_MIB=1024 RANGES=100 WRK_SECONDS=10 FRESH_SECONDS=5 WRK_WARMUP_SECONDS=15 BIG_WARMUPS=3 ONE_STREAM_DOWNLOADS=5 EIGHT_STREAM_PASSES=2 PAIRS=20 DEFAULT_SERVERS="fileserver,fileserver-copy,nginx,nginx-copy,kestrel,fileserver-tls,nginx-tls" ;;
+    quick) ROUNDS=1 BIG_MIB=256 RANGES=20 WRK_SECONDS=3 FRESH_SECONDS=3 WRK_WARMUP_SECONDS=2 BIG_WARMUPS=1 ONE_STREAM_DOWNLOADS=3 EIGHT_STREAM_PASSES=1 PAIRS=6 DEFAULT_SERVERS="fileserver,fileserver-copy,nginx,nginx-copy,kestrel,fileserver-tls,nginx-tls" ;;
+    smoke) ROUNDS=1 BIG_MIB=64 RANGES=5 WRK_SECONDS=1 FRESH_SECONDS=1 WRK_WARMUP_SECONDS=0 BIG_WARMUPS=0 ONE_STREAM_DOWNLOADS=3 EIGHT_STREAM_PASSES=1 PAIRS=1 DEFAULT_SERVERS="fileserver,nginx,fileserver-tls,nginx-tls" ;;
 esac
 SERVERS=()
 IFS=',' read -r -a requested <<<"${SERVERS_ARG:-$DEFAULT_SERVERS}"
@@ -831,6 +836,86 @@ phase_ttfb() {
     rec "$round" "$server" ttfb_ms "$(printf '%s\n' "${vals[@]}" | median | awk '{ print $1 * 1000 }')"
 }
 
+# Side by side: FileServer (zero-copy) and nginx (sendfile on) both running, single downloads of the big file
+# alternating between them, so that drift in the machine's speed over minutes falls on both alike.
+pair_download() {  # pair_download URL -> "MiB/s curl-CPU-ms" of one full download of the big file
+    local out code size speed t TIMEFORMAT='%3U %3S'
+    t="$( { time "${CURL[@]}" --max-time "$DOWNLOAD_TIMEOUT" -o /dev/null \
+        -w '%{http_code} %{size_download} %{speed_download}' "${1}big.bin" >"$WORK/pair.out" 2>&1; } 2>&1)" || true
+    out="$(cat "$WORK/pair.out")"
+    read -r code size speed <<<"$out"
+    if [[ "$code" != 200 || "$size" != "$BIG_SIZE" ]]; then
+        echo "bad: $out" >&2
+        return 1
+    fi
+    awk -v s="$speed" -v t="$t" -v m="$MiB" 'BEGIN { split(t, a, " "); printf "%.0f %.0f\n", s / m, (a[1] + a[2]) * 1000 }'
+}
+
+run_pairs() {
+    local fs_url fs_wrapper ng_wrapper i a b bad=0 rc=0
+    want fileserver && want nginx && ((PAIRS > 0)) || return 0
+    wait_for_quiet 600
+    echo "## side by side: fileserver and nginx both running, $PAIRS pairs of single downloads"
+    if ! start_server fileserver; then
+        fail "fileserver (side by side): did not start"
+        return 0
+    fi
+    fs_url="$URL" fs_wrapper="$WRAPPER"
+    if ! start_server nginx; then
+        fail "nginx (side by side): did not start"
+        stop_pid "$fs_wrapper" || true
+        forget_pid "$fs_wrapper"
+        return 0
+    fi
+    ng_wrapper="$WRAPPER"
+    local ng_url="$URL"
+    for URL in "$fs_url" "$ng_url"; do
+        warm_big "side by side"
+    done
+    : >"$WORK/pairs.tsv"
+    for ((i = 1; i <= PAIRS; i++)); do
+        # Each goes first in every other pair.
+        if ((i % 2)); then
+            a="$(pair_download "$fs_url")" && b="$(pair_download "$ng_url")" || { bad=$((bad + 1)); continue; }
+        else
+            b="$(pair_download "$ng_url")" && a="$(pair_download "$fs_url")" || { bad=$((bad + 1)); continue; }
+        fi
+        printf '%s %s %s\n' "$i" "$a" "$b" >>"$WORK/pairs.tsv"
+    done
+    ((bad == 0)) || fail "side by side: $bad of $PAIRS pairs had an incomplete download"
+    check_disturbance "side by side"
+    stop_pid "$fs_wrapper" || rc=$?
+    forget_pid "$fs_wrapper"
+    ((rc == 0)) || fail "fileserver (side by side): exit code $rc after SIGTERM (expected 0)"
+    stop_pid "$ng_wrapper" || true
+    forget_pid "$ng_wrapper"
+    # pairs.tsv: pair, FileServer MiB/s, its curl CPU ms, nginx MiB/s, its curl CPU ms. A download is "slow" below
+    # 0.7 x the median of all downloads of both servers.
+    awk -v gib="$BIG_MIB" '
+        function median(a, n,    i, j, t) {
+            for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+            return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+        }
+        { n++; f[n] = $2; fc[n] = $3 * 1024 / gib; g[n] = $4; gc[n] = $5 * 1024 / gib
+          all[2 * n - 1] = $2; all[2 * n] = $4; logs += log($2 / $4); faster += ($2 > $4) }
+        END {
+            if (n == 0) exit
+            for (i = 1; i <= n; i++) { f2[i] = f[i]; g2[i] = g[i] }
+            cut = 0.7 * median(all, 2 * n)
+            for (i = 1; i <= n; i++) { fs_slow += (f2[i] < cut); ng_slow += (g2[i] < cut) }
+            printf "pairs\tfileserver\tpairs_n\t%d\n", n
+            printf "pairs\tfileserver\tpairs_geo\t%.4f\n", exp(logs / n)
+            printf "pairs\tfileserver\tpairs_faster\t%d\n", faster
+            printf "pairs\tfileserver\tpairs_mibs\t%s\n", median(f, n)
+            printf "pairs\tnginx\tpairs_mibs\t%s\n", median(g, n)
+            printf "pairs\tfileserver\tpairs_slow\t%d\n", fs_slow
+            printf "pairs\tnginx\tpairs_slow\t%d\n", ng_slow
+            printf "pairs\tfileserver\tpairs_curl_ms\t%s\n", median(fc, n)
+            printf "pairs\tnginx\tpairs_curl_ms\t%s\n", median(gc, n)
+        }' "$WORK/pairs.tsv" >>"$RESULTS"
+    echo "#   side by side done"
+}
+
 run_server() {  # run_server ROUND NAME
     local round="$1" server="$2" t0=$SECONDS pids rc=0 warn c0 c1 m0 m1 bg
     wait_for_quiet 600
@@ -891,6 +976,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
         run_server "$round" "$server"
     done
 done
+run_pairs
 MEASURE_SECONDS=$((SECONDS - MEASURE_START))
 
 # ---------------------------------------------------------------------------------------------------------
@@ -1040,11 +1126,32 @@ END {
         print "through SslStream, its body through the copy loop, bounded by --high-watermark."
         print ""
     }
+    if (("pairs", "fileserver", "pairs_n") in has) {
+        pn = val["pairs", "fileserver", "pairs_n"]
+        print "## Side by side: 1 × " big ", FileServer zero-copy and nginx sendfile on both running, downloads alternating (" pn " pair" (pn > 1 ? "s" : "") ")"
+        print ""
+        print "| figure | FileServer zero-copy | nginx sendfile on | FileServer ÷ nginx |"
+        print "|---|---|---|---|"
+        printf "| MiB/s, median (↑) | %.0f | %.0f | %.2f |\n", val["pairs", "fileserver", "pairs_mibs"], val["pairs", "nginx", "pairs_mibs"],
+            (val["pairs", "nginx", "pairs_mibs"] + 0 != 0) ? val["pairs", "fileserver", "pairs_mibs"] / val["pairs", "nginx", "pairs_mibs"] : 0
+        printf "| geometric mean of the per-pair ratios (↑) | — | — | %.3f |\n", val["pairs", "fileserver", "pairs_geo"]
+        printf "| pairs in which FileServer was faster | %d of %d | — | — |\n", val["pairs", "fileserver", "pairs_faster"], pn
+        printf "| slow downloads (< 0.7 × the median of all) | %d | %d | — |\n", val["pairs", "fileserver", "pairs_slow"], val["pairs", "nginx", "pairs_slow"]
+        printf "| curl CPU time per GiB, median, ms (↓) | %.0f | %.0f | %.2f |\n", val["pairs", "fileserver", "pairs_curl_ms"], val["pairs", "nginx", "pairs_curl_ms"],
+            (val["pairs", "nginx", "pairs_curl_ms"] + 0 != 0) ? val["pairs", "fileserver", "pairs_curl_ms"] / val["pairs", "nginx", "pairs_curl_ms"] : 0
+        print ""
+        print "One curl at a time, each download to /dev/null; curl runs flat out, so its CPU time per GiB (user + system) sets the speed."
+        print ""
+    }
     print "## Goals (each round; \"mixed\": met in some rounds only)"
     if (mode != "full") { print ""; print "(" mode " scale: small files and short runs, so warm-up weighs in: indicative only)" }
     print ""
     goal("zero-copy 1-stream throughput ≥ 1.0× nginx sendfile on", "fileserver", "one_mibs", "nginx", ">=", 1.0)
     goal("zero-copy 8-stream throughput ≥ 1.0× nginx sendfile on", "fileserver", "eight_mibs", "nginx", ">=", 1.0)
+    if (("pairs", "fileserver", "pairs_geo") in has)
+        printf "- %-8s zero-copy 1-stream throughput ≥ 1.0× nginx sendfile on, side by side (geometric mean of %d pair%s): %.3f×\n",
+            (val["pairs", "fileserver", "pairs_geo"] >= 1.0) ? "met" : "NOT MET", val["pairs", "fileserver", "pairs_n"],
+            (val["pairs", "fileserver", "pairs_n"] > 1) ? "s" : "", val["pairs", "fileserver", "pairs_geo"]
     goal("zero-copy server user CPU ≤ 0.05 s/GiB", "fileserver", "user_s_gib", "", "<=", 0.05)
     goal("zero-copy machine CPU ≤ 1.1× nginx sendfile on", "fileserver", "machine_s_gib", "nginx", "<=", 1.1)
     goal("copy path 1-stream throughput ≥ 0.9× nginx sendfile off", "fileserver-copy", "one_mibs", "nginx-copy", ">=", 0.9)
