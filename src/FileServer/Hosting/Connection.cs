@@ -26,6 +26,8 @@ internal sealed class Connection : IDisposable
     private readonly TimeProvider _clock;
     private readonly string _client;
     private readonly ServerStatistics _statistics;
+    private static ReadOnlySpan<byte> ContinueResponse => "HTTP/1.1 100 Continue\r\n\r\n"u8;
+
     private CancellationTokenSource _headTimeout = new();
     private readonly CancellationTokenSource _opening = new();
     // The previous request's head, refilled by the parser for the next one: requests on a connection are sequential.
@@ -153,6 +155,12 @@ internal sealed class Connection : IDisposable
         {
             if (request.ContentLength <= _options.MaxDiscardedBodyBytes)
             {
+                if (request.ExpectsContinue)
+                {
+                    // RFC 9110 §10.1.1: an immediate 100 or an immediate final status, never a silent wait for
+                    // content the client holds back. A body too large to discard gets the final status at once below.
+                    _transport.Write(ContinueResponse);
+                }
                 bodyRead = await DiscardBodyAsync(request.ContentLength).ConfigureAwait(false);
                 keepAlive &= bodyRead;
             }

@@ -93,7 +93,8 @@ public sealed class FileServerHost : IAsyncDisposable
             contentTypes,
             new BodyPathChooser(_options.DisableSendFile, _options.CopyChunkSize, _options.LimitRate, _clock),
             _heads,
-            _files);
+            _files,
+            _clock);
 
         BindAll();
         _watchdog = new SendTimeoutWatchdog(_options.SendTimeout, _clock, _log);

@@ -26,8 +26,8 @@ public static class Preconditions
                 return PreconditionOutcome.PreconditionFailed;
             }
         }
-        // Step 2 (§13.1.4): only without If-Match; an invalid date is ignored.
-        else if (HttpDate.TryParse(headers.Get("If-Unmodified-Since"), out var unmodifiedSince) && modified > unmodifiedSince)
+        // Step 2 (§13.1.4): only without If-Match; an invalid date (two field lines make one) is ignored.
+        else if (HttpDate.TryParse(headers.GetSingle("If-Unmodified-Since"), out var unmodifiedSince) && modified > unmodifiedSince)
         {
             return PreconditionOutcome.PreconditionFailed;
         }
@@ -40,8 +40,9 @@ public static class Preconditions
                 return isGetOrHead ? PreconditionOutcome.NotModified : PreconditionOutcome.PreconditionFailed;
             }
         }
-        // Step 4 (§13.1.3): only without If-None-Match, only for GET/HEAD; an invalid date is ignored.
-        else if (isGetOrHead && HttpDate.TryParse(headers.Get("If-Modified-Since"), out var modifiedSince) && modified <= modifiedSince)
+        // Step 4 (§13.1.3): only without If-None-Match, only for GET/HEAD; an invalid date (two field lines make one,
+        // "more than one member") is ignored.
+        else if (isGetOrHead && HttpDate.TryParse(headers.GetSingle("If-Modified-Since"), out var modifiedSince) && modified <= modifiedSince)
         {
             return PreconditionOutcome.NotModified;
         }
@@ -51,21 +52,34 @@ public static class Preconditions
 
     /// <summary>
     /// Step 5 (§13.1.5): whether a Range applies. Without If-Range it does. With it, only when the validator
-    /// matches: an entity-tag by strong comparison, or an HTTP-date exactly equal to Last-Modified. Anything
-    /// else — a weak tag, another date, garbage — means the client's copy is stale: send the whole representation.
+    /// matches: an entity-tag by strong comparison, or an HTTP-date equal to Last-Modified that is a strong
+    /// validator. Anything else — a weak tag, another date, a date that is only weak, two If-Range lines,
+    /// garbage — means the client's copy may be another version: send the whole representation.
     /// </summary>
-    public static bool RangeApplies(RequestHeaders headers, EntityTag current, DateTimeOffset lastModified)
+    /// <remarks>
+    /// A Last-Modified date is weak unless the server can tell the file did not change twice within its second
+    /// (§8.8.2.2). It can, by the rule Apache uses for its ETags, once the file has stayed unmodified for a second
+    /// (<paramref name="now"/> at least one second past <paramref name="lastModified"/>, at full precision): before
+    /// that, a client may hold a version written earlier in the same second, and a range of the new one would
+    /// splice two versions together.
+    /// </remarks>
+    public static bool RangeApplies(RequestHeaders headers, EntityTag current, DateTimeOffset lastModified, DateTimeOffset now)
     {
-        var ifRange = headers.Get("If-Range");
-        if (ifRange is null)
+        if (headers.CountOf("If-Range") == 0)
         {
             return true;
+        }
+        var ifRange = headers.GetSingle("If-Range");
+        if (ifRange is null)
+        {
+            return false;
         }
         var value = ifRange.Trim();
         if (value.StartsWith('"') || value.StartsWith("W/", StringComparison.Ordinal))
         {
             return EntityTagList.TryParse(value, out var list) && list.Tags.Count == 1 && list.Tags[0].StrongEquals(current);
         }
-        return HttpDate.TryParse(value, out var date) && date == HttpDate.TruncateToSeconds(lastModified);
+        return HttpDate.TryParse(value, out var date) && date == HttpDate.TruncateToSeconds(lastModified)
+            && now - lastModified >= TimeSpan.FromSeconds(1);
     }
 }

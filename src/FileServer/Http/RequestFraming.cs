@@ -19,6 +19,10 @@ internal static class RequestFraming
         {
             throw new HttpRequestRejectedException(HttpStatus.BadRequest, "More than one Host header");
         }
+        if (hosts == 1 && !HostField.IsValid(headers.Get("Host")))
+        {
+            throw new HttpRequestRejectedException(HttpStatus.BadRequest, "Invalid Host header");
+        }
 
         var transferEncoding = headers.GetCombined("Transfer-Encoding");
         var contentLength = headers.GetCombined("Content-Length");

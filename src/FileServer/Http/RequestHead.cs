@@ -50,6 +50,12 @@ public sealed class RequestHead
         ? !Headers.ListContains("Connection", "close")
         : Headers.ListContains("Connection", "keep-alive") && !Headers.ListContains("Connection", "close");
 
+    /// <summary>
+    /// Whether the client waits for a <c>100 (Continue)</c> before it sends the content (RFC 9110 §10.1.1); an
+    /// HTTP/1.0 request's expectation is ignored, as that section requires.
+    /// </summary>
+    public bool ExpectsContinue => Version == HttpProtocolVersion.Http11 && Headers.ListContains("Expect", "100-continue");
+
     /// <summary>The version as written on the wire, e.g. <c>HTTP/1.1</c>.</summary>
     public string VersionText => Version == HttpProtocolVersion.Http11 ? "HTTP/1.1" : "HTTP/1.0";
 }

@@ -53,6 +53,7 @@ public sealed class RequestHeadParser
             {
                 throw new HttpRequestRejectedException(HttpStatus.UriTooLong, "Request line too long");
             }
+            RejectImpossibleMethod(buffer.Slice(headStart));
             return false;
         }
         if (reader.Consumed - leading > _limits.MaxRequestLineBytes + 1)
@@ -86,6 +87,29 @@ public sealed class RequestHeadParser
         head = ParseComplete(headBytes, reuse);
         consumed = reader.Position;
         return true;
+    }
+
+    /// <summary>
+    /// Refuses a request line that can no longer become valid before its end arrives: one that does not start
+    /// with a method token. A TLS ClientHello or other binary sent to a plain port gets its 400 at once, as from
+    /// nginx, instead of after the head timeout.
+    /// </summary>
+    private static void RejectImpossibleMethod(in ReadOnlySequence<byte> pending)
+    {
+        var reader = new SequenceReader<byte>(pending);
+        var length = 0;
+        while (reader.TryRead(out var b))
+        {
+            if (b == HttpChars.Space && length > 0)
+            {
+                return;
+            }
+            if (!HttpChars.IsTokenChar(b))
+            {
+                throw new HttpRequestRejectedException(HttpStatus.BadRequest, "Malformed request line");
+            }
+            length++;
+        }
     }
 
     private RequestHead ParseComplete(in ReadOnlySequence<byte> headBytes, RequestHead? reuse)

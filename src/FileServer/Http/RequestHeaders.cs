@@ -59,6 +59,13 @@ public sealed class RequestHeaders
         return null;
     }
 
+    /// <summary>
+    /// The value of <paramref name="name"/> when exactly one field line carries it; null when absent or repeated. For
+    /// singleton fields (a date, a Range), where two lines make an invalid value that the recipient must ignore
+    /// rather than pick one of (RFC 9110 §5.3, §13.1.3).
+    /// </summary>
+    public string? GetSingle(string name) => CountOf(name) == 1 ? Get(name) : null;
+
     /// <summary>How many field lines named <paramref name="name"/> there are.</summary>
     public int CountOf(string name)
     {

@@ -19,16 +19,18 @@ public sealed class FileRequestHandler
     private readonly BodyPathChooser _chooser;
     private readonly ResponseHeads _heads;
     private readonly OpenFileCache _files;
+    private readonly TimeProvider _clock;
     private readonly ValidatorCache _validators = new();
 
-    /// <summary>Creates a handler from its collaborators.</summary>
-    public FileRequestHandler(PathResolver resolver, ContentTypeMap contentTypes, BodyPathChooser chooser, ResponseHeads heads, OpenFileCache files)
+    /// <summary>Creates a handler from its collaborators; <paramref name="clock"/> is the time of message origination.</summary>
+    public FileRequestHandler(PathResolver resolver, ContentTypeMap contentTypes, BodyPathChooser chooser, ResponseHeads heads, OpenFileCache files, TimeProvider clock)
     {
         _resolver = resolver;
         _contentTypes = contentTypes;
         _chooser = chooser;
         _heads = heads;
         _files = files;
+        _clock = clock;
     }
 
     /// <summary>
@@ -56,8 +58,10 @@ public sealed class FileRequestHandler
         }
         if (request.Method is not ("GET" or "HEAD"))
         {
-            var summary = Error(transport, HttpStatus.MethodNotAllowed, "Only GET, HEAD and OPTIONS are served", request, keepAlive, h => h.Add("Allow", AllowedMethods));
-            return summary;
+            // RFC 9110 §9.1: 405 for a method we know but do not allow here, 501 for one we do not know at all.
+            return IsStandardMethod(request.Method)
+                ? Error(transport, HttpStatus.MethodNotAllowed, "Only GET, HEAD and OPTIONS are served", request, keepAlive, h => h.Add("Allow", AllowedMethods))
+                : Error(transport, HttpStatus.NotImplemented, "Unknown method", request, keepAlive);
         }
 
         var resolution = _resolver.Resolve(target);
@@ -96,8 +100,14 @@ public sealed class FileRequestHandler
         using (lease)
         {
             var status = lease.Status;
-            var lastModified = status.Modified;
-            var validators = _validators.Get(status.Length, status.ModifiedUnixNanoseconds, lastModified);
+            var now = _clock.GetUtcNow();
+            // RFC 9110 §8.8.2.1: a modification time in the future is sent as the time of the response. Such a
+            // Last-Modified changes every second, so it is formatted for this response only.
+            var fromTheFuture = status.Modified > now;
+            var lastModified = fromTheFuture ? now : status.Modified;
+            var validators = fromTheFuture
+                ? ValidatorCache.Describe(status.Length, status.ModifiedUnixNanoseconds, now)
+                : _validators.Get(status.Length, status.ModifiedUnixNanoseconds, lastModified);
             var etag = validators.ETag;
             switch (Preconditions.Evaluate(request.Method, request.Headers, etag, lastModified))
             {
@@ -108,8 +118,9 @@ public sealed class FileRequestHandler
             }
 
             // RFC 9110 §14.2: Range is considered only when the answer would otherwise be 200, and If-Range agrees.
-            var ranges = Preconditions.RangeApplies(request.Headers, etag, lastModified)
-                ? ByteRangeParser.Parse(request.Headers.Get("Range"), status.Length)
+            // Two Range lines make an invalid Range, which is ignored (§14.2).
+            var ranges = Preconditions.RangeApplies(request.Headers, etag, lastModified, now)
+                ? ByteRangeParser.Parse(request.Headers.GetSingle("Range"), status.Length)
                 : RangeSet.Ignored;
             if (ranges.Kind == RangeSetKind.Unsatisfiable)
             {
@@ -121,7 +132,9 @@ public sealed class FileRequestHandler
             var head = _heads.Create(plan.Status, request, keepAlive);
             if (plan.Status == HttpStatus.Ok)
             {
-                head.AddRendered(WholeFileFields(lease, contentType, validators).Bytes);
+                head.AddRendered(fromTheFuture
+                    ? RepresentationFields.Render(contentType, validators).Bytes
+                    : WholeFileFields(lease, contentType, validators).Bytes);
             }
             else
             {
@@ -193,6 +206,10 @@ public sealed class FileRequestHandler
         var sent = _heads.WriteError(transport, HttpStatus.MovedPermanently, "Moved to " + location, request, keepAlive, h => h.Add("Location", location));
         return new ResponseSummary(HttpStatus.MovedPermanently, sent, BodyPath.None, keepAlive);
     }
+
+    // The methods RFC 9110 §9.3 defines, and PATCH (RFC 5789): known, but not served from a directory.
+    private static bool IsStandardMethod(string method) =>
+        method is "POST" or "PUT" or "DELETE" or "CONNECT" or "TRACE" or "PATCH";
 
     private ResponseSummary Error(ITransport transport, int status, string reason, RequestHead request, bool keepAlive, Action<ResponseHead>? extra = null)
     {

@@ -41,18 +41,18 @@ public sealed class PathResolver
         var decoded = Volatile.Read(ref _decoded[slot]);
         if (decoded is null || !string.Equals(decoded.RawPath, target.RawPath, StringComparison.Ordinal))
         {
-            if (!PathSegments.TryDecode(target.RawPath, out var decodedSegments, out var slash, out var error))
+            if (!PathSegments.TryDecode(target.RawPath, out var decodedSegments, out var directoryOnly, out var error))
             {
                 return new PathResolution(PathResolutionKind.BadRequest, Reason: error);
             }
-            decoded = new DecodedPath(target.RawPath, decodedSegments, slash, new string?[decodedSegments.Count]);
+            decoded = new DecodedPath(target.RawPath, decodedSegments, directoryOnly, new string?[decodedSegments.Count]);
             if (target.RawPath.Length <= CachedPathMaxLength && decodedSegments.Count <= CachedPathMaxSegments)
             {
                 Volatile.Write(ref _decoded[slot], decoded);
             }
         }
         var segments = decoded.Segments;
-        var endsWithSlash = decoded.EndsWithSlash;
+        var namesDirectory = decoded.NamesDirectory;
         if (!_allowDotfiles && segments.Exists(s => s.StartsWith('.')))
         {
             return PathResolution.NotFound("Hidden file");
@@ -61,9 +61,13 @@ public sealed class PathResolver
         var (real, status) = Locate(segments, decoded.Prefixes);
         switch (status?.Kind)
         {
+            // A file asked for as a directory ("/a.txt/", "/a.txt/."): open(2) would fail with ENOTDIR, and nginx
+            // answers 404; serving it would give every file a second URL under which relative links break.
+            case FileKind.Regular when namesDirectory:
+                return PathResolution.NotFound("Not a directory");
             case FileKind.Regular:
                 return new PathResolution(PathResolutionKind.File, FilePath: real, FileStatus: status.Value);
-            case FileKind.Directory when !endsWithSlash:
+            case FileKind.Directory when !namesDirectory:
                 return new PathResolution(PathResolutionKind.Redirect, Location: target.RawPath + "/" + target.Query);
             case FileKind.Directory:
                 return ResolveIndex(real);
@@ -120,7 +124,7 @@ public sealed class PathResolver
     }
 
     // Prefixes[i], once joined, is the root joined with segments 0..i.
-    private sealed record DecodedPath(string RawPath, List<string> Segments, bool EndsWithSlash, string?[] Prefixes);
+    private sealed record DecodedPath(string RawPath, List<string> Segments, bool NamesDirectory, string?[] Prefixes);
 
     private (string Path, FileStatus? Status) Follow(string path, FileStatus? linkStatus)
     {

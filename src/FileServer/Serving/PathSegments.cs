@@ -13,13 +13,15 @@ public static class PathSegments
     /// <summary>
     /// Splits and decodes <paramref name="rawPath"/> (starting with <c>/</c>). Empty and <c>.</c> segments are
     /// dropped; <c>..</c>, an encoded <c>/</c> or <c>\</c>, NUL, malformed escapes and invalid UTF-8 are refused
-    /// with <paramref name="error"/> set. <paramref name="endsWithSlash"/> tells a directory request apart.
+    /// with <paramref name="error"/> set. <paramref name="namesDirectory"/> is true when the path ends with
+    /// <c>/</c> or a <c>.</c> segment: it can only name a directory, never a file.
     /// </summary>
-    public static bool TryDecode(string rawPath, out List<string> segments, out bool endsWithSlash, out string error)
+    public static bool TryDecode(string rawPath, out List<string> segments, out bool namesDirectory, out string error)
     {
         segments = [];
         error = string.Empty;
-        endsWithSlash = rawPath.EndsWith('/');
+        var lastIsDot = false;
+        namesDirectory = rawPath.EndsWith('/');
         Span<byte> scratch = stackalloc byte[256];
         foreach (var range in rawPath.AsSpan().Split('/'))
         {
@@ -50,7 +52,8 @@ public static class PathSegments
                 error = "Path is not valid UTF-8";
                 return false;
             }
-            if (segment == ".")
+            lastIsDot = segment == ".";
+            if (lastIsDot)
             {
                 continue;
             }
@@ -61,6 +64,7 @@ public static class PathSegments
             }
             segments.Add(segment);
         }
+        namesDirectory |= lastIsDot;
         return true;
     }
 

@@ -1,3 +1,5 @@
+using FileServer.Http;
+
 namespace FileServer.Serving;
 
 /// <summary>
@@ -21,8 +23,15 @@ public readonly record struct RequestTarget(string RawPath, string Query)
             {
                 return false;
             }
-            var pathStart = path.IndexOfAny(['/', '?'], schemeEnd + 3);
-            path = pathStart < 0 ? "/" : path[pathStart] == '?' ? "/" + path[pathStart..] : path[pathStart..];
+            var pathStart = path.IndexOfAny(['/', '?', '#'], schemeEnd + 3);
+            // RFC 9110 §4.2.1: an http URI with an empty host is invalid; §4.2.4: userinfo is an error. The
+            // authority is otherwise ignored (one site), but it must be one.
+            var authority = path.AsSpan(schemeEnd + 3, (pathStart < 0 ? path.Length : pathStart) - schemeEnd - 3);
+            if (authority.IsEmpty || authority[0] == ':' || !HostField.IsValid(authority))
+            {
+                return false;
+            }
+            path = pathStart < 0 ? "/" : path[pathStart] == '/' ? path[pathStart..] : "/" + path[pathStart..];
         }
         var fragment = path.IndexOf('#', StringComparison.Ordinal);
         if (fragment >= 0)

@@ -22,11 +22,18 @@ public sealed class ValidatorCache
         {
             return entry;
         }
-        entry = new Entry(length, modifiedUnixNanoseconds, EntityTag.ForFile(length, modifiedUnixNanoseconds),
-            HttpDate.Format(modified), length.ToString(CultureInfo.InvariantCulture));
+        entry = Describe(length, modifiedUnixNanoseconds, modified);
         Volatile.Write(ref _entries[slot], entry);
         return entry;
     }
+
+    /// <summary>
+    /// The strings for one response, not cached: for a file whose Last-Modified is not its modification time
+    /// (<paramref name="lastModified"/>, e.g. the response's Date for a time in the future).
+    /// </summary>
+    public static Entry Describe(long length, long modifiedUnixNanoseconds, DateTimeOffset lastModified) =>
+        new(length, modifiedUnixNanoseconds, EntityTag.ForFile(length, modifiedUnixNanoseconds),
+            HttpDate.Format(lastModified), length.ToString(CultureInfo.InvariantCulture));
 
     /// <summary>One file's cached strings.</summary>
     public sealed record Entry(long Length, long ModifiedUnixNanoseconds, EntityTag ETag, string LastModified, string ContentLength);

@@ -53,6 +53,8 @@ public class PreconditionsTests
     [TestCase("GET", new[] { "If-Modified-Since: yesterday" }, PreconditionOutcome.Proceed, TestName = "IfModifiedSince_Invalid_Ignored")]
     [TestCase("DELETE", new[] { "If-Modified-Since: " + After }, PreconditionOutcome.Proceed, TestName = "IfModifiedSince_IgnoredForOtherMethods")]
     [TestCase("GET", new[] { "If-Match: \"xyz\"", "If-None-Match: \"abc\"" }, PreconditionOutcome.PreconditionFailed, TestName = "IfMatch_EvaluatedFirst")]
+    [TestCase("GET", new[] { "If-Modified-Since: " + AtModified, "If-Modified-Since: " + Before }, PreconditionOutcome.Proceed, TestName = "IfModifiedSince_TwoLines_Ignored")]
+    [TestCase("GET", new[] { "If-Unmodified-Since: " + After, "If-Unmodified-Since: " + Before }, PreconditionOutcome.Proceed, TestName = "IfUnmodifiedSince_TwoLines_Ignored")]
     public void Evaluate_FollowsTheRfcOrder(string method, string[] fields, PreconditionOutcome expected)
     {
         Assert.That(Preconditions.Evaluate(method, Headers(fields), Current, Modified), Is.EqualTo(expected));
@@ -69,7 +71,23 @@ public class PreconditionsTests
     public void IfRange_DecidesWhetherRangeApplies(string? ifRange, bool applies)
     {
         var headers = ifRange is null ? Headers() : Headers("If-Range: " + ifRange);
-        Assert.That(Preconditions.RangeApplies(headers, Current, Modified), Is.EqualTo(applies));
+        Assert.That(Preconditions.RangeApplies(headers, Current, Modified, Modified.AddMinutes(5)), Is.EqualTo(applies));
+    }
+
+    [TestCase(0, false, TestName = "IfRange_DateOfAFileModifiedThisVeryMoment_IsWeak_WholeFile")]
+    [TestCase(999, false, TestName = "IfRange_DateOfAFileModifiedUnderASecondAgo_IsWeak_WholeFile")]
+    [TestCase(1000, true, TestName = "IfRange_DateOfAFileUnchangedForASecond_IsStrong_RangeApplies")]
+    public void IfRange_Date_IsStrongOnlyOnceTheFileHasStayedUnchangedForASecond(int millisecondsSinceModified, bool applies)
+    {
+        var headers = Headers("If-Range: " + AtModified);
+        Assert.That(Preconditions.RangeApplies(headers, Current, Modified, Modified.AddMilliseconds(millisecondsSinceModified)), Is.EqualTo(applies));
+    }
+
+    [Test]
+    public void IfRange_OnTwoLines_IsInvalid_WholeFile()
+    {
+        var headers = Headers("If-Range: \"abc\"", "If-Range: \"abc\"");
+        Assert.That(Preconditions.RangeApplies(headers, Current, Modified, Modified.AddMinutes(5)), Is.False);
     }
 
     [TestCase("\"a\", W/\"b\" , \"c\"", 3)]

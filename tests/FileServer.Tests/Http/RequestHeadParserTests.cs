@@ -56,10 +56,24 @@ public class RequestHeadParserTests
     [TestCase("GET / HTTP/1.1\r\nHost: x\r\n\r")]
     [TestCase("GET / HTTP/1.1")]
     [TestCase("")]
+    [TestCase("GE")]
+    [TestCase("M-SEARCH")]
+    [TestCase("GET /never-ending")]
     public void IncompleteHead_NeedsMoreData(string text)
     {
         var buffer = new ReadOnlySequence<byte>(Encoding.Latin1.GetBytes(text));
         Assert.That(Parser.TryParse(buffer, out _, out _), Is.False);
+    }
+
+    [TestCase("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", TestName = "TlsClientHello_IsRejectedBeforeAnyLineEnd")]
+    [TestCase(" GET / HTTP/1.1", TestName = "LeadingSpace_IsRejectedBeforeAnyLineEnd")]
+    [TestCase("GET\t/", TestName = "TabAfterMethod_IsRejectedBeforeAnyLineEnd")]
+    [TestCase("G\u00c9T /", TestName = "NonAsciiMethod_IsRejectedBeforeAnyLineEnd")]
+    public void LineThatCannotStartWithAMethod_IsRejectedWithoutWaitingForItsEnd(string text)
+    {
+        var buffer = new ReadOnlySequence<byte>(Encoding.Latin1.GetBytes(text));
+        var e = Assert.Throws<HttpRequestRejectedException>(() => Parser.TryParse(buffer, out _, out _));
+        Assert.That(e!.Status, Is.EqualTo(400));
     }
 
     [Test]

@@ -76,12 +76,40 @@ public class ProtocolTests
     [TestCase("POST")]
     [TestCase("PUT")]
     [TestCase("DELETE")]
-    [TestCase("BREW")]
-    public void OtherMethods_Are405WithAllow(string method)
+    [TestCase("PATCH")]
+    [TestCase("TRACE")]
+    public void OtherStandardMethods_Are405WithAllow(string method)
     {
         var response = Exchange($"{method} /hello.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
         Assert.That(response.Status, Is.EqualTo(405));
         Assert.That(response.Header("Allow"), Is.EqualTo("GET, HEAD, OPTIONS"));
+    }
+
+    [TestCase("BREW")]
+    [TestCase("get")]
+    [TestCase("PROPFIND")]
+    public void UnknownMethods_Are501_AndTheConnectionStaysUsable(string method)
+    {
+        using var connection = _server.Connect();
+        connection.Send($"{method} /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.That(connection.ReadResponse().Status, Is.EqualTo(501));
+        Assert.That(connection.Get("/hello.txt").BodyText, Is.EqualTo("hello\n"));
+    }
+
+    [Test]
+    public void BinaryOnThePlainPort_GetsA400_WithoutWaitingForALineEnd()
+    {
+        using var connection = _server.Connect();
+        connection.Send([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]);
+        Assert.That(connection.ReadResponse().Status, Is.EqualTo(400));
+    }
+
+    [TestCase("/hello.txt/")]
+    [TestCase("/hello.txt/.")]
+    [TestCase("/docs/index.html/")]
+    public void FileAskedForAsADirectory_Is404(string path)
+    {
+        Assert.That(Exchange($"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").Status, Is.EqualTo(404));
     }
 
     [Test]
@@ -104,6 +132,10 @@ public class ProtocolTests
     [TestCase("GET /hello.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", 400, TestName = "ContentLengthWithTransferEncoding_400AndClose")]
     [TestCase("GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505, TestName = "Http2RequestLine_505AndClose")]
     [TestCase("GET / HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n", 400, TestName = "MalformedField_400AndClose")]
+    [TestCase("GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400, TestName = "HostWithASpace_400AndClose")]
+    [TestCase("GET / HTTP/1.1\r\nHost: x/y\r\n\r\n", 400, TestName = "HostWithASlash_400AndClose")]
+    [TestCase("GET / HTTP/1.1\r\nHost: user@x\r\n\r\n", 400, TestName = "HostWithUserinfo_400AndClose")]
+    [TestCase("GET / HTTP/1.1\r\nHost: x:abc\r\n\r\n", 400, TestName = "HostWithABadPort_400AndClose")]
     public void RejectedHead_GetsStatusAndConnectionClose(string request, int status)
     {
         using var connection = _server.Connect();
@@ -177,6 +209,35 @@ public class ProtocolTests
     }
 
     [Test]
+    public void ExpectContinue_GetsAnImmediate100_ThenTheResponseOnceTheBodyIsIn()
+    {
+        using var connection = _server.Connect();
+        connection.Send("GET /hello.txt HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+        Assert.That(connection.ReadResponse(isHead: true).StatusLine, Is.EqualTo("HTTP/1.1 100 Continue"));
+        connection.Send("hello");
+        Assert.That(connection.ReadResponse().BodyText, Is.EqualTo("hello\n"));
+        Assert.That(connection.Get("/page.html").BodyText, Is.EqualTo("<p>x</p>"), "the connection stays usable");
+    }
+
+    [Test]
+    public void ExpectContinue_TooLargeToDiscard_GetsTheFinalStatusAtOnce_AndACLose()
+    {
+        using var connection = _server.Connect();
+        connection.Send("POST /hello.txt HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 100000000\r\n\r\n");
+        var response = connection.ReadResponse();
+        Assert.That((response.Status, response.Header("Connection")), Is.EqualTo((405, "close")));
+    }
+
+    [Test]
+    public void ExpectContinue_InHttp10_IsIgnored()
+    {
+        using var connection = _server.Connect();
+        connection.Send("GET /hello.txt HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nhello");
+        var response = connection.ReadResponse();
+        Assert.That((response.StatusLine, response.BodyText), Is.EqualTo(("HTTP/1.1 200 OK", "hello\n")));
+    }
+
+    [Test]
     public void ChunkedBodyOnGet_IsAnswered_ThenTheConnectionCloses()
     {
         using var connection = _server.Connect();
@@ -185,6 +246,32 @@ public class ProtocolTests
         Assert.That(response.BodyText, Is.EqualTo("hello\n"));
         Assert.That(response.Header("Connection"), Is.EqualTo("close"));
         Assert.That(connection.IsClosedByServer(), Is.True);
+    }
+
+    [TestCase("x,y")]
+    [TestCase("[::1]:8080")]
+    [TestCase("127.0.0.1:80")]
+    [TestCase("")]
+    public void ValidHostValues_AreServed(string host)
+    {
+        Assert.That(Exchange($"GET /hello.txt HTTP/1.1\r\nHost: {host}\r\n\r\n").BodyText, Is.EqualTo("hello\n"));
+    }
+
+    [TestCase("http:///hello.txt", TestName = "AbsoluteFormWithAnEmptyHost_Is400")]
+    [TestCase("http://:80/hello.txt", TestName = "AbsoluteFormWithOnlyAPort_Is400")]
+    [TestCase("http://user@x/hello.txt", TestName = "AbsoluteFormWithUserinfo_Is400")]
+    [TestCase("http://x%zz/hello.txt", TestName = "AbsoluteFormWithAnInvalidHost_Is400")]
+    public void InvalidAbsoluteFormAuthority_Is400(string target)
+    {
+        Assert.That(Exchange($"GET {target} HTTP/1.1\r\nHost: x\r\n\r\n").Status, Is.EqualTo(400));
+    }
+
+    [TestCase("http://anything?q=1", "/?q=1")]
+    [TestCase("http://anything#frag", "/")]
+    public void AbsoluteFormWithoutAPath_IsTheRoot(string target, string expectedPath)
+    {
+        Assert.That(FileServer.Serving.RequestTarget.TryParse(target, out var parsed), Is.True);
+        Assert.That(parsed.RawPath + parsed.Query, Is.EqualTo(expectedPath));
     }
 
     [Test]

@@ -24,7 +24,10 @@ public class RangeAndConditionalTests(bool disableSendFile, bool tls, string exp
         _tree = new TempTree();
         _content = new byte[Size];
         new Random(7).NextBytes(_content);
+        // Modified an hour ago: a Last-Modified date is a strong validator (for If-Range) only once the file has
+        // stayed unchanged for a second.
         _tree.WriteBytes("data.bin", _content);
+        File.SetLastWriteTimeUtc(_tree.PathOf("data.bin"), DateTime.UtcNow.AddHours(-1));
         _tree.WriteBytes("empty.bin", []);
         _server = TestServer.Start(_tree.Root, tls, o => o with { DisableSendFile = disableSendFile });
         _client = _server.CreateHttpClient();
@@ -220,6 +223,33 @@ public class RangeAndConditionalTests(bool disableSendFile, bool tls, string exp
         Assert.That(byTag.StatusCode, Is.EqualTo(HttpStatusCode.PartialContent));
         Assert.That(await byTag.Content.ReadAsByteArrayAsync(), Is.EqualTo(_content[10..20]));
         Assert.That(byDate.StatusCode, Is.EqualTo(HttpStatusCode.PartialContent));
+    }
+
+    [Test]
+    public async Task FutureModificationTime_IsSentAsTheTimeOfTheResponse()
+    {
+        _tree.WriteBytes("future.bin", [1, 2, 3]);
+        File.SetLastWriteTimeUtc(_tree.PathOf("future.bin"), DateTime.UtcNow.AddYears(5));
+        using var response = await _client.GetAsync("/future.bin");
+        var lastModified = response.Content.Headers.LastModified!.Value;
+        var date = response.Headers.Date!.Value;
+        Assert.That(lastModified, Is.InRange(date.AddSeconds(-1), date));
+    }
+
+    [Test]
+    public async Task IfRange_WithTheDateOfAFileModifiedThisSecond_SendsTheWholeFile()
+    {
+        // A modification time in the future is sent as the response's time, so the date can only be weak.
+        _tree.WriteBytes("moving.bin", _content);
+        File.SetLastWriteTimeUtc(_tree.PathOf("moving.bin"), DateTime.UtcNow.AddYears(5));
+        using var first = await _client.GetAsync("/moving.bin");
+        using var response = await SendAsync("/moving.bin", h =>
+        {
+            h.TryAddWithoutValidation("Range", "bytes=10-19");
+            h.TryAddWithoutValidation("If-Range", Header(first, "Last-Modified"));
+        });
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(await response.Content.ReadAsByteArrayAsync(), Is.EqualTo(_content));
     }
 
     [TestCase("bytes=100-199", 206, "100")]

@@ -74,6 +74,25 @@ public class PathResolverTests
         Assert.That(File.ReadAllText(result.FilePath!), Is.EqualTo("a"));
     }
 
+    [TestCase("/a.txt/")]
+    [TestCase("/a.txt/.")]
+    [TestCase("/a.txt/%2e")]
+    [TestCase("/inside-link.txt/")]
+    [TestCase("/dir/index.html/")]
+    public void FileAskedForAsADirectory_Is404(string target)
+    {
+        Assert.That(Resolve(target).Kind, Is.EqualTo(PathResolutionKind.NotFound));
+    }
+
+    [TestCase("/dir/.")]
+    [TestCase("/dir/%2e")]
+    public void DirectoryNamedByATrailingDotSegment_ServesItsIndex_WithoutARedirect(string target)
+    {
+        var result = Resolve(target);
+        Assert.That(result.Kind, Is.EqualTo(PathResolutionKind.File));
+        Assert.That(File.ReadAllText(result.FilePath!), Is.EqualTo("index"));
+    }
+
     [Test]
     public void DirectoryWithoutSlash_RedirectsKeepingQuery()
     {

@@ -13,11 +13,15 @@ public class PathSegmentsTests
     [TestCase("/100%25", new[] { "100%" }, false)]
     [TestCase("/%2541", new[] { "%41" }, false)]
     [TestCase("/a+b", new[] { "a+b" }, false)]
-    public void ValidPaths_DecodeOnce(string raw, string[] expected, bool endsWithSlash)
+    [TestCase("/a/.", new[] { "a" }, true)]
+    [TestCase("/a/%2e", new[] { "a" }, true)]
+    [TestCase("/.", new string[0], true)]
+    [TestCase("/a/./b", new[] { "a", "b" }, false)]
+    public void ValidPaths_DecodeOnce(string raw, string[] expected, bool namesDirectory)
     {
-        Assert.That(PathSegments.TryDecode(raw, out var segments, out var slash, out var error), Is.True, error);
+        Assert.That(PathSegments.TryDecode(raw, out var segments, out var directory, out var error), Is.True, error);
         Assert.That(segments, Is.EqualTo(expected));
-        Assert.That(slash, Is.EqualTo(endsWithSlash));
+        Assert.That(directory, Is.EqualTo(namesDirectory));
     }
 
     [TestCase("/../etc/passwd")]
