@@ -153,7 +153,10 @@ internal sealed class Connection : IDisposable
         var bodyRead = request.BodyFraming == RequestBodyFraming.None;
         if (request.BodyFraming == RequestBodyFraming.ContentLength)
         {
-            if (request.ContentLength <= _options.MaxDiscardedBodyBytes)
+            // A client waiting for 100 Continue before it sends a body that would be refused anyway gets the
+            // final status at once (RFC 9110 §10.1.1), not an invitation to upload it first.
+            var refusedAnyway = request.ExpectsContinue && !FileRequestHandler.Serves(request.Method);
+            if (request.ContentLength <= _options.MaxDiscardedBodyBytes && !refusedAnyway)
             {
                 if (request.ExpectsContinue)
                 {

@@ -58,10 +58,11 @@ public static class Preconditions
     /// </summary>
     /// <remarks>
     /// A Last-Modified date is weak unless the server can tell the file did not change twice within its second
-    /// (§8.8.2.2). It can, by the rule Apache uses for its ETags, once the file has stayed unmodified for a second
-    /// (<paramref name="now"/> at least one second past <paramref name="lastModified"/>, at full precision): before
-    /// that, a client may hold a version written earlier in the same second, and a range of the new one would
-    /// splice two versions together.
+    /// (§8.8.2.2). A server cannot know that for sure with one-second dates; the heuristic here (Apache marks its
+    /// ETags weak the same way) treats the date as weak while the file is less than a second old
+    /// (<paramref name="now"/> under one second past <paramref name="lastModified"/>, at full precision): a client
+    /// may then hold a version written earlier in that same second, and a range of the new one would splice two
+    /// versions together. It cannot catch a client that kept such a date and comes back later; a strong ETag can.
     /// </remarks>
     public static bool RangeApplies(RequestHeaders headers, EntityTag current, DateTimeOffset lastModified, DateTimeOffset now)
     {

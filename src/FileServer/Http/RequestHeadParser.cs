@@ -94,11 +94,15 @@ public sealed class RequestHeadParser
     /// with a method token. A TLS ClientHello or other binary sent to a plain port gets its 400 at once, as from
     /// nginx, instead of after the head timeout.
     /// </summary>
+    private const int MethodScanLimit = 64;
+
     private static void RejectImpossibleMethod(in ReadOnlySequence<byte> pending)
     {
         var reader = new SequenceReader<byte>(pending);
         var length = 0;
-        while (reader.TryRead(out var b))
+        // Methods are short; binary shows itself in the first bytes. The bound keeps a slow trickle of a long line
+        // from being rescanned whole on every read.
+        while (length < MethodScanLimit && reader.TryRead(out var b))
         {
             if (b == HttpChars.Space && length > 0)
             {

@@ -207,6 +207,9 @@ public sealed class FileRequestHandler
         return new ResponseSummary(HttpStatus.MovedPermanently, sent, BodyPath.None, keepAlive);
     }
 
+    /// <summary>Whether <paramref name="method"/> gets anything but a 405 or 501 from this handler.</summary>
+    public static bool Serves(string method) => method is "GET" or "HEAD" or "OPTIONS";
+
     // The methods RFC 9110 §9.3 defines, and PATCH (RFC 5789): known, but not served from a directory.
     private static bool IsStandardMethod(string method) =>
         method is "POST" or "PUT" or "DELETE" or "CONNECT" or "TRACE" or "PATCH";

@@ -54,7 +54,7 @@ public class PreconditionsTests
     [TestCase("DELETE", new[] { "If-Modified-Since: " + After }, PreconditionOutcome.Proceed, TestName = "IfModifiedSince_IgnoredForOtherMethods")]
     [TestCase("GET", new[] { "If-Match: \"xyz\"", "If-None-Match: \"abc\"" }, PreconditionOutcome.PreconditionFailed, TestName = "IfMatch_EvaluatedFirst")]
     [TestCase("GET", new[] { "If-Modified-Since: " + AtModified, "If-Modified-Since: " + Before }, PreconditionOutcome.Proceed, TestName = "IfModifiedSince_TwoLines_Ignored")]
-    [TestCase("GET", new[] { "If-Unmodified-Since: " + After, "If-Unmodified-Since: " + Before }, PreconditionOutcome.Proceed, TestName = "IfUnmodifiedSince_TwoLines_Ignored")]
+    [TestCase("GET", new[] { "If-Unmodified-Since: " + Before, "If-Unmodified-Since: " + After }, PreconditionOutcome.Proceed, TestName = "IfUnmodifiedSince_TwoLines_Ignored")]
     public void Evaluate_FollowsTheRfcOrder(string method, string[] fields, PreconditionOutcome expected)
     {
         Assert.That(Preconditions.Evaluate(method, Headers(fields), Current, Modified), Is.EqualTo(expected));

@@ -223,7 +223,16 @@ public class ProtocolTests
     public void ExpectContinue_TooLargeToDiscard_GetsTheFinalStatusAtOnce_AndACLose()
     {
         using var connection = _server.Connect();
-        connection.Send("POST /hello.txt HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 100000000\r\n\r\n");
+        connection.Send("GET /hello.txt HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 100000000\r\n\r\n");
+        var response = connection.ReadResponse();
+        Assert.That((response.Status, response.BodyText, response.Header("Connection")), Is.EqualTo((200, "hello\n", "close")));
+    }
+
+    [Test]
+    public void ExpectContinue_OnAMethodThatIsRefused_GetsTheFinalStatusAtOnce_NotA100()
+    {
+        using var connection = _server.Connect();
+        connection.Send("POST /hello.txt HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 10\r\n\r\n");
         var response = connection.ReadResponse();
         Assert.That((response.Status, response.Header("Connection")), Is.EqualTo((405, "close")));
     }
