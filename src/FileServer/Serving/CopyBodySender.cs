@@ -71,7 +71,7 @@ public sealed class CopyBodySender : IBodySender
         {
             if (pacer is not null)
             {
-                await pacer.WaitAsync(done, cancellationToken).ConfigureAwait(false);
+                await pacer.WaitAsync(done, transport).ConfigureAwait(false);
             }
             var budget = Math.Max(MinimumRead, transport.WriteBudget);
             var want = (int)Math.Min(chunk, count - done);

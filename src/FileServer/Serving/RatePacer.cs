@@ -1,3 +1,5 @@
+using FileServer.Transport;
+
 namespace FileServer.Serving;
 
 /// <summary>
@@ -24,19 +26,33 @@ public sealed class RatePacer
     /// <summary>The largest piece to send at once, at most <paramref name="preferred"/>.</summary>
     public long SliceSize(long preferred) => Math.Clamp(_bytesPerSecond / 8, MinimumSlice, Math.Max(MinimumSlice, preferred));
 
-    /// <summary>Waits until sending more after <paramref name="sentSoFar"/> bytes keeps within the rate.</summary>
-    public async ValueTask WaitAsync(long sentSoFar, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits until sending more after <paramref name="sentSoFar"/> bytes keeps within the rate. A pause ends early
+    /// when <paramref name="transport"/> is aborted (<see cref="OperationCanceledException"/>) or its peer has gone
+    /// (<see cref="IOException"/>, checked every <see cref="PeerCheckInterval"/>): at a low rate a pause is long,
+    /// and nothing is being sent that would notice either.
+    /// </summary>
+    public async ValueTask WaitAsync(long sentSoFar, ITransport transport)
     {
         if (_started < 0)
         {
             _started = _clock.GetTimestamp();
         }
         var delay = DelayBefore(sentSoFar, _clock.GetElapsedTime(_started), _bytesPerSecond);
-        if (delay > TimeSpan.Zero)
+        while (delay > TimeSpan.Zero)
         {
-            await Task.Delay(delay, _clock, cancellationToken).ConfigureAwait(false);
+            var step = delay < PeerCheckInterval ? delay : PeerCheckInterval;
+            await Task.Delay(step, _clock, transport.Aborted).ConfigureAwait(false);
+            delay -= step;
+            if (transport.PeerHasClosed)
+            {
+                throw new IOException("the peer closed the connection during a rate-limit pause");
+            }
         }
     }
+
+    /// <summary>The longest a pause goes without checking that the peer is still there.</summary>
+    public static readonly TimeSpan PeerCheckInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>How long to wait so that <paramref name="sentSoFar"/> bytes over the elapsed time stay within the rate.</summary>
     public static TimeSpan DelayBefore(long sentSoFar, TimeSpan elapsed, long bytesPerSecond)

@@ -50,7 +50,7 @@ public sealed class ZeroCopyBodySender : IBodySender
                 for (long done = 0; done < segment.FileCount;)
                 {
                     var slice = Math.Min(pacer.SliceSize(segment.FileCount), segment.FileCount - done);
-                    await pacer.WaitAsync(paced, cancellationToken).ConfigureAwait(false);
+                    await pacer.WaitAsync(paced, transport).ConfigureAwait(false);
                     await SendRangeAsync(transport, file.ZeroCopyStream, segment.FileOffset + done, slice, cancellationToken).ConfigureAwait(false);
                     done += slice;
                     paced += slice;

@@ -117,4 +117,17 @@ public interface ITransport : IAsyncDisposable
 
     /// <summary>Ends the connection at once, discarding queued bytes. Idempotent.</summary>
     void Abort();
+
+    /// <summary>
+    /// Cancelled once the connection is aborted (<see cref="Abort"/>: shutdown deadline, send timeout): waits that
+    /// are not sends, such as a rate limit's pause, end with it instead of outliving the connection.
+    /// </summary>
+    CancellationToken Aborted { get; }
+
+    /// <summary>
+    /// Whether the peer has closed or reset the connection, seen without reading (a readable socket with nothing
+    /// to read). Meant for a response that is not sending, such as one in a rate limit's pause: unread bytes the
+    /// peer sent mean it has not.
+    /// </summary>
+    bool PeerHasClosed { get; }
 }

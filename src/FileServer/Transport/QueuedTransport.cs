@@ -30,6 +30,8 @@ public abstract class QueuedTransport : ITransport
     private Exception? _sendError;
     private int _aborted;
     private int _sendingOutsideQueue;
+    // Made on first use: only a paced (rate-limited) response waits on anything but the socket.
+    private CancellationTokenSource? _abortedSource;
 
     /// <summary>Takes ownership of a connected socket; the subclass starts the pump with <see cref="StartPump"/>.</summary>
     protected QueuedTransport(Socket socket, IPlatform platform, TransportOptions options)
@@ -374,12 +376,57 @@ public abstract class QueuedTransport : ITransport
     }
 
     /// <inheritdoc />
+    public CancellationToken Aborted
+    {
+        get
+        {
+            if (IsAborted)
+            {
+                return new CancellationToken(canceled: true);
+            }
+            var source = Volatile.Read(ref _abortedSource);
+            if (source is null)
+            {
+                var created = new CancellationTokenSource();
+                source = Interlocked.CompareExchange(ref _abortedSource, created, null) ?? created;
+                if (!ReferenceEquals(source, created))
+                {
+                    created.Dispose();
+                }
+            }
+            // An abort between the check above and the source's creation found no source to cancel.
+            if (IsAborted)
+            {
+                source.Cancel();
+            }
+            return source.Token;
+        }
+    }
+
+    /// <inheritdoc />
+    public bool PeerHasClosed
+    {
+        get
+        {
+            try
+            {
+                return _socket.Poll(0, SelectMode.SelectRead) && _socket.Available == 0;
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                return true;
+            }
+        }
+    }
+
+    /// <inheritdoc />
     public void Abort()
     {
         if (Interlocked.Exchange(ref _aborted, 1) != 0)
         {
             return;
         }
+        Volatile.Read(ref _abortedSource)?.Cancel();
         Interlocked.CompareExchange(ref _sendError, new IOException("connection aborted"), null);
         _socket.Dispose();
         _output.Writer.CancelPendingFlush();
@@ -392,6 +439,7 @@ public abstract class QueuedTransport : ITransport
     {
         Abort();
         await _pump.ConfigureAwait(false);
+        _abortedSource?.Dispose();
         await _output.Writer.CompleteAsync().ConfigureAwait(false);
         await Input.CompleteAsync().ConfigureAwait(false);
         await ReleaseAsync().ConfigureAwait(false);

@@ -148,6 +148,21 @@ public class ResourceBoundTests(bool disableSendFile, string bodyPath)
     }
 
     [Test]
+    public async Task ClientThatLeavesDuringARateLimitPause_FreesItsSlot()
+    {
+        // One byte per second: after the first slice the response pauses for over an hour, sending nothing that
+        // would notice the client's departure.
+        await using var server = TestServer.Start(_tree.Root, o => o with { DisableSendFile = disableSendFile, MaxConnections = 1, LimitRate = 1 });
+        using (var leaving = server.Connect())
+        {
+            leaving.Send("GET /small.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+            Assert.That(leaving.Socket.Poll(TimeSpan.FromSeconds(30), System.Net.Sockets.SelectMode.SelectRead), Is.True, "the first slice arrived");
+        }
+        using var next = server.Connect();
+        Assert.That(next.Get("/missing").Status, Is.EqualTo(404), "served once the paused connection noticed its client had gone");
+    }
+
+    [Test]
     public async Task MaxConnections_HoldsNewcomersUntilASlotFrees()
     {
         await using var server = TestServer.Start(_tree.Root, o => o with { DisableSendFile = disableSendFile, MaxConnections = 1 });

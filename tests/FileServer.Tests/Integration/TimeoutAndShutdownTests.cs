@@ -61,6 +61,21 @@ public class TimeoutAndShutdownTests
         Assert.Throws<System.Net.Sockets.SocketException>(() => RawHttpConnection.Open(port), "no new connections after stop");
     }
 
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task Stop_AbortsAResponsePausedByTheRateLimit_AtTheDeadline(bool disableSendFile)
+    {
+        // One byte per second: the pause after the first slice would outlast any test, and the stop must not wait.
+        var server = TestServer.Start(_tree.Root, o => o with { DisableSendFile = disableSendFile, ShutdownTimeout = TimeSpan.FromMilliseconds(500), LimitRate = 1 });
+        using var paused = server.Connect();
+        paused.Send("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.That(paused.Socket.Poll(TimeSpan.FromSeconds(30), System.Net.Sockets.SelectMode.SelectRead), Is.True, "the first slice arrived");
+
+        await server.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.That(() => paused.ReadResponse(), Throws.InstanceOf<IOException>(), "cut off, never completed");
+    }
+
     [Test]
     public async Task Stop_AbortsResponsesStillRunningAtTheDeadline()
     {
