@@ -786,6 +786,9 @@ run_mode() { # LABEL BODYPATH ARGS...  (over HTTPS when CA_FILE names the trust 
 refused_start noroot "$WORK/does-not-exist" --host "$HOST" --port 0
 check "non-existent root exits non-zero" exited_non_zero noroot
 check "non-existent root writes one line to stderr" one_stderr_line noroot
+refused_start emptyready "$ROOT" --host "$HOST" --port 0 --ready-file ""
+check "empty --ready-file exits non-zero" exited_non_zero emptyready
+check "empty --ready-file writes one line to stderr" one_stderr_line emptyready
 run_mode sendfile sendfile
 run_mode copy copy --no-sendfile
 

@@ -17,7 +17,7 @@ internal sealed class TlsCommandLine
 
     public Option<bool> SelfSigned { get; } = new("--tls-self-signed") { Description = "Serve HTTPS with an in-memory certificate for localhost, 127.0.0.1 and ::1 (prints its SHA-256 fingerprint)" };
 
-    public Option<string?> CertificateOut { get; } = new("--tls-cert-out") { Description = "With --tls-self-signed: write the certificate (PEM) here, for clients' --cacert" };
+    public Option<string?> CertificateOut { get; } = CommandLine.OutputFile("--tls-cert-out", "With --tls-self-signed: write the certificate (PEM) here, for clients' --cacert");
 
     public Option<int?> Port { get; } = new("--tls-port") { Description = "Listen for HTTPS on this port and keep plain HTTP on --port (default: --port serves HTTPS only)" };
 
