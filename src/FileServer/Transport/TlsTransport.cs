@@ -6,6 +6,7 @@ using System.Runtime.CompilerServices;
 using System.Globalization;
 using System.Security.Authentication;
 using System.Text;
+using FileServer.Http;
 using FileServer.Platform;
 
 namespace FileServer.Transport;
@@ -84,7 +85,9 @@ public sealed class TlsTransport : QueuedTransport
     {
         const string Body = "400 Bad Request: the plain HTTP request was sent to the HTTPS port\n";
         var response = Encoding.ASCII.GetBytes(
-            "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: " +
+            // Date: RFC 9110 §6.6.1 asks it of every 4xx from a server with a clock, this one included.
+            "HTTP/1.1 400 Bad Request\r\nDate: " + HttpDate.Format(DateTimeOffset.UtcNow) +
+            "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: " +
             Body.Length.ToString(CultureInfo.InvariantCulture) + "\r\nConnection: close\r\n\r\n" + Body);
         // Read what the request already sent, so closing with unread input does not reset the connection
         // before the client has read the answer.

@@ -161,6 +161,7 @@ public class HttpsTests
             var response = plain.Get("/f.bin");
             Assert.That(response.Status, Is.EqualTo(400));
             Assert.That(response.BodyText, Does.Contain("HTTPS port"));
+            Assert.That(FileServer.Http.HttpDate.TryParse(response.Header("Date"), out _), Is.True, "a 4xx carries Date (RFC 9110 §6.6.1)");
             Assert.That(plain.IsClosedByServer(), Is.True);
         }
         var logged = await server.Logs.WaitForEventAsync(20).WaitAsync(Bound);
