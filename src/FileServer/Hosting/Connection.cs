@@ -26,6 +26,8 @@ internal sealed class Connection : IDisposable
     private readonly TimeProvider _clock;
     private readonly string _client;
     private readonly ServerStatistics _statistics;
+    // The response being sent, reused: requests on a connection are sequential.
+    private readonly ResponseProgress _progress = new();
     private static ReadOnlySpan<byte> ContinueResponse => "HTTP/1.1 100 Continue\r\n\r\n"u8;
 
     private CancellationTokenSource _headTimeout = new();
@@ -174,16 +176,33 @@ internal sealed class Connection : IDisposable
         }
         _peerSendsNoMore = !request.ClientWantsKeepAlive && bodyRead;
 
-        var summary = await _handler.HandleAsync(request, _transport, keepAlive, CancellationToken.None).ConfigureAwait(false);
-        await _transport.DrainAsync().ConfigureAwait(false);
+        _progress.Reset();
+        ResponseSummary summary;
+        try
+        {
+            summary = await _handler.HandleAsync(request, _transport, keepAlive, _progress, CancellationToken.None).ConfigureAwait(false);
+            await _transport.DrainAsync().ConfigureAwait(false);
+        }
+        catch (Exception) when (_progress.BodyStarted)
+        {
+            // Cut short mid-body: still one access line, with the body bytes that left (fewer than announced).
+            _statistics.RequestServed();
+            LogAccess(request, started, _progress.Status, _progress.BodyBytesSent(_transport.BytesSent), _progress.BodyPath);
+            throw;
+        }
         _statistics.RequestServed();
+        LogAccess(request, started, summary.Status, summary.BodyBytes, summary.BodyPath);
+        return summary.KeepAlive;
+    }
+
+    private void LogAccess(RequestHead request, long started, int status, long bodyBytes, BodyPath bodyPath)
+    {
         if (_accessLog.IsEnabled(LogLevel.Information))
         {
             var elapsed = _clock.GetElapsedTime(started);
-            ServerLog.Access(_accessLog, _client, request.Method, request.Target, request.VersionText, summary.Status,
-                summary.BodyBytes, (long)elapsed.TotalMilliseconds, BodyPathName(summary.BodyPath));
+            ServerLog.Access(_accessLog, _client, request.Method, request.Target, request.VersionText, status,
+                bodyBytes, (long)elapsed.TotalMilliseconds, BodyPathName(bodyPath));
         }
-        return summary.KeepAlive;
     }
 
     /// <summary>

@@ -37,11 +37,12 @@ public sealed class FileRequestHandler
     /// Writes the response to <paramref name="request"/> on <paramref name="transport"/>. Returns once the whole
     /// response is queued or handed to the kernel; the caller drains or closes.
     /// </summary>
+    /// <remarks><paramref name="progress"/> records the response once its body starts, for a caller whose send fails.</remarks>
     /// <exception cref="FileTruncatedException">The file shrank mid-body: the caller must abort the connection.</exception>
     /// <exception cref="IOException">The peer went away.</exception>
     // Runs once per request (or per queued send): pooled state machines instead of one allocation each.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<ResponseSummary> HandleAsync(RequestHead request, ITransport transport, bool keepAlive, CancellationToken cancellationToken)
+    public async ValueTask<ResponseSummary> HandleAsync(RequestHead request, ITransport transport, bool keepAlive, ResponseProgress progress, CancellationToken cancellationToken)
     {
         var isOptions = request.Method == "OPTIONS";
         if (request.Target == "*")
@@ -67,7 +68,7 @@ public sealed class FileRequestHandler
         var resolution = _resolver.Resolve(target);
         return resolution.Kind switch
         {
-            PathResolutionKind.File => await ServeFileAsync(request, transport, keepAlive, resolution.FilePath!, resolution.FileStatus, cancellationToken).ConfigureAwait(false),
+            PathResolutionKind.File => await ServeFileAsync(request, transport, keepAlive, progress, resolution.FilePath!, resolution.FileStatus, cancellationToken).ConfigureAwait(false),
             PathResolutionKind.Redirect => Redirect(request, transport, keepAlive, resolution.Location!),
             PathResolutionKind.BadRequest => Error(transport, HttpStatus.BadRequest, resolution.Reason!, request, keepAlive),
             PathResolutionKind.Forbidden => Error(transport, HttpStatus.Forbidden, resolution.Reason!, request, keepAlive),
@@ -77,7 +78,7 @@ public sealed class FileRequestHandler
 
     // Runs once per request (or per queued send): pooled state machines instead of one allocation each.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<ResponseSummary> ServeFileAsync(RequestHead request, ITransport transport, bool keepAlive, string path, FileStatus resolved, CancellationToken cancellationToken)
+    private async ValueTask<ResponseSummary> ServeFileAsync(RequestHead request, ITransport transport, bool keepAlive, ResponseProgress progress, string path, FileStatus resolved, CancellationToken cancellationToken)
     {
         OpenFileCache.Lease lease;
         try
@@ -157,6 +158,7 @@ public sealed class FileRequestHandler
             var sender = _chooser.Choose(transport, plan.ContentLength);
             var rendered = ResponseHeads.Render(head);
             _heads.Recycle(head);
+            progress.BodyStarting(plan.Status, sender.Path, transport.BytesWritten + rendered.Memory.Length);
             using (rendered)
             {
                 await sender.SendAsync(transport, lease.File, plan.Segments(rendered.Memory), cancellationToken).ConfigureAwait(false);

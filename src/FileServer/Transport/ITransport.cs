@@ -28,6 +28,12 @@ public interface ITransport : IAsyncDisposable
     /// <summary>Whether <see cref="SendFileAsync"/> can move file bytes without copying them through user space.</summary>
     bool CanSendFile { get; }
 
+    /// <summary>Bytes handed to the kernel so far on this connection, queued writes and file ranges alike.</summary>
+    long BytesSent { get; }
+
+    /// <summary>Bytes written so far on this connection: sent, or still queued.</summary>
+    long BytesWritten { get; }
+
     /// <summary>Whether bytes are waiting for the peer: queued, or a file range in the kernel's hands right now.</summary>
     bool IsSending { get; }
 

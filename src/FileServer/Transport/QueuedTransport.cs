@@ -89,8 +89,11 @@ public abstract class QueuedTransport : ITransport
     /// <inheritdoc />
     public virtual ValueTask OpenAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
-    /// <summary>Bytes handed to the kernel so far, queued writes and file ranges alike.</summary>
+    /// <inheritdoc />
     public long BytesSent => Interlocked.Read(ref _sent);
+
+    /// <inheritdoc />
+    public long BytesWritten => Interlocked.Read(ref _committed);
 
     /// <summary>Bytes written but not yet handed to the kernel: what the watermarks bound.</summary>
     public long QueuedBytes => Interlocked.Read(ref _committed) - Interlocked.Read(ref _sent);

@@ -12,6 +12,7 @@ namespace FileServer.Tests.Integration;
 public class ResourceBoundTests(bool disableSendFile, string bodyPath)
 {
     private const int SendTimedOutEvent = 19;
+    private const int AccessEvent = 2;
     private const int FileTruncatedEvent = 12;
     private const int BigSize = 64 * 1024 * 1024;
     private TempTree _tree = null!;
@@ -40,6 +41,21 @@ public class ResourceBoundTests(bool disableSendFile, string bodyPath)
 
         Assert.That(timedOut.Level, Is.EqualTo(LogLevel.Information));
         Assert.That(() => client.ReadResponse(), Throws.InstanceOf<IOException>(), "the response was cut off, not completed");
+    }
+
+    [Test]
+    public async Task StalledReader_CutOffByTheSendTimeout_StillGetsAnAccessLine_WithTheBytesThatLeft()
+    {
+        await using var server = TestServer.Start(_tree.Root, o => o with { DisableSendFile = disableSendFile, SendTimeout = TimeSpan.FromSeconds(1) });
+        using var client = server.Connect();
+        client.Socket.ReceiveBufferSize = 16 * 1024;
+        client.Send("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+
+        var access = await server.Logs.WaitForEventAsync(AccessEvent).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.That(access.Values["Status"], Is.EqualTo(200));
+        Assert.That((long)access.Values["Bytes"]!, Is.GreaterThan(0).And.LessThan(BigSize), "the body bytes that left, not the whole file");
+        Assert.That(access.Values["BodyPath"], Is.EqualTo(bodyPath));
     }
 
     [Test]

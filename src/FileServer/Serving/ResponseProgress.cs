@@ -1,0 +1,38 @@
+namespace FileServer.Serving;
+
+/// <summary>
+/// What the response being sent has committed to once its body starts: enough for the access log to record a
+/// response that is then cut short (the client gone, the send timeout, the shutdown deadline, a file that shrank),
+/// with the body bytes that did leave. One per connection, reused for each of its responses.
+/// </summary>
+public sealed class ResponseProgress
+{
+    private long _bodyStartsAt;
+
+    /// <summary>Whether a body has started to leave since <see cref="Reset"/>.</summary>
+    public bool BodyStarted { get; private set; }
+
+    /// <summary>The status the head announced.</summary>
+    public int Status { get; private set; }
+
+    /// <summary>How the body leaves.</summary>
+    public BodyPath BodyPath { get; private set; }
+
+    /// <summary>Forgets the previous response.</summary>
+    public void Reset() => BodyStarted = false;
+
+    /// <summary>
+    /// Records a body of a <paramref name="status"/> response about to leave by <paramref name="path"/>; its first
+    /// byte is the transport's <paramref name="bodyStartsAt"/>-th (counting every byte written on the connection).
+    /// </summary>
+    public void BodyStarting(int status, BodyPath path, long bodyStartsAt)
+    {
+        Status = status;
+        BodyPath = path;
+        _bodyStartsAt = bodyStartsAt;
+        BodyStarted = true;
+    }
+
+    /// <summary>The body bytes handed to the kernel, given the transport's count of bytes sent now.</summary>
+    public long BodyBytesSent(long transportBytesSent) => Math.Max(0, transportBytesSent - _bodyStartsAt);
+}
