@@ -89,13 +89,13 @@ public sealed class RequestHeadParser
         return true;
     }
 
+    private const int MethodScanLimit = 64;
+
     /// <summary>
     /// Refuses a request line that can no longer become valid before its end arrives: one that does not start
     /// with a method token. A TLS ClientHello or other binary sent to a plain port gets its 400 at once, as from
     /// nginx, instead of after the head timeout.
     /// </summary>
-    private const int MethodScanLimit = 64;
-
     private static void RejectImpossibleMethod(in ReadOnlySequence<byte> pending)
     {
         var reader = new SequenceReader<byte>(pending);
