@@ -47,7 +47,10 @@
 #      downloads of the big file alternating between them, 20 pairs (quick 6, smoke 1), each server first in every
 #      other pair, so drift in the machine's speed over minutes falls on both alike: the medians, the geometric mean
 #      of the per-pair ratios, the pairs FileServer won, slow downloads (below 0.7 x the median of all), and
-#      curl's CPU time per GiB (the shell's time; curl runs flat out, so that sets the speed).
+#      curl's CPU time per GiB (the shell's time; curl runs flat out, so that sets the speed). Then as many pairs
+#      again with every thread of both servers and each curl pinned to the last CPU (taskset): on loopback a
+#      download is fast when curl and the sending thread run on different CPUs, slow when they share one, and the
+#      scheduler's placement changes from download to download; pinned, each server's own cost is what differs.
 # Then a markdown table: each figure per server, its ratio to nginx in the same body mode and to Kestrel
 # (server / reference, same round), a TLS block (F and G, and F ÷ G from the same round), and a goals block
 # (met / NOT MET / mixed across rounds / n/a).
@@ -837,10 +840,15 @@ phase_ttfb() {
 }
 
 # Side by side: FileServer (zero-copy) and nginx (sendfile on) both running, single downloads of the big file
-# alternating between them, so that drift in the machine's speed over minutes falls on both alike.
+# alternating between them, so that drift in the machine's speed over minutes falls on both alike. Then the same
+# again with both servers and curl pinned to one CPU: on loopback a download is fast when curl and the sending
+# thread run on different CPUs and slow when they share one, and where the scheduler puts them differs from one
+# download to the next; pinned, that lottery is gone and what is left is each server's own cost.
+PAIR_PIN=()
+
 pair_download() {  # pair_download URL -> "MiB/s curl-CPU-ms" of one full download of the big file
     local out code size speed t TIMEFORMAT='%3U %3S'
-    t="$( { time "${CURL[@]}" --max-time "$DOWNLOAD_TIMEOUT" -o /dev/null \
+    t="$( { time "${PAIR_PIN[@]}" "${CURL[@]}" --max-time "$DOWNLOAD_TIMEOUT" -o /dev/null \
         -w '%{http_code} %{size_download} %{speed_download}' "${1}big.bin" >"$WORK/pair.out" 2>&1; } 2>&1)" || true
     out="$(cat "$WORK/pair.out")"
     read -r code size speed <<<"$out"
@@ -851,11 +859,60 @@ pair_download() {  # pair_download URL -> "MiB/s curl-CPU-ms" of one full downlo
     awk -v s="$speed" -v t="$t" -v m="$MiB" 'BEGIN { split(t, a, " "); printf "%.0f %.0f\n", s / m, (a[1] + a[2]) * 1000 }'
 }
 
+pair_series() {  # pair_series LABEL FS_URL NG_URL: PAIRS pairs into $WORK/LABEL.tsv, summary rows into RESULTS
+    local label="$1" fs_url="$2" ng_url="$3" i a b bad=0
+    : >"$WORK/$label.tsv"
+    for ((i = 1; i <= PAIRS; i++)); do
+        # Each goes first in every other pair.
+        if ((i % 2)); then
+            a="$(pair_download "$fs_url")" && b="$(pair_download "$ng_url")" || { bad=$((bad + 1)); continue; }
+        else
+            b="$(pair_download "$ng_url")" && a="$(pair_download "$fs_url")" || { bad=$((bad + 1)); continue; }
+        fi
+        printf '%s %s %s\n' "$i" "$a" "$b" >>"$WORK/$label.tsv"
+    done
+    ((bad == 0)) || fail "side by side ($label): $bad of $PAIRS pairs had an incomplete download"
+    # LABEL.tsv: pair, FileServer MiB/s, its curl CPU ms, nginx MiB/s, its curl CPU ms. A download is "slow" below
+    # 0.7 x the median of all downloads of both servers.
+    awk -v gib="$BIG_MIB" -v label="$label" '
+        function median(a, n,    i, j, t) {
+            for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+            return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+        }
+        { n++; f[n] = $2; fc[n] = $3 * 1024 / gib; g[n] = $4; gc[n] = $5 * 1024 / gib
+          all[2 * n - 1] = $2; all[2 * n] = $4; logs += log($2 / $4); faster += ($2 > $4) }
+        END {
+            if (n == 0) exit
+            for (i = 1; i <= n; i++) { f2[i] = f[i]; g2[i] = g[i] }
+            cut = 0.7 * median(all, 2 * n)
+            for (i = 1; i <= n; i++) { fs_slow += (f2[i] < cut); ng_slow += (g2[i] < cut) }
+            printf "%s\tfileserver\tpairs_n\t%d\n", label, n
+            printf "%s\tfileserver\tpairs_geo\t%.4f\n", label, exp(logs / n)
+            printf "%s\tfileserver\tpairs_faster\t%d\n", label, faster
+            printf "%s\tfileserver\tpairs_mibs\t%s\n", label, median(f, n)
+            printf "%s\tnginx\tpairs_mibs\t%s\n", label, median(g, n)
+            printf "%s\tfileserver\tpairs_slow\t%d\n", label, fs_slow
+            printf "%s\tnginx\tpairs_slow\t%d\n", label, ng_slow
+            printf "%s\tfileserver\tpairs_curl_ms\t%s\n", label, median(fc, n)
+            printf "%s\tnginx\tpairs_curl_ms\t%s\n", label, median(gc, n)
+        }' "$WORK/$label.tsv" >>"$RESULTS"
+}
+
+pin_servers() {  # pin_servers CPU WRAPPER...: every thread of the servers' processes onto CPU
+    local cpu="$1" wrapper pid
+    shift
+    for wrapper in "$@"; do
+        for pid in $(server_pids "$wrapper"); do
+            taskset -a -p -c "$cpu" "$pid" >/dev/null || return 1
+        done
+    done
+}
+
 run_pairs() {
-    local fs_url fs_wrapper ng_wrapper i a b bad=0 rc=0
+    local fs_url fs_wrapper ng_wrapper cpu rc=0
     want fileserver && want nginx && ((PAIRS > 0)) || return 0
     wait_for_quiet 600
-    echo "## side by side: fileserver and nginx both running, $PAIRS pairs of single downloads"
+    echo "## side by side: fileserver and nginx both running, $PAIRS pairs of single downloads, then $PAIRS pinned to one CPU"
     if ! start_server fileserver; then
         fail "fileserver (side by side): did not start"
         return 0
@@ -872,47 +929,22 @@ run_pairs() {
     for URL in "$fs_url" "$ng_url"; do
         warm_big "side by side"
     done
-    : >"$WORK/pairs.tsv"
-    for ((i = 1; i <= PAIRS; i++)); do
-        # Each goes first in every other pair.
-        if ((i % 2)); then
-            a="$(pair_download "$fs_url")" && b="$(pair_download "$ng_url")" || { bad=$((bad + 1)); continue; }
-        else
-            b="$(pair_download "$ng_url")" && a="$(pair_download "$fs_url")" || { bad=$((bad + 1)); continue; }
-        fi
-        printf '%s %s %s\n' "$i" "$a" "$b" >>"$WORK/pairs.tsv"
-    done
-    ((bad == 0)) || fail "side by side: $bad of $PAIRS pairs had an incomplete download"
+    PAIR_PIN=()
+    pair_series pairs "$fs_url" "$ng_url"
+    cpu=$(($(nproc) - 1))
+    if pin_servers "$cpu" "$fs_wrapper" "$ng_wrapper"; then
+        PAIR_PIN=(taskset -c "$cpu")
+        pair_series pinned "$fs_url" "$ng_url"
+        PAIR_PIN=()
+    else
+        fail "side by side: could not pin the servers to CPU $cpu"
+    fi
     check_disturbance "side by side"
     stop_pid "$fs_wrapper" || rc=$?
     forget_pid "$fs_wrapper"
     ((rc == 0)) || fail "fileserver (side by side): exit code $rc after SIGTERM (expected 0)"
     stop_pid "$ng_wrapper" || true
     forget_pid "$ng_wrapper"
-    # pairs.tsv: pair, FileServer MiB/s, its curl CPU ms, nginx MiB/s, its curl CPU ms. A download is "slow" below
-    # 0.7 x the median of all downloads of both servers.
-    awk -v gib="$BIG_MIB" '
-        function median(a, n,    i, j, t) {
-            for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
-            return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-        }
-        { n++; f[n] = $2; fc[n] = $3 * 1024 / gib; g[n] = $4; gc[n] = $5 * 1024 / gib
-          all[2 * n - 1] = $2; all[2 * n] = $4; logs += log($2 / $4); faster += ($2 > $4) }
-        END {
-            if (n == 0) exit
-            for (i = 1; i <= n; i++) { f2[i] = f[i]; g2[i] = g[i] }
-            cut = 0.7 * median(all, 2 * n)
-            for (i = 1; i <= n; i++) { fs_slow += (f2[i] < cut); ng_slow += (g2[i] < cut) }
-            printf "pairs\tfileserver\tpairs_n\t%d\n", n
-            printf "pairs\tfileserver\tpairs_geo\t%.4f\n", exp(logs / n)
-            printf "pairs\tfileserver\tpairs_faster\t%d\n", faster
-            printf "pairs\tfileserver\tpairs_mibs\t%s\n", median(f, n)
-            printf "pairs\tnginx\tpairs_mibs\t%s\n", median(g, n)
-            printf "pairs\tfileserver\tpairs_slow\t%d\n", fs_slow
-            printf "pairs\tnginx\tpairs_slow\t%d\n", ng_slow
-            printf "pairs\tfileserver\tpairs_curl_ms\t%s\n", median(fc, n)
-            printf "pairs\tnginx\tpairs_curl_ms\t%s\n", median(gc, n)
-        }' "$WORK/pairs.tsv" >>"$RESULTS"
     echo "#   side by side done"
 }
 
@@ -1065,6 +1097,30 @@ function goal(text, s, m, ref, op, limit,    r, a, b, x, ok, okc, n, vals, vs, s
     else status = "mixed"
     printf "- %-8s %s: %s\n", status, text, vals
 }
+function side_by_side(series, how,    pn, f, g) {
+    if (!((series, "fileserver", "pairs_n") in has)) return
+    pn = val[series, "fileserver", "pairs_n"]
+    print "## Side by side: 1 × " big ", FileServer zero-copy and nginx sendfile on, " how " (" pn " pair" (pn > 1 ? "s" : "") ")"
+    print ""
+    print "| figure | FileServer zero-copy | nginx sendfile on | FileServer ÷ nginx |"
+    print "|---|---|---|---|"
+    f = val[series, "fileserver", "pairs_mibs"]; g = val[series, "nginx", "pairs_mibs"]
+    printf "| MiB/s, median (↑) | %.0f | %.0f | %.2f |\n", f, g, (g + 0 != 0) ? f / g : 0
+    printf "| geometric mean of the per-pair ratios (↑) | — | — | %.3f |\n", val[series, "fileserver", "pairs_geo"]
+    printf "| pairs in which FileServer was faster | %d of %d | — | — |\n", val[series, "fileserver", "pairs_faster"], pn
+    printf "| slow downloads (< 0.7 × the median of all) | %d | %d | — |\n", val[series, "fileserver", "pairs_slow"], val[series, "nginx", "pairs_slow"]
+    f = val[series, "fileserver", "pairs_curl_ms"]; g = val[series, "nginx", "pairs_curl_ms"]
+    printf "| curl CPU time per GiB, median, ms (↓) | %.0f | %.0f | %.2f |\n", f, g, (g + 0 != 0) ? f / g : 0
+    print ""
+    print "One curl at a time, each download to /dev/null; curl runs flat out, so its CPU time per GiB (user + system) sets the speed."
+    print ""
+}
+function pair_goal(series, how,    n) {
+    if (!((series, "fileserver", "pairs_geo") in has)) return
+    n = val[series, "fileserver", "pairs_n"]
+    printf "- %-8s zero-copy 1-stream throughput ≥ 1.0× nginx sendfile on, %s (geometric mean of %d pair%s): %.3f×\n",
+        (val[series, "fileserver", "pairs_geo"] >= 1.0) ? "met" : "NOT MET", how, n, (n > 1) ? "s" : "", val[series, "fileserver", "pairs_geo"]
+}
 END {
     ns = split(servers, S, " ")
     nf = split("one_mibs eight_mibs user_s_gib total_s_gib machine_s_gib ranges_rps ranges_ok small_rps small_p99_ms small_errors small_warmup_rps fresh_rps fresh_p99_ms idle_rss_mib after_rss_mib ttfb_ms bg_cpu_pct", F, " ")
@@ -1126,32 +1182,15 @@ END {
         print "through SslStream, its body through the copy loop, bounded by --high-watermark."
         print ""
     }
-    if (("pairs", "fileserver", "pairs_n") in has) {
-        pn = val["pairs", "fileserver", "pairs_n"]
-        print "## Side by side: 1 × " big ", FileServer zero-copy and nginx sendfile on both running, downloads alternating (" pn " pair" (pn > 1 ? "s" : "") ")"
-        print ""
-        print "| figure | FileServer zero-copy | nginx sendfile on | FileServer ÷ nginx |"
-        print "|---|---|---|---|"
-        printf "| MiB/s, median (↑) | %.0f | %.0f | %.2f |\n", val["pairs", "fileserver", "pairs_mibs"], val["pairs", "nginx", "pairs_mibs"],
-            (val["pairs", "nginx", "pairs_mibs"] + 0 != 0) ? val["pairs", "fileserver", "pairs_mibs"] / val["pairs", "nginx", "pairs_mibs"] : 0
-        printf "| geometric mean of the per-pair ratios (↑) | — | — | %.3f |\n", val["pairs", "fileserver", "pairs_geo"]
-        printf "| pairs in which FileServer was faster | %d of %d | — | — |\n", val["pairs", "fileserver", "pairs_faster"], pn
-        printf "| slow downloads (< 0.7 × the median of all) | %d | %d | — |\n", val["pairs", "fileserver", "pairs_slow"], val["pairs", "nginx", "pairs_slow"]
-        printf "| curl CPU time per GiB, median, ms (↓) | %.0f | %.0f | %.2f |\n", val["pairs", "fileserver", "pairs_curl_ms"], val["pairs", "nginx", "pairs_curl_ms"],
-            (val["pairs", "nginx", "pairs_curl_ms"] + 0 != 0) ? val["pairs", "fileserver", "pairs_curl_ms"] / val["pairs", "nginx", "pairs_curl_ms"] : 0
-        print ""
-        print "One curl at a time, each download to /dev/null; curl runs flat out, so its CPU time per GiB (user + system) sets the speed."
-        print ""
-    }
+    side_by_side("pairs", "both running, downloads alternating")
+    side_by_side("pinned", "both running and pinned with curl to one CPU, downloads alternating")
     print "## Goals (each round; \"mixed\": met in some rounds only)"
     if (mode != "full") { print ""; print "(" mode " scale: small files and short runs, so warm-up weighs in: indicative only)" }
     print ""
     goal("zero-copy 1-stream throughput ≥ 1.0× nginx sendfile on", "fileserver", "one_mibs", "nginx", ">=", 1.0)
     goal("zero-copy 8-stream throughput ≥ 1.0× nginx sendfile on", "fileserver", "eight_mibs", "nginx", ">=", 1.0)
-    if (("pairs", "fileserver", "pairs_geo") in has)
-        printf "- %-8s zero-copy 1-stream throughput ≥ 1.0× nginx sendfile on, side by side (geometric mean of %d pair%s): %.3f×\n",
-            (val["pairs", "fileserver", "pairs_geo"] >= 1.0) ? "met" : "NOT MET", val["pairs", "fileserver", "pairs_n"],
-            (val["pairs", "fileserver", "pairs_n"] > 1) ? "s" : "", val["pairs", "fileserver", "pairs_geo"]
+    pair_goal("pairs", "side by side")
+    pair_goal("pinned", "side by side, pinned to one CPU")
     goal("zero-copy server user CPU ≤ 0.05 s/GiB", "fileserver", "user_s_gib", "", "<=", 0.05)
     goal("zero-copy machine CPU ≤ 1.1× nginx sendfile on", "fileserver", "machine_s_gib", "nginx", "<=", 1.1)
     goal("copy path 1-stream throughput ≥ 0.9× nginx sendfile off", "fileserver-copy", "one_mibs", "nginx-copy", ">=", 0.9)
