@@ -14,6 +14,8 @@ public sealed partial class PosixPlatform : IPlatform
 {
     private const int IpProtoTcp = 6;
     private const int TcpCork = 3;
+    private const int SolSocket = 1;
+    private const int SoSndBuf = 7;
     private const int RlimitNoFile = 7;
     private const int TcpInfo = 11;
     private const int TcpInfoSize = 232;
@@ -204,7 +206,13 @@ public sealed partial class PosixPlatform : IPlatform
             {
                 return null;
             }
-            return Math.Max(0L, socket.SendBufferSize / 2 - (long)queued);
+            // Not Socket.SendBufferSize: its getter boxes the value, and this runs once per copy-path chunk.
+            Span<byte> sendBuffer = stackalloc byte[sizeof(int)];
+            if (socket.GetRawSocketOption(SolSocket, SoSndBuf, sendBuffer) != sizeof(int))
+            {
+                return null;
+            }
+            return Math.Max(0L, BitConverter.ToInt32(sendBuffer) / 2 - (long)queued);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
