@@ -949,7 +949,9 @@ run_pairs() {
     PAIR_PIN=()
     pair_series pairs "$fs_url" "$ng_url"
     cpu=$(($(nproc) - 1))
-    if pin_servers "$cpu" "$fs_wrapper" "$ng_wrapper"; then
+    if ! command -v taskset >/dev/null; then
+        NOTES+=("side by side: no taskset (util-linux), so no pinned series")
+    elif pin_servers "$cpu" "$fs_wrapper" "$ng_wrapper"; then
         PAIR_PIN=(taskset -c "$cpu")
         pair_series pinned "$fs_url" "$ng_url"
         PAIR_PIN=()
