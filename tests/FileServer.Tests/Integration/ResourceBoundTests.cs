@@ -111,19 +111,15 @@ public class ResourceBoundTests(bool disableSendFile, string bodyPath)
     [Test]
     public async Task ClientsVanishingMidBody_LeaveNoDescriptorsAndNoErrors()
     {
+        // The runtime opens descriptors of its own the first time a server runs in this process (the socket engine's,
+        // the thread pool's): a first server with the same traffic, so that the baseline counts only what leaks.
+        await using (var warmUp = TestServer.Start(_tree.Root, o => o with { DisableSendFile = disableSendFile }))
+        {
+            VanishMidBody(warmUp, clients: 4);
+        }
         var before = OpenDescriptors();
         var server = TestServer.Start(_tree.Root, o => o with { DisableSendFile = disableSendFile });
-        for (var i = 0; i < 50; i++)
-        {
-            using var client = server.Connect();
-            client.Send("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
-            var buffer = new byte[(i % 5) * 20_000 + 1];
-            client.Socket.Receive(buffer);
-            if (i % 2 == 0)
-            {
-                client.Socket.LingerState = new LingerOption(true, 0); // RST instead of FIN
-            }
-        }
+        VanishMidBody(server, clients: 50);
         using (var check = server.Connect())
         {
             Assert.That(check.Get("/small.bin").BodyLength, Is.EqualTo(640 * 1024), "still serving");
@@ -188,4 +184,20 @@ public class ResourceBoundTests(bool disableSendFile, string bodyPath)
     }
 
     private static int OpenDescriptors() => Directory.GetFiles("/proc/self/fd").Length;
+
+    // Clients that ask for the big file, read a little of it and leave: every other one with a reset.
+    private static void VanishMidBody(TestServer server, int clients)
+    {
+        for (var i = 0; i < clients; i++)
+        {
+            using var client = server.Connect();
+            client.Send("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+            var buffer = new byte[(i % 5) * 20_000 + 1];
+            client.Socket.Receive(buffer);
+            if (i % 2 == 0)
+            {
+                client.Socket.LingerState = new LingerOption(true, 0); // RST instead of FIN
+            }
+        }
+    }
 }
