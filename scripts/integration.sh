@@ -511,6 +511,50 @@ curl_resume() {
     echo "interrupted at $size bytes, resumed with $got"
 }
 
+# Ctrl-C twice: a server given an hour's grace stops at the first SIGINT only once its running download ends;
+# a second SIGINT aborts that download, and the server exits with 0 at once. The download is cut short.
+second_sigint() {
+    local dest="$WORK/second-sigint.part" pid server i rc
+    rm -f "$dest"
+    timeout -k 5 120 "${CURL[@]}" --limit-rate 1M -o "$dest" "$BASE/r256.bin" &
+    pid=$!
+    for ((i = 0; i < 300; i++)); do
+        [[ -s "$dest" ]] && break
+        sleep 0.1
+    done
+    [[ -s "$dest" ]] || { echo "the download never started"; kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; return 1; }
+    # The signals go to the server itself: timeout(1), its parent, would answer one with a SIGKILL 5 s later.
+    server="$(pgrep -P "$SERVER_PID" | head -n 1)"
+    [[ -n "$server" ]] || { echo "no server process under pid $SERVER_PID"; return 1; }
+    kill -INT "$server"
+    for ((i = 0; i < 300; i++)); do
+        grep -q 'Stopping: ' "$SERVER_ERR" && break
+        sleep 0.1
+    done
+    grep -q 'Stopping: ' "$SERVER_ERR" || { echo "no 'Stopping' log line after the first SIGINT"; return 1; }
+    kill -0 "$server" 2>/dev/null || { echo "the server exited at the first SIGINT with a download running"; return 1; }
+    kill -INT "$server"
+    for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$SERVER_PID" 2>/dev/null; then
+        echo "still running ${STOP_TIMEOUT}s after the second SIGINT; killing it"
+        kill -KILL "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        return 1
+    fi
+    rc=0
+    wait "$SERVER_PID" || rc=$?
+    wait "$pid" 2>/dev/null || true
+    ((rc == 0)) || { echo "exit code $rc after the second SIGINT, expected 0"; return 1; }
+    (($(stat -c %s "$dest") < 256 * 1024 * 1024)) || { echo "the download completed before the second SIGINT"; return 1; }
+    grep -q 'Told to stop at once: aborting 1 connection' "$SERVER_ERR" || { echo "no 'Told to stop at once' log line"; return 1; }
+    echo "cut at $(stat -c %s "$dest") bytes"
+}
+
 # Resuming a file that is already complete: the server answers 416 and curl leaves the file as it is.
 curl_resume_complete() {
     local dest="$WORK/complete.curl" rc=0
@@ -791,6 +835,13 @@ check "empty --ready-file exits non-zero" exited_non_zero emptyready
 check "empty --ready-file writes one line to stderr" one_stderr_line emptyready
 run_mode sendfile sendfile
 run_mode copy copy --no-sendfile
+start_server sigint --shutdown-timeout 3600
+check "second SIGINT: server writes its URL to the ready file" wait_ready
+if [[ -n "$URL" ]]; then
+    check "second SIGINT aborts a running download and exits 0 at once" second_sigint
+else
+    check "second SIGINT: SIGTERM stops the server with exit code 0" stop_server
+fi
 
 # HTTPS: a chain made with openssl (root CA -> intermediate -> leaf for localhost/127.0.0.1/::1); clients trust
 # only the root, so the server must send the intermediate from its certificate file.

@@ -60,10 +60,14 @@ internal static class ServeCommand
         await host.StopAsync().ConfigureAwait(false);
         return 0;
 
+        // The first signal stops gracefully; a second one, as from an impatient Ctrl-C, aborts what is still running.
         void OnSignal(PosixSignalContext context)
         {
             context.Cancel = true;
-            stop.TrySetResult();
+            if (!stop.TrySetResult())
+            {
+                host.StopNow();
+            }
         }
     }
 

@@ -26,6 +26,7 @@ public sealed class FileServerHost : IAsyncDisposable
     private readonly ILogger _accessLog;
     private readonly ConcurrentDictionary<Connection, Task> _connections = new();
     private readonly CancellationTokenSource _stopAccepting = new();
+    private readonly CancellationTokenSource _graceOver = new();
     private readonly List<Listener> _listeners = [];
     private FileRequestHandler? _handler;
     private ResponseHeads? _heads;
@@ -139,11 +140,19 @@ public sealed class FileServerHost : IAsyncDisposable
     /// </summary>
     public Task StopAsync() => _stopping ??= StopCoreAsync();
 
+    /// <summary>
+    /// Ends the grace period of <see cref="StopAsync"/> at once (or, called first, makes it none): responses still
+    /// running are aborted. For an impatient second SIGINT.
+    /// </summary>
+    public void StopNow() => _graceOver.Cancel();
+
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
         await StopAsync().ConfigureAwait(false);
         _stopAccepting.Dispose();
+        // _graceOver is left to the GC: a late second signal may still call StopNow, which must not throw, and a
+        // token source without a timer of its own holds nothing the GC cannot release.
     }
 
     private async Task StopCoreAsync()
@@ -166,10 +175,17 @@ public sealed class FileServerHost : IAsyncDisposable
             connection.RequestStop();
         }
         var all = Task.WhenAll(_connections.Values);
-        var finished = await Task.WhenAny(all, Task.Delay(_options.ShutdownTimeout, _clock)).ConfigureAwait(false);
+        var finished = await Task.WhenAny(all, Task.Delay(_options.ShutdownTimeout, _clock, _graceOver.Token)).ConfigureAwait(false);
         if (finished != all)
         {
-            ServerLog.AbortingOnShutdown(_log, _connections.Count);
+            if (_graceOver.IsCancellationRequested)
+            {
+                ServerLog.AbortingAtOnce(_log, _connections.Count);
+            }
+            else
+            {
+                ServerLog.AbortingOnShutdown(_log, _connections.Count);
+            }
             foreach (var connection in _connections.Keys)
             {
                 connection.Abort();

@@ -35,6 +35,9 @@ internal static partial class ServerLog
     [LoggerMessage(EventId = 16, Level = LogLevel.Warning, Message = "Shutdown timeout passed: aborting {Connections} connection(s)")]
     public static partial void AbortingOnShutdown(ILogger logger, int connections);
 
+    [LoggerMessage(EventId = 21, Level = LogLevel.Warning, Message = "Told to stop at once: aborting {Connections} connection(s)")]
+    public static partial void AbortingAtOnce(ILogger logger, int connections);
+
     [LoggerMessage(EventId = 17, Level = LogLevel.Information, Message = "Stopped after {Requests} requests; {AllocatedPerRequest} bytes of managed memory allocated per request")]
     public static partial void Stopped(ILogger logger, long requests, long allocatedPerRequest);
 

@@ -77,6 +77,25 @@ public class TimeoutAndShutdownTests
     }
 
     [Test]
+    public async Task StopNow_AbortsRunningResponses_WithoutWaitingOutTheGracePeriod()
+    {
+        var server = TestServer.Start(_tree.Root, o => o with { ShutdownTimeout = TimeSpan.FromHours(1) });
+        using var stalled = server.Connect();
+        stalled.Socket.ReceiveBufferSize = 4096;
+        stalled.Send("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+        stalled.Socket.Poll(TimeSpan.FromSeconds(30), System.Net.Sockets.SelectMode.SelectRead);
+
+        var stopping = server.Host.StopAsync();
+        Assert.That(stopping.IsCompleted, Is.False, "a graceful stop waits for the stalled response");
+        server.Host.StopNow();
+        await stopping.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.That(() => stalled.ReadResponse(), Throws.InstanceOf<IOException>());
+        Assert.That(server.Logs.Logs.Select(l => l.Message), Has.Some.StartsWith("Told to stop at once: aborting 1 connection"));
+        await server.DisposeAsync();
+    }
+
+    [Test]
     public async Task Stop_AbortsResponsesStillRunningAtTheDeadline()
     {
         var server = TestServer.Start(_tree.Root, o => o with { ShutdownTimeout = TimeSpan.FromMilliseconds(500) });
