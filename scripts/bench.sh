@@ -631,8 +631,9 @@ verify_basics() {  # the 4 KiB and 64 MiB files, whole, byte for byte
     [[ "$sha" == "$MID_SHA" ]] || fail "$server: GET /mid.bin does not match the file"
 }
 
-# Untimed downloads of the big file before the first phase, for every server alike: a JIT-compiled server's copy
-# and send loops are still at tier 0 (and being recompiled on a core the clients need) in its first seconds of load.
+# Untimed load before the first phase, for every server alike (4 KiB requests, the 64 MiB file one at a time and
+# 8 at a time, the big file): a JIT-compiled server's request and send paths are still at tier 0, and being
+# recompiled on a core the clients need, in its first seconds and first few dozen requests of each kind.
 warm_up() {
     local server="$1" i mid=()
     if ((WARM_WRK_SECONDS > 0)); then
@@ -643,9 +644,10 @@ warm_up() {
         mid+=(-o /dev/null "${URL}mid.bin")
     done
     if ((MID_WARMUPS > 0)); then
-        "${CURL[@]}" --max-time "$DOWNLOAD_TIMEOUT" --fail "${mid[@]}" 2>/dev/null &&
-            "${CURL[@]}" --max-time "$DOWNLOAD_TIMEOUT" --fail --parallel --parallel-max 8 "${mid[@]}" 2>/dev/null ||
-            fail "$server: warm-up downloads of mid.bin failed"
+        # --max-time bounds each transfer; timeout(1) bounds the whole batch.
+        timeout -k 5 "$DOWNLOAD_TIMEOUT" "${CURL[@]}" --max-time "$DOWNLOAD_TIMEOUT" --fail "${mid[@]}" 2>"$WORK/warm-up.err" &&
+            timeout -k 5 "$DOWNLOAD_TIMEOUT" "${CURL[@]}" --max-time "$DOWNLOAD_TIMEOUT" --fail --parallel --parallel-max 8 "${mid[@]}" 2>>"$WORK/warm-up.err" ||
+            fail "$server: warm-up downloads of mid.bin failed: $(tail -n 1 "$WORK/warm-up.err")"
     fi
     for ((i = 0; i < BIG_WARMUPS; i++)); do
         get_big speed_download >/dev/null || fail "$server: warm-up download incomplete"
@@ -948,8 +950,9 @@ run_pairs() {
     done
     PAIR_PIN=()
     pair_series pairs "$fs_url" "$ng_url"
-    cpu=$(($(nproc) - 1))
-    if ! command -v taskset >/dev/null; then
+    # The last CPU this script may run on (a cpuset may allow fewer than the machine has).
+    cpu="$(taskset -pc $$ 2>/dev/null | sed 's/.*: //' | tr ',-' '\n\n' | tail -n 1)"
+    if ! command -v taskset >/dev/null || [[ ! "$cpu" =~ ^[0-9]+$ ]]; then
         NOTES+=("side by side: no taskset (util-linux), so no pinned series")
     elif pin_servers "$cpu" "$fs_wrapper" "$ng_wrapper"; then
         PAIR_PIN=(taskset -c "$cpu")

@@ -99,7 +99,7 @@ if ((${#need[@]} > 0)); then
     apt-get update -qq >/dev/null || echo "# apt-get update failed"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl wget aria2 openssl >/dev/null || echo "# apt-get install failed"
 fi
-for tool in dotnet curl wget aria2c openssl sha256sum timeout od; do
+for tool in dotnet curl wget aria2c openssl sha256sum timeout od pgrep; do
     if ! command -v "$tool" >/dev/null 2>&1; then
         echo "not ok - required tool '$tool' is available"
         FAIL=$((FAIL + 1))
@@ -511,48 +511,87 @@ curl_resume() {
     echo "interrupted at $size bytes, resumed with $got"
 }
 
-# Ctrl-C twice: a server given an hour's grace stops at the first SIGINT only once its running download ends;
-# a second SIGINT aborts that download, and the server exits with 0 at once. The download is cut short.
-second_sigint() {
-    local dest="$WORK/second-sigint.part" pid server i rc
-    rm -f "$dest"
-    timeout -k 5 120 "${CURL[@]}" --limit-rate 1M -o "$dest" "$BASE/r256.bin" &
-    pid=$!
-    for ((i = 0; i < 300; i++)); do
-        [[ -s "$dest" ]] && break
-        sleep 0.1
-    done
-    [[ -s "$dest" ]] || { echo "the download never started"; kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; return 1; }
-    # The signals go to the server itself: timeout(1), its parent, would answer one with a SIGKILL 5 s later.
-    server="$(pgrep -P "$SERVER_PID" | head -n 1)"
-    [[ -n "$server" ]] || { echo "no server process under pid $SERVER_PID"; return 1; }
-    kill -INT "$server"
-    for ((i = 0; i < 300; i++)); do
-        grep -q 'Stopping: ' "$SERVER_ERR" && break
-        sleep 0.1
-    done
-    grep -q 'Stopping: ' "$SERVER_ERR" || { echo "no 'Stopping' log line after the first SIGINT"; return 1; }
-    kill -0 "$server" 2>/dev/null || { echo "the server exited at the first SIGINT with a download running"; return 1; }
-    kill -INT "$server"
+# Ends a background client started by a signal check, whatever the check's outcome.
+end_client() {
+    kill "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+
+# Waits (bounded) for the server under test to exit; 0 when it did, with its exit code in SERVER_RC.
+server_exits() {
+    local i
     for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
         kill -0 "$SERVER_PID" 2>/dev/null || break
         sleep 0.1
     done
     if kill -0 "$SERVER_PID" 2>/dev/null; then
-        echo "still running ${STOP_TIMEOUT}s after the second SIGINT; killing it"
-        kill -KILL "$SERVER_PID" 2>/dev/null || true
+        kill -KILL -- "-$SERVER_PID" 2>/dev/null || kill -KILL "$SERVER_PID" "$(pgrep -P "$SERVER_PID")" 2>/dev/null || true
         wait "$SERVER_PID" 2>/dev/null || true
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
         return 1
     fi
-    rc=0
-    wait "$SERVER_PID" || rc=$?
-    wait "$pid" 2>/dev/null || true
-    ((rc == 0)) || { echo "exit code $rc after the second SIGINT, expected 0"; return 1; }
+    SERVER_RC=0
+    wait "$SERVER_PID" || SERVER_RC=$?
+}
+
+# Waits (bounded) until FILE has some bytes: a background download has begun.
+download_begun() {
+    local i
+    for ((i = 0; i < 300; i++)); do
+        [[ -s "$1" ]] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# Ctrl-C twice: a server given an hour's grace stops at the first SIGINT only once its running download ends;
+# a later SIGINT aborts that download, and the server exits with 0 at once. The download is cut short.
+second_sigint() {
+    local dest="$WORK/second-sigint.part" pid server i
+    rm -f "$dest"
+    "${CURL[@]}" --limit-rate 1M -o "$dest" "$BASE/r256.bin" &
+    pid=$!
+    download_begun "$dest" || { echo "the download never started"; end_client "$pid"; return 1; }
+    # The signals go to the server itself: timeout(1), its parent, would pass each on twice.
+    server="$(pgrep -P "$SERVER_PID" | head -n 1)"
+    [[ -n "$server" ]] || { echo "no server process under pid $SERVER_PID"; end_client "$pid"; return 1; }
+    kill -INT "$server"
+    for ((i = 0; i < 300; i++)); do
+        grep -q 'Stopping: ' "$SERVER_ERR" && break
+        sleep 0.1
+    done
+    grep -q 'Stopping: ' "$SERVER_ERR" || { echo "no 'Stopping' log line after the first SIGINT"; end_client "$pid"; return 1; }
+    kill -0 "$server" 2>/dev/null || { echo "the server exited at the first SIGINT with a download running"; end_client "$pid"; return 1; }
+    # Not synchronisation: the server takes a signal within half a second of the first as a duplicate of it.
+    sleep 0.6
+    kill -INT "$server"
+    server_exits || { echo "still running ${STOP_TIMEOUT}s after the second SIGINT; killed"; end_client "$pid"; return 1; }
+    end_client "$pid"
+    ((SERVER_RC == 0)) || { echo "exit code $SERVER_RC after the second SIGINT, expected 0"; return 1; }
     (($(stat -c %s "$dest") < 256 * 1024 * 1024)) || { echo "the download completed before the second SIGINT"; return 1; }
     grep -q 'Told to stop at once: aborting 1 connection' "$SERVER_ERR" || { echo "no 'Told to stop at once' log line"; return 1; }
-    echo "cut at $(stat -c %s "$dest") bytes"
+}
+
+# One SIGTERM through timeout(1), which passes it to the server and then to its process group, so that the
+# server may receive it twice (once, when the second arrives while the first is pending): still one graceful
+# stop. The duplicate is made certain here by a second SIGTERM to the server 50 ms later. The running download
+# finishes whole, then the server exits 0.
+wrapped_sigterm() {
+    local dest="$WORK/wrapped-sigterm.bin" pid server rc=0
+    rm -f "$dest"
+    "${CURL[@]}" --limit-rate 64M -o "$dest" "$BASE/r256.bin" &
+    pid=$!
+    download_begun "$dest" || { echo "the download never started"; end_client "$pid"; return 1; }
+    server="$(pgrep -P "$SERVER_PID" | head -n 1)"
+    [[ -n "$server" ]] || { echo "no server process under pid $SERVER_PID"; end_client "$pid"; return 1; }
+    kill -TERM "$SERVER_PID"
+    sleep 0.05
+    kill -TERM "$server" 2>/dev/null || true
+    wait "$pid" || rc=$?
+    server_exits || { echo "still running ${STOP_TIMEOUT}s after SIGTERM; killed"; return 1; }
+    ((rc == 0)) || { echo "curl failed with exit code $rc: the download was cut"; return 1; }
+    [[ "$(sha_of "$dest")" == "$(sha_of "$ROOT/r256.bin")" ]] || { echo "sha256 of the download differs"; return 1; }
+    ((SERVER_RC == 0)) || { echo "exit code $SERVER_RC after SIGTERM, expected 0"; return 1; }
+    ! grep -q 'Told to stop at once' "$SERVER_ERR" || { echo "the doubled SIGTERM was taken for a second one"; return 1; }
 }
 
 # Resuming a file that is already complete: the server answers 416 and curl leaves the file as it is.
@@ -841,6 +880,13 @@ if [[ -n "$URL" ]]; then
     check "second SIGINT aborts a running download and exits 0 at once" second_sigint
 else
     check "second SIGINT: SIGTERM stops the server with exit code 0" stop_server
+fi
+start_server sigterm --shutdown-timeout 60
+check "SIGTERM via timeout(1): server writes its URL to the ready file" wait_ready
+if [[ -n "$URL" ]]; then
+    check "SIGTERM via timeout(1), and again 50 ms later, lets a running download finish" wrapped_sigterm
+else
+    check "SIGTERM via timeout(1): SIGTERM stops the server with exit code 0" stop_server
 fi
 
 # HTTPS: a chain made with openssl (root CA -> intermediate -> leaf for localhost/127.0.0.1/::1); clients trust

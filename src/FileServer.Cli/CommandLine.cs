@@ -19,7 +19,7 @@ internal static class CommandLine
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Trace, Debug, Information, Warning, Error, Critical or None", DefaultValueFactory = _ => LogLevel.Information };
         var followSymlinks = new Option<bool>("--follow-symlinks") { Description = "Serve symlinks that lead outside the root" };
         var dotfiles = new Option<bool>("--dotfiles") { Description = "Serve files and directories whose names start with a dot" };
-        var shutdownTimeout = Seconds("--shutdown-timeout", "Seconds running responses may take to finish on SIGTERM/SIGINT", 10);
+        var shutdownTimeout = Seconds("--shutdown-timeout", "Seconds running responses may take to finish on SIGTERM/SIGINT (a second signal ends the wait)", 10);
         var headerTimeout = Seconds("--header-timeout", "Seconds a request head may take to arrive once it has begun (408 after)", 30);
         var idleTimeout = Seconds("--idle-timeout", "Seconds a kept-alive connection may wait for its next request", 75);
         var sendTimeout = Seconds("--send-timeout", "Seconds without the client accepting a byte before its response is aborted", 60);

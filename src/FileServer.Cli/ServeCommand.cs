@@ -28,6 +28,7 @@ internal static class ServeCommand
         }
 
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var signals = new StopSignals(TimeProvider.System);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
 
@@ -60,13 +61,18 @@ internal static class ServeCommand
         await host.StopAsync().ConfigureAwait(false);
         return 0;
 
-        // The first signal stops gracefully; a second one, as from an impatient Ctrl-C, aborts what is still running.
+        // The first signal stops gracefully; a later one, as from an impatient Ctrl-C, aborts what is still running.
         void OnSignal(PosixSignalContext context)
         {
             context.Cancel = true;
-            if (!stop.TrySetResult())
+            switch (signals.Receive())
             {
-                host.StopNow();
+                case StopSignal.First:
+                    stop.TrySetResult();
+                    break;
+                case StopSignal.Repeat:
+                    host.StopNow();
+                    break;
             }
         }
     }

@@ -178,7 +178,7 @@ public sealed class FileServerHost : IAsyncDisposable
         var finished = await Task.WhenAny(all, Task.Delay(_options.ShutdownTimeout, _clock, _graceOver.Token)).ConfigureAwait(false);
         if (finished != all)
         {
-            if (_graceOver.IsCancellationRequested)
+            if (finished.IsCanceled)
             {
                 ServerLog.AbortingAtOnce(_log, _connections.Count);
             }

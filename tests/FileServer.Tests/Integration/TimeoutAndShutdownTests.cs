@@ -80,19 +80,27 @@ public class TimeoutAndShutdownTests
     public async Task StopNow_AbortsRunningResponses_WithoutWaitingOutTheGracePeriod()
     {
         var server = TestServer.Start(_tree.Root, o => o with { ShutdownTimeout = TimeSpan.FromHours(1) });
-        using var stalled = server.Connect();
-        stalled.Socket.ReceiveBufferSize = 4096;
-        stalled.Send("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
-        stalled.Socket.Poll(TimeSpan.FromSeconds(30), System.Net.Sockets.SelectMode.SelectRead);
+        try
+        {
+            using var stalled = server.Connect();
+            stalled.Socket.ReceiveBufferSize = 4096;
+            stalled.Send("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+            Assert.That(stalled.Socket.Poll(TimeSpan.FromSeconds(30), System.Net.Sockets.SelectMode.SelectRead), Is.True, "the response began");
 
-        var stopping = server.Host.StopAsync();
-        Assert.That(stopping.IsCompleted, Is.False, "a graceful stop waits for the stalled response");
-        server.Host.StopNow();
-        await stopping.WaitAsync(TimeSpan.FromSeconds(30));
+            var stopping = server.Host.StopAsync();
+            Assert.That(stopping.IsCompleted, Is.False, "a graceful stop waits for the stalled response");
+            server.Host.StopNow();
+            await stopping.WaitAsync(TimeSpan.FromSeconds(30));
 
-        Assert.That(() => stalled.ReadResponse(), Throws.InstanceOf<IOException>());
-        Assert.That(server.Logs.Logs.Select(l => l.Message), Has.Some.StartsWith("Told to stop at once: aborting 1 connection"));
-        await server.DisposeAsync();
+            Assert.That(() => stalled.ReadResponse(), Throws.InstanceOf<IOException>());
+            Assert.That(server.Logs.Logs.Select(l => l.Message), Has.Some.StartsWith("Told to stop at once: aborting 1 connection"));
+        }
+        finally
+        {
+            // Whatever failed above, the hour of grace must not outlive the test.
+            server.Host.StopNow();
+            await server.DisposeAsync();
+        }
     }
 
     [Test]

@@ -1,0 +1,47 @@
+namespace FileServer.Hosting;
+
+/// <summary>What a stop signal (SIGINT, SIGTERM) asks for, given the ones before it.</summary>
+public enum StopSignal
+{
+    /// <summary>The first: stop gracefully.</summary>
+    First,
+
+    /// <summary>The same signal delivered again moments later, as wrappers do: ignore it.</summary>
+    Echo,
+
+    /// <summary>A later one, as from an impatient second Ctrl-C: stop now.</summary>
+    Repeat,
+}
+
+/// <summary>
+/// Tells an impatient second stop signal from a duplicate delivery of the first. <c>timeout(1)</c> passes a signal
+/// to its child and then to its whole process group, and a terminal's Ctrl-C reaches <c>dotnet run</c> and the
+/// server alike, so one stop request often arrives twice within microseconds; only a signal that comes later than
+/// <see cref="EchoWindow"/> after the first one means "stop now". Safe to call from concurrent signal handlers.
+/// </summary>
+public sealed class StopSignals
+{
+    /// <summary>Signals this soon after the first are taken as duplicates of it.</summary>
+    public static readonly TimeSpan EchoWindow = TimeSpan.FromMilliseconds(500);
+
+    private readonly TimeProvider _clock;
+    private long _first;
+    private int _received;
+
+    /// <summary>Creates the tracker; <paramref name="clock"/> times the gap between signals.</summary>
+    public StopSignals(TimeProvider clock) => _clock = clock;
+
+    /// <summary>Records a signal that has just arrived and says what it asks for.</summary>
+    public StopSignal Receive()
+    {
+        var now = _clock.GetTimestamp();
+        if (Interlocked.Exchange(ref _received, 1) == 0)
+        {
+            Volatile.Write(ref _first, now);
+            return StopSignal.First;
+        }
+        // A concurrent first call may not have stored its time yet: that signal is simultaneous, so an echo.
+        var first = Volatile.Read(ref _first);
+        return first != 0 && _clock.GetElapsedTime(first, now) >= EchoWindow ? StopSignal.Repeat : StopSignal.Echo;
+    }
+}
