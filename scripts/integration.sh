@@ -533,27 +533,29 @@ server_exits() {
     wait "$SERVER_PID" || SERVER_RC=$?
 }
 
-# Waits (bounded) until FILE has some bytes: a background download has begun.
-download_begun() {
-    local i
+# Starts a background curl download of r256.bin at RATE into DEST and waits (bounded) until bytes arrive; sets
+# CLIENT_PID, and SERVER_CHILD to the server process itself (under its timeout(1) wrapper).
+begin_download() {
+    local rate="$1" dest="$2" i
+    rm -f "$dest"
+    "${CURL[@]}" --limit-rate "$rate" -o "$dest" "$BASE/r256.bin" &
+    CLIENT_PID=$!
     for ((i = 0; i < 300; i++)); do
-        [[ -s "$1" ]] && return 0
+        [[ -s "$dest" ]] && break
         sleep 0.1
     done
-    return 1
+    [[ -s "$dest" ]] || { echo "the download never started"; end_client "$CLIENT_PID"; return 1; }
+    SERVER_CHILD="$(pgrep -P "$SERVER_PID" | head -n 1)"
+    [[ -n "$SERVER_CHILD" ]] || { echo "no server process under pid $SERVER_PID"; end_client "$CLIENT_PID"; return 1; }
 }
 
 # Ctrl-C twice: a server given an hour's grace stops at the first SIGINT only once its running download ends;
 # a later SIGINT aborts that download, and the server exits with 0 at once. The download is cut short.
 second_sigint() {
     local dest="$WORK/second-sigint.part" pid server i
-    rm -f "$dest"
-    "${CURL[@]}" --limit-rate 1M -o "$dest" "$BASE/r256.bin" &
-    pid=$!
-    download_begun "$dest" || { echo "the download never started"; end_client "$pid"; return 1; }
+    begin_download 1M "$dest" || return 1
+    pid="$CLIENT_PID" server="$SERVER_CHILD"
     # The signals go to the server itself: timeout(1), its parent, would pass each on twice.
-    server="$(pgrep -P "$SERVER_PID" | head -n 1)"
-    [[ -n "$server" ]] || { echo "no server process under pid $SERVER_PID"; end_client "$pid"; return 1; }
     kill -INT "$server"
     for ((i = 0; i < 300; i++)); do
         grep -q 'Stopping: ' "$SERVER_ERR" && break
@@ -577,12 +579,8 @@ second_sigint() {
 # finishes whole, then the server exits 0.
 wrapped_sigterm() {
     local dest="$WORK/wrapped-sigterm.bin" pid server rc=0
-    rm -f "$dest"
-    "${CURL[@]}" --limit-rate 64M -o "$dest" "$BASE/r256.bin" &
-    pid=$!
-    download_begun "$dest" || { echo "the download never started"; end_client "$pid"; return 1; }
-    server="$(pgrep -P "$SERVER_PID" | head -n 1)"
-    [[ -n "$server" ]] || { echo "no server process under pid $SERVER_PID"; end_client "$pid"; return 1; }
+    begin_download 64M "$dest" || return 1
+    pid="$CLIENT_PID" server="$SERVER_CHILD"
     kill -TERM "$SERVER_PID"
     sleep 0.05
     kill -TERM "$server" 2>/dev/null || true
@@ -874,20 +872,18 @@ check "empty --ready-file exits non-zero" exited_non_zero emptyready
 check "empty --ready-file writes one line to stderr" one_stderr_line emptyready
 run_mode sendfile sendfile
 run_mode copy copy --no-sendfile
-start_server sigint --shutdown-timeout 3600
-check "second SIGINT: server writes its URL to the ready file" wait_ready
-if [[ -n "$URL" ]]; then
-    check "second SIGINT aborts a running download and exits 0 at once" second_sigint
-else
-    check "second SIGINT: SIGTERM stops the server with exit code 0" stop_server
-fi
-start_server sigterm --shutdown-timeout 60
-check "SIGTERM via timeout(1): server writes its URL to the ready file" wait_ready
-if [[ -n "$URL" ]]; then
-    check "SIGTERM via timeout(1), and again 50 ms later, lets a running download finish" wrapped_sigterm
-else
-    check "SIGTERM via timeout(1): SIGTERM stops the server with exit code 0" stop_server
-fi
+# signal_run LABEL DESCRIPTION CHECK SHUTDOWN_TIMEOUT: a server of its own for one stop-signal check.
+signal_run() {
+    start_server "$1" --shutdown-timeout "$4"
+    check "$1: server writes its URL to the ready file" wait_ready
+    if [[ -n "$URL" ]]; then
+        check "$1: $2" "$3"
+    else
+        check "$1: SIGTERM stops the server with exit code 0" stop_server
+    fi
+}
+signal_run sigint "a second SIGINT aborts a running download and exits 0 at once" second_sigint 3600
+signal_run sigterm "SIGTERM via timeout(1), and again 50 ms later, lets a running download finish" wrapped_sigterm 60
 
 # HTTPS: a chain made with openssl (root CA -> intermediate -> leaf for localhost/127.0.0.1/::1); clients trust
 # only the root, so the server must send the intermediate from its certificate file.
