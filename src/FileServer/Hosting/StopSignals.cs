@@ -15,9 +15,10 @@ public enum StopSignal
 
 /// <summary>
 /// Tells an impatient second stop signal from a duplicate delivery of the first. <c>timeout(1)</c> passes a signal
-/// to its child and then to its whole process group, and a terminal's Ctrl-C reaches <c>dotnet run</c> and the
-/// server alike, so one stop request often arrives twice within microseconds; only a signal that comes later than
-/// <see cref="EchoWindow"/> after the first one means "stop now". Safe to call from concurrent signal handlers.
+/// to its child and then to its whole process group, and a launcher that forwards the Ctrl-C its terminal already
+/// sent to the whole foreground group does the same, so one stop request can arrive twice within microseconds; only
+/// a signal that comes <see cref="EchoWindow"/> or more after the first one means "stop now". Safe to call from
+/// concurrent signal handlers.
 /// </summary>
 public sealed class StopSignals
 {
