@@ -26,8 +26,7 @@ public sealed class StopSignals
     public static readonly TimeSpan EchoWindow = TimeSpan.FromMilliseconds(500);
 
     private readonly TimeProvider _clock;
-    private long _first;
-    private int _received;
+    private long _first; // the first signal's timestamp; 0 until then (a monotonic timestamp is never 0)
 
     /// <summary>Creates the tracker; <paramref name="clock"/> times the gap between signals.</summary>
     public StopSignals(TimeProvider clock) => _clock = clock;
@@ -36,13 +35,11 @@ public sealed class StopSignals
     public StopSignal Receive()
     {
         var now = _clock.GetTimestamp();
-        if (Interlocked.Exchange(ref _received, 1) == 0)
+        var first = Interlocked.CompareExchange(ref _first, now, 0);
+        if (first == 0)
         {
-            Volatile.Write(ref _first, now);
             return StopSignal.First;
         }
-        // A concurrent first call may not have stored its time yet: that signal is simultaneous, so an echo.
-        var first = Volatile.Read(ref _first);
-        return first != 0 && _clock.GetElapsedTime(first, now) >= EchoWindow ? StopSignal.Repeat : StopSignal.Echo;
+        return _clock.GetElapsedTime(first, now) >= EchoWindow ? StopSignal.Repeat : StopSignal.Echo;
     }
 }
