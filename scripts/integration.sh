@@ -254,6 +254,7 @@ stop_server() {
         tail -n 5 "$SERVER_ERR"
         return 1
     fi
+    [[ ! -e "$READY_FILE" ]] || { echo "the ready file $READY_FILE outlived the server"; return 1; }
 }
 
 # ---------------------------------------------------------------------------------------------------------
@@ -592,6 +593,16 @@ wrapped_sigterm() {
     ! grep -q 'Told to stop at once' "$SERVER_ERR" || { echo "the doubled SIGTERM was taken for a second one"; return 1; }
 }
 
+# A ready file rewritten since (as by a second server given the same path) is not the stopping server's to remove.
+foreign_ready_file_kept() {
+    local foreign="http://127.0.0.1:1/"
+    printf '%s\n' "$foreign" >"$READY_FILE"
+    kill -TERM "$SERVER_PID"
+    server_exits || { echo "still running ${STOP_TIMEOUT}s after SIGTERM; killed"; return 1; }
+    ((SERVER_RC == 0)) || { echo "exit code $SERVER_RC after SIGTERM, expected 0"; return 1; }
+    [[ "$(cat "$READY_FILE" 2>/dev/null)" == "$foreign" ]] || { echo "the rewritten ready file was removed or changed"; return 1; }
+}
+
 # Resuming a file that is already complete: the server answers 416 and curl leaves the file as it is.
 curl_resume_complete() {
     local dest="$WORK/complete.curl" rc=0
@@ -884,6 +895,7 @@ signal_run() {
 }
 signal_run sigint "a second SIGINT aborts a running download and exits 0 at once" second_sigint 3600
 signal_run sigterm "SIGTERM via timeout(1), and again 50 ms later, lets a running download finish" wrapped_sigterm 60
+signal_run foreignready "a ready file rewritten by someone else is left in place on exit" foreign_ready_file_kept 10
 
 # HTTPS: a chain made with openssl (root CA -> intermediate -> leaf for localhost/127.0.0.1/::1); clients trust
 # only the root, so the server must send the intermediate from its certificate file.

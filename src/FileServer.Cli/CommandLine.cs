@@ -15,7 +15,7 @@ internal static class CommandLine
         var host = new Option<string>("--host") { Description = "Address to listen on (127.0.0.1, ::1, 0.0.0.0, ::, localhost)", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port", "-p") { Description = "TCP port; 0 picks a free one", DefaultValueFactory = _ => 8080 };
         var noSendFile = new Option<bool>("--no-sendfile") { Description = "Send every body through the write-then-drain copy loop" };
-        var readyFile = OutputFile("--ready-file", "Write the server's URL to this file once it listens");
+        var readyFile = OutputFile("--ready-file", "Write the server's URL to this file once it listens; removed when it stops");
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Trace, Debug, Information, Warning, Error, Critical or None", DefaultValueFactory = _ => LogLevel.Information };
         var followSymlinks = new Option<bool>("--follow-symlinks") { Description = "Serve symlinks that lead outside the root" };
         var dotfiles = new Option<bool>("--dotfiles") { Description = "Serve files and directories whose names start with a dot" };

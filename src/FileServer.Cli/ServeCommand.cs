@@ -44,11 +44,12 @@ internal static class ServeCommand
             await Console.Out.WriteLineAsync(fingerprint).ConfigureAwait(false);
         }
         await Console.Out.FlushAsync().ConfigureAwait(false);
-        if (readyFile is not null)
+        var ready = readyFile is null ? null : new ReadyFile(readyFile);
+        if (ready is not null)
         {
             try
             {
-                await WriteAtomicallyAsync(readyFile, string.Concat(urls.Select(u => u + "\n"))).ConfigureAwait(false);
+                await ready.WriteAsync(urls).ConfigureAwait(false);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -59,6 +60,11 @@ internal static class ServeCommand
 
         await stop.Task.ConfigureAwait(false);
         await host.StopAsync().ConfigureAwait(false);
+        if (ready?.RemoveIfOurs() is { } reason)
+        {
+            // The server did stop cleanly; a stale ready file is worth a line, not a failed exit.
+            await Console.Error.WriteLineAsync($"fileserver: cannot remove ready file '{readyFile}': {reason}").ConfigureAwait(false);
+        }
         return 0;
 
         // The first signal stops gracefully; a later one, as from an impatient Ctrl-C, aborts what is still running.
@@ -75,13 +81,5 @@ internal static class ServeCommand
                     break;
             }
         }
-    }
-
-    // A script polling for the file must never read it half-written.
-    private static async Task WriteAtomicallyAsync(string path, string content)
-    {
-        var temporary = path + ".tmp" + Environment.ProcessId;
-        await File.WriteAllTextAsync(temporary, content).ConfigureAwait(false);
-        File.Move(temporary, path, overwrite: true);
     }
 }
