@@ -175,7 +175,10 @@ public sealed class FileServerHost : IAsyncDisposable
             connection.RequestStop();
         }
         var all = Task.WhenAll(_connections.Values);
-        var finished = await Task.WhenAny(all, Task.Delay(_options.ShutdownTimeout, _clock, _graceOver.Token)).ConfigureAwait(false);
+        // Its own source, so the grace period's timer ends with the stop instead of running out its whole length.
+        using var grace = CancellationTokenSource.CreateLinkedTokenSource(_graceOver.Token);
+        var finished = await Task.WhenAny(all, Task.Delay(_options.ShutdownTimeout, _clock, grace.Token)).ConfigureAwait(false);
+        await grace.CancelAsync().ConfigureAwait(false);
         if (finished != all)
         {
             if (finished.IsCanceled)
