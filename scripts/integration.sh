@@ -603,6 +603,22 @@ foreign_ready_file_kept() {
     [[ "$(cat "$READY_FILE" 2>/dev/null)" == "$foreign" ]] || { echo "the rewritten ready file was removed or changed"; return 1; }
 }
 
+# `server &` in a script (no job control) starts the server with SIGINT ignored; `kill -INT` must still stop it
+# gracefully, as it stops nginx. The ignore is made certain with `trap '' INT` before exec.
+inherited_sigint_ignored() {
+    READY_FILE="$WORK/ready-ignint"
+    SERVER_ERR="$WORK/server-ignint.err"
+    rm -f "$READY_FILE"
+    (trap '' INT && exec dotnet "$DLL" "$ROOT" --host "$HOST" --port 0 --ready-file "$READY_FILE") \
+        </dev/null >"$WORK/server-ignint.out" 2>"$SERVER_ERR" 3>&- &
+    SERVER_PID=$!
+    SERVER_PIDS+=("$SERVER_PID")
+    wait_ready || return 1
+    kill -INT "$SERVER_PID"
+    server_exits || { echo "still running ${STOP_TIMEOUT}s after SIGINT; killed"; return 1; }
+    ((SERVER_RC == 0)) || { echo "exit code $SERVER_RC after SIGINT, expected 0"; return 1; }
+}
+
 # Resuming a file that is already complete: the server answers 416 and curl leaves the file as it is.
 curl_resume_complete() {
     local dest="$WORK/complete.curl" rc=0
@@ -895,6 +911,7 @@ signal_run() {
 }
 signal_run sigint "a second SIGINT aborts a running download and exits 0 at once" second_sigint 3600
 signal_run sigterm "SIGTERM via timeout(1), and again 50 ms later, lets a running download finish" wrapped_sigterm 60
+check "a server started with SIGINT ignored (as \`server &\` in a script) still stops on SIGINT, exit 0" inherited_sigint_ignored
 signal_run foreignready "a ready file rewritten by someone else is left in place on exit" foreign_ready_file_kept 10
 
 # HTTPS: a chain made with openssl (root CA -> intermediate -> leaf for localhost/127.0.0.1/::1); clients trust

@@ -54,6 +54,13 @@ public interface IPlatform
     /// </summary>
     long? GetSendSpace(Socket socket);
 
+    /// <summary>
+    /// Puts SIGINT back to its default action if the process inherited it ignored, so that a handler registered
+    /// afterwards receives it: a shell without job control (any script) starts background commands with SIGINT
+    /// ignored, and .NET then never delivers it. No-op where signals do not apply.
+    /// </summary>
+    void RestoreInheritedInterrupt();
+
     /// <summary>Raises the soft open-file limit to the hard limit; returns the limit now in force, or null if unknown.</summary>
     ulong? RaiseOpenFileLimit();
 }

@@ -96,6 +96,12 @@ public sealed class ManagedPlatform : IPlatform
     public long? GetSendSpace(Socket socket) => null;
 
     /// <inheritdoc />
+    public void RestoreInheritedInterrupt()
+    {
+        // Only POSIX shells start commands with SIGINT ignored; without Mono.Posix there is nothing to query it with.
+    }
+
+    /// <inheritdoc />
     public ulong? RaiseOpenFileLimit() => null;
 
     private static long ToNanoseconds(DateTime utc) => (utc - DateTime.UnixEpoch).Ticks * 100;

@@ -20,6 +20,9 @@ public sealed partial class PosixPlatform : IPlatform
     private const int TcpInfo = 11;
     private const int TcpInfoSize = 232;
     private const int TcpInfoBytesAckedOffset = 120;
+    private const int SigInt = 2;
+    private const nint SigDfl = 0; // SIG_DFL
+    private const nint SigIgn = 1; // SIG_IGN
     private const nuint SiocOutQ = 0x5411; // SIOCOUTQ (= TIOCOUTQ on x86-64 and arm64): bytes in the send queue
 
     // The kernel's default read-ahead window (128 KiB) already covers a file this small: the sequential hint
@@ -228,6 +231,17 @@ public sealed partial class PosixPlatform : IPlatform
     }
 
     /// <inheritdoc />
+    public unsafe void RestoreInheritedInterrupt()
+    {
+        // Room for any platform's struct sigaction (152 bytes on Linux x86-64 and arm64); the handler comes first.
+        var current = stackalloc byte[512];
+        if (sigaction(SigInt, null, current) == 0 && *(nint*)current == SigIgn)
+        {
+            _ = signal(SigInt, SigDfl);
+        }
+    }
+
+    /// <inheritdoc />
     public ulong? RaiseOpenFileLimit()
     {
         // Mono.Posix 1.0.0 has no getrlimit/setrlimit: see PLATFORM-NOTES.md.
@@ -321,6 +335,12 @@ public sealed partial class PosixPlatform : IPlatform
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int setrlimit(int resource, in ResourceLimit limit);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static unsafe partial int sigaction(int signal, byte* action, byte* previous);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial nint signal(int signal, nint handler);
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int ioctl(int fd, nuint request, out int value);
