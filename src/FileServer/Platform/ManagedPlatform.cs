@@ -98,7 +98,7 @@ public sealed class ManagedPlatform : IPlatform
     /// <inheritdoc />
     public void RestoreInheritedInterrupt()
     {
-        // Only POSIX shells start commands with SIGINT ignored; without Mono.Posix there is nothing to query it with.
+        // The portable platform makes no native calls: a SIGINT inherited ignored stays ignored here.
     }
 
     /// <inheritdoc />
