@@ -16,12 +16,15 @@ public class ShutdownTimerTests
         var options = new FileServerOptions { Root = tree.Root, Port = 0, ShutdownTimeout = TimeSpan.FromHours(1) };
         var host = new FileServerHost(options, NullLoggerFactory.Instance, clock: clock);
         host.Start();
-        using (var client = new HttpClient { BaseAddress = host.Url })
+        try
         {
+            using var client = new HttpClient { BaseAddress = host.Url };
             Assert.That(await client.GetStringAsync("/small.txt"), Is.EqualTo("small"));
         }
-
-        await host.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        finally
+        {
+            await host.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        }
 
         Assert.That(clock.LiveTimers, Is.Zero, "the grace period's timer and the open-file cache's sweeper are gone");
     }
