@@ -99,7 +99,7 @@ if ((${#need[@]} > 0)); then
     apt-get update -qq >/dev/null || echo "# apt-get update failed"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl wget aria2 openssl >/dev/null || echo "# apt-get install failed"
 fi
-for tool in dotnet curl wget aria2c openssl sha256sum timeout od pgrep; do
+for tool in dotnet curl wget aria2c openssl sha256sum timeout od pgrep setpriv; do
     if ! command -v "$tool" >/dev/null 2>&1; then
         echo "not ok - required tool '$tool' is available"
         FAIL=$((FAIL + 1))
@@ -619,6 +619,40 @@ inherited_sigint_ignored() {
     ((SERVER_RC == 0)) || { echo "exit code $SERVER_RC after SIGINT, expected 0"; return 1; }
 }
 
+# Behind a directory the server may not search, a file cannot be said to be missing: 403, as open(2) reports and
+# nginx answers, for the file, the directory's index and a name that is not there; 404 and 200 elsewhere are
+# unchanged. Permissions do not bind root, so as root the server runs as nobody (setpriv) on a tree it can reach.
+locked_directory_forbidden() {
+    local tree="$WORK/locked-tree" home="$WORK/nobody-home" path code expected ready="$WORK/nobody-home/ready"
+    local -a as_other=()
+    mkdir -p "$tree/open" "$tree/locked" "$home"
+    printf 'visible\n' >"$tree/open/seen.txt"
+    printf 'hidden\n' >"$tree/locked/f.txt"
+    chmod 755 "$tree" "$tree/open" && chmod 644 "$tree/open/seen.txt" && chmod 777 "$home"
+    if ((EUID == 0)); then
+        chmod 700 "$tree/locked"
+        # nobody must reach the tree and, when it was built here, the server itself.
+        chmod 755 "$WORK"
+        [[ "$DLL" != "$WORK"/* ]] || chmod 755 "$(dirname "$DLL")"
+        as_other=(setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="$home" DOTNET_CLI_HOME="$home")
+    else
+        chmod 000 "$tree/locked"
+    fi
+    rm -f "$ready"
+    "${as_other[@]}" timeout -k 5 "$SERVER_LIFETIME" dotnet "$DLL" "$tree" --host "$HOST" --port 0 --ready-file "$ready" \
+        </dev/null >"$WORK/server-locked.out" 2>"$WORK/server-locked.err" 3>&- &
+    SERVER_PID=$!
+    SERVER_PIDS+=("$SERVER_PID")
+    READY_FILE="$ready" SERVER_ERR="$WORK/server-locked.err"
+    wait_ready || return 1
+    for path in open/seen.txt:200 open/missing.txt:404 missing.txt:404 locked:301 locked/f.txt:403 locked/:403 locked/missing.txt:403; do
+        expected="${path##*:}" path="${path%:*}"
+        code="$("${CURL[@]}" -o /dev/null -w '%{http_code}' "$BASE/$path")" || true
+        [[ "$code" == "$expected" ]] || { echo "GET /$path: $code, expected $expected"; stop_server >/dev/null; return 1; }
+    done
+    stop_server
+}
+
 # Resuming a file that is already complete: the server answers 416 and curl leaves the file as it is.
 curl_resume_complete() {
     local dest="$WORK/complete.curl" rc=0
@@ -911,6 +945,7 @@ signal_run() {
 }
 signal_run sigint "a second SIGINT aborts a running download and exits 0 at once" second_sigint 3600
 signal_run sigterm "SIGTERM via timeout(1), and again 50 ms later, lets a running download finish" wrapped_sigterm 60
+check "behind a directory the server may not search: 403 (file, index, missing name), not 404" locked_directory_forbidden
 check "a server started with SIGINT ignored (as \`server &\` in a script) still stops on SIGINT, exit 0" inherited_sigint_ignored
 signal_run foreignready "a ready file rewritten by someone else is left in place on exit" foreign_ready_file_kept 10
 

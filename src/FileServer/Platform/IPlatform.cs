@@ -28,6 +28,12 @@ public interface IPlatform
     /// <summary>Status of the entry at <paramref name="path"/> itself (<c>lstat</c>): a link is reported as <see cref="FileKind.SymbolicLink"/>.</summary>
     FileStatus? GetLinkStatus(string path);
 
+    /// <summary>
+    /// Whether looking up <paramref name="path"/> fails for lack of permission (a directory on the way that may not
+    /// be searched), as opposed to there being nothing there. Asked only after a lookup failed.
+    /// </summary>
+    bool IsLookupDenied(string path);
+
     /// <summary>Status of an open file, so what is served matches what was opened.</summary>
     FileStatus GetStatus(SafeFileHandle file);
 

@@ -33,6 +33,24 @@ public sealed class ManagedPlatform : IPlatform
     }
 
     /// <inheritdoc />
+    public bool IsLookupDenied(string path)
+    {
+        try
+        {
+            _ = File.GetAttributes(path);
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return true;
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or NotSupportedException)
+        {
+            return false; // missing, or not a valid path: not a matter of permission
+        }
+    }
+
+    /// <inheritdoc />
     public OpenedFile OpenForReading(string path)
     {
         if (GetStatus(path) is { Kind: not FileKind.Regular })

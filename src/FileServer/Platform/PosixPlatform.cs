@@ -84,6 +84,16 @@ public sealed partial class PosixPlatform : IPlatform
     }
 
     /// <inheritdoc />
+    public unsafe bool IsLookupDenied(string path)
+    {
+        using var encoded = new NativePath(path, stackalloc byte[NativePath.StackBytes]);
+        fixed (byte* p = encoded.Bytes)
+        {
+            return mph_lstat(p, out _) != 0 && Stdlib.GetLastError() == Errno.EACCES;
+        }
+    }
+
+    /// <inheritdoc />
     public FileStatus GetStatus(SafeFileHandle file)
     {
         if (Syscall.fstat(Descriptor(file), out var stat) != 0)

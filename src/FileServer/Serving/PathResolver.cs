@@ -74,7 +74,7 @@ public sealed class PathResolver
             case FileKind.Other:
                 return new PathResolution(PathResolutionKind.Forbidden, Reason: "Not a regular file");
             default:
-                return PathResolution.NotFound("No such file");
+                return Missing(real, "No such file");
         }
     }
 
@@ -85,8 +85,15 @@ public sealed class PathResolver
         var (index, status) = Follow(candidate, _platform.GetLinkStatus(candidate));
         return status is { Kind: FileKind.Regular } found
             ? new PathResolution(PathResolutionKind.File, FilePath: index, FileStatus: found)
-            : PathResolution.NotFound("Directory has no index.html");
+            : Missing(index, "Directory has no index.html");
     }
+
+    // Behind a directory the server may not search, nothing can be said to be missing: 403, as open(2) would give
+    // (and nginx answers), rather than a 404 that tells the client the file is not there.
+    private PathResolution Missing(string path, string reason) =>
+        _platform.IsLookupDenied(path)
+            ? new PathResolution(PathResolutionKind.Forbidden, Reason: "Permission denied")
+            : PathResolution.NotFound(reason);
 
     /// <summary>
     /// Walks the segments down from the root with <c>lstat</c>: a path without links (the common case) costs one
