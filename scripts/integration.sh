@@ -624,6 +624,7 @@ inherited_sigint_ignored() {
 # unchanged. Permissions do not bind root, so as root the server runs as nobody (setpriv) on a tree it can reach.
 locked_directory_forbidden() {
     local tree="$WORK/locked-tree" home="$WORK/nobody-home" path code expected ready="$WORK/nobody-home/ready"
+    local dll="$DLL"
     local -a as_other=()
     mkdir -p "$tree/open" "$tree/locked" "$home"
     printf 'visible\n' >"$tree/open/seen.txt"
@@ -631,15 +632,16 @@ locked_directory_forbidden() {
     chmod 755 "$tree" "$tree/open" && chmod 644 "$tree/open/seen.txt" && chmod 777 "$home"
     if ((EUID == 0)); then
         chmod 700 "$tree/locked"
-        # nobody must reach the tree and, when it was built here, the server itself.
+        # nobody must reach the tree and the server: a copy of the build beside the tree, wherever the build is.
         chmod 755 "$WORK"
-        [[ "$DLL" != "$WORK"/* ]] || chmod 755 "$(dirname "$DLL")"
+        cp -R "$(dirname "$DLL")" "$WORK/nobody-bin" && chmod -R a+rX "$WORK/nobody-bin" || return 1
+        dll="$WORK/nobody-bin/$(basename "$DLL")"
         as_other=(setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="$home" DOTNET_CLI_HOME="$home")
     else
         chmod 000 "$tree/locked"
     fi
     rm -f "$ready"
-    "${as_other[@]}" timeout -k 5 "$SERVER_LIFETIME" dotnet "$DLL" "$tree" --host "$HOST" --port 0 --ready-file "$ready" \
+    "${as_other[@]}" timeout -k 5 "$SERVER_LIFETIME" dotnet "$dll" "$tree" --host "$HOST" --port 0 --ready-file "$ready" \
         </dev/null >"$WORK/server-locked.out" 2>"$WORK/server-locked.err" 3>&- &
     SERVER_PID=$!
     SERVER_PIDS+=("$SERVER_PID")
