@@ -73,23 +73,18 @@ public sealed partial class PosixPlatform : IPlatform
     }
 
     /// <inheritdoc />
-    public unsafe FileStatus? GetLinkStatus(string path)
-    {
-        Stat stat;
-        using var encoded = new NativePath(path, stackalloc byte[NativePath.StackBytes]);
-        fixed (byte* p = encoded.Bytes)
-        {
-            return mph_lstat(p, out stat) == 0 ? ToStatus(stat) : null;
-        }
-    }
+    public FileStatus? GetLinkStatus(string path) => LinkStatus(path, out var stat) == 0 ? ToStatus(stat) : null;
 
     /// <inheritdoc />
-    public unsafe bool IsLookupDenied(string path)
+    public bool IsLookupDenied(string path) => LinkStatus(path, out _) != 0 && Stdlib.GetLastError() == Errno.EACCES;
+
+    // lstat(2) with a stack-encoded path: 0, or -1 with errno set.
+    private static unsafe int LinkStatus(string path, out Stat stat)
     {
         using var encoded = new NativePath(path, stackalloc byte[NativePath.StackBytes]);
         fixed (byte* p = encoded.Bytes)
         {
-            return mph_lstat(p, out _) != 0 && Stdlib.GetLastError() == Errno.EACCES;
+            return mph_lstat(p, out stat);
         }
     }
 
