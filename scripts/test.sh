@@ -111,6 +111,7 @@ smoke() {
 smoke conformance "a server did not start or a request did not complete"
 smoke stress "an assertion failed or a phase could not run"
 smoke bench "a server did not start or a verification failed"
+smoke peers "a server did not start or a download was incomplete"
 
 # ---------------------------------------------------------------------------------------------------------
 # Allocation smoke slice (the full run, >= 100,000 requests and 1 GiB bodies, is scripts/alloc.sh)
