@@ -48,8 +48,10 @@
 #   TLS (F, G only): one download of the big file over HTTPS (curl --cacert to /dev/null), MiB/s, median of
 #      3; over the 3 downloads the server's user and user+system CPU seconds per GiB (/proc/PID/stat) and the
 #      machine's busy CPU per GiB (clients included), as in phase 2.
-#   Side by side (after the rounds, when fileserver and nginx are both measured): the two up at once, single
-#      downloads of the big file alternating between them, 20 pairs (quick 6, smoke 1), each server first in every
+#   Side by side (after the rounds, when fileserver and nginx are both measured): the two up at once, FileServer
+#      with --loopback-congestion system (the congestion control nginx has; see "TCP congestion control" in the
+#      report's header), so that only the servers' own code differs; single downloads of the big file alternating
+#      between them, 20 pairs (quick 6, smoke 1), each server first in every
 #      other pair, so drift in the machine's speed over minutes falls on both alike: the medians, the geometric mean
 #      of the per-pair ratios, the pairs FileServer won, slow downloads (below 0.7 x the median of all), and
 #      curl's CPU time per GiB (the shell's time; curl runs flat out, so that sets the speed). Then as many pairs
@@ -591,7 +593,7 @@ start_kestrel() {
 
 start_server() {
     case "$1" in
-        fileserver) start_fileserver "$1" ;;
+        fileserver) start_fileserver "$1" "${@:2}" ;;
         fileserver-copy) start_fileserver "$1" --no-sendfile ;;
         nginx) start_nginx "$1" on ;;
         nginx-copy) start_nginx "$1" off ;;
@@ -858,8 +860,8 @@ phase_ttfb() {
     rec "$round" "$server" ttfb_ms "$(printf '%s\n' "${vals[@]}" | median | awk '{ print $1 * 1000 }')"
 }
 
-# Side by side: FileServer (zero-copy) and nginx (sendfile on) both running, single downloads of the big file
-# alternating between them, so that drift in the machine's speed over minutes falls on both alike. Then the same
+# Side by side: FileServer (zero-copy, the system's congestion control) and nginx (sendfile on) both running,
+# single downloads of the big file alternating between them, so that drift in the machine's speed over minutes falls on both alike. Then the same
 # again with both servers and curl pinned to one CPU: on loopback a download is fast when curl and the sending
 # thread run on different CPUs and slow when they share one, and where the scheduler puts them differs from one
 # download to the next; pinned, that lottery is gone and what is left is each server's own cost.
@@ -932,7 +934,8 @@ run_pairs() {
     want fileserver && want nginx && ((PAIRS > 0)) || return 0
     wait_for_quiet 600
     echo "## side by side: fileserver and nginx both running, $PAIRS pairs of single downloads, then $PAIRS pinned to one CPU"
-    if ! start_server fileserver; then
+    # The system's congestion control for FileServer too, as for nginx: the series compares the servers' code.
+    if ! start_server fileserver --loopback-congestion system; then
         fail "fileserver (side by side): did not start"
         return 0
     fi
@@ -1044,6 +1047,12 @@ echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 echo "- machine: $(nproc) CPUs, ${model:-unknown model}, kernel $(uname -r), $(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM"
 echo "- FileServer ${FS_IDENT:-not run}, .NET $(dotnet --list-runtimes | awk '/NETCore.App/ { v = $2 } END { print v }'), nginx $([[ -n "$NGINX" ]] && "$NGINX" -v 2>&1 | sed 's/.*nginx\///' || echo '-'), $(wrk -v 2>&1 | head -n 1 | awk '{ print $1, $2 }'), curl $(curl --version | awk 'NR == 1 { print $2 }')"
 want_tls && echo "- TLS: $(openssl version | awk '{ print $1, $2 }') (certificate, and nginx's and curl's TLS library as installed); FileServer uses the runtime's OpenSSL through SslStream"
+system_cc="$(cat /proc/sys/net/ipv4/tcp_congestion_control 2>/dev/null || echo unknown)"
+case "$system_cc" in
+    cubic | reno | unknown) fs_cc="$system_cc" ;;
+    *) fs_cc="cubic (reno where cubic is not allowed)" ;;
+esac
+echo "- TCP congestion control: $system_cc (the system's default) for nginx, Kestrel and curl; $fs_cc for FileServer's clients on this machine (--loopback-congestion auto), except in the side-by-side series, where FileServer runs with --loopback-congestion system"
 echo "- loopback only (127.0.0.1); big file $BIG_LABEL, hot page cache (nothing dropped); $ROUNDS round(s); servers measured one at a time; load generators (curl, wrk) run on the same $(nproc) CPUs"
 echo "- measuring took ${MEASURE_SECONDS} s; whole run $((SECONDS - START_SECONDS)) s"
 if ((${#DISTURBED[@]} > 0)); then
@@ -1122,7 +1131,7 @@ function goal(text, s, m, ref, op, limit,    r, a, b, x, ok, okc, n, vals, vs, s
 function side_by_side(series, how,    pn, f, g) {
     if (!((series, "fileserver", "pairs_n") in has)) return
     pn = val[series, "fileserver", "pairs_n"]
-    print "## Side by side: 1 × " big ", FileServer zero-copy and nginx sendfile on, " how " (" pn " pair" (pn > 1 ? "s" : "") ")"
+    print "## Side by side: 1 × " big ", FileServer zero-copy (--loopback-congestion system) and nginx sendfile on, " how " (" pn " pair" (pn > 1 ? "s" : "") ")"
     print ""
     print "| figure | FileServer zero-copy | nginx sendfile on | FileServer ÷ nginx |"
     print "|---|---|---|---|"

@@ -91,15 +91,15 @@ finish() {
 # Tools
 
 need=()
-for tool in curl wget aria2c openssl; do
+for tool in curl wget aria2c openssl ss; do
     command -v "$tool" >/dev/null 2>&1 || need+=("$tool")
 done
 if ((${#need[@]} > 0)); then
-    echo "# installing curl wget aria2 openssl (missing: ${need[*]})"
+    echo "# installing curl wget aria2 openssl iproute2 (missing: ${need[*]})"
     apt-get update -qq >/dev/null || echo "# apt-get update failed"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl wget aria2 openssl >/dev/null || echo "# apt-get install failed"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl wget aria2 openssl iproute2 >/dev/null || echo "# apt-get install failed"
 fi
-for tool in dotnet curl wget aria2c openssl sha256sum timeout od pgrep setpriv; do
+for tool in dotnet curl wget aria2c openssl ss sha256sum timeout od pgrep setpriv; do
     if ! command -v "$tool" >/dev/null 2>&1; then
         echo "not ok - required tool '$tool' is available"
         FAIL=$((FAIL + 1))
@@ -655,6 +655,44 @@ locked_directory_forbidden() {
     stop_server
 }
 
+# congestion_is WANT...: the server's side of a kept-alive connection, once a response on it proves the server
+# accepted it, runs one of the congestion controls WANT (ss(8) prints it before "wscale:").
+congestion_is() {
+    local fd line got
+    exec {fd}<>"/dev/tcp/127.0.0.1/$PORT" || { echo "cannot connect to port $PORT"; return 1; }
+    printf 'GET /b65536.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n' >&"$fd"
+    IFS= read -r -t 10 line <&"$fd" || true
+    got="$(ss -Htin state established "( sport = :$PORT )" | grep -oE '[a-z0-9_]+ wscale:' | sed 's/ wscale://' | sort -u | tr '\n' ' ')"
+    exec {fd}>&-
+    [[ "$line" == "HTTP/1.1 200"* ]] || { echo "no response on the connection ('$line')"; return 1; }
+    got="${got% }"
+    [[ " $* " == *" $got "* ]] || { echo "server side runs '$got', expected one of: $*"; return 1; }
+    echo "$got"
+}
+
+# The congestion control clients on this machine get by default: cubic or reno where the system's default is
+# another (bbr...), the system's own otherwise.
+default_loopback_congestion() {
+    local system
+    system="$(cat /proc/sys/net/ipv4/tcp_congestion_control)"
+    case "$system" in
+        cubic | reno) echo "$system" ;;
+        *) echo cubic reno ;;
+    esac
+}
+
+# congestion_run LABEL WANT ARGS...: a server of its own started with ARGS; its loopback connections run WANT.
+congestion_run() {
+    local label="$1" want="$2"
+    shift 2
+    start_server "$label" "$@"
+    check "$label: server writes its URL to the ready file" wait_ready
+    if [[ -n "$URL" ]]; then
+        check "$label: a loopback connection runs $want congestion control" congestion_is $want
+    fi
+    check "$label: SIGTERM stops the server with exit code 0" stop_server
+}
+
 # Resuming a file that is already complete: the server answers 416 and curl leaves the file as it is.
 curl_resume_complete() {
     local dest="$WORK/complete.curl" rc=0
@@ -910,6 +948,10 @@ run_mode() { # LABEL BODYPATH ARGS...  (over HTTPS when CA_FILE names the trust 
     check "$m: keep-alive: 3 GETs of /b65537.bin on 1 connection" keep_alive b65537.bin
     check "$m: keep-alive: 3 GETs of /big.bin on 1 connection" keep_alive big.bin
     check "$m: keep-alive: curl -v re-uses the connection" keep_alive_verbose
+    if [[ "$m" == sendfile ]]; then
+        check "$m: a loopback connection runs $(default_loopback_congestion | tr ' ' /) congestion control" \
+            congestion_is $(default_loopback_congestion)
+    fi
 
     check "$m: curl -C - resumes an interrupted 256 MiB download" curl_resume
     check "$m: curl -C - on a complete file gets 416 and keeps it" curl_resume_complete
@@ -950,6 +992,14 @@ signal_run sigterm "SIGTERM via timeout(1), and again 50 ms later, lets a runnin
 check "behind a directory the server may not search: 403 (file, index, missing name), not 404" locked_directory_forbidden
 check "a server started with SIGINT ignored (as \`server &\` in a script) still stops on SIGINT, exit 0" inherited_sigint_ignored
 signal_run foreignready "a ready file rewritten by someone else is left in place on exit" foreign_ready_file_kept 10
+congestion_run congestion-reno reno --loopback-congestion reno
+congestion_run congestion-system "$(cat /proc/sys/net/ipv4/tcp_congestion_control)" --loopback-congestion system
+refused_start nosuchcc "$ROOT" --host "$HOST" --port 0 --loopback-congestion nosuchcc
+check "--loopback-congestion nosuchcc exits non-zero" exited_non_zero nosuchcc
+check "--loopback-congestion nosuchcc writes one line to stderr" one_stderr_line nosuchcc
+refused_start badcc "$ROOT" --host "$HOST" --port 0 --loopback-congestion 'Not A Name'
+check "--loopback-congestion 'Not A Name' exits non-zero" exited_non_zero badcc
+check "--loopback-congestion 'Not A Name' writes one line to stderr" one_stderr_line badcc
 
 # HTTPS: a chain made with openssl (root CA -> intermediate -> leaf for localhost/127.0.0.1/::1); clients trust
 # only the root, so the server must send the intermediate from its certificate file.

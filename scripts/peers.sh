@@ -5,7 +5,8 @@
 #
 # What separates FileServer from nginx on a single 1 GiB download, FileServer's own code or the .NET runtime?
 # Four servers serve the same 1 GiB file on 127.0.0.1, all up at once:
-#   fileserver  FileServer, zero-copy (the default), Release build of this tree
+#   fileserver  FileServer, zero-copy (the default), Release build of this tree, with --loopback-congestion
+#               system: the system's congestion control, as the others have, so that only the code differs
 #   block       scripts/bench/SendFilePeer block: a thread per connection, blocking calls, one sendfile(2) for
 #               the whole body; .NET's socket engine never runs
 #   async       scripts/bench/SendFilePeer async: Socket.SendPacketsAsync in 2 MiB slices, FileServer's path
@@ -110,6 +111,7 @@ http {
 EOF
 # Every server ends by itself after an hour at most, whatever happens to this script.
 timeout 3600 dotnet "$FS_DLL" "$WORK/www" --host 127.0.0.1 --port "${PORT[fileserver]}" --log-level Warning \
+    --loopback-congestion system \
     </dev/null >"$WORK/fileserver.log" 2>&1 & PIDS+=($!)
 timeout 3600 dotnet "$PEER_DLL" block "${PORT[block]}" "$WORK/www" </dev/null >"$WORK/block.log" 2>&1 & PIDS+=($!)
 timeout 3600 dotnet "$PEER_DLL" async "${PORT[async]}" "$WORK/www" </dev/null >"$WORK/async.log" 2>&1 & PIDS+=($!)

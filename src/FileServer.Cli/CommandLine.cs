@@ -30,6 +30,11 @@ internal static class CommandLine
         var noAccessLog = new Option<bool>("--no-access-log") { Description = "Do not write the access log (one line per response)" };
         var tls = new TlsCommandLine();
         var maxConnections = new Option<int>("--max-connections") { Description = "Connections served at once; more wait in the listen backlog", DefaultValueFactory = _ => 10_000 };
+        var loopbackCongestion = new Option<string>("--loopback-congestion")
+        {
+            Description = "TCP congestion control for clients on this machine: auto (cubic or reno where the system default is another, e.g. bbr), system, or a name",
+            DefaultValueFactory = _ => LoopbackCongestion.Auto,
+        };
         var openFileCache = new Option<int>("--open-file-cache") { Description = "Files kept open between requests, checked against their path on every request; 0 = off", DefaultValueFactory = _ => 1000 };
 
         root.Validators.Add(result =>
@@ -45,6 +50,7 @@ internal static class CommandLine
         {
             root, host, port, noSendFile, readyFile, logLevel, followSymlinks, dotfiles, shutdownTimeout,
             headerTimeout, idleTimeout, sendTimeout, highWatermark, lowWatermark, chunkSize, limitRate, maxConnections, openFileCache, noAccessLog,
+            loopbackCongestion,
         };
         tls.AddTo(command);
         command.SetAction(async (result, _) =>
@@ -78,6 +84,7 @@ internal static class CommandLine
                 LimitRate = result.GetValue(limitRate),
                 MaxConnections = result.GetValue(maxConnections),
                 OpenFileCacheSize = result.GetValue(openFileCache),
+                LoopbackCongestionControl = result.GetValue(loopbackCongestion)!,
                 Tls = tlsChoice?.Settings,
                 TlsPort = result.GetValue(tls.Port),
                 HandshakeTimeout = TimeSpan.FromSeconds(result.GetValue(tls.HandshakeTimeout)),

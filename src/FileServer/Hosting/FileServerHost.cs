@@ -31,6 +31,7 @@ public sealed class FileServerHost : IAsyncDisposable
     private FileRequestHandler? _handler;
     private ResponseHeads? _heads;
     private RequestHeadParser? _parser;
+    private LoopbackCongestion? _loopbackCongestion;
     private SendTimeoutWatchdog? _watchdog;
     private OpenFileCache? _files;
     private SemaphoreSlim? _connectionSlots;
@@ -97,7 +98,13 @@ public sealed class FileServerHost : IAsyncDisposable
             _files,
             _clock);
 
+        _loopbackCongestion = LoopbackCongestion.Resolve(_options.LoopbackCongestionControl, _platform.DefaultCongestionControl, _platform);
+
         BindAll();
+        if (_loopbackCongestion is not null)
+        {
+            ServerLog.LoopbackCongestion(_log, _loopbackCongestion.Algorithm, _platform.DefaultCongestionControl ?? "unknown");
+        }
         _watchdog = new SendTimeoutWatchdog(_options.SendTimeout, _clock, _log);
         _connectionSlots = new SemaphoreSlim(_options.MaxConnections, _options.MaxConnections);
         ServerLog.Started(_log, root, string.Join(' ', Urls), _platform.Name, _options.DisableSendFile ? "off" : "on");
@@ -301,6 +308,7 @@ public sealed class FileServerHost : IAsyncDisposable
 
     private void StartConnection(Socket socket, ITransportFactory transports)
     {
+        _loopbackCongestion?.Apply(socket);
         var transport = transports.Create(socket, _platform, _options.Transport);
         var connection = new Connection(transport, _handler!, _heads!, _parser!, _options, _log, _accessLog, _clock, Statistics);
         var watch = _watchdog!.Watch(transport, connection.Client);

@@ -32,6 +32,13 @@ public sealed record FileServerOptions
     /// <summary>Forces the write-then-drain copy loop even where zero-copy is possible.</summary>
     public bool DisableSendFile { get; init; }
 
+    /// <summary>
+    /// TCP congestion control for clients on this machine: <c>auto</c> (a loss-based one, cubic or reno, where the
+    /// system's default is another, such as bbr), <c>system</c> (the default for every connection) or an algorithm's
+    /// name. See <see cref="LoopbackCongestion"/>.
+    /// </summary>
+    public string LoopbackCongestionControl { get; init; } = LoopbackCongestion.Auto;
+
     /// <summary>Serves symlinks whose target lies outside the root.</summary>
     public bool FollowSymlinks { get; init; }
 
@@ -100,6 +107,11 @@ public sealed record FileServerOptions
         if (TlsPort is not null && Tls is null)
         {
             throw new ArgumentException("a TLS port needs a certificate (--tls-cert/--tls-key, --tls-pfx or --tls-self-signed)");
+        }
+        // Linux names (TCP_CA_NAME_MAX) are at most 15 characters of lower case, digits and '_'.
+        if (LoopbackCongestionControl.Length is 0 or > 15 || !LoopbackCongestionControl.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_'))
+        {
+            throw new ArgumentException($"'{LoopbackCongestionControl}' is not a congestion control name (auto, system, cubic, reno, bbr...)");
         }
         if (CopyChunkSize is < 4096 or > 16 * 1024 * 1024)
         {

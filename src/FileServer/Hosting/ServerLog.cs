@@ -14,6 +14,9 @@ internal static partial class ServerLog
     [LoggerMessage(EventId = 3, Level = LogLevel.Debug, Message = "Open-file limit is {Limit}")]
     public static partial void OpenFileLimit(ILogger logger, ulong limit);
 
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Clients on this machine get {Algorithm} congestion control (system default: {SystemDefault})")]
+    public static partial void LoopbackCongestion(ILogger logger, string algorithm, string systemDefault);
+
     [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "Connection {Client} ended by the peer: {Reason}")]
     public static partial void PeerGone(ILogger logger, string client, string reason);
 

@@ -50,6 +50,19 @@ public interface IPlatform
     /// </summary>
     void SetCork(Socket socket, bool corked);
 
+    /// <summary>
+    /// The congestion control the kernel gives new TCP connections (Linux <c>net.ipv4.tcp_congestion_control</c>,
+    /// e.g. <c>cubic</c> or <c>bbr</c>); null where unknown.
+    /// </summary>
+    string? DefaultCongestionControl { get; }
+
+    /// <summary>
+    /// Switches this TCP connection to the congestion control algorithm <paramref name="name"/> (Linux
+    /// <c>TCP_CONGESTION</c>); false where the kernel refuses it (not built, or not allowed to this process) or the
+    /// platform has no such choice.
+    /// </summary>
+    bool TrySetCongestionControl(Socket socket, string name);
+
     /// <summary>Bytes of this TCP connection the peer has acknowledged (Linux <c>TCP_INFO.tcpi_bytes_acked</c>); null where unknown.</summary>
     long? GetBytesAcknowledged(Socket socket);
 

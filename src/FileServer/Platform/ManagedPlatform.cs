@@ -108,6 +108,12 @@ public sealed class ManagedPlatform : IPlatform
     }
 
     /// <inheritdoc />
+    public string? DefaultCongestionControl => null;
+
+    /// <inheritdoc />
+    public bool TrySetCongestionControl(Socket socket, string name) => false;
+
+    /// <inheritdoc />
     public long? GetBytesAcknowledged(Socket socket) => null;
 
     /// <inheritdoc />

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using System.Text;
 using Microsoft.Win32.SafeHandles;
 using Mono.Unix.Native;
 
@@ -18,6 +19,9 @@ public sealed partial class PosixPlatform : IPlatform
     private const int SoSndBuf = 7;
     private const int RlimitNoFile = 7;
     private const int TcpInfo = 11;
+    private const int TcpCongestion = 13;
+    private const int TcpCongestionNameMax = 15; // TCP_CA_NAME_MAX (16) less the NUL the kernel adds
+    private const string DefaultCongestionControlPath = "/proc/sys/net/ipv4/tcp_congestion_control";
     private const int TcpInfoSize = 232;
     private const int TcpInfoBytesAckedOffset = 120;
     private const int SigInt = 2;
@@ -181,6 +185,45 @@ public sealed partial class PosixPlatform : IPlatform
         Span<byte> value = stackalloc byte[sizeof(int)];
         BitConverter.TryWriteBytes(value, corked ? 1 : 0);
         socket.SetRawSocketOption(IpProtoTcp, TcpCork, value);
+    }
+
+    /// <inheritdoc />
+    public string? DefaultCongestionControl
+    {
+        get
+        {
+            try
+            {
+                var name = File.ReadAllText(DefaultCongestionControlPath).Trim();
+                return name.Length > 0 ? name : null;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return null;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public bool TrySetCongestionControl(Socket socket, string name)
+    {
+        Span<byte> value = stackalloc byte[TcpCongestionNameMax];
+        if (name.Length is 0 or > TcpCongestionNameMax || !Ascii.IsValid(name))
+        {
+            return false;
+        }
+        var length = Encoding.ASCII.GetBytes(name, value);
+        try
+        {
+            socket.SetRawSocketOption(IpProtoTcp, TcpCongestion, value[..length]);
+            return true;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // ENOENT (not built), EPERM (not in net.ipv4.tcp_allowed_congestion_control) or a closed socket: the
+            // connection keeps the congestion control it has, which is what false tells the caller.
+            return false;
+        }
     }
 
     /// <inheritdoc />

@@ -18,6 +18,10 @@ public class OptionsValidationTests
         yield return new TestCaseData((Func<FileServerOptions, FileServerOptions>)(o => o with { SendTimeout = TimeSpan.Zero }), "send timeout").SetName("ZeroSendTimeout");
         yield return new TestCaseData((Func<FileServerOptions, FileServerOptions>)(o => o with { Port = 70000 }), "port").SetName("PortOutOfRange");
         yield return new TestCaseData((Func<FileServerOptions, FileServerOptions>)(o => o with { TlsPort = 0 }), "a TLS port needs a certificate").SetName("TlsPortWithoutCertificate");
+        yield return new TestCaseData((Func<FileServerOptions, FileServerOptions>)(o => o with { LoopbackCongestionControl = "Cubic" }), "not a congestion control name").SetName("CongestionNameUpperCase");
+        yield return new TestCaseData((Func<FileServerOptions, FileServerOptions>)(o => o with { LoopbackCongestionControl = "" }), "not a congestion control name").SetName("CongestionNameEmpty");
+        yield return new TestCaseData((Func<FileServerOptions, FileServerOptions>)(o => o with { LoopbackCongestionControl = "a_name_too_long_" }), "not a congestion control name").SetName("CongestionNameTooLong");
+        yield return new TestCaseData((Func<FileServerOptions, FileServerOptions>)(o => o with { LoopbackCongestionControl = "nosuchcc" }), "'nosuchcc' is not available").SetName("CongestionNameUnknown");
     }
 
     [TestCaseSource(nameof(InvalidOptions))]
