@@ -1049,8 +1049,8 @@ echo "- FileServer ${FS_IDENT:-not run}, .NET $(dotnet --list-runtimes | awk '/N
 want_tls && echo "- TLS: $(openssl version | awk '{ print $1, $2 }') (certificate, and nginx's and curl's TLS library as installed); FileServer uses the runtime's OpenSSL through SslStream"
 system_cc="$(cat /proc/sys/net/ipv4/tcp_congestion_control 2>/dev/null || echo unknown)"
 case "$system_cc" in
-    cubic | reno | unknown) fs_cc="$system_cc" ;;
-    *) fs_cc="cubic (reno where cubic is not allowed)" ;;
+    bbr*) fs_cc="cubic (reno where cubic is not allowed)" ;;
+    *) fs_cc="$system_cc" ;;
 esac
 echo "- TCP congestion control: $system_cc (the system's default) for nginx, Kestrel and curl; $fs_cc for FileServer's clients on this machine (--loopback-congestion auto), except in the side-by-side series, where FileServer runs with --loopback-congestion system"
 echo "- loopback only (127.0.0.1); big file $BIG_LABEL, hot page cache (nothing dropped); $ROUNDS round(s); servers measured one at a time; load generators (curl, wrk) run on the same $(nproc) CPUs"

@@ -29,7 +29,8 @@ ROUNDS=40 BIG_MIB=1024 MID_MIB=64 MID_WARMUPS=40 BIG_WARMUPS=2
 KEEP=""
 while (($# > 0)); do
     case "$1" in
-        --rounds) [[ $# -ge 2 && "$2" =~ ^[1-9][0-9]{0,3}$ ]] || { echo "peers: --rounds needs 1-9999" >&2; exit 2; }
+        # At most 1000 rounds (about 35 minutes), well inside the servers' own one-hour bound.
+        --rounds) [[ $# -ge 2 && "$2" =~ ^[1-9][0-9]{0,3}$ && "$2" -le 1000 ]] || { echo "peers: --rounds needs 1-1000" >&2; exit 2; }
             ROUNDS="$2"; shift ;;
         --smoke) ROUNDS=1 BIG_MIB=64 MID_MIB=4 MID_WARMUPS=0 BIG_WARMUPS=0 ;;
         --keep) KEEP=1 ;;
@@ -51,10 +52,14 @@ cleanup() {
     if [[ -n "$KEEP" ]]; then echo "# kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
+# A TERM or INT (timeout(1), Ctrl-C) ends the script through its EXIT trap, so the servers stop with it.
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 need=()
 command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || need+=(nginx-light)
 command -v curl >/dev/null || need+=(curl)
+command -v ss >/dev/null || need+=(iproute2)
 if ((${#need[@]} > 0)); then
     echo "# installing ${need[*]}"
     timeout 900 apt-get update -qq >/dev/null && timeout 900 apt-get install -y -qq "${need[@]}" </dev/null >/dev/null ||
@@ -93,8 +98,16 @@ free_port() {  # a port in 20000-29999 nothing listens on
 
 NAMES=(fileserver block async nginx)
 declare -A PORT
+taken=" "
 for name in "${NAMES[@]}"; do
-    PORT[$name]="$(free_port)"
+    # Nothing listens yet, so the same free port could come up twice.
+    port=""
+    for _ in {1..20}; do
+        port="$(free_port)" && [[ "$taken" != *" $port "* ]] && break
+        port=""
+    done
+    [[ -n "$port" ]] || { echo "peers: no free port in 20000-29999" >&2; exit 1; }
+    PORT[$name]="$port" taken+="$port "
 done
 cat >"$WORK/nginx/nginx.conf" <<EOF
 worker_processes auto;
@@ -146,7 +159,11 @@ n=${#NAMES[@]}
 for ((r = 0; r < ROUNDS; r++)); do
     order=()
     for ((i = 0; i < n; i++)); do order+=("${NAMES[(r + i) % n]}"); done
-    (((r / n) % 2)) && order=("${order[3]}" "${order[2]}" "${order[1]}" "${order[0]}")
+    if (((r / n) % 2)); then
+        reversed=()
+        for ((i = n - 1; i >= 0; i--)); do reversed+=("${order[i]}"); done
+        order=("${reversed[@]}")
+    fi
     for name in "${order[@]}"; do
         speed="$(download "$name" big.bin)" || exit 1
         printf '%s %s %s\n' "$r" "$name" "$speed" >>"$WORK/rounds.tsv"

@@ -32,7 +32,7 @@ internal static class CommandLine
         var maxConnections = new Option<int>("--max-connections") { Description = "Connections served at once; more wait in the listen backlog", DefaultValueFactory = _ => 10_000 };
         var loopbackCongestion = new Option<string>("--loopback-congestion")
         {
-            Description = "TCP congestion control for clients on this machine: auto (cubic or reno where the system default is another, e.g. bbr), system, or a name",
+            Description = "TCP congestion control for clients on this machine: auto (cubic or reno where the system default is bbr), system, or a name",
             DefaultValueFactory = _ => LoopbackCongestion.Auto,
         };
         var openFileCache = new Option<int>("--open-file-cache") { Description = "Files kept open between requests, checked against their path on every request; 0 = off", DefaultValueFactory = _ => 1000 };

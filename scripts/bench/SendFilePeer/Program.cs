@@ -43,32 +43,45 @@ internal static class Peer
     {
         using (connection)
         {
-            var buffer = new byte[8192];
-            var received = 0;
-            string? path;
-            while ((path = PathOf(buffer, received, root)) is null)
+            try
             {
-                var n = connection.Receive(buffer, received, buffer.Length - received, SocketFlags.None);
-                if (n == 0 || (received += n) == buffer.Length)
-                {
-                    return;
-                }
+                ServeBlocking(connection, root);
             }
-            using var file = File.OpenHandle(path);
-            var length = RandomAccess.GetLength(file);
-            Cork(connection, 1);
-            connection.Send(Head(length));
-            long offset = 0;
-            while (offset < length)
+            catch (Exception e) when (e is SocketException or IOException or UnauthorizedAccessException)
             {
-                if (SendFile((int)connection.Handle, (int)file.DangerousGetHandle(), ref offset, (nint)(length - offset)) <= 0)
-                {
-                    Console.Error.WriteLine($"sendfile: errno {Marshal.GetLastPInvokeError()}");
-                    return;
-                }
+                // One connection's failure (a reset, a missing file) must not end the thread's process.
+                Console.Error.WriteLine($"connection failed: {e.Message}");
             }
-            Cork(connection, 0);
         }
+    }
+
+    private static void ServeBlocking(Socket connection, string root)
+    {
+        var buffer = new byte[8192];
+        var received = 0;
+        string? path;
+        while ((path = PathOf(buffer, received, root)) is null)
+        {
+            var n = connection.Receive(buffer, received, buffer.Length - received, SocketFlags.None);
+            if (n == 0 || (received += n) == buffer.Length)
+            {
+                return;
+            }
+        }
+        using var file = File.OpenHandle(path);
+        var length = RandomAccess.GetLength(file);
+        Cork(connection, 1);
+        connection.Send(Head(length));
+        long offset = 0;
+        while (offset < length)
+        {
+            if (SendFile((int)connection.Handle, (int)file.DangerousGetHandle(), ref offset, (nint)(length - offset)) <= 0)
+            {
+                Console.Error.WriteLine($"sendfile: errno {Marshal.GetLastPInvokeError()}");
+                return;
+            }
+        }
+        Cork(connection, 0);
     }
 
     public static async Task ServeAsync(Socket connection, string root)
@@ -115,7 +128,7 @@ internal static class Peer
                 }
                 Cork(connection, 0);
             }
-            catch (Exception e) when (e is SocketException or IOException)
+            catch (Exception e) when (e is SocketException or IOException or UnauthorizedAccessException)
             {
                 await Console.Error.WriteLineAsync($"connection failed: {e.Message}").ConfigureAwait(false);
             }
@@ -130,7 +143,8 @@ internal static class Peer
         {
             return null;
         }
-        var target = head.Split(' ')[1].TrimStart('/');
+        var parts = head.Split(' ');
+        var target = parts.Length > 1 ? parts[1].TrimStart('/') : "-";
         var path = Path.GetFullPath(Path.Combine(root, target));
         return path.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal) ? path : Path.Combine(root, "-");
     }

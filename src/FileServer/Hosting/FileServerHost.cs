@@ -77,6 +77,9 @@ public sealed class FileServerHost : IAsyncDisposable
         {
             throw new StartupException(e.Message, e);
         }
+        // Before anything that holds resources: a refused name ends the start here.
+        var systemCongestion = _platform.DefaultCongestionControl;
+        _loopbackCongestion = LoopbackCongestion.Resolve(_options.LoopbackCongestionControl, systemCongestion, _platform);
         var root = ResolveRoot(_options.Root);
         var openFileLimit = _platform.RaiseOpenFileLimit();
         if (openFileLimit is { } limit)
@@ -98,12 +101,10 @@ public sealed class FileServerHost : IAsyncDisposable
             _files,
             _clock);
 
-        _loopbackCongestion = LoopbackCongestion.Resolve(_options.LoopbackCongestionControl, _platform.DefaultCongestionControl, _platform);
-
         BindAll();
         if (_loopbackCongestion is not null)
         {
-            ServerLog.LoopbackCongestion(_log, _loopbackCongestion.Algorithm, _platform.DefaultCongestionControl ?? "unknown");
+            ServerLog.LoopbackCongestion(_log, _loopbackCongestion.Algorithm, systemCongestion ?? "unknown");
         }
         _watchdog = new SendTimeoutWatchdog(_options.SendTimeout, _clock, _log);
         _connectionSlots = new SemaphoreSlim(_options.MaxConnections, _options.MaxConnections);
@@ -308,7 +309,10 @@ public sealed class FileServerHost : IAsyncDisposable
 
     private void StartConnection(Socket socket, ITransportFactory transports)
     {
-        _loopbackCongestion?.Apply(socket);
+        if (_loopbackCongestion?.Apply(socket) == CongestionChoice.Refused)
+        {
+            ServerLog.CongestionRefused(_log, socket.RemoteEndPoint?.ToString() ?? "?", _loopbackCongestion.Algorithm);
+        }
         var transport = transports.Create(socket, _platform, _options.Transport);
         var connection = new Connection(transport, _handler!, _heads!, _parser!, _options, _log, _accessLog, _clock, Statistics);
         var watch = _watchdog!.Watch(transport, connection.Client);

@@ -33,9 +33,9 @@ public sealed record FileServerOptions
     public bool DisableSendFile { get; init; }
 
     /// <summary>
-    /// TCP congestion control for clients on this machine: <c>auto</c> (a loss-based one, cubic or reno, where the
-    /// system's default is another, such as bbr), <c>system</c> (the default for every connection) or an algorithm's
-    /// name. See <see cref="LoopbackCongestion"/>.
+    /// TCP congestion control for clients on this machine: <c>auto</c> (cubic, or reno, where the system's default
+    /// is a BBR version), <c>system</c> (the default for every connection) or an algorithm's name. See
+    /// <see cref="LoopbackCongestion"/>.
     /// </summary>
     public string LoopbackCongestionControl { get; init; } = LoopbackCongestion.Auto;
 
@@ -108,7 +108,8 @@ public sealed record FileServerOptions
         {
             throw new ArgumentException("a TLS port needs a certificate (--tls-cert/--tls-key, --tls-pfx or --tls-self-signed)");
         }
-        // Linux names (TCP_CA_NAME_MAX) are at most 15 characters of lower case, digits and '_'.
+        // At most 15 characters (Linux's TCP_CA_NAME_MAX less its NUL); the spelling is ours, that of every algorithm
+        // the kernel ships, so a typo such as "Cubic" or "cubic " is a usage error, not a refusal at start.
         if (LoopbackCongestionControl.Length is 0 or > 15 || !LoopbackCongestionControl.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_'))
         {
             throw new ArgumentException($"'{LoopbackCongestionControl}' is not a congestion control name (auto, system, cubic, reno, bbr...)");

@@ -17,6 +17,9 @@ internal static partial class ServerLog
     [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Clients on this machine get {Algorithm} congestion control (system default: {SystemDefault})")]
     public static partial void LoopbackCongestion(ILogger logger, string algorithm, string systemDefault);
 
+    [LoggerMessage(EventId = 22, Level = LogLevel.Debug, Message = "Connection {Client} keeps the system's congestion control: the kernel refused {Algorithm}")]
+    public static partial void CongestionRefused(ILogger logger, string client, string algorithm);
+
     [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "Connection {Client} ended by the peer: {Reason}")]
     public static partial void PeerGone(ILogger logger, string client, string reason);
 
