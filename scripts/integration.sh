@@ -671,9 +671,14 @@ congestion_is() {
     echo "$got"
 }
 
-# The congestion control clients on this machine get by default: cubic or reno where the system's default is a
-# BBR version, the system's own otherwise.
+# The congestion control clients on this machine get by default: the system's own (--loopback-congestion system).
 default_loopback_congestion() {
+    cat /proc/sys/net/ipv4/tcp_congestion_control
+}
+
+# What --loopback-congestion auto gives them: cubic or reno where the system's default is a BBR version, the
+# system's own otherwise.
+auto_loopback_congestion() {
     local system
     system="$(cat /proc/sys/net/ipv4/tcp_congestion_control)"
     case "$system" in
@@ -950,7 +955,7 @@ run_mode() { # LABEL BODYPATH ARGS...  (over HTTPS when CA_FILE names the trust 
     check "$m: keep-alive: 3 GETs of /big.bin on 1 connection" keep_alive big.bin
     check "$m: keep-alive: curl -v re-uses the connection" keep_alive_verbose
     if [[ "$m" == sendfile ]]; then
-        check "$m: a loopback connection runs $(default_loopback_congestion | tr ' ' /) congestion control" \
+        check "$m: a loopback connection runs the system's congestion control ($(default_loopback_congestion)) by default" \
             congestion_is $(default_loopback_congestion)
     fi
 
@@ -995,6 +1000,7 @@ check "a server started with SIGINT ignored (as \`server &\` in a script) still 
 signal_run foreignready "a ready file rewritten by someone else is left in place on exit" foreign_ready_file_kept 10
 congestion_run congestion-reno reno --loopback-congestion reno
 congestion_run congestion-system "$(cat /proc/sys/net/ipv4/tcp_congestion_control)" --loopback-congestion system
+congestion_run congestion-auto "$(auto_loopback_congestion)" --loopback-congestion auto
 refused_start nosuchcc "$ROOT" --host "$HOST" --port 0 --loopback-congestion nosuchcc
 check "--loopback-congestion nosuchcc exits non-zero" exited_non_zero nosuchcc
 check "--loopback-congestion nosuchcc writes one line to stderr" one_stderr_line nosuchcc

@@ -32,8 +32,8 @@ internal static class CommandLine
         var maxConnections = new Option<int>("--max-connections") { Description = "Connections served at once; more wait in the listen backlog", DefaultValueFactory = _ => 10_000 };
         var loopbackCongestion = new Option<string>("--loopback-congestion")
         {
-            Description = "TCP congestion control for clients on this machine: auto (cubic or reno where the system default is bbr), system, or a name",
-            DefaultValueFactory = _ => LoopbackCongestion.Auto,
+            Description = "TCP congestion control for clients on this machine: system (the default: the kernel's choice), auto (cubic or reno where the system default is bbr), or a name",
+            DefaultValueFactory = _ => LoopbackCongestion.System,
         };
         var openFileCache = new Option<int>("--open-file-cache") { Description = "Files kept open between requests, checked against their path on every request; 0 = off", DefaultValueFactory = _ => 1000 };
 

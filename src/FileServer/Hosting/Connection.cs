@@ -30,8 +30,8 @@ internal sealed class Connection : IDisposable
     private readonly ResponseProgress _progress = new();
     private static ReadOnlySpan<byte> ContinueResponse => "HTTP/1.1 100 Continue\r\n\r\n"u8;
 
-    private CancellationTokenSource _headTimeout = new();
-    private readonly CancellationTokenSource _opening = new();
+    private CancellationTokenSource _headTimeout;
+    private readonly CancellationTokenSource _opening;
     // The previous request's head, refilled by the parser for the next one: requests on a connection are sequential.
     private RequestHead? _reusableHead;
     private volatile bool _idle;
@@ -52,7 +52,12 @@ internal sealed class Connection : IDisposable
         _accessLog = accessLog;
         _clock = clock;
         _client = transport.RemoteEndPoint?.ToString() ?? "-";
+        // Timers of the injected clock, so tests can drive the timeouts.
+        _headTimeout = NewTimeoutSource();
+        _opening = NewTimeoutSource();
     }
+
+    private CancellationTokenSource NewTimeoutSource() => new(Timeout.InfiniteTimeSpan, _clock);
 
     /// <summary>The peer's address, for logs.</summary>
     public string Client => _client;
@@ -119,6 +124,10 @@ internal sealed class Connection : IDisposable
         {
             ServerLog.FileTruncated(_log, _client, current?.Target ?? "-", e.Message);
         }
+        catch (FileReadException e)
+        {
+            ServerLog.FileReadFailed(_log, _client, current?.Target ?? "-", e.Path, e.Errno, e.InnerException?.Message ?? e.Message);
+        }
         catch (Exception e) when (IsDisconnect(e))
         {
             ServerLog.PeerGone(_log, _client, e.Message);
@@ -138,6 +147,11 @@ internal sealed class Connection : IDisposable
         catch (Exception e) when (IsDisconnect(e))
         {
             ServerLog.PeerGone(_log, _client, e.Message);
+        }
+        catch (Exception e)
+        {
+            // A send path's own fault, kept by the transport and thrown by the close's last drain.
+            ServerLog.ConnectionFailed(_log, _client, e);
         }
         finally
         {
@@ -249,7 +263,7 @@ internal sealed class Connection : IDisposable
         if (!_headTimeout.TryReset())
         {
             _headTimeout.Dispose();
-            _headTimeout = new CancellationTokenSource();
+            _headTimeout = NewTimeoutSource();
         }
         var timeout = _headTimeout;
         long? headStarted = null;
@@ -317,7 +331,7 @@ internal sealed class Connection : IDisposable
     private async ValueTask<bool> DiscardBodyAsync(long length)
     {
         var input = _transport.Input;
-        using var timeout = new CancellationTokenSource(_options.HeaderTimeout);
+        using var timeout = new CancellationTokenSource(_options.HeaderTimeout, _clock);
         while (length > 0)
         {
             var result = await input.ReadAsync(timeout.Token).ConfigureAwait(false);

@@ -96,10 +96,11 @@ public sealed class FileServerHost : IAsyncDisposable
         _handler = new FileRequestHandler(
             new PathResolver(_platform, root, _options.FollowSymlinks, _options.AllowDotfiles),
             contentTypes,
-            new BodyPathChooser(_options.DisableSendFile, _options.CopyChunkSize, _options.LimitRate, _clock),
+            new BodyPathChooser(_options.DisableSendFile, _options.CopyChunkSize, _options.LimitRate, _clock, _log),
             _heads,
             _files,
-            _clock);
+            _clock,
+            _log);
 
         BindAll();
         if (_loopbackCongestion is not null)
@@ -313,7 +314,7 @@ public sealed class FileServerHost : IAsyncDisposable
         {
             ServerLog.CongestionRefused(_log, socket.RemoteEndPoint?.ToString() ?? "?", _loopbackCongestion.Algorithm);
         }
-        var transport = transports.Create(socket, _platform, _options.Transport);
+        var transport = transports.Create(socket, _platform, _options.Transport, _clock);
         var connection = new Connection(transport, _handler!, _heads!, _parser!, _options, _log, _accessLog, _clock, Statistics);
         var watch = _watchdog!.Watch(transport, connection.Client);
         var run = Task.Run(connection.RunAsync);

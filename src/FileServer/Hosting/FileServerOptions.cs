@@ -33,11 +33,12 @@ public sealed record FileServerOptions
     public bool DisableSendFile { get; init; }
 
     /// <summary>
-    /// TCP congestion control for clients on this machine: <c>auto</c> (cubic, or reno, where the system's default
-    /// is a BBR version), <c>system</c> (the default for every connection) or an algorithm's name. See
+    /// TCP congestion control for clients on this machine: <c>system</c> (the default: the kernel's choice, as for
+    /// every other connection — the administrator's configuration is respected unless asked otherwise), <c>auto</c>
+    /// (cubic, or reno, where the system's default is a BBR version) or an algorithm's name. See
     /// <see cref="LoopbackCongestion"/>.
     /// </summary>
-    public string LoopbackCongestionControl { get; init; } = LoopbackCongestion.Auto;
+    public string LoopbackCongestionControl { get; init; } = LoopbackCongestion.System;
 
     /// <summary>Serves symlinks whose target lies outside the root.</summary>
     public bool FollowSymlinks { get; init; }

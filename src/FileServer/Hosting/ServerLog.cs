@@ -29,6 +29,9 @@ internal static partial class ServerLog
     [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "Aborted response to {Client} for {Target}: {Reason}")]
     public static partial void FileTruncated(ILogger logger, string client, string target, string reason);
 
+    [LoggerMessage(EventId = 23, Level = LogLevel.Error, Message = "Aborted response to {Client} for {Target}: reading {Path} failed (errno {Errno}): {Reason}")]
+    public static partial void FileReadFailed(ILogger logger, string client, string target, string path, int errno, string reason);
+
     [LoggerMessage(EventId = 13, Level = LogLevel.Error, Message = "Unexpected failure on connection {Client}")]
     public static partial void ConnectionFailed(ILogger logger, string client, Exception exception);
 

@@ -65,7 +65,7 @@ public sealed class ManagedPlatform : IPlatform
             BufferSize = 0,
             Options = FileOptions.Asynchronous,
         });
-        return new OpenedFile(stream.SafeFileHandle, GetStatus(stream.SafeFileHandle), _ => stream);
+        return new OpenedFile(path, stream.SafeFileHandle, GetStatus(stream.SafeFileHandle), _ => stream);
     }
 
     /// <inheritdoc />

@@ -11,13 +11,20 @@ public sealed class OpenedFile : IDisposable
     private readonly Func<SafeFileHandle, FileStream> _openZeroCopyStream;
     private FileStream? _zeroCopyStream;
 
-    /// <summary>Wraps an open <paramref name="handle"/>; <paramref name="openZeroCopyStream"/> makes the send-file stream on demand.</summary>
-    public OpenedFile(SafeFileHandle handle, FileStatus status, Func<SafeFileHandle, FileStream> openZeroCopyStream)
+    /// <summary>
+    /// Wraps an open <paramref name="handle"/> of the file at <paramref name="path"/>; <paramref name="openZeroCopyStream"/>
+    /// makes the send-file stream on demand, and may throw where the platform or the file cannot give one.
+    /// </summary>
+    public OpenedFile(string path, SafeFileHandle handle, FileStatus status, Func<SafeFileHandle, FileStream> openZeroCopyStream)
     {
+        Path = path;
         Handle = handle;
         Status = status;
         _openZeroCopyStream = openZeroCopyStream;
     }
+
+    /// <summary>The path the file was opened at, for logs.</summary>
+    public string Path { get; }
 
     /// <summary>The handle for <see cref="RandomAccess"/> reads.</summary>
     public SafeFileHandle Handle { get; }
@@ -30,6 +37,8 @@ public sealed class OpenedFile : IDisposable
     /// that are copied never pay for it. Safe to ask for from several responses at once (a cached file is shared);
     /// sends give their own offsets, so they never move the stream's position.
     /// </summary>
+    /// <exception cref="IOException">No second descriptor could be opened (e.g. EMFILE).</exception>
+    /// <exception cref="PlatformNotSupportedException">The platform has no way to give one (no <c>/proc/self/fd</c>).</exception>
     public FileStream ZeroCopyStream
     {
         get

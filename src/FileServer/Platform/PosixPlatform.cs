@@ -129,7 +129,7 @@ public sealed partial class PosixPlatform : IPlatform
             {
                 AdviseSequential(handle);
             }
-            return new OpenedFile(handle, status, _openZeroCopyStream);
+            return new OpenedFile(path, handle, status, _openZeroCopyStream);
         }
         catch
         {

@@ -1,27 +1,33 @@
+using FileServer.Platform;
 using FileServer.Transport;
+using Microsoft.Extensions.Logging;
 
 namespace FileServer.Serving;
 
 /// <summary>
-/// Picks how a file body is sent: zero-copy where the transport can hand files to the kernel, it is not
-/// disabled and the body is not tiny; the write-then-drain copy loop otherwise (TLS, <c>--no-sendfile</c>,
-/// bodies of at most <see cref="SmallBodyLimit"/> bytes).
+/// Picks how a file body is sent, once per response and before its head: zero-copy where the transport can hand
+/// files to the kernel, it is not disabled, the body is not tiny and this file can have a send-file descriptor (and
+/// is not on a file system the kernel already refused); the write-then-drain copy loop otherwise (TLS,
+/// <c>--no-sendfile</c>, bodies of at most <see cref="SmallBodyLimit"/> bytes, refusals).
 /// </summary>
 public sealed class BodyPathChooser
 {
     private readonly bool _disableSendFile;
     private readonly ZeroCopyBodySender _zeroCopy;
     private readonly CopyBodySender _copy;
+    private readonly ZeroCopyRefusals _refusals;
 
     /// <summary>
     /// Creates a chooser; <paramref name="disableSendFile"/> forces the copy loop everywhere;
-    /// <paramref name="limitRate"/> paces every body on either path (bytes per second, 0: no limit).
+    /// <paramref name="limitRate"/> paces every body on either path (bytes per second, 0: no limit); zero-copy
+    /// refusals are logged to <paramref name="log"/>, once per cause.
     /// </summary>
-    public BodyPathChooser(bool disableSendFile, int copyChunkSize, long limitRate, TimeProvider clock)
+    public BodyPathChooser(bool disableSendFile, int copyChunkSize, long limitRate, TimeProvider clock, ILogger log)
     {
         _disableSendFile = disableSendFile;
-        _zeroCopy = new ZeroCopyBodySender(limitRate, clock);
         _copy = new CopyBodySender(copyChunkSize, limitRate, clock);
+        _refusals = new ZeroCopyRefusals(log);
+        _zeroCopy = new ZeroCopyBodySender(limitRate, clock, _copy, _refusals);
     }
 
     /// <summary>
@@ -31,7 +37,9 @@ public sealed class BodyPathChooser
     /// </summary>
     public const long SmallBodyLimit = 32 * 1024;
 
-    /// <summary>The sender for a body of <paramref name="bodyLength"/> bytes on <paramref name="transport"/>.</summary>
-    public IBodySender Choose(ITransport transport, long bodyLength) =>
-        transport.CanSendFile && !_disableSendFile && bodyLength > SmallBodyLimit ? _zeroCopy : _copy;
+    /// <summary>The sender for a body of <paramref name="bodyLength"/> bytes of <paramref name="file"/> on <paramref name="transport"/>.</summary>
+    public IBodySender Choose(ITransport transport, OpenedFile file, long bodyLength) =>
+        transport.CanSendFile && !_disableSendFile && bodyLength > SmallBodyLimit && !_refusals.IsRefused(file) && _refusals.TryOpen(file) is not null
+            ? _zeroCopy
+            : _copy;
 }

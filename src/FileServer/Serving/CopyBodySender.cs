@@ -37,11 +37,17 @@ public sealed class CopyBodySender : IBodySender
     public BodyPath Path => BodyPath.Copy;
 
     /// <inheritdoc />
+    public ValueTask<BodyPath> SendAsync(ITransport transport, OpenedFile file, IReadOnlyList<BodySegment> segments, CancellationToken cancellationToken) =>
+        SendAsync(transport, file, segments, _limitRate > 0 ? new RatePacer(_limitRate, _clock) : null, cancellationToken);
+
+    /// <summary>
+    /// Sends <paramref name="segments"/> paced by <paramref name="pacer"/> (null: no limit), which may already have
+    /// counted bytes of the same body sent another way (a zero-copy body that fell back to copying).
+    /// </summary>
     // Runs once per request (or per queued send): pooled state machines instead of one allocation each.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask SendAsync(ITransport transport, OpenedFile file, IReadOnlyList<BodySegment> segments, CancellationToken cancellationToken)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    internal async ValueTask<BodyPath> SendAsync(ITransport transport, OpenedFile file, IReadOnlyList<BodySegment> segments, RatePacer? pacer, CancellationToken cancellationToken)
     {
-        var pacer = _limitRate > 0 ? new RatePacer(_limitRate, _clock) : null;
         for (var i = 0; i < segments.Count; i++)
         {
             var segment = segments[i];
@@ -59,6 +65,7 @@ public sealed class CopyBodySender : IBodySender
                 transport.Write(segment.Bytes.Span);
             }
         }
+        return BodyPath.Copy;
     }
 
     // Runs once per request (or per queued send): pooled state machines instead of one allocation each.
@@ -71,11 +78,12 @@ public sealed class CopyBodySender : IBodySender
         {
             if (pacer is not null)
             {
-                await pacer.WaitAsync(done, transport).ConfigureAwait(false);
+                await pacer.WaitAsync(transport).ConfigureAwait(false);
             }
             var budget = Math.Max(MinimumRead, transport.WriteBudget);
             var want = (int)Math.Min(chunk, count - done);
             byte[]? direct = null;
+            int read;
             if (want > budget && transport.DirectWriteSpace >= want && (direct = _directBuffers.TryRent()) is not null)
             {
                 try
@@ -84,9 +92,8 @@ public sealed class CopyBodySender : IBodySender
                     // buffer and hand it to the kernel at once, so a fast peer costs 4 reads and sends per MiB instead
                     // of 16. Nothing is queued; the send holds the buffer until the kernel took every byte, and a slow
                     // peer's full socket never has such room, so the queue still holds at most the watermark.
-                    var read = ReadOrThrow(file, direct.AsSpan(0, want), offset + done, done, count);
+                    read = ReadOrThrow(file, direct.AsSpan(0, want), offset + done, done, count);
                     await transport.SendDirectAsync(direct.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                    done += read;
                 }
                 finally
                 {
@@ -95,8 +102,10 @@ public sealed class CopyBodySender : IBodySender
             }
             else
             {
-                done += CopyQueued(transport, file, offset + done, Math.Min(want, budget), done, count);
+                read = CopyQueued(transport, file, offset + done, Math.Min(want, budget), done, count);
             }
+            done += read;
+            pacer?.Sent(read);
             await transport.DrainAsync(cancellationToken).ConfigureAwait(false);
         }
     }
@@ -111,10 +120,19 @@ public sealed class CopyBodySender : IBodySender
         return read;
     }
 
-    // Counts what was really read: a short read is fine, a zero read means the file shrank.
+    // Counts what was really read: a short read is fine, a zero read means the file shrank, a failed read is the
+    // server's failure (a disk error), not the client's.
     private static int ReadOrThrow(OpenedFile file, Span<byte> buffer, long position, long done, long count)
     {
-        var read = RandomAccess.Read(file.Handle, buffer, position);
+        int read;
+        try
+        {
+            read = RandomAccess.Read(file.Handle, buffer, position);
+        }
+        catch (IOException e)
+        {
+            throw new FileReadException(file.Path, e);
+        }
         return read > 0 ? read : throw new FileTruncatedException(done, count);
     }
 }

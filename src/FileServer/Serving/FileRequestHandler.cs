@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using FileServer.Http;
 using FileServer.Platform;
 using FileServer.Transport;
+using Microsoft.Extensions.Logging;
 
 namespace FileServer.Serving;
 
@@ -20,11 +21,16 @@ public sealed class FileRequestHandler
     private readonly ResponseHeads _heads;
     private readonly OpenFileCache _files;
     private readonly TimeProvider _clock;
+    private readonly ILogger _log;
     private readonly ValidatorCache _validators = new();
 
-    /// <summary>Creates a handler from its collaborators; <paramref name="clock"/> is the time of message origination.</summary>
-    public FileRequestHandler(PathResolver resolver, ContentTypeMap contentTypes, BodyPathChooser chooser, ResponseHeads heads, OpenFileCache files, TimeProvider clock)
+    /// <summary>
+    /// Creates a handler from its collaborators; <paramref name="clock"/> is the time of message origination; the
+    /// server's own failures (a file that cannot be opened for a reason not the client's) go to <paramref name="log"/>.
+    /// </summary>
+    public FileRequestHandler(PathResolver resolver, ContentTypeMap contentTypes, BodyPathChooser chooser, ResponseHeads heads, OpenFileCache files, TimeProvider clock, ILogger log)
     {
+        _log = log;
         _resolver = resolver;
         _contentTypes = contentTypes;
         _chooser = chooser;
@@ -97,6 +103,12 @@ public sealed class FileRequestHandler
         {
             return Error(transport, HttpStatus.Forbidden, "Not a regular file", request, keepAlive);
         }
+        catch (IOException e)
+        {
+            // Out of descriptors (EMFILE), a disk error: the server's failure, not a missing file and not the client's.
+            ServingLog.FileOpenFailed(_log, path, e.HResult, e.Message);
+            return Error(transport, HttpStatus.InternalServerError, "The file could not be opened", request, keepAlive);
+        }
 
         using (lease)
         {
@@ -155,15 +167,17 @@ public sealed class FileRequestHandler
                 _heads.Recycle(head);
                 return new ResponseSummary(plan.Status, 0, BodyPath.None, keepAlive);
             }
-            var sender = _chooser.Choose(transport, plan.ContentLength);
+            // Chosen before the head leaves: a body that cannot go zero-copy is copied from its first byte.
+            var sender = _chooser.Choose(transport, lease.File, plan.ContentLength);
             var rendered = ResponseHeads.Render(head);
             _heads.Recycle(head);
             progress.BodyStarting(plan.Status, sender.Path, transport.BytesWritten + rendered.Memory.Length);
+            BodyPath taken;
             using (rendered)
             {
-                await sender.SendAsync(transport, lease.File, plan.Segments(rendered.Memory), cancellationToken).ConfigureAwait(false);
+                taken = await sender.SendAsync(transport, lease.File, plan.Segments(rendered.Memory), cancellationToken).ConfigureAwait(false);
             }
-            return new ResponseSummary(plan.Status, plan.ContentLength, sender.Path, keepAlive);
+            return new ResponseSummary(plan.Status, plan.ContentLength, taken, keepAlive);
         }
     }
 

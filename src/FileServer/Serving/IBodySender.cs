@@ -11,9 +11,11 @@ public interface IBodySender
 
     /// <summary>
     /// Sends <paramref name="segments"/> in order, reading file ranges from <paramref name="file"/>. Returns when
-    /// everything is queued or handed to the kernel.
+    /// everything is queued or handed to the kernel, with the path the file bytes took: <see cref="Path"/>, or
+    /// <see cref="BodyPath.Copy"/> where the kernel refused zero-copy and the body fell back to the copy loop.
     /// </summary>
     /// <exception cref="FileTruncatedException">The file ended before a range did.</exception>
+    /// <exception cref="FileReadException">Reading the file failed on this machine (a disk error).</exception>
     /// <exception cref="IOException">The peer went away.</exception>
-    ValueTask SendAsync(ITransport transport, OpenedFile file, IReadOnlyList<BodySegment> segments, CancellationToken cancellationToken);
+    ValueTask<BodyPath> SendAsync(ITransport transport, OpenedFile file, IReadOnlyList<BodySegment> segments, CancellationToken cancellationToken);
 }

@@ -4,7 +4,7 @@ namespace FileServer.Serving;
 
 /// <summary>
 /// Paces one response body to a byte rate (nginx's <c>limit_rate</c>): before each piece, wait until the bytes
-/// already sent fit the rate since the first byte. Pieces are kept small (an eighth of a second's worth) so the
+/// already sent — of the whole body, all ranges of a multipart one included — fit the rate since the first byte. Pieces are kept small (an eighth of a second's worth) so the
 /// flow is smooth on both body paths — zero-copy sends slices, it is not turned into copying.
 /// </summary>
 public sealed class RatePacer
@@ -14,6 +14,7 @@ public sealed class RatePacer
     private readonly long _bytesPerSecond;
     private readonly TimeProvider _clock;
     private long _started = -1;
+    private long _sent;
 
     /// <summary>Creates a pacer for <paramref name="bytesPerSecond"/> (&gt; 0).</summary>
     public RatePacer(long bytesPerSecond, TimeProvider clock)
@@ -26,19 +27,22 @@ public sealed class RatePacer
     /// <summary>The largest piece to send at once, at most <paramref name="preferred"/>.</summary>
     public long SliceSize(long preferred) => Math.Clamp(_bytesPerSecond / 8, MinimumSlice, Math.Max(MinimumSlice, preferred));
 
+    /// <summary>Counts <paramref name="bytes"/> of the body as sent: every piece of every range, so the whole body keeps the rate.</summary>
+    public void Sent(long bytes) => _sent += bytes;
+
     /// <summary>
-    /// Waits until sending more after <paramref name="sentSoFar"/> bytes keeps within the rate. A pause ends early
+    /// Waits until sending more after the bytes counted by <see cref="Sent"/> keeps within the rate. A pause ends early
     /// when <paramref name="transport"/> is aborted (<see cref="OperationCanceledException"/>) or its peer has gone
     /// (<see cref="IOException"/>, checked every <see cref="PeerCheckInterval"/>): at a low rate a pause is long,
     /// and nothing is being sent that would notice either.
     /// </summary>
-    public async ValueTask WaitAsync(long sentSoFar, ITransport transport)
+    public async ValueTask WaitAsync(ITransport transport)
     {
         if (_started < 0)
         {
             _started = _clock.GetTimestamp();
         }
-        var delay = DelayBefore(sentSoFar, _clock.GetElapsedTime(_started), _bytesPerSecond);
+        var delay = DelayBefore(_sent, _clock.GetElapsedTime(_started), _bytesPerSecond);
         while (delay > TimeSpan.Zero)
         {
             var step = delay < PeerCheckInterval ? delay : PeerCheckInterval;

@@ -7,18 +7,27 @@ namespace FileServer.Serving;
 /// <summary>
 /// The kernel sends the file: in-memory bytes through the transport's queue, file ranges with
 /// <see cref="ITransport.SendFileAsync"/> (which keeps them in order), with TCP_CORK around the whole response
-/// so heads and body bytes share packets (nginx's <c>tcp_nopush</c>).
+/// so heads and body bytes share packets (nginx's <c>tcp_nopush</c>). Where the kernel refuses a range (a file
+/// system that cannot splice), the rest of the body goes through the copy loop, from the first byte not sent — as
+/// aiohttp falls back from <c>loop.sendfile</c> — and the refusal is recorded so later bodies start there.
 /// </summary>
 public sealed class ZeroCopyBodySender : IBodySender
 {
     private readonly long _limitRate;
     private readonly TimeProvider _clock;
+    private readonly CopyBodySender _fallback;
+    private readonly ZeroCopyRefusals _refusals;
 
-    /// <summary>Creates the sender; <paramref name="limitRate"/> bytes per second per body, 0 for no limit.</summary>
-    public ZeroCopyBodySender(long limitRate, TimeProvider clock)
+    /// <summary>
+    /// Creates the sender; <paramref name="limitRate"/> bytes per second per body, 0 for no limit; refused bodies go
+    /// on through <paramref name="fallback"/>, recorded in <paramref name="refusals"/>.
+    /// </summary>
+    public ZeroCopyBodySender(long limitRate, TimeProvider clock, CopyBodySender fallback, ZeroCopyRefusals refusals)
     {
         _limitRate = limitRate;
         _clock = clock;
+        _fallback = fallback;
+        _refusals = refusals;
     }
 
     /// <inheritdoc />
@@ -26,36 +35,35 @@ public sealed class ZeroCopyBodySender : IBodySender
 
     /// <inheritdoc />
     // Runs once per request (or per queued send): pooled state machines instead of one allocation each.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask SendAsync(ITransport transport, OpenedFile file, IReadOnlyList<BodySegment> segments, CancellationToken cancellationToken)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<BodyPath> SendAsync(ITransport transport, OpenedFile file, IReadOnlyList<BodySegment> segments, CancellationToken cancellationToken)
     {
         var pacer = _limitRate > 0 ? new RatePacer(_limitRate, _clock) : null;
-        long paced = 0;
         transport.SetBatching(true);
         try
         {
-            foreach (var segment in segments)
+            for (var i = 0; i < segments.Count; i++)
             {
+                var segment = segments[i];
                 if (!segment.IsFileRange)
                 {
                     transport.Write(segment.Bytes.Span);
                     continue;
                 }
-                if (pacer is null)
+                var sent = await SendRangeAsync(transport, file, segment, pacer, cancellationToken).ConfigureAwait(false);
+                if (sent < segment.FileCount)
                 {
-                    await SendRangeAsync(transport, file.ZeroCopyStream, segment.FileOffset, segment.FileCount, cancellationToken).ConfigureAwait(false);
-                    continue;
-                }
-                // Paced: kernel-sent slices, each once the rate allows it.
-                for (long done = 0; done < segment.FileCount;)
-                {
-                    var slice = Math.Min(pacer.SliceSize(segment.FileCount), segment.FileCount - done);
-                    await pacer.WaitAsync(paced, transport).ConfigureAwait(false);
-                    await SendRangeAsync(transport, file.ZeroCopyStream, segment.FileOffset + done, slice, cancellationToken).ConfigureAwait(false);
-                    done += slice;
-                    paced += slice;
+                    // Refused: this range's remainder and everything after it, copied.
+                    transport.SetBatching(false);
+                    var rest = new List<BodySegment>(segments.Count - i) { BodySegment.FromFile(segment.FileOffset + sent, segment.FileCount - sent) };
+                    for (var j = i + 1; j < segments.Count; j++)
+                    {
+                        rest.Add(segments[j]);
+                    }
+                    return await _fallback.SendAsync(transport, file, rest, pacer, cancellationToken).ConfigureAwait(false);
                 }
             }
+            return BodyPath.SendFile;
         }
         finally
         {
@@ -63,12 +71,42 @@ public sealed class ZeroCopyBodySender : IBodySender
         }
     }
 
-    private static async ValueTask SendRangeAsync(ITransport transport, FileStream file, long offset, long count, CancellationToken cancellationToken)
+    // The bytes of the range that left: all of them, or fewer when the kernel refused the rest (recorded).
+    private async ValueTask<long> SendRangeAsync(ITransport transport, OpenedFile file, BodySegment range, RatePacer? pacer, CancellationToken cancellationToken)
     {
-        var sent = await transport.SendFileAsync(file, offset, count, cancellationToken).ConfigureAwait(false);
-        if (sent < count)
+        // Paced: kernel-sent slices, each once the rate allows it.
+        var slice = pacer?.SliceSize(range.FileCount) ?? range.FileCount;
+        long done = 0;
+        while (done < range.FileCount)
         {
-            throw new FileTruncatedException(sent, count);
+            var count = Math.Min(slice, range.FileCount - done);
+            if (pacer is not null)
+            {
+                await pacer.WaitAsync(transport).ConfigureAwait(false);
+            }
+            long sent;
+            try
+            {
+                sent = await transport.SendFileAsync(file.ZeroCopyStream, range.FileOffset + done, count, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SendFileRefusedException refusal)
+            {
+                if (RandomAccess.GetLength(file.Handle) < range.FileOffset + range.FileCount)
+                {
+                    // Not a refusal: the file shrank under the range (.NET answers EINVAL for a range past the end).
+                    throw new FileTruncatedException(done + refusal.Sent, range.FileCount);
+                }
+                _refusals.Refused(file, refusal);
+                pacer?.Sent(refusal.Sent);
+                return done + refusal.Sent;
+            }
+            pacer?.Sent(sent);
+            if (sent < count)
+            {
+                throw new FileTruncatedException(done + sent, range.FileCount);
+            }
+            done += sent;
         }
+        return done;
     }
 }

@@ -1,31 +1,36 @@
-using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
+using System.Runtime.ExceptionServices;
 using FileServer.Platform;
 
 namespace FileServer.Transport;
 
 /// <summary>
-/// The asyncio write/drain contract over a <see cref="Pipe"/> whose pause and resume thresholds are the high
-/// and low watermarks, with a background pump that hands queued bytes to the connection as fast as the peer
-/// reads them. Subclasses say how bytes leave: straight to the socket, or through TLS.
+/// The asyncio write/drain contract: a <see cref="Pipe"/> holds the queue, a background pump hands queued bytes to
+/// the connection as fast as the peer reads them, and <see cref="DrainAsync"/> waits while the queue is at or above
+/// the high watermark until a send takes it below the low watermark. Subclasses say how bytes leave: straight to the
+/// socket, or through TLS.
 /// </summary>
+/// <remarks>
+/// The pipe's own pause and resume thresholds are not used: the pipe pauses a writer only when a flush crosses the
+/// high watermark, so after a cancelled drain the next one would not wait at all. The watermarks are checked here,
+/// against the bytes written and the bytes sent, on every drain.
+/// </remarks>
 public abstract class QueuedTransport : ITransport
 {
     private readonly Socket _socket;
     private readonly IPlatform _platform;
     private readonly TransportOptions _options;
+    private readonly TimeProvider _clock;
     private readonly Pipe _output;
+    private readonly DrainWaiter _drain = new();
     private Task _pump = Task.CompletedTask;
 
     // Bytes committed by the writer and bytes handed to the kernel by the pump: equal means the queue is empty.
     private long _committed;
     private long _sent;
-    private ValueTask<FlushResult> _pendingFlush;
-    private bool _flushPending;
     private TaskCompletionSource? _emptyWaiter;
     private Exception? _sendError;
     private int _aborted;
@@ -33,25 +38,30 @@ public abstract class QueuedTransport : ITransport
     // Made on first use: only a paced (rate-limited) response waits on anything but the socket.
     private CancellationTokenSource? _abortedSource;
 
-    /// <summary>Takes ownership of a connected socket; the subclass starts the pump with <see cref="StartPump"/>.</summary>
-    protected QueuedTransport(Socket socket, IPlatform platform, TransportOptions options)
+    /// <summary>
+    /// Takes ownership of a connected socket; the subclass starts the pump with <see cref="StartPump"/>. Timeouts of
+    /// the close run on <paramref name="clock"/> (the system's when null).
+    /// </summary>
+    protected QueuedTransport(Socket socket, IPlatform platform, TransportOptions options, TimeProvider? clock = null)
     {
         _socket = socket;
+        _clock = clock ?? TimeProvider.System;
         _platform = platform;
         _options = options;
         _socket.NoDelay = true;
         // The pump resumes inline when a write commits bytes: a small response leaves in the writer's own
         // send call, without a hand-off to another thread. Only when the socket is full does it continue on
         // the socket's completion, as any awaited send does.
-        // A drain waiting for the queue to fall resumes inline too, on the thread whose send just made room: the
-        // next chunk is then read and sent on one core. Resumed on another thread, the file bytes were read on
-        // one core and copied into the socket on the other; perf showed that copy (_copy_from_iter) costing up
+        // A drain waiting for the queue to fall resumes inline too (DrainWaiter), on the thread whose send just made
+        // room: the next chunk is then read and sent on one core. Resumed on another thread, the file bytes were read
+        // on one core and copied into the socket on the other; perf showed that copy (_copy_from_iter) costing up
         // to 3x nginx's in some copy-path runs with 8 streams, and level with nginx's in every run since.
+        // Thresholds 0: the pipe never pauses the writer; DrainAsync applies the watermarks (see the remarks above).
         _output = new Pipe(new PipeOptions(
             readerScheduler: PipeScheduler.Inline,
             writerScheduler: PipeScheduler.Inline,
-            pauseWriterThreshold: options.HighWatermark,
-            resumeWriterThreshold: options.LowWatermark,
+            pauseWriterThreshold: 0,
+            resumeWriterThreshold: 0,
             minimumSegmentSize: 16 * 1024,
             useSynchronizationContext: false));
         RemoteEndPoint = socket.RemoteEndPoint;
@@ -69,6 +79,9 @@ public abstract class QueuedTransport : ITransport
 
     /// <summary>The watermarks and slice sizes.</summary>
     protected TransportOptions Options => _options;
+
+    /// <summary>The clock timeouts run on.</summary>
+    protected TimeProvider Clock => _clock;
 
     /// <inheritdoc />
     public abstract PipeReader Input { get; }
@@ -128,7 +141,9 @@ public abstract class QueuedTransport : ITransport
     public int WriteBudget => (int)Math.Clamp(_options.HighWatermark - QueuedBytes, 0, _options.HighWatermark);
 
     /// <inheritdoc />
-    public long DirectWriteSpace => QueuedBytes == 0 && Volatile.Read(ref _sendError) is null && !IsAborted ? KernelSendSpace() : 0;
+    public long DirectWriteSpace => QueuedBytes == 0 && !HasFailed && !IsAborted ? KernelSendSpace() : 0;
+
+    private bool HasFailed => Volatile.Read(ref _sendError) is not null;
 
     /// <inheritdoc />
     // Where the bytes cannot go to the kernel directly (TLS), they are queued and drained like any write.
@@ -179,61 +194,73 @@ public abstract class QueuedTransport : ITransport
     private void Committed(int count)
     {
         Interlocked.Add(ref _committed, count);
-        if (Volatile.Read(ref _sendError) is not null)
+        if (HasFailed)
         {
             // The peer is gone; the next DrainAsync reports it. Nothing is sent any more, as asyncio drops writes too.
             return;
         }
-        if (!_flushPending)
+        Publish();
+    }
+
+    // Makes committed bytes visible to the pump (which sends them at once, inline, when it is idle). The pipe never
+    // pauses its writer here, so the flush is always complete.
+    private void Publish()
+    {
+        var flush = _output.Writer.FlushAsync();
+        if (!flush.IsCompleted)
         {
-            // Commit now so the pump starts sending; keep a pending flush (queue above the high watermark) for DrainAsync.
-            var flush = _output.Writer.FlushAsync();
-            if (flush.IsCompletedSuccessfully)
-            {
-                _ = flush.Result;
-            }
-            else
-            {
-                _pendingFlush = flush;
-                _flushPending = true;
-            }
+            throw new InvalidOperationException("a pipe without a pause threshold made its writer wait");
         }
+        _ = flush.Result;
     }
 
     /// <inheritdoc />
     public ValueTask DrainAsync(CancellationToken cancellationToken = default)
     {
-        if (!_flushPending && _output.Writer.UnflushedBytes == 0)
+        if (_output.Writer.UnflushedBytes > 0 && !HasFailed)
         {
-            var error = Volatile.Read(ref _sendError);
-            return error is null ? ValueTask.CompletedTask : ValueTask.FromException(new IOException(error.Message, error));
+            // Appended bytes (Append) start to leave now.
+            Publish();
         }
-        return DrainSlowAsync(cancellationToken);
+        if (Volatile.Read(ref _sendError) is { } error)
+        {
+            return ValueTask.FromException(Surface(error));
+        }
+        if (QueuedBytes < _options.HighWatermark)
+        {
+            return ValueTask.CompletedTask;
+        }
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+        var wait = _drain.Arm(cancellationToken);
+        // Checked again once armed: the pump may have made room, or failed, since the check above.
+        ReleaseDrainIfDone();
+        return wait;
     }
 
-    // Runs once per request (or per queued send): pooled state machines instead of one allocation each.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask DrainSlowAsync(CancellationToken cancellationToken)
+    // Ends a waiting drain once the queue is below the low watermark, or with the send error once there is one.
+    private void ReleaseDrainIfDone()
     {
-        try
+        if (!_drain.IsArmed)
         {
-            if (_flushPending)
-            {
-                _flushPending = false;
-                var result = await _pendingFlush.ConfigureAwait(false);
-                ThrowIfPeerGone(result);
-            }
-            if (_output.Writer.UnflushedBytes > 0)
-            {
-                var result = await _output.Writer.FlushAsync(cancellationToken).ConfigureAwait(false);
-                ThrowIfPeerGone(result);
-            }
+            return;
         }
-        catch (Exception e) when (e is not OperationCanceledException and not IOException)
+        if (Volatile.Read(ref _sendError) is { } error)
         {
-            throw new IOException(e.Message, e);
+            _drain.Release(Surface(error));
+        }
+        else if (QueuedBytes < _options.LowWatermark)
+        {
+            _drain.Release();
         }
     }
+
+    // The stored send error as the writer sees it: a peer's failure as a fresh IOException each time (so each throw
+    // has its own trace); anything else — a bug in a send path — as itself (rethrown with its own trace), so it is
+    // reported as a failure, not as a client leaving.
+    private static Exception Surface(Exception error) => error is IOException ? new IOException(error.Message, error) : error;
 
     /// <inheritdoc />
     public async ValueTask FlushAsync(CancellationToken cancellationToken = default)
@@ -313,7 +340,7 @@ public abstract class QueuedTransport : ITransport
             SetSendingOutsideQueue(true);
             try
             {
-                await ShutdownSendAsync().AsTask().WaitAsync(linger).ConfigureAwait(false);
+                await ShutdownSendAsync().AsTask().WaitAsync(linger, _clock).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
@@ -359,7 +386,7 @@ public abstract class QueuedTransport : ITransport
 
     private async Task DiscardInputAsync(TimeSpan linger)
     {
-        using var timeout = new CancellationTokenSource(linger);
+        using var timeout = new CancellationTokenSource(linger, _clock);
         try
         {
             while (true)
@@ -432,8 +459,8 @@ public abstract class QueuedTransport : ITransport
         Volatile.Read(ref _abortedSource)?.Cancel();
         Interlocked.CompareExchange(ref _sendError, new IOException("connection aborted"), null);
         _socket.Dispose();
-        _output.Writer.CancelPendingFlush();
         _output.Reader.CancelPendingRead();
+        ReleaseDrainIfDone();
         Volatile.Read(ref _emptyWaiter)?.TrySetResult();
     }
 
@@ -465,50 +492,62 @@ public abstract class QueuedTransport : ITransport
                     throw new IOException("connection aborted");
                 }
                 var buffer = result.Buffer;
-                if (!buffer.IsEmpty)
+                var sending = buffer.Slice(0, SendSize(buffer.Length));
+                if (!sending.IsEmpty)
                 {
-                    await SendQueuedAsync(buffer).ConfigureAwait(false);
-                    Interlocked.Add(ref _sent, buffer.Length);
+                    await SendQueuedAsync(sending).ConfigureAwait(false);
+                    Interlocked.Add(ref _sent, sending.Length);
                 }
-                reader.AdvanceTo(buffer.End);
+                reader.AdvanceTo(sending.End);
+                ReleaseDrainIfDone();
                 if (Interlocked.Read(ref _sent) == Interlocked.Read(ref _committed))
                 {
                     Volatile.Read(ref _emptyWaiter)?.TrySetResult();
                 }
-                if (result.IsCompleted)
+                if (result.IsCompleted && sending.Length == buffer.Length)
                 {
                     break;
                 }
             }
             await reader.CompleteAsync().ConfigureAwait(false);
         }
-        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
+        catch (Exception e)
         {
-            // The send error is kept and surfaces from the next DrainAsync/FlushAsync: that is the contract.
-            var error = e as IOException ?? new IOException(e.Message, e);
+            // Kept, and thrown to the writer by the next DrainAsync/FlushAsync: that is the contract. Whatever the
+            // kind — a waiting writer must never be left to the send timeout because the pump died of a surprise.
+            var error = e switch
+            {
+                IOException => e,
+                SocketException socket => new IOException($"send failed: {socket.SocketErrorCode}", socket),
+                ObjectDisposedException when IsAborted => new IOException("connection aborted", e),
+                _ => e,
+            };
             Interlocked.CompareExchange(ref _sendError, error, null);
             await reader.CompleteAsync(error).ConfigureAwait(false);
+            ReleaseDrainIfDone();
             Volatile.Read(ref _emptyWaiter)?.TrySetResult();
         }
     }
 
+    // How much of the queue the next send takes. All of it, unless the queue is at or above the high watermark (a
+    // drain waits, or will): then just enough to leave one byte under the low watermark, so the writer resumes with
+    // that much still to send and refills the queue while it goes out — as asyncio resumes its writer after any send
+    // that leaves no more than the low watermark. Sending everything at once would resume it only at empty.
+    private long SendSize(long queued) =>
+        queued >= _options.HighWatermark ? queued - _options.LowWatermark + 1 : queued;
+
     /// <summary>Sends queued bytes; the pump awaits it before taking more from the queue.</summary>
     protected abstract ValueTask SendQueuedAsync(ReadOnlySequence<byte> buffer);
 
-    private static void ThrowIfPeerGone(FlushResult result)
-    {
-        if (result.IsCompleted || result.IsCanceled)
-        {
-            throw new IOException("connection closed");
-        }
-    }
-
     private void ThrowIfFailed()
     {
-        var error = Volatile.Read(ref _sendError);
-        if (error is not null)
+        if (Volatile.Read(ref _sendError) is { } error)
         {
-            throw new IOException(error.Message, error);
+            if (error is IOException)
+            {
+                throw new IOException(error.Message, error);
+            }
+            ExceptionDispatchInfo.Throw(error);
         }
     }
 }

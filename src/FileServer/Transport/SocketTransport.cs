@@ -16,10 +16,11 @@ public sealed class SocketTransport : QueuedTransport
     private readonly PipeReader _input;
     private readonly List<ArraySegment<byte>> _gather = new(4);
     private SendFileOperation? _sendFile;
+    private bool _sendFileRefused;
 
-    /// <summary>Takes ownership of a connected socket and starts the send pump.</summary>
-    public SocketTransport(Socket socket, IPlatform platform, TransportOptions options)
-        : base(socket, platform, options)
+    /// <summary>Takes ownership of a connected socket and starts the send pump; timeouts run on <paramref name="clock"/> (default: the system's).</summary>
+    public SocketTransport(Socket socket, IPlatform platform, TransportOptions options, TimeProvider? clock = null)
+        : base(socket, platform, options, clock)
     {
         _input = PipeReader.Create(new NetworkStream(socket, ownsSocket: false), InputOptions);
         StartPump();
@@ -29,7 +30,9 @@ public sealed class SocketTransport : QueuedTransport
     public override PipeReader Input => _input;
 
     /// <inheritdoc />
-    public override bool CanSendFile => true;
+    // False once the kernel refused a file on this connection: .NET then counts the socket as no longer connected
+    // and refuses every later SendPacketsAsync on it, while plain sends still work.
+    public override bool CanSendFile => !_sendFileRefused;
 
     /// <inheritdoc />
     protected override long KernelSendSpace() => Platform.GetSendSpace(Socket) ?? 0;
@@ -90,17 +93,28 @@ public sealed class SocketTransport : QueuedTransport
         while (total < count)
         {
             // .NET refuses a range past the end of the file (EINVAL), so a file that shrank is clamped here and
-            // reported as a short count, which the caller treats as truncation.
-            var available = RandomAccess.GetLength(file.SafeFileHandle) - (offset + total);
-            var slice = (int)Math.Min(Math.Min(count - total, Options.SendFileChunk), Math.Max(0, available));
-            if (slice == 0)
+            // reported as a short count, which the caller treats as truncation. Only a file with a length can be
+            // clamped; anything else is left to the kernel (which refuses it).
+            var slice = (int)Math.Min(count - total, Options.SendFileChunk);
+            if (file.CanSeek)
             {
-                break;
+                slice = (int)Math.Min(slice, Math.Max(0, RandomAccess.GetLength(file.SafeFileHandle) - (offset + total)));
+                if (slice == 0)
+                {
+                    break;
+                }
             }
             int sent;
             try
             {
                 sent = await operation.SendAsync(Socket, file, offset + total, slice).ConfigureAwait(false);
+            }
+            catch (SocketException e) when (SendFileRefusedException.IsRefusal(e.SocketErrorCode) && !IsAborted)
+            {
+                // Not the peer's doing and nothing of this call left: the connection stays usable for plain sends,
+                // nothing is stored.
+                _sendFileRefused = true;
+                throw new SendFileRefusedException(e.SocketErrorCode, total, e);
             }
             catch (SocketException e)
             {

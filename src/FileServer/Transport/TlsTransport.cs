@@ -25,8 +25,8 @@ public sealed class TlsTransport : QueuedTransport
     private readonly PipeReader _input;
 
     /// <summary>Takes ownership of a connected socket; nothing is read until <see cref="OpenAsync"/>.</summary>
-    public TlsTransport(Socket socket, IPlatform platform, TransportOptions options, SslServerAuthenticationOptions authentication)
-        : base(socket, platform, options)
+    public TlsTransport(Socket socket, IPlatform platform, TransportOptions options, SslServerAuthenticationOptions authentication, TimeProvider? clock = null)
+        : base(socket, platform, options, clock)
     {
         _authentication = authentication;
         _tls = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
@@ -86,7 +86,7 @@ public sealed class TlsTransport : QueuedTransport
         const string Body = "400 Bad Request: the plain HTTP request was sent to the HTTPS port\n";
         var response = Encoding.ASCII.GetBytes(
             // Date: RFC 9110 §6.6.1 asks it of every 4xx from a server with a clock, this one included.
-            "HTTP/1.1 400 Bad Request\r\nDate: " + HttpDate.Format(DateTimeOffset.UtcNow) +
+            "HTTP/1.1 400 Bad Request\r\nDate: " + HttpDate.Format(Clock.GetUtcNow()) +
             "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: " +
             Body.Length.ToString(CultureInfo.InvariantCulture) + "\r\nConnection: close\r\n\r\n" + Body);
         // Read what the request already sent, so closing with unread input does not reset the connection
@@ -100,8 +100,8 @@ public sealed class TlsTransport : QueuedTransport
         Socket.Shutdown(SocketShutdown.Send);
         // Then read until the client closes (briefly): request bytes still on their way would otherwise meet a
         // closed socket, and the reset could destroy the answer before the client reads it.
-        using var linger = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        linger.CancelAfter(PlainHttpLinger);
+        using var lingerTime = new CancellationTokenSource(PlainHttpLinger, Clock);
+        using var linger = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lingerTime.Token);
         try
         {
             while (await Socket.ReceiveAsync(discard, SocketFlags.None, linger.Token).ConfigureAwait(false) > 0)

@@ -47,6 +47,23 @@ public sealed class SocketPair : IDisposable
         return buffer;
     }
 
+    /// <summary>Reads exactly <paramref name="count"/> bytes from the client side, at most <paramref name="step"/> bytes per receive: a slow reader.</summary>
+    public async Task<byte[]> ReadClientInStepsAsync(int count, int step)
+    {
+        var buffer = new byte[count];
+        var done = 0;
+        while (done < count)
+        {
+            var read = await Client.ReceiveAsync(buffer.AsMemory(done, Math.Min(step, count - done)));
+            if (read == 0)
+            {
+                throw new EndOfStreamException($"EOF after {done} of {count} bytes");
+            }
+            done += read;
+        }
+        return buffer;
+    }
+
     /// <summary>Reads from the client side until the server closes.</summary>
     public async Task<byte[]> ReadClientToEndAsync()
     {

@@ -1,5 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using FileServer.Hosting;
+using FileServer.Platform;
 using FileServer.Tls;
 using Microsoft.Extensions.Logging;
 
@@ -31,7 +32,11 @@ public sealed class TestServer : IAsyncDisposable
         Start(root, tls: false, configure);
 
     /// <summary>Starts a server; with <paramref name="tls"/>, its port serves HTTPS with a fresh self-signed certificate.</summary>
-    public static TestServer Start(string root, bool tls, Func<FileServerOptions, FileServerOptions>? configure = null)
+    public static TestServer Start(string root, bool tls, Func<FileServerOptions, FileServerOptions>? configure = null) =>
+        Start(root, tls, configure, platform: null);
+
+    /// <summary>Starts a server on <paramref name="platform"/> (the detected one when null).</summary>
+    public static TestServer Start(string root, bool tls, Func<FileServerOptions, FileServerOptions>? configure, IPlatform? platform)
     {
         var logs = new CapturingLoggerProvider();
         var loggerFactory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(logs));
@@ -44,7 +49,7 @@ public sealed class TestServer : IAsyncDisposable
             Tls = certificate is null ? null : new TlsSettings(TlsCertificates.ForSelfSigned(certificate)),
         };
         options = configure?.Invoke(options) ?? options;
-        var host = new FileServerHost(options, loggerFactory);
+        var host = new FileServerHost(options, loggerFactory, platform);
         host.Start();
         return new TestServer(host, logs, loggerFactory, certificate);
     }

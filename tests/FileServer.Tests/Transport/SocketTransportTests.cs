@@ -52,20 +52,108 @@ public class SocketTransportTests
     }
 
     [Test]
-    public async Task Drain_WaitsAboveHigh_AndResumesBelowLow()
+    public async Task Drain_WaitsAboveHigh_AndDeliversEveryByte()
     {
         using var pair = await SocketPair.CreateAsync();
         await using var transport = new SocketTransport(pair.Server, _platform, Options);
         var data = Pattern(4 * 1024 * 1024, 2);
         transport.Write(data);
-        var queuedWhenResumed = -1L;
-        var drain = transport.DrainAsync().AsTask().ContinueWith(_ => queuedWhenResumed = transport.QueuedBytes, TaskScheduler.Default);
+        var drain = transport.DrainAsync().AsTask();
         Assert.That(drain.IsCompleted, Is.False);
 
         var received = await pair.ReadClientAsync(data.Length).WaitAsync(Bound);
         await drain.WaitAsync(Bound);
-        Assert.That(queuedWhenResumed, Is.LessThan(Options.LowWatermark));
         Assert.That(received, Is.EqualTo(data));
+    }
+
+    // asyncio's contract: a drain that waited resumes once a send leaves the queue below the low watermark — with
+    // bytes still queued, so the writer refills while they go out — never at "empty" and never above low.
+    [TestCase(16 * 1024)]
+    [TestCase(4 * 1024)]
+    [TestCase(40 * 1024)]
+    public async Task Drain_ResumesBelowTheLowWatermark_WithBytesStillQueued(int low)
+    {
+        var options = Options with { LowWatermark = low };
+        using var pair = await SocketPair.CreateAsync();
+        await using var transport = new SocketTransport(pair.Server, _platform, options);
+        var data = Pattern(2 * 1024 * 1024, 9);
+        var reading = pair.ReadClientInStepsAsync(data.Length, step: 1024);
+
+        // The copy loop's shape: queue up to the high watermark, drain, repeat.
+        var queuedAtResume = new List<long>();
+        var written = 0;
+        while (written < data.Length)
+        {
+            var count = Math.Min(transport.WriteBudget, data.Length - written);
+            transport.Write(data.AsSpan(written, count));
+            written += count;
+            var drain = transport.DrainAsync();
+            if (!drain.IsCompleted)
+            {
+                // Resumed inline on the thread whose send made room: the queue is read before anything else is sent.
+                await drain.ConfigureAwait(false);
+                queuedAtResume.Add(transport.QueuedBytes);
+            }
+        }
+
+        Assert.That(await reading.WaitAsync(Bound), Is.EqualTo(data));
+        Assert.That(queuedAtResume, Has.Count.GreaterThan(10), "a peer reading 1 KiB at a time makes the writer wait");
+        Assert.That(queuedAtResume, Is.All.InRange(1, low - 1), "resumed below low, with bytes still queued");
+    }
+
+    [Test]
+    public async Task Drain_WaitingOnAPeerThatDoesNotRead_EndsWithItsToken_AndTheNextDrainStillWaits()
+    {
+        using var pair = await SocketPair.CreateAsync();
+        await using var transport = new SocketTransport(pair.Server, _platform, Options);
+        transport.Write(new byte[1024 * 1024]);
+        using var cancel = new CancellationTokenSource();
+        var drain = transport.DrainAsync(cancel.Token).AsTask();
+        Assert.That(drain.IsCompleted, Is.False);
+
+        await cancel.CancelAsync();
+        await Assert.CatchAsync<OperationCanceledException>(async () => await drain.WaitAsync(Bound));
+
+        var next = transport.DrainAsync().AsTask();
+        Assert.That(next.IsCompleted, Is.False, "the queue is still above the high watermark: the next drain waits too");
+        transport.Abort();
+        await Assert.CatchAsync<IOException>(async () => await next.WaitAsync(Bound));
+    }
+
+    [Test]
+    public async Task PumpFault_OfAnUnexpectedKind_SurfacesFromTheWaitingDrain_AsItself()
+    {
+        using var pair = await SocketPair.CreateAsync();
+        var fault = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var transport = new FaultingTransport(pair.Server, _platform, fault.Task);
+        transport.Write(new byte[Options.HighWatermark]);
+        var drain = transport.DrainAsync().AsTask();
+        Assert.That(drain.IsCompleted, Is.False, "the pump is stuck in its send");
+
+        fault.SetException(new InvalidOperationException("a bug in the send path"));
+
+        var raised = await Assert.ThrowsAsync<InvalidOperationException>(async () => await drain.WaitAsync(Bound), "not left to the send timeout, not disguised as a peer leaving");
+        Assert.That(raised!.Message, Is.EqualTo("a bug in the send path"));
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await transport.DrainAsync(), "the fault stays stored");
+    }
+
+    // A transport whose sends fail however the test says, once the test says so.
+    private sealed class FaultingTransport : QueuedTransport
+    {
+        private readonly Task _fault;
+
+        public FaultingTransport(Socket socket, IPlatform platform, Task fault)
+            : base(socket, platform, SocketTransportTests.Options)
+        {
+            _fault = fault;
+            StartPump();
+        }
+
+        public override System.IO.Pipelines.PipeReader Input { get; } = System.IO.Pipelines.PipeReader.Create(Stream.Null);
+
+        public override bool CanSendFile => false;
+
+        protected override async ValueTask SendQueuedAsync(System.Buffers.ReadOnlySequence<byte> buffer) => await _fault;
     }
 
     [Test]

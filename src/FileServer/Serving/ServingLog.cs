@@ -1,0 +1,16 @@
+using Microsoft.Extensions.Logging;
+
+namespace FileServer.Serving;
+
+/// <summary>
+/// The log events of the serving layer, as compiled message templates. Event ids are shared with the host's
+/// (<c>Hosting/ServerLog.cs</c>): each id names one event across the whole server.
+/// </summary>
+internal static partial class ServingLog
+{
+    [LoggerMessage(EventId = 24, Level = LogLevel.Warning, Message = "Zero-copy refused for {Path} ({Cause}): bodies go through the copy loop instead, {Remembered}")]
+    public static partial void ZeroCopyRefused(ILogger logger, string path, string cause, string remembered);
+
+    [LoggerMessage(EventId = 25, Level = LogLevel.Error, Message = "Opening {Path} failed (errno {Errno}): {Reason}; answered 500")]
+    public static partial void FileOpenFailed(ILogger logger, string path, int errno, string reason);
+}

@@ -1,0 +1,87 @@
+using System.Net.Sockets;
+using FileServer.Platform;
+using Microsoft.Win32.SafeHandles;
+using Mono.Unix.Native;
+
+namespace FileServer.Tests.Support;
+
+/// <summary>
+/// The detected platform, except that every file it opens for serving gets other descriptors from the test: a read
+/// handle or a send-file stream on which the kernel really fails (e.g. <c>/proc/self/mem</c>, whose reads at
+/// unmapped addresses give EIO; a FIFO, which <c>sendfile(2)</c> refuses), or a send-file
+/// stream that cannot be opened at all. Status, path and everything else stay the real file's.
+/// </summary>
+public sealed class ReopeningPlatform(
+    Func<OpenedFile, SafeFileHandle>? readHandle = null,
+    Func<SafeFileHandle, FileStream>? zeroCopyStream = null) : IPlatform
+{
+    private readonly IPlatform _real = PlatformDetector.Detect();
+
+    /// <summary>
+    /// A send-file stream on a descriptor the kernel will not sendfile from: a FIFO, which has no file position to
+    /// send from (ESPIPE, an error .NET has no name for).
+    /// </summary>
+    public static FileStream RefusedBySendFile(SafeFileHandle opened)
+    {
+        var fifo = Path.Combine(Path.GetTempPath(), $"fileserver-tests-fifo-{Guid.NewGuid():N}");
+        if (Syscall.mkfifo(fifo, FilePermissions.S_IRUSR | FilePermissions.S_IWUSR) != 0)
+        {
+            throw new IOException($"mkfifo {fifo}: {Stdlib.GetLastError()}");
+        }
+        // Held open for writing (O_RDWR never waits on Linux) while the read side opens, so that open does not wait.
+        var writer = Syscall.open(fifo, OpenFlags.O_RDWR | OpenFlags.O_NONBLOCK);
+        try
+        {
+            return new FileStream(File.OpenHandle(fifo, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, FileOptions.Asynchronous), FileAccess.Read, 0, isAsync: true);
+        }
+        finally
+        {
+            _ = Syscall.close(writer);
+            File.Delete(fifo);
+        }
+    }
+
+    /// <summary>A read handle whose reads fail with EIO: this process's memory at address 0, which is never mapped.</summary>
+    public static SafeFileHandle FailingReads(OpenedFile _) =>
+        File.OpenHandle("/proc/self/mem", FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+
+    public string Name => _real.Name;
+
+    public OpenedFile OpenForReading(string path)
+    {
+        var opened = _real.OpenForReading(path);
+        if (readHandle is null)
+        {
+            return new OpenedFile(path, opened.Handle, opened.Status, zeroCopyStream ?? (h => opened.ZeroCopyStream));
+        }
+        var handle = readHandle(opened);
+        opened.Dispose();
+        return new OpenedFile(path, handle, opened.Status, zeroCopyStream ?? RefusedBySendFile);
+    }
+
+    public FileStatus? GetStatus(string path) => _real.GetStatus(path);
+
+    public FileStatus? GetLinkStatus(string path) => _real.GetLinkStatus(path);
+
+    public bool IsLookupDenied(string path) => _real.IsLookupDenied(path);
+
+    public FileStatus GetStatus(SafeFileHandle file) => _real.GetStatus(file);
+
+    public string? ResolveRealPath(string path) => _real.ResolveRealPath(path);
+
+    public void AdviseSequential(SafeFileHandle file) => _real.AdviseSequential(file);
+
+    public void SetCork(Socket socket, bool corked) => _real.SetCork(socket, corked);
+
+    public string? DefaultCongestionControl => _real.DefaultCongestionControl;
+
+    public bool TrySetCongestionControl(Socket socket, string name) => _real.TrySetCongestionControl(socket, name);
+
+    public long? GetBytesAcknowledged(Socket socket) => _real.GetBytesAcknowledged(socket);
+
+    public long? GetSendSpace(Socket socket) => _real.GetSendSpace(socket);
+
+    public void RestoreInheritedInterrupt() => _real.RestoreInheritedInterrupt();
+
+    public ulong? RaiseOpenFileLimit() => _real.RaiseOpenFileLimit();
+}
