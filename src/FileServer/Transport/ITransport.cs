@@ -67,8 +67,9 @@ public interface ITransport : IAsyncDisposable
     int WriteBudget { get; }
 
     /// <summary>
-    /// Bytes a <see cref="SendDirectAsync"/> would hand to the kernel at once: the free space of a plain socket's send
-    /// buffer while nothing is queued; 0 otherwise (TLS, bytes queued, a send error, unknown).
+    /// Bytes a <see cref="SendDirectAsync"/> would hand to the kernel at once once the queue has left: the free space of
+    /// a plain socket's send buffer less what is queued, while less than the high watermark is queued; 0 otherwise
+    /// (TLS, a send error, unknown).
     /// </summary>
     long DirectWriteSpace { get; }
 
@@ -89,7 +90,11 @@ public interface ITransport : IAsyncDisposable
     /// <summary>Queues the first <paramref name="count"/> bytes of the last <see cref="GetWriteBuffer"/>, as <see cref="Write"/> would.</summary>
     void CommitWrite(int count);
 
-    /// <summary>Back-pressure point: waits while the queue is above the watermarks; rethrows a stored send error.</summary>
+    /// <summary>
+    /// Back-pressure point: completes at once while less than the high watermark is queued, else once a send leaves no
+    /// more than the low watermark queued; ends early with <paramref name="cancellationToken"/>; rethrows a stored send
+    /// error (a peer's as an <see cref="IOException"/>, any other fault of the send path as itself).
+    /// </summary>
     ValueTask DrainAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Waits until every queued byte has been handed to the operating system; rethrows a stored send error.</summary>

@@ -141,7 +141,16 @@ public abstract class QueuedTransport : ITransport
     public int WriteBudget => (int)Math.Clamp(_options.HighWatermark - QueuedBytes, 0, _options.HighWatermark);
 
     /// <inheritdoc />
-    public long DirectWriteSpace => QueuedBytes == 0 && !HasFailed && !IsAborted ? KernelSendSpace() : 0;
+    // Counted past what is still queued: after a drain resumed with the low watermark queued, a peer with room again
+    // gets direct sends again (they wait for the queue to empty first), instead of staying on queued 48 KiB reads.
+    public long DirectWriteSpace
+    {
+        get
+        {
+            var queued = QueuedBytes;
+            return queued < _options.HighWatermark && !HasFailed && !IsAborted ? Math.Max(0, KernelSendSpace() - queued) : 0;
+        }
+    }
 
     private bool HasFailed => Volatile.Read(ref _sendError) is not null;
 
@@ -251,7 +260,7 @@ public abstract class QueuedTransport : ITransport
         {
             _drain.Release(Surface(error));
         }
-        else if (QueuedBytes < _options.LowWatermark)
+        else if (QueuedBytes <= _options.LowWatermark)
         {
             _drain.Release();
         }
@@ -530,11 +539,12 @@ public abstract class QueuedTransport : ITransport
     }
 
     // How much of the queue the next send takes. All of it, unless the queue is at or above the high watermark (a
-    // drain waits, or will): then just enough to leave one byte under the low watermark, so the writer resumes with
-    // that much still to send and refills the queue while it goes out — as asyncio resumes its writer after any send
-    // that leaves no more than the low watermark. Sending everything at once would resume it only at empty.
+    // drain waits, or will): then all but the low watermark, so the writer resumes with that much still to send and
+    // refills the queue while it goes out — as asyncio resumes its writer after any send that leaves no more than the
+    // low watermark. Sending everything at once would resume it only at empty. (Whole multiples of 16 KiB with the
+    // default watermarks: full TLS records.)
     private long SendSize(long queued) =>
-        queued >= _options.HighWatermark ? queued - _options.LowWatermark + 1 : queued;
+        queued >= _options.HighWatermark ? queued - _options.LowWatermark : queued;
 
     /// <summary>Sends queued bytes; the pump awaits it before taking more from the queue.</summary>
     protected abstract ValueTask SendQueuedAsync(ReadOnlySequence<byte> buffer);
