@@ -15,7 +15,9 @@ public sealed class SocketTransport : QueuedTransport
 {
     private readonly PipeReader _input;
     private readonly List<ArraySegment<byte>> _gather = new(4);
-    private SendFileOperation? _sendFile;
+    // The writer's sends (direct bytes, file ranges) and the pump's (queued bytes): never two at once on either.
+    private readonly SocketSendOperation _writerSend = new();
+    private readonly SocketSendOperation _pumpSend = new();
     private bool _sendFileRefused;
 
     /// <summary>Takes ownership of a connected socket and starts the send pump; timeouts run on <paramref name="clock"/> (default: the system's).</summary>
@@ -51,7 +53,8 @@ public sealed class SocketTransport : QueuedTransport
                 int sent;
                 try
                 {
-                    sent = await Socket.SendAsync(bytes, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                    // Not cancellable once handed over (an abort ends it): only complete sends are counted.
+                    sent = await _writerSend.SendAsync(Socket, bytes).ConfigureAwait(false);
                 }
                 catch (SocketException e)
                 {
@@ -88,7 +91,6 @@ public sealed class SocketTransport : QueuedTransport
 
     private async ValueTask<long> SendFileRangeAsync(FileStream file, long offset, long count)
     {
-        var operation = _sendFile ??= new SendFileOperation();
         long total = 0;
         while (total < count)
         {
@@ -107,7 +109,7 @@ public sealed class SocketTransport : QueuedTransport
             int sent;
             try
             {
-                sent = await operation.SendAsync(Socket, file, offset + total, slice).ConfigureAwait(false);
+                sent = await _writerSend.SendFileAsync(Socket, file, offset + total, slice).ConfigureAwait(false);
             }
             catch (SocketException e) when (SendFileRefusedException.IsRefusal(e.SocketErrorCode) && !IsAborted)
             {
@@ -144,7 +146,7 @@ public sealed class SocketTransport : QueuedTransport
             var memory = buffer.First;
             while (!memory.IsEmpty)
             {
-                var sent = await Socket.SendAsync(memory, SocketFlags.None).ConfigureAwait(false);
+                var sent = await _pumpSend.SendAsync(Socket, memory).ConfigureAwait(false);
                 memory = memory[sent..];
             }
             return;
@@ -162,7 +164,7 @@ public sealed class SocketTransport : QueuedTransport
         var remaining = buffer.Length;
         while (remaining > 0)
         {
-            var sent = await Socket.SendAsync(_gather, SocketFlags.None).ConfigureAwait(false);
+            var sent = await _pumpSend.SendAsync(Socket, _gather).ConfigureAwait(false);
             remaining -= sent;
             if (remaining > 0)
             {
@@ -192,7 +194,8 @@ public sealed class SocketTransport : QueuedTransport
     /// <inheritdoc />
     protected override ValueTask ReleaseAsync()
     {
-        _sendFile?.Dispose();
+        _writerSend.Dispose();
+        _pumpSend.Dispose();
         return ValueTask.CompletedTask;
     }
 }
