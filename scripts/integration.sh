@@ -91,15 +91,15 @@ finish() {
 # Tools
 
 need=()
-for tool in curl wget aria2c openssl ss; do
+for tool in curl wget aria2c openssl ss strace; do
     command -v "$tool" >/dev/null 2>&1 || need+=("$tool")
 done
 if ((${#need[@]} > 0)); then
-    echo "# installing curl wget aria2 openssl iproute2 (missing: ${need[*]})"
+    echo "# installing curl wget aria2 openssl iproute2 strace (missing: ${need[*]})"
     apt-get update -qq >/dev/null || echo "# apt-get update failed"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl wget aria2 openssl iproute2 >/dev/null || echo "# apt-get install failed"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl wget aria2 openssl iproute2 strace >/dev/null || echo "# apt-get install failed"
 fi
-for tool in dotnet curl wget aria2c openssl ss sha256sum timeout od pgrep setpriv; do
+for tool in dotnet curl wget aria2c openssl ss strace sha256sum timeout od pgrep setpriv; do
     if ! command -v "$tool" >/dev/null 2>&1; then
         echo "not ok - required tool '$tool' is available"
         FAIL=$((FAIL + 1))
@@ -687,6 +687,41 @@ auto_loopback_congestion() {
     esac
 }
 
+# The server process itself (start_server runs it under timeout(1)).
+server_process() { pgrep -P "$SERVER_PID" -x dotnet | head -n 1; }
+
+# With a slow reader on the copy path, a drain resumes with the low watermark still queued, so the reads that refill
+# the queue are high - low (48 KiB with the defaults), not a whole 64 KiB: strace shows the pread64 sizes.
+copy_refills_from_low_watermark() {
+    local pid trace="$WORK/pread.trace" tracer refills whole
+    pid="$(server_process)"
+    [[ -n "$pid" ]] || { echo "no server process"; return 1; }
+    timeout 10 strace -f -qq -e trace=pread64 -o "$trace" -p "$pid" &
+    tracer=$!
+    # strace has attached once it traces anything: the first request's reads prove it.
+    for _ in $(seq 50); do "${CURL[@]}" -o /dev/null "$BASE/b65537.bin"; [[ -s "$trace" ]] && break; sleep 0.1; done
+    "${CURL[@]}" --limit-rate 4M -o /dev/null "$BASE/big.bin" || { echo "slow download failed"; return 1; }
+    kill -INT "$tracer" 2>/dev/null; wait "$tracer" 2>/dev/null
+    refills="$(grep -c ', 49152, [0-9]*) = 49152' "$trace" || true)"
+    whole="$(grep -c ', 65536, [0-9]*) = 65536' "$trace" || true)"
+    echo "pread64 of 48 KiB: $refills, of 64 KiB: $whole"
+    ((refills >= 10 && refills > whole))
+}
+
+# Clients that leave mid-download cost no stack-trace rendering: the server never maps .NET's stack-trace support or
+# its own symbols for them.
+leaving_clients_render_no_stack_trace() {
+    local pid i mapped
+    pid="$(server_process)"
+    [[ -n "$pid" ]] || { echo "no server process"; return 1; }
+    for i in 1 2 3 4 5; do
+        "${CURL[@]}" --limit-rate 2M --max-time 0.3 -o /dev/null "$BASE/big.bin" || true
+    done
+    "${CURL[@]}" -o /dev/null "$BASE/one.bin" || { echo "the server stopped answering"; return 1; }
+    mapped="$(grep -oE '[A-Za-z.]+\.(dll|pdb)' "/proc/$pid/maps" | sort -u | grep -E 'StackTrace|Reflection\.Metadata|\.pdb$' || true)"
+    [[ -z "$mapped" ]] || { echo "mapped after clients left: $mapped"; return 1; }
+}
+
 # congestion_run LABEL WANT ARGS...: a server of its own started with ARGS; its loopback connections run WANT.
 congestion_run() {
     local label="$1" want="$2"
@@ -998,6 +1033,13 @@ signal_run sigterm "SIGTERM via timeout(1), and again 50 ms later, lets a runnin
 check "behind a directory the server may not search: 403 (file, index, missing name), not 404" locked_directory_forbidden
 check "a server started with SIGINT ignored (as \`server &\` in a script) still stops on SIGINT, exit 0" inherited_sigint_ignored
 signal_run foreignready "a ready file rewritten by someone else is left in place on exit" foreign_ready_file_kept 10
+start_server slowreader --no-sendfile
+check "slowreader: server writes its URL to the ready file" wait_ready
+if [[ -n "$URL" ]]; then
+    check "slowreader: a slow reader's copy-path refills are high - low watermark (48 KiB), not 64 KiB (strace pread64)" copy_refills_from_low_watermark
+    check "slowreader: clients leaving mid-download load no stack-trace support or symbols" leaving_clients_render_no_stack_trace
+fi
+check "slowreader: SIGTERM stops the server with exit code 0" stop_server
 congestion_run congestion-reno reno --loopback-congestion reno
 congestion_run congestion-system "$(cat /proc/sys/net/ipv4/tcp_congestion_control)" --loopback-congestion system
 congestion_run congestion-auto "$(auto_loopback_congestion)" --loopback-congestion auto
