@@ -708,8 +708,8 @@ copy_refills_from_low_watermark() {
     ((refills >= 10 && refills > whole))
 }
 
-# Clients that leave mid-download cost no stack-trace rendering: the server never maps .NET's stack-trace support or
-# its own symbols for them.
+# Clients that leave mid-body (the server paces the body, so it is still sending when they go) cost no stack-trace
+# rendering: the server never maps .NET's stack-trace support or its own symbols for them.
 leaving_clients_render_no_stack_trace() {
     local pid i mapped
     pid="$(server_process)"
@@ -1037,9 +1037,16 @@ start_server slowreader --no-sendfile
 check "slowreader: server writes its URL to the ready file" wait_ready
 if [[ -n "$URL" ]]; then
     check "slowreader: a slow reader's copy-path refills are high - low watermark (48 KiB), not 64 KiB (strace pread64)" copy_refills_from_low_watermark
-    check "slowreader: clients leaving mid-download load no stack-trace support or symbols" leaving_clients_render_no_stack_trace
 fi
 check "slowreader: SIGTERM stops the server with exit code 0" stop_server
+for m in sendfile copy; do
+    start_server "leaving-$m" --limit-rate 4m $([[ $m == copy ]] && echo --no-sendfile)
+    check "leaving-$m: server writes its URL to the ready file" wait_ready
+    if [[ -n "$URL" ]]; then
+        check "leaving-$m: clients leaving mid-body load no stack-trace support or symbols" leaving_clients_render_no_stack_trace
+    fi
+    check "leaving-$m: SIGTERM stops the server with exit code 0" stop_server
+done
 congestion_run congestion-reno reno --loopback-congestion reno
 congestion_run congestion-system "$(cat /proc/sys/net/ipv4/tcp_congestion_control)" --loopback-congestion system
 congestion_run congestion-auto "$(auto_loopback_congestion)" --loopback-congestion auto

@@ -58,11 +58,11 @@ public class BodyFallbackTests
                 Assert.That(parts.Status, Is.EqualTo(206));
                 Assert.That(parts.Header("Content-Type"), Does.StartWith("multipart/byteranges"));
             });
-            connection.Get("/big.bin", "Range: bytes=0-0\r\n"); // the answer proves the responses before it are logged
+            connection.Get("/missing"); // its answer proves the responses before it are logged
         }
 
         var bodies = server.Logs.Access.Where(l => (string)l.Values["Target"]! == "/big.bin").ToList();
-        Assert.That(bodies, Has.Count.EqualTo(5));
+        Assert.That(bodies, Has.Count.EqualTo(4));
         Assert.That(bodies.Select(l => l.Values["BodyPath"]), Is.All.EqualTo("copy"), "every body was copied");
         var reasons = server.Logs.Logs.Where(l => l.EventId.Id == ZeroCopyRefusedEvent).ToList();
         Assert.That(reasons, Has.Count.EqualTo(1), "the reason is logged once, not per response");
