@@ -691,24 +691,31 @@ auto_loopback_congestion() {
 server_process() { pgrep -P "$SERVER_PID" -x dotnet | head -n 1; }
 
 # With a slow reader on the copy path, a drain resumes with the low watermark still queued, so the reads that refill
-# the queue are high - low (48 KiB with the defaults), not a whole 64 KiB: strace shows the pread64 sizes.
+# the queue are high - low (48 KiB with the defaults), not a whole 64 KiB: strace shows the pread64 sizes. The reader
+# is scripts/loadgen's (a 16 KiB receive buffer, 2 MB/s): curl's autotuned megabytes of socket buffer would take most
+# of the body without the queue ever waiting.
 copy_refills_from_low_watermark() {
-    local pid trace="$WORK/pread.trace" tracer refills whole sizes
+    local pid trace="$WORK/pread.trace" tracer refills whole sizes loadgen="$WORK/loadgen/LoadGen.dll"
+    if [[ ! -f "$loadgen" ]]; then
+        dotnet build "$REPO_ROOT/scripts/loadgen" -c Release -o "$WORK/loadgen" --nologo -v quiet >"$WORK/loadgen.build" 2>&1 \
+            || { echo "building scripts/loadgen failed:"; tail -n 5 "$WORK/loadgen.build"; return 1; }
+    fi
     pid="$(server_process)"
     [[ -n "$pid" ]] || { echo "no server process"; return 1; }
-    timeout 10 strace -f -qq -e trace=pread64 -o "$trace" -p "$pid" &
+    timeout 20 strace -f -qq -e trace=pread64 -o "$trace" -p "$pid" &
     tracer=$!
     # strace has attached once it traces anything: the first request's reads prove it.
     for _ in $(seq 50); do "${CURL[@]}" -o /dev/null "$BASE/b65537.bin"; [[ -s "$trace" ]] && break; sleep 0.1; done
-    "${CURL[@]}" --limit-rate 4M -o /dev/null "$BASE/big.bin" || { echo "slow download failed"; return 1; }
+    timeout 30 dotnet "$loadgen" slow-readers --url "$BASE/big.bin" --clients 1 --rate 2m --seconds 3 --rcvbuf 16k \
+        >"$WORK/slow-reader.out" 2>&1 || { echo "slow reader failed:"; tail -n 5 "$WORK/slow-reader.out"; return 1; }
     kill -INT "$tracer" 2>/dev/null; wait "$tracer" 2>/dev/null
-    # The first megabytes fill the kernel's socket buffers without any wait (whole 64 KiB reads, as asyncio's send()
-    # would take them whole); the second half of the download is the slow reader's steady state.
+    # The first reads fill the socket buffers without any wait (whole 64 KiB reads, as asyncio's send() would take
+    # them whole); the second half of the trace is the slow reader's steady state.
     grep -oE 'pread64\([0-9]+, .*, [0-9]+, [0-9]+\) = [0-9]+$' "$trace" | sed -E 's/.* = //' >"$trace.sizes"
     sizes="$(tail -n "$(($(wc -l <"$trace.sizes") / 2))" "$trace.sizes")"
     refills="$(grep -cx 49152 <<<"$sizes" || true)"
     whole="$(grep -cx 65536 <<<"$sizes" || true)"
-    echo "second half of the download: pread64 of 48 KiB: $refills, of 64 KiB: $whole (whole trace: $(sort -n "$trace.sizes" | uniq -c | sort -rn | head -n 3 | tr -s ' \n' ' '))"
+    echo "second half of the slow read: pread64 of 48 KiB: $refills, of 64 KiB: $whole (whole trace: $(sort -n "$trace.sizes" | uniq -c | sort -rn | head -n 3 | tr -s ' \n' ' '))"
     ((refills >= 10 && refills > whole))
 }
 
