@@ -24,7 +24,7 @@ internal static class CommandLine
         var idleTimeout = Seconds("--idle-timeout", "Seconds a kept-alive connection may wait for its next request", 75);
         var sendTimeout = Seconds("--send-timeout", "Seconds without the client accepting a byte before its response is aborted", 60);
         var highWatermark = Size("--high-watermark", "Queued bytes per connection at which the copy loop waits (e.g. 64k)", "64k");
-        var lowWatermark = Size("--low-watermark", "Queued bytes below which a waiting copy loop resumes (e.g. 16k)", "16k");
+        var lowWatermark = Size("--low-watermark", "Queued bytes at or below which a waiting copy loop resumes (e.g. 16k)", "16k");
         var chunkSize = Size("--chunk-size", "Most bytes read per step of the copy loop (e.g. 64k, 1m)", "256k");
         var limitRate = Size("--limit-rate", "Bytes per second per response, on both body paths (e.g. 1m); 0 = no limit", "0");
         var noAccessLog = new Option<bool>("--no-access-log") { Description = "Do not write the access log (one line per response)" };

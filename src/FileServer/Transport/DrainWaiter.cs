@@ -3,13 +3,13 @@ using System.Threading.Tasks.Sources;
 namespace FileServer.Transport;
 
 /// <summary>
-/// The wait of one <see cref="ITransport.DrainAsync"/> for the queue to fall below the low watermark: armed by the
+/// The wait of one <see cref="ITransport.DrainAsync"/> for the queue to fall to the low watermark: armed by the
 /// writer, released by the send pump once a send has taken the queue there, by a send error, or by the writer's
 /// cancellation token — whichever comes first. One writer, so one wait at a time; reused for every wait.
 /// </summary>
 /// <remarks>
 /// The writer resumes on the thread whose send made room (no continuation is posted): the next chunk is then read
-/// and queued on the core that is sending, while the bytes still queued below the low watermark keep the socket busy.
+/// and queued on the core that is sending, while the bytes still queued (the low watermark) keep the socket busy.
 /// </remarks>
 internal sealed class DrainWaiter : IValueTaskSource
 {

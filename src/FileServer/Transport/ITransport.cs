@@ -10,7 +10,7 @@ namespace FileServer.Transport;
 /// <item><see cref="Write"/> copies bytes into a queue and returns at once; it never blocks and never throws
 /// for a slow or vanished peer. A background pump sends the queue as fast as the peer reads.</item>
 /// <item><see cref="DrainAsync"/> completes synchronously while the queue is below the high watermark;
-/// otherwise it waits until the queue falls below the low watermark. A send error stored by the pump is
+/// otherwise it waits until a send leaves no more than the low watermark queued. A send error stored by the pump is
 /// thrown from here.</item>
 /// <item><see cref="SendFileAsync"/> (only where <see cref="CanSendFile"/>) waits until the queue is empty,
 /// so bytes stay in order, then lets the kernel send a file range.</item>

@@ -10,7 +10,7 @@ namespace FileServer.Transport;
 /// <summary>
 /// The asyncio write/drain contract: a <see cref="Pipe"/> holds the queue, a background pump hands queued bytes to
 /// the connection as fast as the peer reads them, and <see cref="DrainAsync"/> waits while the queue is at or above
-/// the high watermark until a send takes it below the low watermark. Subclasses say how bytes leave: straight to the
+/// the high watermark until a send leaves no more than the low watermark. Subclasses say how bytes leave: straight to the
 /// socket, or through TLS.
 /// </summary>
 /// <remarks>
@@ -249,7 +249,7 @@ public abstract class QueuedTransport : ITransport
         return wait;
     }
 
-    // Ends a waiting drain once the queue is below the low watermark, or with the send error once there is one.
+    // Ends a waiting drain once the queue is at or below the low watermark, or with the send error once there is one.
     private void ReleaseDrainIfDone()
     {
         if (!_drain.IsArmed)

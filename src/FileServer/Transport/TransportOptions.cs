@@ -2,7 +2,7 @@ namespace FileServer.Transport;
 
 /// <summary>Buffering limits of a transport.</summary>
 /// <param name="HighWatermark">Queued bytes at or above which <see cref="ITransport.DrainAsync"/> waits.</param>
-/// <param name="LowWatermark">Queued bytes below which a waiting <see cref="ITransport.DrainAsync"/> resumes.</param>
+/// <param name="LowWatermark">Queued bytes at or below which a waiting <see cref="ITransport.DrainAsync"/> resumes.</param>
 /// <param name="SendFileChunk">Most bytes handed to one kernel send-file operation, so one fast client cannot monopolise a thread (nginx's <c>sendfile_max_chunk</c>).</param>
 public sealed record TransportOptions(int HighWatermark = 64 * 1024, int LowWatermark = 16 * 1024, int SendFileChunk = 2 * 1024 * 1024)
 {

@@ -66,7 +66,7 @@ public class SocketTransportTests
         Assert.That(received, Is.EqualTo(data));
     }
 
-    // asyncio's contract: a drain that waited resumes once a send leaves the queue below the low watermark — with
+    // asyncio's contract: a drain that waited resumes once a send leaves no more than the low watermark queued — with
     // bytes still queued, so the writer refills while they go out — never at "empty" and never above low.
     [TestCase(16 * 1024)]
     [TestCase(4 * 1024)]
