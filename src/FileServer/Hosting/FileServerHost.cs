@@ -34,6 +34,7 @@ public sealed class FileServerHost : IAsyncDisposable
     private LoopbackCongestion? _loopbackCongestion;
     private SendTimeoutWatchdog? _watchdog;
     private OpenFileCache? _files;
+    private IFileRoot? _root;
     private SemaphoreSlim? _connectionSlots;
     private Task _acceptLoop = Task.CompletedTask;
     private Task? _stopping;
@@ -88,13 +89,14 @@ public sealed class FileServerHost : IAsyncDisposable
         }
         // Connections need descriptors more than the cache does: it gets an eighth of the limit at most.
         var cacheSize = (int)Math.Min((ulong)_options.OpenFileCacheSize, (openFileLimit ?? 1024) / 8);
-        _files = new OpenFileCache(_platform, cacheSize, _options.OpenFileCacheInactiveTime, _clock);
+        _files = new OpenFileCache(cacheSize, _options.OpenFileCacheInactiveTime, _clock);
+        _root = OpenRoot(root);
 
         var contentTypes = new ContentTypeMap();
         _heads = new ResponseHeads(new DateHeaderCache(_clock));
         _parser = new RequestHeadParser(_options.Limits);
         _handler = new FileRequestHandler(
-            new PathResolver(_platform, root, _options.FollowSymlinks, _options.AllowDotfiles),
+            new PathResolver(_root, _options.AllowDotfiles),
             contentTypes,
             new BodyPathChooser(_options.DisableSendFile, _options.CopyChunkSize, _options.LimitRate, _clock, _log),
             _heads,
@@ -168,7 +170,9 @@ public sealed class FileServerHost : IAsyncDisposable
     {
         if (_listeners.Count == 0)
         {
-            // Never started (or failed to): nothing to stop, nothing to report.
+            // Never started (or failed to): nothing to stop, nothing to report; what a failed start opened is closed.
+            _files?.Dispose();
+            _root?.Dispose();
             return;
         }
         await _stopAccepting.CancelAsync().ConfigureAwait(false);
@@ -206,6 +210,7 @@ public sealed class FileServerHost : IAsyncDisposable
         }
         await _watchdog!.DisposeAsync().ConfigureAwait(false);
         _files!.Dispose();
+        _root?.Dispose();
         ServerLog.Stopped(_log, Statistics.Requests, Statistics.AllocatedBytesPerRequest() ?? 0);
     }
 
@@ -221,6 +226,18 @@ public sealed class FileServerHost : IAsyncDisposable
             throw new StartupException($"root '{root}' is not a directory");
         }
         return _platform.ResolveRealPath(root) ?? throw new StartupException($"root directory '{root}' cannot be resolved");
+    }
+
+    private IFileRoot OpenRoot(string realPath)
+    {
+        try
+        {
+            return _platform.OpenRoot(realPath, _options.FollowSymlinks);
+        }
+        catch (IOException e)
+        {
+            throw new StartupException($"root directory '{realPath}' cannot be opened: {e.Message}", e);
+        }
     }
 
     // Not inlined: compiling it loads the TLS assemblies, which a plain-HTTP server never needs.

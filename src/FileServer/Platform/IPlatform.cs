@@ -25,14 +25,12 @@ public interface IPlatform
     /// <exception cref="NotRegularFileException">It is not a regular file.</exception>
     OpenedFile OpenForReading(string path);
 
-    /// <summary>Status of the entry at <paramref name="path"/> itself (<c>lstat</c>): a link is reported as <see cref="FileKind.SymbolicLink"/>.</summary>
-    FileStatus? GetLinkStatus(string path);
-
     /// <summary>
-    /// Whether looking up <paramref name="path"/> fails for lack of permission (a directory on the way that may not
-    /// be searched), as opposed to there being nothing there. Asked only after a lookup failed.
+    /// Opens the directory at <paramref name="realPath"/> (a real path, every link resolved) as the served root:
+    /// every file served is found through it. Links may lead out of it only when <paramref name="followSymlinks"/>.
     /// </summary>
-    bool IsLookupDenied(string path);
+    /// <exception cref="IOException">The directory cannot be opened.</exception>
+    IFileRoot OpenRoot(string realPath, bool followSymlinks);
 
     /// <summary>Status of an open file, so what is served matches what was opened.</summary>
     FileStatus GetStatus(SafeFileHandle file);

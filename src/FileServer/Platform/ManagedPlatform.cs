@@ -26,14 +26,17 @@ public sealed class ManagedPlatform : IPlatform
     }
 
     /// <inheritdoc />
+    public IFileRoot OpenRoot(string realPath, bool followSymlinks) => new ManagedFileRoot(this, realPath, followSymlinks);
+
+    /// <summary>Status of the entry at <paramref name="path"/> itself: a link is reported as <see cref="FileKind.SymbolicLink"/>.</summary>
     public FileStatus? GetLinkStatus(string path)
     {
         FileSystemInfo info = Directory.Exists(path) ? new DirectoryInfo(path) : new FileInfo(path);
         return info.LinkTarget is not null ? new FileStatus(FileKind.SymbolicLink, 0, 0) : GetStatus(path);
     }
 
-    /// <inheritdoc />
-    public bool IsLookupDenied(string path)
+    /// <summary>Whether looking up <paramref name="path"/> fails for lack of permission, rather than for nothing being there.</summary>
+    public static bool IsLookupDenied(string path)
     {
         try
         {

@@ -9,11 +9,12 @@ namespace FileServer.Platform;
 public sealed class OpenedFile : IDisposable
 {
     private readonly Func<SafeFileHandle, FileStream> _openZeroCopyStream;
+    private readonly Lock _opening = new();
     private FileStream? _zeroCopyStream;
 
     /// <summary>
     /// Wraps an open <paramref name="handle"/> of the file at <paramref name="path"/>; <paramref name="openZeroCopyStream"/>
-    /// makes the send-file stream on demand, and may throw where the platform or the file cannot give one.
+    /// makes the send-file stream on demand (a stream on that same handle, or on another descriptor of the file), and may throw where the platform or the file cannot give one.
     /// </summary>
     public OpenedFile(string path, SafeFileHandle handle, FileStatus status, Func<SafeFileHandle, FileStream> openZeroCopyStream)
     {
@@ -48,17 +49,14 @@ public sealed class OpenedFile : IDisposable
             {
                 return stream;
             }
-            var opened = _openZeroCopyStream(Handle);
-            var winner = Interlocked.CompareExchange(ref _zeroCopyStream, opened, null);
-            if (winner is null)
+            // Under a lock, not a race of two opens: the stream may be made on this very handle, and a losing
+            // stream's disposal would close it for the winner too.
+            lock (_opening)
             {
-                return opened;
+                stream = _zeroCopyStream ?? _openZeroCopyStream(Handle);
+                Volatile.Write(ref _zeroCopyStream, stream);
+                return stream;
             }
-            if (!ReferenceEquals(opened, winner))
-            {
-                opened.Dispose();
-            }
-            return winner;
         }
     }
 

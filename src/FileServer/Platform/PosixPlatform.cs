@@ -36,9 +36,16 @@ public sealed partial class PosixPlatform : IPlatform
     private readonly bool _hasProcFd = Directory.Exists("/proc/self/fd");
     private readonly Func<SafeFileHandle, FileStream> _openZeroCopyStream;
 
+    private readonly bool _useOpenat2;
+
     /// <summary>Creates the platform; see <see cref="IsSupported"/> first.</summary>
-    public PosixPlatform()
+    /// <param name="useOpenat2">
+    /// Whether lookups beneath the root ask the kernel to confine them (<c>openat2</c>, where the kernel has it);
+    /// false confines them with a walk of <c>openat</c> calls alone, e.g. to compare the two.
+    /// </param>
+    public PosixPlatform(bool useOpenat2 = true)
     {
+        _useOpenat2 = useOpenat2;
         // One delegate for every file opened, not one per request.
         _openZeroCopyStream = OpenZeroCopyStream;
     }
@@ -55,7 +62,8 @@ public sealed partial class PosixPlatform : IPlatform
         }
         try
         {
-            return Syscall.stat("/", out _) == 0;
+            // /proc/self/fd: how a file found beneath the root is opened for reading (see PosixFileRoot).
+            return Syscall.stat("/", out _) == 0 && Directory.Exists("/proc/self/fd");
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or TypeInitializationException)
         {
@@ -77,20 +85,7 @@ public sealed partial class PosixPlatform : IPlatform
     }
 
     /// <inheritdoc />
-    public FileStatus? GetLinkStatus(string path) => LinkStatus(path, out var stat) == 0 ? ToStatus(stat) : null;
-
-    /// <inheritdoc />
-    public bool IsLookupDenied(string path) => LinkStatus(path, out _) != 0 && Stdlib.GetLastError() == Errno.EACCES;
-
-    // lstat(2) with a stack-encoded path: 0, or -1 with errno set.
-    private static unsafe int LinkStatus(string path, out Stat stat)
-    {
-        using var encoded = new NativePath(path, stackalloc byte[NativePath.StackBytes]);
-        fixed (byte* p = encoded.Bytes)
-        {
-            return mph_lstat(p, out stat);
-        }
-    }
+    public IFileRoot OpenRoot(string realPath, bool followSymlinks) => new PosixFileRoot(realPath, followSymlinks, _useOpenat2);
 
     /// <inheritdoc />
     public FileStatus GetStatus(SafeFileHandle file)
@@ -348,15 +343,12 @@ public sealed partial class PosixPlatform : IPlatform
     [DllImport("MonoPosixHelper", SetLastError = true, EntryPoint = "Mono_Posix_Syscall_stat")]
     private static extern unsafe int mph_stat(byte* path, out Stat buf);
 
-    [DllImport("MonoPosixHelper", SetLastError = true, EntryPoint = "Mono_Posix_Syscall_lstat")]
-    private static extern unsafe int mph_lstat(byte* path, out Stat buf);
-
     [DllImport("libc", SetLastError = true, EntryPoint = "open")]
     private static extern unsafe int libc_open(byte* path, int flags);
 
     private static int Descriptor(SafeFileHandle file) => (int)file.DangerousGetHandle();
 
-    private static FileStatus ToStatus(Stat stat)
+    internal static FileStatus ToStatus(Stat stat)
     {
         var kind = (stat.st_mode & FilePermissions.S_IFMT) switch
         {

@@ -71,10 +71,20 @@ public sealed class FileRequestHandler
                 : Error(transport, HttpStatus.NotImplemented, "Unknown method", request, keepAlive);
         }
 
-        var resolution = _resolver.Resolve(target);
+        PathResolution resolution;
+        try
+        {
+            resolution = _resolver.Resolve(target);
+        }
+        catch (IOException e)
+        {
+            // Out of descriptors (EMFILE) for the lookup itself, a disk error: the server's failure.
+            ServingLog.FileOpenFailed(_log, target.RawPath, e.HResult, e.Message);
+            return Error(transport, HttpStatus.InternalServerError, "The file could not be opened", request, keepAlive);
+        }
         return resolution.Kind switch
         {
-            PathResolutionKind.File => await ServeFileAsync(request, transport, keepAlive, progress, resolution.FilePath!, resolution.FileStatus, cancellationToken).ConfigureAwait(false),
+            PathResolutionKind.File => await ServeFileAsync(request, transport, keepAlive, progress, resolution.File, cancellationToken).ConfigureAwait(false),
             PathResolutionKind.Redirect => Redirect(request, transport, keepAlive, resolution.Location!),
             PathResolutionKind.BadRequest => Error(transport, HttpStatus.BadRequest, resolution.Reason!, request, keepAlive),
             PathResolutionKind.Forbidden => Error(transport, HttpStatus.Forbidden, resolution.Reason!, request, keepAlive),
@@ -84,12 +94,12 @@ public sealed class FileRequestHandler
 
     // Runs once per request (or per queued send): pooled state machines instead of one allocation each.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<ResponseSummary> ServeFileAsync(RequestHead request, ITransport transport, bool keepAlive, ResponseProgress progress, string path, FileStatus resolved, CancellationToken cancellationToken)
+    private async ValueTask<ResponseSummary> ServeFileAsync(RequestHead request, ITransport transport, bool keepAlive, ResponseProgress progress, FileLookup found, CancellationToken cancellationToken)
     {
         OpenFileCache.Lease lease;
         try
         {
-            lease = _files.Open(path, resolved);
+            lease = _files.Open(_resolver.Root, found);
         }
         catch (FileNotFoundException)
         {
@@ -106,8 +116,13 @@ public sealed class FileRequestHandler
         catch (IOException e)
         {
             // Out of descriptors (EMFILE), a disk error: the server's failure, not a missing file and not the client's.
-            ServingLog.FileOpenFailed(_log, path, e.HResult, e.Message);
+            ServingLog.FileOpenFailed(_log, found.Path, e.HResult, e.Message);
             return Error(transport, HttpStatus.InternalServerError, "The file could not be opened", request, keepAlive);
+        }
+        finally
+        {
+            // The lease holds the file open now (or nothing does): the lookup's descriptor is of no more use.
+            found.Dispose();
         }
 
         using (lease)
@@ -140,7 +155,7 @@ public sealed class FileRequestHandler
                 return RangeNotSatisfiable(request, transport, keepAlive, status.Length);
             }
 
-            var contentType = _contentTypes.Lookup(path);
+            var contentType = _contentTypes.Lookup(found.Path);
             var plan = ResponsePlan.For(ranges, contentType, status.Length);
             var head = _heads.Create(plan.Status, request, keepAlive);
             if (plan.Status == HttpStatus.Ok)

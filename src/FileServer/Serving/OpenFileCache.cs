@@ -8,11 +8,12 @@ namespace FileServer.Serving;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Never stale, unlike nginx's (which trusts an entry for <c>open_file_cache_valid</c> seconds): every request still
-/// stats its path (<see cref="PathResolver"/> does), and a cached descriptor is used only while that path names the
-/// same file, the same device and inode. A file replaced by a rename has a new inode and is opened afresh; a file
-/// changed in place is read through the same descriptor, so its new bytes are sent, described by this request's
-/// status. While a descriptor is open its inode number cannot be reused, so equal identities cannot mislead.
+/// Never stale, unlike nginx's (which trusts an entry for <c>open_file_cache_valid</c> seconds): every request
+/// still looks its path up beneath the root (<see cref="PathResolver"/>), and the cache is keyed on what that
+/// lookup found, the file's device and inode, never on a name. A file replaced by a rename has a new inode and is
+/// opened afresh (the old entry ages out); a file changed in place is read through the same descriptor, so its new
+/// bytes are sent, described by this request's status. While a descriptor is open its inode number cannot be
+/// reused, so equal identities cannot mislead.
 /// </para>
 /// <para>
 /// Bounded: at most <c>capacity</c> files, the least recently used closed first; a sweep every
@@ -23,12 +24,14 @@ namespace FileServer.Serving;
 /// </remarks>
 public sealed class OpenFileCache : IDisposable
 {
-    private readonly IPlatform _platform;
     private readonly int _capacity;
     private readonly TimeSpan _inactiveTime;
     private readonly TimeProvider _clock;
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly Dictionary<FileIdentity, Entry> _entries = new();
+    // The entry last opened by each path, only to drop it once that path leads to another file: a replaced file's
+    // descriptor (and a deleted file's space) is given back at the next request for its name, not at the sweep.
+    private readonly Dictionary<string, Entry> _byPath = new(StringComparer.Ordinal);
     // Most recently used first, so the sweep and eviction only ever look at the tail.
     private readonly LinkedList<Entry> _recency = new();
     private readonly ITimer? _sweeper;
@@ -38,11 +41,10 @@ public sealed class OpenFileCache : IDisposable
     /// Creates a cache of at most <paramref name="capacity"/> open files (0 turns it off: every request opens and
     /// closes its file), each closed once unused for <paramref name="inactiveTime"/> to twice that.
     /// </summary>
-    public OpenFileCache(IPlatform platform, int capacity, TimeSpan inactiveTime, TimeProvider clock)
+    public OpenFileCache(int capacity, TimeSpan inactiveTime, TimeProvider clock)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(capacity);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(inactiveTime, TimeSpan.Zero);
-        _platform = platform;
         _capacity = capacity;
         _inactiveTime = inactiveTime;
         _clock = clock;
@@ -65,42 +67,43 @@ public sealed class OpenFileCache : IDisposable
     }
 
     /// <summary>
-    /// The open file at <paramref name="path"/>, which a stat of this request found to be the regular file
-    /// <paramref name="status"/> describes: the cached descriptor when it is still that file, else a new one.
-    /// The caller disposes the lease when its response is done.
+    /// The open file <paramref name="found"/> names (a regular file this request found beneath
+    /// <paramref name="root"/>): the cached descriptor of that same file (device and inode) when there is one, else
+    /// a new one. The caller disposes the lease when its response is done, and the lookup as ever.
     /// </summary>
     /// <exception cref="FileNotFoundException">Nothing is there any more.</exception>
     /// <exception cref="UnauthorizedAccessException">Permission denied.</exception>
     /// <exception cref="NotRegularFileException">It is no longer a regular file.</exception>
-    public Lease Open(string path, FileStatus status)
+    /// <exception cref="IOException">No descriptor could be opened (EMFILE), or another failure not the client's.</exception>
+    public Lease Open(IFileRoot root, in FileLookup found)
     {
+        var status = found.Status;
         if (_capacity == 0 || !status.Identity.IsKnown)
         {
-            var own = _platform.OpenForReading(path);
+            var own = root.Open(found);
             return new Lease(own, own.Status, null);
         }
         var now = _clock.GetTimestamp();
         Entry? stale = null;
         lock (_gate)
         {
-            if (_entries.TryGetValue(path, out var cached))
+            if (_entries.TryGetValue(status.Identity, out var cached))
             {
-                if (cached.File.Status.Identity == status.Identity)
-                {
-                    // The cache's own reference keeps the count above zero here, so taking one cannot revive a closed file.
-                    cached.Retain();
-                    Touch(cached, now);
-                    return new Lease(cached.File, status, cached);
-                }
-                // The path names another file now (replaced by a rename): this descriptor is of no more use.
-                Unlink(cached);
-                stale = cached;
+                // The cache's own reference keeps the count above zero here, so taking one cannot revive a closed file.
+                cached.Retain();
+                Touch(cached, now);
+                return new Lease(cached.File, status, cached);
+            }
+            if (_byPath.TryGetValue(found.Path, out stale))
+            {
+                // The name leads to another file now (replaced by a rename): its old descriptor is of no more use.
+                Unlink(stale);
             }
         }
         stale?.Release();
 
-        var file = _platform.OpenForReading(path);
-        var entry = new Entry(path, file, now);
+        var file = root.Open(found);
+        var entry = new Entry(status.Identity, found.Path, file, now);
         Entry? replaced = null;
         Entry? evicted = null;
         lock (_gate)
@@ -109,14 +112,15 @@ public sealed class OpenFileCache : IDisposable
             {
                 // Stopping: serve this response from the descriptor, then close it with the lease.
                 entry.Release();
-                return new Lease(file, file.Status, entry);
+                return new Lease(file, status, entry);
             }
-            // Another request may have opened the same path meanwhile: the newer descriptor wins.
-            if (_entries.TryGetValue(path, out replaced))
+            // Another request may have opened the same file meanwhile: the newer descriptor wins.
+            if (_entries.TryGetValue(status.Identity, out replaced))
             {
                 Unlink(replaced);
             }
-            _entries.Add(path, entry);
+            _entries.Add(status.Identity, entry);
+            _byPath[found.Path] = entry;
             _recency.AddFirst(entry.Node);
             if (_entries.Count > _capacity)
             {
@@ -126,8 +130,7 @@ public sealed class OpenFileCache : IDisposable
         }
         replaced?.Release();
         evicted?.Release();
-        // The descriptor's own status: the path may have changed between this request's stat and the open.
-        return new Lease(file, file.Status, entry);
+        return new Lease(file, status, entry);
     }
 
     /// <summary>Closes every cached file nobody has asked for in the last <c>inactiveTime</c>.</summary>
@@ -156,6 +159,7 @@ public sealed class OpenFileCache : IDisposable
             _disposed = true;
             all = [.. _entries.Values];
             _entries.Clear();
+            _byPath.Clear();
             _recency.Clear();
         }
         all.ForEach(static e => e.Release());
@@ -173,7 +177,11 @@ public sealed class OpenFileCache : IDisposable
 
     private void Unlink(Entry entry)
     {
-        _entries.Remove(entry.Path);
+        _entries.Remove(entry.Identity);
+        if (_byPath.TryGetValue(entry.Path, out var byPath) && byPath == entry)
+        {
+            _byPath.Remove(entry.Path);
+        }
         _recency.Remove(entry.Node);
     }
 
@@ -232,14 +240,18 @@ public sealed class OpenFileCache : IDisposable
     {
         private int _references = 2;
 
-        public Entry(string path, OpenedFile file, long lastUsed)
+        public Entry(FileIdentity identity, string path, OpenedFile file, long lastUsed)
         {
+            Identity = identity;
             Path = path;
             File = file;
             LastUsed = lastUsed;
             Node = new LinkedListNode<Entry>(this);
         }
 
+        public FileIdentity Identity { get; }
+
+        /// <summary>The path the file was opened by (a hard link may reach it by others too).</summary>
         public string Path { get; }
 
         public OpenedFile File { get; }

@@ -5,7 +5,7 @@ namespace FileServer.Serving;
 /// <summary>What a request path leads to.</summary>
 public enum PathResolutionKind
 {
-    /// <summary>A regular file to serve, at <see cref="PathResolution.FilePath"/>.</summary>
+    /// <summary>A regular file to serve, found by <see cref="PathResolution.File"/>.</summary>
     File,
     /// <summary>A directory asked for without its trailing slash: redirect to <see cref="PathResolution.Location"/>.</summary>
     Redirect,
@@ -19,11 +19,10 @@ public enum PathResolutionKind
 
 /// <summary>The outcome of mapping a request path onto the served directory.</summary>
 /// <param name="Kind">What the path leads to.</param>
-/// <param name="FilePath">The file's real path, for <see cref="PathResolutionKind.File"/>.</param>
+/// <param name="File">The lookup that found the file, for <see cref="PathResolutionKind.File"/>: the caller disposes it.</param>
 /// <param name="Location">The redirect target, for <see cref="PathResolutionKind.Redirect"/>.</param>
 /// <param name="Reason">A short reason, for the error kinds.</param>
-/// <param name="FileStatus">What the resolver's stat found at <see cref="FilePath"/>, for <see cref="PathResolutionKind.File"/>.</param>
-public readonly record struct PathResolution(PathResolutionKind Kind, string? FilePath = null, string? Location = null, string? Reason = null, FileStatus FileStatus = default)
+public readonly record struct PathResolution(PathResolutionKind Kind, FileLookup File = default, string? Location = null, string? Reason = null)
 {
     /// <summary>A 404 with <paramref name="reason"/>.</summary>
     public static PathResolution NotFound(string reason) => new(PathResolutionKind.NotFound, Reason: reason);

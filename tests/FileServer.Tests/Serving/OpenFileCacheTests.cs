@@ -16,16 +16,22 @@ public class OpenFileCacheTests
     private readonly PosixPlatform _platform = new();
     private TempTree _tree = null!;
     private FakeTimeProvider _clock = null!;
+    private IFileRoot _root = null!;
 
     [SetUp]
     public void CreateTree()
     {
         _tree = new TempTree();
         _clock = new FakeTimeProvider();
+        _root = _platform.OpenRoot(_platform.ResolveRealPath(_tree.Root)!, followSymlinks: false);
     }
 
     [TearDown]
-    public void DeleteTree() => _tree.Dispose();
+    public void DeleteTree()
+    {
+        _root.Dispose();
+        _tree.Dispose();
+    }
 
     [Test]
     public void Open_SameUnchangedFile_ReusesOneDescriptor()
@@ -215,8 +221,11 @@ public class OpenFileCacheTests
     {
         _tree.WriteText("a.txt", "alpha");
         using var cache = NewCache(capacity: 8);
-        var status = _platform.GetStatus(_tree.PathOf("a.txt"))!.Value with { Identity = FileIdentity.Unknown };
-        using (var lease = cache.Open(_tree.PathOf("a.txt"), status))
+        // The portable root: its lookups tell no device and inode.
+        using var managed = new ManagedPlatform().OpenRoot(_platform.ResolveRealPath(_tree.Root)!, followSymlinks: false);
+        using var found = managed.Find("a.txt");
+        Assert.That(found.Status.Identity.IsKnown, Is.False);
+        using (var lease = cache.Open(managed, found))
         {
             Assert.That(ReadAll(lease), Is.EqualTo("alpha"));
         }
@@ -228,14 +237,20 @@ public class OpenFileCacheTests
     }
 
     [Test]
-    public void Open_MissingFile_ThrowsAndCachesNothing()
+    public void Open_FileDeletedAfterItsLookup_ServesTheFileFound_AndClosesItWithTheCache()
     {
         _tree.WriteText("a.txt", "alpha");
-        var status = _platform.GetStatus(_tree.PathOf("a.txt"))!.Value;
+        var found = _root.Find("a.txt");
         File.Delete(_tree.PathOf("a.txt"));
-        using var cache = NewCache(capacity: 8);
-        Assert.Throws<FileNotFoundException>(() => cache.Open(_tree.PathOf("a.txt"), status));
-        Assert.That(cache.Count, Is.Zero);
+        var cache = NewCache(capacity: 8);
+        using (var lease = cache.Open(_root, found))
+        {
+            Assert.That(ReadAll(lease), Is.EqualTo("alpha"), "what was checked is what is opened, not the name again");
+        }
+        found.Dispose();
+        Assert.That(DescriptorsUnderRoot(), Is.EqualTo(1), "cached");
+        cache.Dispose();
+        Assert.That(DescriptorsUnderRoot(), Is.Zero);
     }
 
     [Test]
@@ -254,24 +269,14 @@ public class OpenFileCacheTests
             for (var n = 0; n < 2000; n++)
             {
                 var i = random.Next(files);
-                var path = _tree.PathOf($"f{i}.txt");
-                if (_platform.GetStatus(path) is not { } status)
+                // A rename replaces the name atomically: every lookup finds one version or the other.
+                using var found = _root.Find($"f{i}.txt");
+                using var lease = cache.Open(_root, found);
+                var text = ReadAll(lease);
+                // Whatever version was opened, it is one file's whole content, never a mix.
+                if (!text.StartsWith($"file {i} version ", StringComparison.Ordinal) || !text.EndsWith('.'))
                 {
-                    continue;
-                }
-                try
-                {
-                    using var lease = cache.Open(path, status);
-                    var text = ReadAll(lease);
-                    // Whatever version was opened, it is one file's whole content, never a mix.
-                    if (!text.StartsWith($"file {i} version ", StringComparison.Ordinal) || !text.EndsWith('.'))
-                    {
-                        Interlocked.Increment(ref failures);
-                    }
-                }
-                catch (FileNotFoundException)
-                {
-                    // Replaced between the stat and the open: the server answers 404 then, as it would without a cache.
+                    Interlocked.Increment(ref failures);
                 }
             }
         })).ToList();
@@ -298,12 +303,12 @@ public class OpenFileCacheTests
 
     private static string Content(int file, int version) => $"file {file} version {version}" + new string('x', version % 7) + ".";
 
-    private OpenFileCache NewCache(int capacity) => new(_platform, capacity, Inactive, _clock);
+    private OpenFileCache NewCache(int capacity) => new(capacity, Inactive, _clock);
 
     private OpenFileCache.Lease Open(OpenFileCache cache, string relative)
     {
-        var path = _tree.PathOf(relative);
-        return cache.Open(path, _platform.GetStatus(path) ?? throw new FileNotFoundException(path));
+        using var found = _root.Find(relative);
+        return cache.Open(_root, found);
     }
 
     private static string ReadAll(OpenFileCache.Lease lease)

@@ -4,12 +4,16 @@ using FileServer.Tests.Support;
 
 namespace FileServer.Tests.Serving;
 
-public class PathResolverTests
+// Both ways the Linux root confines lookups: the kernel's openat2, and the openat walk it falls back to.
+[TestFixture(true)]
+[TestFixture(false)]
+public class PathResolverTests(bool useOpenat2)
 {
     private TempTree _tree = null!;
     private string _root = null!;
     private string _outside = null!;
-    private readonly IPlatform _platform = PlatformDetector.Detect();
+    private readonly IPlatform _platform = PosixPlatform.IsSupported() ? new PosixPlatform(useOpenat2) : PlatformDetector.Detect();
+    private readonly List<IFileRoot> _roots = [];
 
     [SetUp]
     public void SetUp()
@@ -31,20 +35,41 @@ public class PathResolverTests
     }
 
     [TearDown]
-    public void TearDown() => _tree.Dispose();
+    public void TearDown()
+    {
+        _roots.ForEach(static r => r.Dispose());
+        _tree.Dispose();
+    }
+
+    private PathResolver CreateResolver(bool follow = false, bool dotfiles = false)
+    {
+        var root = _platform.OpenRoot(_platform.ResolveRealPath(_root)!, follow);
+        _roots.Add(root);
+        return new PathResolver(root, dotfiles);
+    }
 
     private PathResolution Resolve(string target, bool follow = false, bool dotfiles = false)
     {
-        var resolver = new PathResolver(_platform, _platform.ResolveRealPath(_root)!, follow, dotfiles);
         Assert.That(RequestTarget.TryParse(target, out var parsed), Is.True);
-        return resolver.Resolve(parsed);
+        return CreateResolver(follow, dotfiles).Resolve(parsed);
+    }
+
+    // The bytes of the file a resolution found, read through the root as the server reads them.
+    private string Read(PathResolution result)
+    {
+        Assert.That(result.Kind, Is.EqualTo(PathResolutionKind.File));
+        using var found = result.File;
+        using var file = _roots[^1].Open(found);
+        var bytes = new byte[file.Status.Length];
+        Assert.That(RandomAccess.Read(file.Handle, bytes, 0), Is.EqualTo(bytes.Length));
+        return System.Text.Encoding.UTF8.GetString(bytes);
     }
 
     [Test]
     public void SameResolver_SeesFilesReplacedSinceTheLastRequest()
     {
         // Decoded paths are cached per resolver; what is on disk never is.
-        var resolver = new PathResolver(_platform, _platform.ResolveRealPath(_root)!, followSymlinks: false, allowDotfiles: false);
+        var resolver = CreateResolver();
         Assert.That(RequestTarget.TryParse("/a.txt", out var target), Is.True);
         Assert.That(resolver.Resolve(target).Kind, Is.EqualTo(PathResolutionKind.File));
 
@@ -71,7 +96,7 @@ public class PathResolverTests
     {
         var result = Resolve("/a.txt");
         Assert.That(result.Kind, Is.EqualTo(PathResolutionKind.File));
-        Assert.That(File.ReadAllText(result.FilePath!), Is.EqualTo("a"));
+        Assert.That(Read(result), Is.EqualTo("a"));
     }
 
     [TestCase("/a.txt/")]
@@ -90,7 +115,7 @@ public class PathResolverTests
     {
         var result = Resolve(target);
         Assert.That(result.Kind, Is.EqualTo(PathResolutionKind.File));
-        Assert.That(File.ReadAllText(result.FilePath!), Is.EqualTo("index"));
+        Assert.That(Read(result), Is.EqualTo("index"));
     }
 
     [Test]
@@ -104,7 +129,7 @@ public class PathResolverTests
     public void DirectoryWithSlash_ServesIndexHtml()
     {
         var result = Resolve("/dir/");
-        Assert.That(File.ReadAllText(result.FilePath!), Is.EqualTo("index"));
+        Assert.That(Read(result), Is.EqualTo("index"));
     }
 
     [Test]
@@ -119,7 +144,7 @@ public class PathResolverTests
     {
         var result = Resolve(target);
         Assert.That(result.Kind, Is.EqualTo(PathResolutionKind.File));
-        Assert.That(File.ReadAllText(result.FilePath!), Is.EqualTo(content));
+        Assert.That(Read(result), Is.EqualTo(content));
     }
 
     [TestCase("/escape.txt")]
@@ -130,7 +155,7 @@ public class PathResolverTests
         Assert.That(Resolve(target).Kind, Is.EqualTo(PathResolutionKind.NotFound));
         var followed = Resolve(target, follow: true);
         Assert.That(followed.Kind, Is.EqualTo(PathResolutionKind.File));
-        Assert.That(File.ReadAllText(followed.FilePath!), Is.EqualTo("secret"));
+        Assert.That(Read(followed), Is.EqualTo("secret"));
     }
 
     [TestCase("/.hidden")]

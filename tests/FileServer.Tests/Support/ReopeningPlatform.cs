@@ -47,23 +47,22 @@ public sealed class ReopeningPlatform(
 
     public string Name => _real.Name;
 
-    public OpenedFile OpenForReading(string path)
+    public OpenedFile OpenForReading(string path) => Reopen(_real.OpenForReading(path));
+
+    public IFileRoot OpenRoot(string realPath, bool followSymlinks) => new ReopeningRoot(_real.OpenRoot(realPath, followSymlinks), this);
+
+    internal OpenedFile Reopen(OpenedFile opened)
     {
-        var opened = _real.OpenForReading(path);
         if (readHandle is null)
         {
-            return new OpenedFile(path, opened.Handle, opened.Status, zeroCopyStream ?? (h => opened.ZeroCopyStream));
+            return new OpenedFile(opened.Path, opened.Handle, opened.Status, zeroCopyStream ?? (h => opened.ZeroCopyStream));
         }
         var handle = readHandle(opened);
         opened.Dispose();
-        return new OpenedFile(path, handle, opened.Status, zeroCopyStream ?? RefusedBySendFile);
+        return new OpenedFile(opened.Path, handle, opened.Status, zeroCopyStream ?? RefusedBySendFile);
     }
 
     public FileStatus? GetStatus(string path) => _real.GetStatus(path);
-
-    public FileStatus? GetLinkStatus(string path) => _real.GetLinkStatus(path);
-
-    public bool IsLookupDenied(string path) => _real.IsLookupDenied(path);
 
     public FileStatus GetStatus(SafeFileHandle file) => _real.GetStatus(file);
 
@@ -84,4 +83,16 @@ public sealed class ReopeningPlatform(
     public void RestoreInheritedInterrupt() => _real.RestoreInheritedInterrupt();
 
     public ulong? RaiseOpenFileLimit() => _real.RaiseOpenFileLimit();
+}
+
+/// <summary>The real root's lookups, with every file it opens given the platform's other descriptors.</summary>
+file sealed class ReopeningRoot(IFileRoot real, ReopeningPlatform platform) : IFileRoot
+{
+    public string RealPath => real.RealPath;
+
+    public FileLookup Find(string relativePath) => real.Find(relativePath);
+
+    public OpenedFile Open(in FileLookup found) => platform.Reopen(real.Open(found));
+
+    public void Dispose() => real.Dispose();
 }

@@ -1,0 +1,65 @@
+namespace FileServer.Platform;
+
+/// <summary>
+/// The root where no descriptor-relative lookup exists (any OS but Linux): each lookup walks the path by name with
+/// <c>lstat</c>, sends a path with a link through <c>realpath</c> and checks it is still inside the root, then opens
+/// by name. Not free of races: a name swapped between the check and the open is followed. Linux uses
+/// <see cref="PosixFileRoot"/>.
+/// </summary>
+internal sealed class ManagedFileRoot(ManagedPlatform platform, string realPath, bool followSymlinks) : IFileRoot
+{
+    private readonly string _root = Path.TrimEndingDirectorySeparator(realPath);
+
+    /// <inheritdoc />
+    public string RealPath => _root;
+
+    /// <inheritdoc />
+    public FileLookup Find(string relativePath)
+    {
+        var names = relativePath.Length == 0 ? [] : relativePath.Split('/');
+        var path = _root;
+        for (var i = 0; i < names.Length; i++)
+        {
+            path = Path.Join(path, names[i]);
+            var status = platform.GetLinkStatus(path);
+            if (status?.Kind == FileKind.SymbolicLink)
+            {
+                return Follow(Path.Join([path, .. names.Skip(i + 1)]));
+            }
+            if (status is null || (i < names.Length - 1 && status.Value.Kind != FileKind.Directory))
+            {
+                return Missing(path);
+            }
+        }
+        return platform.GetStatus(path) is { } found ? new FileLookup(LookupOutcome.Found, path, found) : Missing(path);
+    }
+
+    /// <inheritdoc />
+    public OpenedFile Open(in FileLookup found) => platform.OpenForReading(found.Path);
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        // Nothing held: every lookup starts from the root's name.
+    }
+
+    private FileLookup Follow(string path)
+    {
+        var real = platform.ResolveRealPath(path);
+        if (real is null || !(followSymlinks || IsUnderRoot(real)))
+        {
+            return Missing(path);
+        }
+        return platform.GetStatus(real) is { } found ? new FileLookup(LookupOutcome.Found, real, found) : Missing(path);
+    }
+
+    // Behind a directory the server may not search, nothing can be said to be missing.
+    private static FileLookup Missing(string path) =>
+        ManagedPlatform.IsLookupDenied(path) ? new FileLookup(LookupOutcome.Denied, path) : FileLookup.Missing(path);
+
+    private bool IsUnderRoot(string real) =>
+        real.Length == _root.Length
+            ? string.Equals(real, _root, StringComparison.Ordinal)
+            : real.StartsWith(_root, StringComparison.Ordinal) &&
+              (_root.EndsWith(Path.DirectorySeparatorChar) || real[_root.Length] == Path.DirectorySeparatorChar);
+}
