@@ -94,13 +94,15 @@ public sealed class ResponseHeads
 
     /// <summary>
     /// Queues an error response with a one-line text body, e.g. <c>404 Not Found: No such file</c>; HEAD gets
-    /// the same head without the body. Returns the body length sent.
+    /// the same head without the body. Returns the body length sent. The body is marked <c>nosniff</c>, so no
+    /// browser takes text built from a request for HTML or script.
     /// </summary>
     public long WriteError(ITransport transport, int status, string reason, RequestHead? request, bool keepAlive, Action<ResponseHead>? extraFields = null)
     {
         var body = System.Text.Encoding.UTF8.GetBytes($"{status} {HttpStatus.ReasonPhrase(status)}: {reason}\n");
         var head = Create(status, request, keepAlive)
             .Add("Content-Type", "text/plain; charset=utf-8")
+            .Add("X-Content-Type-Options", "nosniff")
             .AddContentLength(body.Length);
         extraFields?.Invoke(head);
         Write(transport, head);

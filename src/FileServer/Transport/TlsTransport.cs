@@ -87,7 +87,7 @@ public sealed class TlsTransport : QueuedTransport
         var response = Encoding.ASCII.GetBytes(
             // Date: RFC 9110 §6.6.1 asks it of every 4xx from a server with a clock, this one included.
             "HTTP/1.1 400 Bad Request\r\nDate: " + HttpDate.Format(Clock.GetUtcNow()) +
-            "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: " +
+            "\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nContent-Length: " +
             Body.Length.ToString(CultureInfo.InvariantCulture) + "\r\nConnection: close\r\n\r\n" + Body);
         // Read what the request already sent, so closing with unread input does not reset the connection
         // before the client has read the answer.

@@ -32,6 +32,14 @@ public class PathResolverTests(bool useOpenat2)
         File.CreateSymbolicLink(Path.Combine(_root, "escape.txt"), Path.Combine(_outside, "secret.txt"));
         Directory.CreateSymbolicLink(Path.Combine(_root, "escape-dir"), _outside);
         File.CreateSymbolicLink(Path.Combine(_root, "dir", "up.txt"), "../../outside/secret.txt");
+        File.CreateSymbolicLink(Path.Combine(_root, "dir", "back.txt"), "../a.txt");
+        File.CreateSymbolicLink(Path.Combine(_root, "absolute-inside.txt"), Path.Combine(_platform.ResolveRealPath(_root)!, "dir", "index.html"));
+        Directory.CreateSymbolicLink(Path.Combine(_root, "alias"), "dir/");
+        Directory.CreateSymbolicLink(Path.Combine(_root, "dir", "self"), "../dir");
+        File.CreateSymbolicLink(Path.Combine(_root, "loop-a"), "loop-b");
+        File.CreateSymbolicLink(Path.Combine(_root, "loop-b"), "loop-a");
+        File.CreateSymbolicLink(Path.Combine(_root, "dangling"), "nothing-here");
+        File.CreateSymbolicLink(Path.Combine(_root, "file-as-dir"), "a.txt/");
     }
 
     [TearDown]
@@ -140,6 +148,11 @@ public class PathResolverTests(bool useOpenat2)
 
     [TestCase("/inside-link.txt", "a")]
     [TestCase("/relative-link.txt", "index")]
+    [TestCase("/dir/back.txt", "a")]
+    [TestCase("/absolute-inside.txt", "index")]
+    [TestCase("/alias/index.html", "index")]
+    [TestCase("/alias/", "index")]
+    [TestCase("/dir/self/self/back.txt", "a")]
     public void SymlinkInsideRoot_IsServed(string target, string content)
     {
         var result = Resolve(target);
@@ -192,6 +205,24 @@ public class PathResolverTests(bool useOpenat2)
         Assume.That(made.ExitCode, Is.Zero, "mkfifo available");
         Assert.That(Resolve("/pipe").Kind, Is.EqualTo(PathResolutionKind.Forbidden));
         Assert.Throws<NotRegularFileException>(() => _platform.OpenForReading(fifo), "opening never blocks on a FIFO");
+    }
+
+    [TestCase("/loop-a")]
+    [TestCase("/dangling")]
+    [TestCase("/file-as-dir")]
+    public void BrokenLinks_Are404(string target)
+    {
+        Assert.That(Resolve(target).Kind, Is.EqualTo(PathResolutionKind.NotFound));
+    }
+
+    [Test]
+    public void LinuxRoot_IsConfinedByTheKernel_UnlessTheWalkIsAskedFor()
+    {
+        Assume.That(_platform, Is.TypeOf<PosixPlatform>());
+        var root = (PosixFileRoot)_platform.OpenRoot(_platform.ResolveRealPath(_root)!, followSymlinks: false);
+        _roots.Add(root);
+        // Linux has had openat2 since 5.6; a kernel without it would fall back to the walk, which this asserts not.
+        Assert.That(root.KernelConfines, Is.EqualTo(useOpenat2));
     }
 
     [Test]
