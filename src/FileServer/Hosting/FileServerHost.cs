@@ -111,7 +111,7 @@ public sealed class FileServerHost : IAsyncDisposable
         }
         _watchdog = new SendTimeoutWatchdog(_options.SendTimeout, _clock, _log);
         _connectionSlots = new SemaphoreSlim(_options.MaxConnections, _options.MaxConnections);
-        ServerLog.Started(_log, root, string.Join(' ', Urls), _platform.Name, _options.DisableSendFile ? "off" : "on");
+        ServerLog.Started(_log, root, string.Join(' ', Urls), _platform.Name, _options.DisableSendFile ? "off" : "on", _root.Confinement);
         _acceptLoop = Task.WhenAll(_listeners.Select(AcceptLoopAsync));
     }
 

@@ -5,8 +5,8 @@ namespace FileServer.Hosting;
 /// <summary>Every log event of the server, with stable event ids, as compiled message templates.</summary>
 internal static partial class ServerLog
 {
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Serving {Root} on {Urls} (platform {Platform}, sendfile {SendFile})")]
-    public static partial void Started(ILogger logger, string root, string urls, string platform, string sendFile);
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Serving {Root} on {Urls} (platform {Platform}, sendfile {SendFile}, lookups confined by {Confinement})")]
+    public static partial void Started(ILogger logger, string root, string urls, string platform, string sendFile, string confinement);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "{Client} \"{Method} {Target} {Version}\" {Status} {Bytes} {DurationMs}ms body={BodyPath}")]
     public static partial void Access(ILogger logger, string client, string method, string target, string version, int status, long bytes, long durationMs, string bodyPath);

@@ -11,6 +11,9 @@ public interface IFileRoot : IDisposable
     /// <summary>The root's real path (every link resolved), for logs and messages.</summary>
     string RealPath { get; }
 
+    /// <summary>How lookups are kept beneath the root, for the start-up log: e.g. <c>openat2</c> or <c>openat walk</c>.</summary>
+    string Confinement { get; }
+
     /// <summary>
     /// Looks up <paramref name="relativePath"/> (names joined by <c>/</c>, none of them empty, <c>.</c> or
     /// <c>..</c>; empty for the root itself) beneath the root. Never opens the entry for reading, so a FIFO or a

@@ -14,6 +14,9 @@ internal sealed class ManagedFileRoot(ManagedPlatform platform, string realPath,
     public string RealPath => _root;
 
     /// <inheritdoc />
+    public string Confinement => followSymlinks ? "none (links followed anywhere)" : "lstat and realpath (not race-free)";
+
+    /// <inheritdoc />
     public FileLookup Find(string relativePath)
     {
         var names = relativePath.Length == 0 ? [] : relativePath.Split('/');

@@ -43,6 +43,9 @@ internal sealed class PosixFileRoot : IFileRoot
     /// <inheritdoc />
     public string RealPath { get; }
 
+    /// <inheritdoc />
+    public string Confinement => _followSymlinks ? "none (links followed anywhere)" : _kernelConfines ? "openat2" : "openat walk";
+
     /// <summary>Whether lookups are confined by the kernel (<c>openat2</c>) rather than by the walk alone.</summary>
     public bool KernelConfines => _kernelConfines;
 

@@ -90,6 +90,8 @@ file sealed class ReopeningRoot(IFileRoot real, ReopeningPlatform platform) : IF
 {
     public string RealPath => real.RealPath;
 
+    public string Confinement => real.Confinement;
+
     public FileLookup Find(string relativePath) => real.Find(relativePath);
 
     public OpenedFile Open(in FileLookup found) => platform.Reopen(real.Open(found));
