@@ -1,4 +1,3 @@
-using Microsoft.Win32.SafeHandles;
 using Mono.Unix.Native;
 
 namespace FileServer.Platform;
@@ -14,22 +13,23 @@ namespace FileServer.Platform;
 /// The fallback where the kernel has no <c>openat2</c>, and the way through absolute links that point back into
 /// the root (which <c>RESOLVE_BENEATH</c> refuses outright).
 /// </remarks>
-internal sealed class BeneathRootWalk(SafeFileHandle root, string rootRealPath)
+internal sealed class BeneathRootWalk(int root, string rootRealPath)
 {
     // Linux's own limit on links followed in one lookup (MAXSYMLINKS).
     private const int MaxLinks = 40;
 
+    private readonly int _pathFlags = LinuxFileCalls.OPath | LinuxFileCalls.Native(OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC);
+
     /// <summary>
-    /// Finds <paramref name="relativePath"/>: an <c>O_PATH</c> descriptor of the entry (a link at the end followed),
-    /// or null with the errno that ended the walk (EXDEV for a link that leaves the root).
+    /// Finds <paramref name="relativePath"/>: an <c>O_PATH</c> descriptor of the entry (a link at the end followed)
+    /// that the caller closes, or -1 with the errno that ended the walk (EXDEV for a link that leaves the root).
     /// </summary>
-    public SafeFileHandle? Find(string relativePath, out Errno error)
+    public int Find(string relativePath, out Errno error)
     {
-        var pathFlags = LinuxFileCalls.OPath | LinuxFileCalls.Native(OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC);
         // Directories opened on the way, innermost last: ".." in a link's target closes the last one, so it goes
         // back exactly where this walk came from, whatever has been renamed since.
-        var opened = new List<SafeFileHandle>();
-        var remaining = new LinkedList<string>(Names(relativePath));
+        var opened = new List<int>();
+        var remaining = new LinkedList<string>(relativePath.Split('/'));
         var links = 0;
         error = 0;
         try
@@ -47,40 +47,37 @@ internal sealed class BeneathRootWalk(SafeFileHandle root, string rootRealPath)
                     if (opened.Count == 0)
                     {
                         error = Errno.EXDEV;
-                        return null;
+                        return -1;
                     }
-                    opened[^1].Dispose();
+                    LinuxFileCalls.Close(opened[^1]);
                     opened.RemoveAt(opened.Count - 1);
                     continue;
                 }
-                var parent = opened.Count == 0 ? root : opened[^1];
-                var descriptor = LinuxFileCalls.OpenAt(parent, name, pathFlags);
-                if (descriptor < 0)
+                var entry = LinuxFileCalls.OpenAt(opened.Count == 0 ? root : opened[^1], name, _pathFlags);
+                if (entry < 0 || !LinuxFileCalls.TryStat(entry, out var status))
                 {
                     error = LinuxFileCalls.LastError;
-                    return null;
+                    LinuxFileCalls.Close(entry);
+                    return -1;
                 }
-                var entry = LinuxFileCalls.Own(descriptor);
-                if (!LinuxFileCalls.TryGetStatus(entry, out var stat))
-                {
-                    error = LinuxFileCalls.LastError;
-                    entry.Dispose();
-                    return null;
-                }
-                var kind = stat.st_mode & FilePermissions.S_IFMT;
-                if (kind == FilePermissions.S_IFLNK)
+                if (status.Kind == FileKind.SymbolicLink)
                 {
                     var target = LinuxFileCalls.ReadLink(entry);
-                    entry.Dispose();
-                    if (target is null || ++links > MaxLinks)
+                    error = target is null ? LinuxFileCalls.LastError : 0;
+                    LinuxFileCalls.Close(entry);
+                    if (target is null)
                     {
-                        error = target is null ? LinuxFileCalls.LastError : Errno.ELOOP;
-                        return null;
+                        return -1;
+                    }
+                    if (++links > MaxLinks)
+                    {
+                        error = Errno.ELOOP;
+                        return -1;
                     }
                     if (!Continue(target, remaining, opened))
                     {
                         error = Errno.EXDEV;
-                        return null;
+                        return -1;
                     }
                     continue;
                 }
@@ -88,45 +85,41 @@ internal sealed class BeneathRootWalk(SafeFileHandle root, string rootRealPath)
                 {
                     return entry;
                 }
-                if (kind != FilePermissions.S_IFDIR)
+                if (status.Kind != FileKind.Directory)
                 {
                     // "file/" or "file/x", as a link's target may say.
-                    entry.Dispose();
+                    LinuxFileCalls.Close(entry);
                     error = Errno.ENOTDIR;
-                    return null;
+                    return -1;
                 }
                 opened.Add(entry);
             }
             // The path ended in "/", "." or ".." (a link's target may): the directory reached.
-            var self = LinuxFileCalls.OpenAt(opened.Count == 0 ? root : opened[^1], ".", pathFlags);
-            if (self < 0)
-            {
-                error = LinuxFileCalls.LastError;
-                return null;
-            }
-            return LinuxFileCalls.Own(self);
+            var self = LinuxFileCalls.OpenAt(opened.Count == 0 ? root : opened[^1], ".", _pathFlags);
+            error = self < 0 ? LinuxFileCalls.LastError : 0;
+            return self;
         }
         finally
         {
-            opened.ForEach(static d => d.Dispose());
+            opened.ForEach(LinuxFileCalls.Close);
         }
     }
 
     // Puts a link's target in front of what is left to walk. An absolute target restarts from the root, when it
     // names a place inside it; false when it does not.
-    private bool Continue(string target, LinkedList<string> remaining, List<SafeFileHandle> opened)
+    private bool Continue(string target, LinkedList<string> remaining, List<int> opened)
     {
-        var names = Names(target);
         if (target.StartsWith('/'))
         {
             if (!IsInsideRoot(target))
             {
                 return false;
             }
-            opened.ForEach(static d => d.Dispose());
+            opened.ForEach(LinuxFileCalls.Close);
             opened.Clear();
-            names = Names(target[rootRealPath.Length..]);
+            target = target[rootRealPath.Length..];
         }
+        var names = target.Split('/');
         for (var i = names.Length - 1; i >= 0; i--)
         {
             remaining.AddFirst(names[i]);
@@ -138,6 +131,4 @@ internal sealed class BeneathRootWalk(SafeFileHandle root, string rootRealPath)
         rootRealPath == "/" ||
         (absolute.StartsWith(rootRealPath, StringComparison.Ordinal) &&
          (absolute.Length == rootRealPath.Length || absolute[rootRealPath.Length] == '/'));
-
-    private static string[] Names(string path) => path.Split('/');
 }

@@ -1,13 +1,16 @@
+using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using Microsoft.Win32.SafeHandles;
+using System.Text;
 using Mono.Unix.Native;
 
 namespace FileServer.Platform;
 
 /// <summary>
-/// The descriptor-relative calls a lookup beneath the root needs (<c>openat</c>, <c>openat2</c>,
-/// <c>readlinkat</c>, <c>fstat</c>), with paths encoded on the stack. Mono.Posix 1.0.0 lacks <c>openat2</c> and
-/// <c>O_PATH</c>, and marshals string paths through an allocating custom marshaler.
+/// The libc calls a lookup beneath the root makes, on plain descriptors (no <see cref="SafeHandle"/> per lookup)
+/// with paths encoded on the stack: <c>openat</c>, <c>openat2</c> (through <c>syscall</c>: glibc has no wrapper),
+/// <c>statx</c> (one layout on every architecture, unlike <c>struct stat</c>), <c>readlinkat</c>, <c>close</c>.
+/// Mono.Posix 1.0.0 has neither <c>openat2</c> nor <c>statx</c>, and marshals string paths through an allocating
+/// custom marshaler.
 /// </summary>
 internal static unsafe partial class LinuxFileCalls
 {
@@ -20,6 +23,15 @@ internal static unsafe partial class LinuxFileCalls
     /// <summary>RESOLVE_BENEATH: the lookup fails with EXDEV rather than leave the directory it starts from.</summary>
     public const ulong ResolveBeneath = 0x08;
 
+    /// <summary>AT_FDCWD: a path relative to the working directory (or absolute), where a directory descriptor goes.</summary>
+    public const int CurrentDirectory = -100;
+
+    /// <summary>AT_SYMLINK_NOFOLLOW: a link is reported as itself.</summary>
+    public const int AtSymlinkNoFollow = 0x100;
+
+    private const int AtEmptyPath = 0x1000;
+    private const uint StatxBasicStats = 0x7ff;
+    private const int StatxSize = 256;
     private const long SysOpenat2 = 437; // the same number on every Linux architecture (added in 5.6)
     private const int PathMax = 4096;
 
@@ -27,89 +39,109 @@ internal static unsafe partial class LinuxFileCalls
     public static int Native(OpenFlags flags) => NativeConvert.FromOpenFlags(flags);
 
     /// <summary><c>openat(2)</c>: a descriptor, or -1 with errno set.</summary>
-    public static int OpenAt(SafeHandle directory, ReadOnlySpan<char> name, int flags)
+    public static int OpenAt(int directory, ReadOnlySpan<char> path, int flags)
     {
-        Span<byte> encoded = stackalloc byte[Encoded(name)];
-        Encode(name, encoded);
-        var added = false;
-        try
+        Span<byte> encoded = stackalloc byte[Encoded(path)];
+        Encode(path, encoded);
+        fixed (byte* p = encoded)
         {
-            directory.DangerousAddRef(ref added);
-            fixed (byte* p = encoded)
-            {
-                return openat((int)directory.DangerousGetHandle(), p, flags);
-            }
-        }
-        finally
-        {
-            if (added)
-            {
-                directory.DangerousRelease();
-            }
+            return openat(directory, p, flags);
         }
     }
 
     /// <summary><c>openat2(2)</c> with <paramref name="resolve"/> flags: a descriptor, or -1 with errno set (ENOSYS where the kernel lacks it).</summary>
-    public static int OpenAt2(SafeHandle directory, ReadOnlySpan<char> path, int flags, ulong resolve)
+    public static int OpenAt2(int directory, ReadOnlySpan<char> path, int flags, ulong resolve)
     {
         Span<byte> encoded = stackalloc byte[Encoded(path)];
         Encode(path, encoded);
         var how = new OpenHow((ulong)(uint)flags, 0, resolve);
-        var added = false;
-        try
+        fixed (byte* p = encoded)
         {
-            directory.DangerousAddRef(ref added);
-            fixed (byte* p = encoded)
-            {
-                return (int)syscall(SysOpenat2, directory.DangerousGetHandle(), (nint)p, (nint)(&how), sizeof(OpenHow));
-            }
-        }
-        finally
-        {
-            if (added)
-            {
-                directory.DangerousRelease();
-            }
+            return (int)syscall(SysOpenat2, directory, (nint)p, (nint)(&how), sizeof(OpenHow));
         }
     }
 
-    /// <summary>The target of the symlink <paramref name="link"/> (an <c>O_PATH | O_NOFOLLOW</c> descriptor of it); null with errno set on failure.</summary>
-    public static string? ReadLink(SafeHandle link)
+    /// <summary>
+    /// <c>statx(2)</c> of <paramref name="path"/> relative to <paramref name="directory"/> (with
+    /// <see cref="AtSymlinkNoFollow"/>, a link as itself); false with errno set on failure.
+    /// </summary>
+    public static bool TryStatAt(int directory, ReadOnlySpan<char> path, int flags, out FileStatus status)
+    {
+        Span<byte> encoded = stackalloc byte[Encoded(path)];
+        Encode(path, encoded);
+        fixed (byte* p = encoded)
+        {
+            return TryStatx(directory, p, flags, out status);
+        }
+    }
+
+    /// <summary>The status of an open descriptor (a link, opened with <c>O_PATH | O_NOFOLLOW</c>, as itself); false with errno set.</summary>
+    public static bool TryStat(int descriptor, out FileStatus status)
+    {
+        byte empty = 0;
+        return TryStatx(descriptor, &empty, AtEmptyPath | AtSymlinkNoFollow, out status);
+    }
+
+    /// <summary>The target of the symlink <paramref name="link"/> (an <c>O_PATH | O_NOFOLLOW</c> descriptor of it); null with errno set.</summary>
+    public static string? ReadLink(int link)
     {
         var buffer = stackalloc byte[PathMax];
-        var empty = stackalloc byte[1];
-        empty[0] = 0;
-        var added = false;
-        try
-        {
-            link.DangerousAddRef(ref added);
-            var length = readlinkat((int)link.DangerousGetHandle(), empty, buffer, PathMax);
-            return length < 0 ? null : System.Text.Encoding.UTF8.GetString(buffer, (int)length);
-        }
-        finally
-        {
-            if (added)
-            {
-                link.DangerousRelease();
-            }
-        }
+        byte empty = 0;
+        var length = readlinkat(link, &empty, buffer, PathMax);
+        return length < 0 ? null : Encoding.UTF8.GetString(buffer, (int)length);
     }
 
-    /// <summary>The status of an open descriptor (<c>fstat</c>); a link is reported as one.</summary>
-    public static bool TryGetStatus(SafeFileHandle file, out Stat stat) =>
-        Syscall.fstat((int)file.DangerousGetHandle(), out stat) == 0;
-
-    /// <summary>Wraps a descriptor a call returned, so that it is closed once.</summary>
-    public static SafeFileHandle Own(int descriptor) => new(descriptor, ownsHandle: true);
+    /// <summary>Closes <paramref name="descriptor"/> when it is one (≥ 0).</summary>
+    public static void Close(int descriptor)
+    {
+        if (descriptor >= 0)
+        {
+            // close(2) releases the descriptor even when it reports an error (EINTR, EIO): nothing to retry.
+            _ = close(descriptor);
+        }
+    }
 
     /// <summary>The errno of the last failed call on this thread.</summary>
     public static Errno LastError => NativeConvert.ToErrno(Marshal.GetLastPInvokeError());
 
-    private static int Encoded(ReadOnlySpan<char> text) => System.Text.Encoding.UTF8.GetByteCount(text) + 1;
+    private static bool TryStatx(int directory, byte* path, int flags, out FileStatus status)
+    {
+        var buffer = stackalloc byte[StatxSize];
+        if (statx(directory, path, flags, StatxBasicStats, buffer) != 0)
+        {
+            status = default;
+            return false;
+        }
+        status = ToStatus(new ReadOnlySpan<byte>(buffer, StatxSize));
+        return true;
+    }
+
+    // struct statx (linux/stat.h): the same offsets on every architecture.
+    private static FileStatus ToStatus(ReadOnlySpan<byte> statx)
+    {
+        var mode = BinaryPrimitives.ReadUInt16LittleEndian(statx[28..]);
+        var kind = (mode & 0xF000) switch
+        {
+            0x8000 => FileKind.Regular,
+            0x4000 => FileKind.Directory,
+            0xA000 => FileKind.SymbolicLink,
+            _ => FileKind.Other,
+        };
+        var inode = BinaryPrimitives.ReadUInt64LittleEndian(statx[32..]);
+        var size = BinaryPrimitives.ReadInt64LittleEndian(statx[40..]);
+        var modifiedSeconds = BinaryPrimitives.ReadInt64LittleEndian(statx[112..]);
+        var modifiedNanoseconds = BinaryPrimitives.ReadUInt32LittleEndian(statx[120..]);
+        var deviceMajor = BinaryPrimitives.ReadUInt32LittleEndian(statx[136..]);
+        var deviceMinor = BinaryPrimitives.ReadUInt32LittleEndian(statx[140..]);
+        var device = ((ulong)deviceMajor << 32) | deviceMinor;
+        return new FileStatus(kind, size, (modifiedSeconds * 1_000_000_000L) + modifiedNanoseconds, new FileIdentity(device, inode));
+    }
+
+    private static int Encoded(ReadOnlySpan<char> text) => Encoding.UTF8.GetByteCount(text) + 1;
 
     private static void Encode(ReadOnlySpan<char> text, Span<byte> destination)
     {
-        var length = System.Text.Encoding.UTF8.GetBytes(text, destination);
+        var length = Encoding.UTF8.GetBytes(text, destination);
         destination[length] = 0;
     }
 
@@ -123,5 +155,11 @@ internal static unsafe partial class LinuxFileCalls
     private static partial long syscall(long number, nint directory, nint path, nint how, nint size);
 
     [LibraryImport("libc", SetLastError = true)]
+    private static partial int statx(int directory, byte* path, int flags, uint mask, byte* buffer);
+
+    [LibraryImport("libc", SetLastError = true)]
     private static partial nint readlinkat(int directory, byte* path, byte* buffer, nint size);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int close(int descriptor);
 }

@@ -27,14 +27,14 @@ internal sealed class ManagedFileRoot(ManagedPlatform platform, string realPath,
             var status = platform.GetLinkStatus(path);
             if (status?.Kind == FileKind.SymbolicLink)
             {
-                return Follow(Path.Join([path, .. names.Skip(i + 1)]));
+                return Follow(relativePath, Path.Join([path, .. names.Skip(i + 1)]));
             }
             if (status is null || (i < names.Length - 1 && status.Value.Kind != FileKind.Directory))
             {
-                return Missing(path);
+                return Missing(relativePath, path);
             }
         }
-        return platform.GetStatus(path) is { } found ? new FileLookup(LookupOutcome.Found, path, found) : Missing(path);
+        return platform.GetStatus(path) is { } found ? Found(relativePath, path, found) : Missing(relativePath, path);
     }
 
     /// <inheritdoc />
@@ -46,19 +46,22 @@ internal sealed class ManagedFileRoot(ManagedPlatform platform, string realPath,
         // Nothing held: every lookup starts from the root's name.
     }
 
-    private FileLookup Follow(string path)
+    private FileLookup Follow(string relativePath, string path)
     {
         var real = platform.ResolveRealPath(path);
         if (real is null || !(followSymlinks || IsUnderRoot(real)))
         {
-            return Missing(path);
+            return Missing(relativePath, path);
         }
-        return platform.GetStatus(real) is { } found ? new FileLookup(LookupOutcome.Found, real, found) : Missing(path);
+        return platform.GetStatus(real) is { } found ? Found(relativePath, real, found) : Missing(relativePath, path);
     }
 
+    private FileLookup Found(string relativePath, string path, FileStatus status) =>
+        new(LookupOutcome.Found, _root, relativePath, status, path: path);
+
     // Behind a directory the server may not search, nothing can be said to be missing.
-    private static FileLookup Missing(string path) =>
-        ManagedPlatform.IsLookupDenied(path) ? new FileLookup(LookupOutcome.Denied, path) : FileLookup.Missing(path);
+    private FileLookup Missing(string relativePath, string path) =>
+        new(ManagedPlatform.IsLookupDenied(path) ? LookupOutcome.Denied : LookupOutcome.Missing, _root, relativePath, path: path);
 
     private bool IsUnderRoot(string real) =>
         real.Length == _root.Length

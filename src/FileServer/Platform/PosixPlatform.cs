@@ -29,12 +29,6 @@ public sealed partial class PosixPlatform : IPlatform
     private const nint SigIgn = 1; // SIG_IGN
     private const nuint SiocOutQ = 0x5411; // SIOCOUTQ (= TIOCOUTQ on x86-64 and arm64): bytes in the send queue
 
-    // The kernel's default read-ahead window (128 KiB) already covers a file this small: the sequential hint
-    // would change nothing but cost a syscall on every small-file request.
-    private const long SequentialAdviceMinimumLength = 128 * 1024;
-
-    private readonly bool _hasProcFd = Directory.Exists("/proc/self/fd");
-    private readonly Func<SafeFileHandle, FileStream> _openZeroCopyStream;
 
     private readonly bool _useOpenat2;
 
@@ -46,8 +40,6 @@ public sealed partial class PosixPlatform : IPlatform
     public PosixPlatform(bool useOpenat2 = true)
     {
         _useOpenat2 = useOpenat2;
-        // One delegate for every file opened, not one per request.
-        _openZeroCopyStream = OpenZeroCopyStream;
     }
 
     /// <inheritdoc />
@@ -72,39 +64,26 @@ public sealed partial class PosixPlatform : IPlatform
     }
 
     /// <inheritdoc />
-    public unsafe FileStatus? GetStatus(string path)
-    {
-        // Mono.Posix's string overloads marshal through a custom marshaler that allocates on every call
-        // (RuntimeMethodInfoStub per call on CoreCLR): the same native entry points with a stack-encoded path do not.
-        Stat stat;
-        using var encoded = new NativePath(path, stackalloc byte[NativePath.StackBytes]);
-        fixed (byte* p = encoded.Bytes)
-        {
-            return mph_stat(p, out stat) == 0 ? ToStatus(stat) : null;
-        }
-    }
+    public FileStatus? GetStatus(string path) =>
+        LinuxFileCalls.TryStatAt(LinuxFileCalls.CurrentDirectory, path, 0, out var status) ? status : null;
 
     /// <inheritdoc />
     public IFileRoot OpenRoot(string realPath, bool followSymlinks) => new PosixFileRoot(realPath, followSymlinks, _useOpenat2);
 
     /// <inheritdoc />
-    public FileStatus GetStatus(SafeFileHandle file)
-    {
-        if (Syscall.fstat(Descriptor(file), out var stat) != 0)
-        {
-            throw new IOException($"fstat failed: {Stdlib.GetLastError()}");
-        }
-        return ToStatus(stat);
-    }
+    public FileStatus GetStatus(SafeFileHandle file) =>
+        LinuxFileCalls.TryStat((int)file.DangerousGetHandle(), out var status)
+            ? status
+            : throw new IOException($"statx failed: {LinuxFileCalls.LastError}");
 
     /// <inheritdoc />
     public OpenedFile OpenForReading(string path)
     {
-        // O_NONBLOCK: opening a FIFO must not wait for a writer; it has no effect on regular files.
-        var fd = Open(path, OpenFlags.O_RDONLY | OpenFlags.O_NONBLOCK | OpenFlags.O_CLOEXEC);
-        if (fd < 0)
+        // O_PATH: a FIFO or device is named, never opened, so nothing waits for a writer.
+        var entry = LinuxFileCalls.OpenAt(LinuxFileCalls.CurrentDirectory, path, LinuxFileCalls.OPath | LinuxFileCalls.Native(OpenFlags.O_CLOEXEC));
+        if (entry < 0)
         {
-            var errno = Stdlib.GetLastError();
+            var errno = LinuxFileCalls.LastError;
             throw errno switch
             {
                 Errno.EACCES or Errno.EPERM => new UnauthorizedAccessException($"open {path}: {errno}"),
@@ -112,42 +91,15 @@ public sealed partial class PosixPlatform : IPlatform
                 _ => new IOException($"open {path}: {errno}"),
             };
         }
-        var handle = new SafeFileHandle(fd, ownsHandle: true);
         try
         {
-            var status = GetStatus(handle);
-            if (status.Kind != FileKind.Regular)
-            {
-                throw new NotRegularFileException(path);
-            }
-            if (status.Length > SequentialAdviceMinimumLength)
-            {
-                AdviseSequential(handle);
-            }
-            return new OpenedFile(path, handle, status, _openZeroCopyStream);
+            return LinuxFileCalls.TryStat(entry, out var status)
+                ? PosixFileRoot.Reopen(path, entry, status)
+                : throw new IOException($"statx {path}: {LinuxFileCalls.LastError}");
         }
-        catch
+        finally
         {
-            handle.Dispose();
-            throw;
-        }
-    }
-
-    // .NET's zero-copy SendPacketsElement wants a stream it opened as asynchronous. Reopening the descriptor
-    // through /proc yields that same inode, so nothing swapped in at the path since can be served instead.
-    private FileStream OpenZeroCopyStream(SafeFileHandle opened)
-    {
-        var path = _hasProcFd ? $"/proc/self/fd/{(int)opened.DangerousGetHandle()}" : throw new PlatformNotSupportedException("no /proc/self/fd");
-        var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous);
-        try
-        {
-            AdviseSequential(handle);
-            return new FileStream(handle, FileAccess.Read, bufferSize: 0, isAsync: true);
-        }
-        catch
-        {
-            handle.Dispose();
-            throw;
+            LinuxFileCalls.Close(entry);
         }
     }
 
@@ -303,63 +255,7 @@ public sealed partial class PosixPlatform : IPlatform
         return limit.Current;
     }
 
-    private static unsafe int Open(string path, OpenFlags flags)
-    {
-        var native = NativeConvert.FromOpenFlags(flags);
-        using var encoded = new NativePath(path, stackalloc byte[NativePath.StackBytes]);
-        fixed (byte* p = encoded.Bytes)
-        {
-            return libc_open(p, native);
-        }
-    }
-
-    /// <summary>A NUL-terminated UTF-8 copy of a path, on the stack when it fits, else in a pooled array.</summary>
-    private ref struct NativePath
-    {
-        public const int StackBytes = 512;
-        private byte[]? _rented;
-
-        public NativePath(string path, Span<byte> stack)
-        {
-            var max = System.Text.Encoding.UTF8.GetMaxByteCount(path.Length) + 1;
-            var buffer = max <= stack.Length ? stack : (_rented = System.Buffers.ArrayPool<byte>.Shared.Rent(max));
-            var length = System.Text.Encoding.UTF8.GetBytes(path, buffer);
-            buffer[length] = 0;
-            Bytes = buffer[..(length + 1)];
-        }
-
-        public Span<byte> Bytes { get; }
-
-        public void Dispose()
-        {
-            if (_rented is not null)
-            {
-                System.Buffers.ArrayPool<byte>.Shared.Return(_rented);
-            }
-        }
-    }
-
-    // The entry points Mono.Posix's Syscall.stat/lstat/open call, declared with a byte* path (no custom marshaler).
-    [DllImport("MonoPosixHelper", SetLastError = true, EntryPoint = "Mono_Posix_Syscall_stat")]
-    private static extern unsafe int mph_stat(byte* path, out Stat buf);
-
-    [DllImport("libc", SetLastError = true, EntryPoint = "open")]
-    private static extern unsafe int libc_open(byte* path, int flags);
-
     private static int Descriptor(SafeFileHandle file) => (int)file.DangerousGetHandle();
-
-    internal static FileStatus ToStatus(Stat stat)
-    {
-        var kind = (stat.st_mode & FilePermissions.S_IFMT) switch
-        {
-            FilePermissions.S_IFREG => FileKind.Regular,
-            FilePermissions.S_IFDIR => FileKind.Directory,
-            FilePermissions.S_IFLNK => FileKind.SymbolicLink,
-            _ => FileKind.Other,
-        };
-        var modified = (stat.st_mtime * 1_000_000_000L) + stat.st_mtime_nsec;
-        return new FileStatus(kind, stat.st_size, modified, new FileIdentity(stat.st_dev, stat.st_ino));
-    }
 
     [StructLayout(LayoutKind.Sequential)]
     private readonly record struct ResourceLimit(ulong Current, ulong Maximum);

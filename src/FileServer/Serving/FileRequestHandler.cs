@@ -155,7 +155,7 @@ public sealed class FileRequestHandler
                 return RangeNotSatisfiable(request, transport, keepAlive, status.Length);
             }
 
-            var contentType = _contentTypes.Lookup(found.Path);
+            var contentType = _contentTypes.Lookup(found.RelativePath);
             var plan = ResponsePlan.For(ranges, contentType, status.Length);
             var head = _heads.Create(plan.Status, request, keepAlive);
             if (plan.Status == HttpStatus.Ok)

@@ -94,7 +94,7 @@ public sealed class OpenFileCache : IDisposable
                 Touch(cached, now);
                 return new Lease(cached.File, status, cached);
             }
-            if (_byPath.TryGetValue(found.Path, out stale))
+            if (_byPath.TryGetValue(found.RelativePath, out stale))
             {
                 // The name leads to another file now (replaced by a rename): its old descriptor is of no more use.
                 Unlink(stale);
@@ -102,8 +102,10 @@ public sealed class OpenFileCache : IDisposable
         }
         stale?.Release();
 
+        // The file opened may be another than the one looked up (its name replaced meanwhile): it is cached as what it is.
         var file = root.Open(found);
-        var entry = new Entry(status.Identity, found.Path, file, now);
+        var identity = file.Status.Identity;
+        var entry = new Entry(identity, found.RelativePath, file, now);
         Entry? replaced = null;
         Entry? evicted = null;
         lock (_gate)
@@ -112,15 +114,15 @@ public sealed class OpenFileCache : IDisposable
             {
                 // Stopping: serve this response from the descriptor, then close it with the lease.
                 entry.Release();
-                return new Lease(file, status, entry);
+                return new Lease(file, file.Status, entry);
             }
             // Another request may have opened the same file meanwhile: the newer descriptor wins.
-            if (_entries.TryGetValue(status.Identity, out replaced))
+            if (_entries.TryGetValue(identity, out replaced))
             {
                 Unlink(replaced);
             }
-            _entries.Add(status.Identity, entry);
-            _byPath[found.Path] = entry;
+            _entries.Add(identity, entry);
+            _byPath[found.RelativePath] = entry;
             _recency.AddFirst(entry.Node);
             if (_entries.Count > _capacity)
             {
@@ -130,7 +132,7 @@ public sealed class OpenFileCache : IDisposable
         }
         replaced?.Release();
         evicted?.Release();
-        return new Lease(file, status, entry);
+        return new Lease(file, file.Status, entry);
     }
 
     /// <summary>Closes every cached file nobody has asked for in the last <c>inactiveTime</c>.</summary>

@@ -237,20 +237,29 @@ public class OpenFileCacheTests
     }
 
     [Test]
-    public void Open_FileDeletedAfterItsLookup_ServesTheFileFound_AndClosesItWithTheCache()
+    public void Open_FileDeletedAfterItsLookup_IsNotFound_AndCachesNothing()
     {
         _tree.WriteText("a.txt", "alpha");
-        var found = _root.Find("a.txt");
+        using var found = _root.Find("a.txt");
         File.Delete(_tree.PathOf("a.txt"));
-        var cache = NewCache(capacity: 8);
-        using (var lease = cache.Open(_root, found))
-        {
-            Assert.That(ReadAll(lease), Is.EqualTo("alpha"), "what was checked is what is opened, not the name again");
-        }
-        found.Dispose();
-        Assert.That(DescriptorsUnderRoot(), Is.EqualTo(1), "cached");
-        cache.Dispose();
-        Assert.That(DescriptorsUnderRoot(), Is.Zero);
+        using var cache = NewCache(capacity: 8);
+        // The last name is opened again in the directory found, without following links: gone is gone.
+        Assert.Throws<FileNotFoundException>(() => cache.Open(_root, found));
+        Assert.That(cache.Count, Is.Zero);
+    }
+
+    [Test]
+    public void Open_FileReplacedByALinkAfterItsLookup_IsNeverFollowed()
+    {
+        _tree.WriteText("a.txt", "alpha");
+        _tree.WriteText("outside.txt", "outside");
+        using var found = _root.Find("a.txt");
+        File.Delete(_tree.PathOf("a.txt"));
+        File.CreateSymbolicLink(_tree.PathOf("a.txt"), _tree.PathOf("outside.txt"));
+        using var cache = NewCache(capacity: 8);
+        // Swapped for a link between the lookup and the open: the open sees a link and refuses it.
+        Assert.Throws<NotRegularFileException>(() => cache.Open(_root, found));
+        Assert.That(cache.Count, Is.Zero);
     }
 
     [Test]
