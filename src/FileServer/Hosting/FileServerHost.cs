@@ -35,6 +35,7 @@ public sealed class FileServerHost : IAsyncDisposable
     private SendTimeoutWatchdog? _watchdog;
     private OpenFileCache? _files;
     private IFileRoot? _root;
+    private DescriptorReserve? _reserve;
     private SemaphoreSlim? _connectionSlots;
     private Task _acceptLoop = Task.CompletedTask;
     private Task? _stopping;
@@ -104,15 +105,19 @@ public sealed class FileServerHost : IAsyncDisposable
             _clock,
             _log);
 
+        _reserve = new DescriptorReserve();
+        var maxConnections = CapConnections(openFileLimit, cacheSize);
         BindAll();
         if (_loopbackCongestion is not null)
         {
             ServerLog.LoopbackCongestion(_log, _loopbackCongestion.Algorithm, systemCongestion ?? "unknown");
         }
         _watchdog = new SendTimeoutWatchdog(_options.SendTimeout, _clock, _log);
-        _connectionSlots = new SemaphoreSlim(_options.MaxConnections, _options.MaxConnections);
+        _connectionSlots = new SemaphoreSlim(maxConnections, maxConnections);
         ServerLog.Started(_log, root, string.Join(' ', Urls), _platform.Name, _options.DisableSendFile ? "off" : "on", _root.Confinement);
-        _acceptLoop = Task.WhenAll(_listeners.Select(AcceptLoopAsync));
+        var outOfDescriptorsLog = new LogThrottle(_clock, TimeSpan.FromSeconds(1));
+        _acceptLoop = Task.WhenAll(_listeners.Select(listener =>
+            new AcceptLoop(listener, _connectionSlots, _reserve, outOfDescriptorsLog, StartConnection, _clock, _log).RunAsync(_stopAccepting.Token)));
     }
 
     // HTTPS first, so the URL printed first (and written to the ready file first) is the TLS one.
@@ -173,6 +178,7 @@ public sealed class FileServerHost : IAsyncDisposable
             // Never started (or failed to): nothing to stop, nothing to report; what a failed start opened is closed.
             _files?.Dispose();
             _root?.Dispose();
+            _reserve?.Dispose();
             return;
         }
         await _stopAccepting.CancelAsync().ConfigureAwait(false);
@@ -211,6 +217,7 @@ public sealed class FileServerHost : IAsyncDisposable
         await _watchdog!.DisposeAsync().ConfigureAwait(false);
         _files!.Dispose();
         _root?.Dispose();
+        _reserve?.Dispose();
         ServerLog.Stopped(_log, Statistics.Requests, Statistics.AllocatedBytesPerRequest() ?? 0);
     }
 
@@ -226,6 +233,27 @@ public sealed class FileServerHost : IAsyncDisposable
             throw new StartupException($"root '{root}' is not a directory");
         }
         return _platform.ResolveRealPath(root) ?? throw new StartupException($"root directory '{root}' cannot be resolved");
+    }
+
+    // Counted once what the server holds for good is open (root, reserve; the listeners' one or two come next): what is left of the
+    // limit decides how many connections can be carried without running out.
+    private int CapConnections(ulong? openFileLimit, int cacheSize)
+    {
+        if (openFileLimit is not { } limit || _platform.CountOpenDescriptors() is not { } inUse)
+        {
+            return _options.MaxConnections;
+        }
+        var budget = new DescriptorBudget(limit, inUse, cacheSize);
+        if (budget.MaxConnections < 1)
+        {
+            throw new StartupException($"the open-file limit ({limit}) is too low to serve: {budget.Reserved} descriptors are needed before the first connection; raise it (ulimit -n)");
+        }
+        if (budget.MaxConnections >= _options.MaxConnections)
+        {
+            return _options.MaxConnections;
+        }
+        ServerLog.ConnectionsCapped(_log, _options.MaxConnections, budget.MaxConnections, limit, DescriptorBudget.PerConnection, budget.Reserved);
+        return budget.MaxConnections;
     }
 
     private IFileRoot OpenRoot(string realPath)
@@ -285,43 +313,6 @@ public sealed class FileServerHost : IAsyncDisposable
                 _ => e.Message,
             };
             throw new StartupException($"cannot listen on {_options.Host}:{port}: {reason}", e);
-        }
-    }
-
-    private async Task AcceptLoopAsync(Listener listener)
-    {
-        var token = _stopAccepting.Token;
-        while (!token.IsCancellationRequested)
-        {
-            Socket socket;
-            try
-            {
-                socket = await listener.Socket.AcceptAsync(token).ConfigureAwait(false);
-            }
-            catch (Exception e) when (token.IsCancellationRequested && e is OperationCanceledException or ObjectDisposedException or SocketException)
-            {
-                break;
-            }
-            catch (SocketException e)
-            {
-                // Out of descriptors (EMFILE) or a connection reset before accept: back off briefly, keep serving.
-                ServerLog.AcceptFailed(_log, e.Message);
-                await Task.Delay(TimeSpan.FromMilliseconds(50), _clock, CancellationToken.None).ConfigureAwait(false);
-                continue;
-            }
-            try
-            {
-                // At the connection limit this loop stops here: the connection just accepted waits for a free slot,
-                // and those after it wait in the kernel's backlog. Waiting after the accept (not before) keeps one
-                // idle listener from holding a slot that another listener's clients need.
-                await _connectionSlots!.WaitAsync(token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                socket.Dispose();
-                break;
-            }
-            StartConnection(socket, listener.Transports);
         }
     }
 

@@ -38,6 +38,18 @@ internal static partial class ServerLog
     [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "Accepting a connection failed: {Reason}")]
     public static partial void AcceptFailed(ILogger logger, string reason);
 
+    [LoggerMessage(EventId = 26, Level = LogLevel.Warning, Message = "Out of file descriptors on {Url}: accepting paused ({Reason}; {Suppressed} more since the last report); raise the open-file limit (ulimit -n) or lower --max-connections")]
+    public static partial void OutOfDescriptors(ILogger logger, string url, string reason, int suppressed);
+
+    [LoggerMessage(EventId = 27, Level = LogLevel.Information, Message = "Accepting again on {Url}: descriptors are free")]
+    public static partial void AcceptingAgain(ILogger logger, string url);
+
+    [LoggerMessage(EventId = 28, Level = LogLevel.Debug, Message = "A client left before its connection was accepted: {Reason}")]
+    public static partial void AcceptAborted(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 29, Level = LogLevel.Warning, Message = "--max-connections {Requested} lowered to {Allowed}: the open-file limit {Limit} holds that many ({PerConnection} descriptors a connection, {Reserved} kept for the process, the open-file cache and the runtime); raise it with ulimit -n")]
+    public static partial void ConnectionsCapped(ILogger logger, int requested, int allowed, ulong limit, int perConnection, int reserved);
+
     [LoggerMessage(EventId = 15, Level = LogLevel.Information, Message = "Stopping: {Connections} connection(s) open, waiting up to {Timeout}")]
     public static partial void Stopping(ILogger logger, int connections, TimeSpan timeout);
 

@@ -80,4 +80,7 @@ public interface IPlatform
 
     /// <summary>Raises the soft open-file limit to the hard limit; returns the limit now in force, or null if unknown.</summary>
     ulong? RaiseOpenFileLimit();
+
+    /// <summary>How many descriptors this process has open now; null where unknown.</summary>
+    int? CountOpenDescriptors();
 }

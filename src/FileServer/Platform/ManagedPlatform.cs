@@ -131,5 +131,8 @@ public sealed class ManagedPlatform : IPlatform
     /// <inheritdoc />
     public ulong? RaiseOpenFileLimit() => null;
 
+    /// <inheritdoc />
+    public int? CountOpenDescriptors() => null;
+
     private static long ToNanoseconds(DateTime utc) => (utc - DateTime.UnixEpoch).Ticks * 100;
 }

@@ -237,6 +237,9 @@ public sealed partial class PosixPlatform : IPlatform
     }
 
     /// <inheritdoc />
+    public int? CountOpenDescriptors() => Directory.EnumerateFileSystemEntries("/proc/self/fd").Count();
+
+    /// <inheritdoc />
     public ulong? RaiseOpenFileLimit()
     {
         // Mono.Posix 1.0.0 has no getrlimit/setrlimit: see PLATFORM-NOTES.md.

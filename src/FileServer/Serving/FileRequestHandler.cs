@@ -15,6 +15,10 @@ public sealed class FileRequestHandler
 {
     private const string AllowedMethods = "GET, HEAD, OPTIONS";
 
+    // Linux errno values, which .NET and the platform layer carry as an IOException's HResult.
+    private const int Enfile = 23;
+    private const int Emfile = 24;
+
     private readonly PathResolver _resolver;
     private readonly ContentTypeMap _contentTypes;
     private readonly BodyPathChooser _chooser;
@@ -23,6 +27,7 @@ public sealed class FileRequestHandler
     private readonly TimeProvider _clock;
     private readonly ILogger _log;
     private readonly ValidatorCache _validators = new();
+    private readonly LogThrottle _outOfDescriptorsLog;
 
     /// <summary>
     /// Creates a handler from its collaborators; <paramref name="clock"/> is the time of message origination; the
@@ -37,6 +42,7 @@ public sealed class FileRequestHandler
         _heads = heads;
         _files = files;
         _clock = clock;
+        _outOfDescriptorsLog = new LogThrottle(clock, TimeSpan.FromSeconds(1));
     }
 
     /// <summary>
@@ -78,9 +84,7 @@ public sealed class FileRequestHandler
         }
         catch (IOException e)
         {
-            // Out of descriptors (EMFILE) for the lookup itself, a disk error: the server's failure.
-            ServingLog.FileOpenFailed(_log, target.RawPath, e.HResult, e.Message);
-            return Error(transport, HttpStatus.InternalServerError, "The file could not be opened", request, keepAlive);
+            return OpenFailed(transport, request, keepAlive, target.RawPath, e);
         }
         return resolution.Kind switch
         {
@@ -115,9 +119,7 @@ public sealed class FileRequestHandler
         }
         catch (IOException e)
         {
-            // Out of descriptors (EMFILE), a disk error: the server's failure, not a missing file and not the client's.
-            ServingLog.FileOpenFailed(_log, found.Path, e.HResult, e.Message);
-            return Error(transport, HttpStatus.InternalServerError, "The file could not be opened", request, keepAlive);
+            return OpenFailed(transport, request, keepAlive, found.Path, e);
         }
         finally
         {
@@ -244,6 +246,22 @@ public sealed class FileRequestHandler
     // The methods RFC 9110 §9.3 defines, and PATCH (RFC 5789): known, but not served from a directory.
     private static bool IsStandardMethod(string method) =>
         method is "POST" or "PUT" or "DELETE" or "CONNECT" or "TRACE" or "PATCH";
+
+    // The server's failure, not a missing file and not the client's. Out of descriptors is a passing overload:
+    // 503 with Retry-After (RFC 9110 §15.6.4), logged at most once a second; anything else (EIO) is an error.
+    private ResponseSummary OpenFailed(ITransport transport, RequestHead request, bool keepAlive, string path, IOException e)
+    {
+        if (e.HResult is Enfile or Emfile)
+        {
+            if (_outOfDescriptorsLog.TryPass(out var suppressed))
+            {
+                ServingLog.OutOfDescriptors(_log, path, suppressed);
+            }
+            return Error(transport, HttpStatus.ServiceUnavailable, "Out of file descriptors, try again", request, keepAlive, static h => h.Add("Retry-After", "1"));
+        }
+        ServingLog.FileOpenFailed(_log, path, e.HResult, e.Message);
+        return Error(transport, HttpStatus.InternalServerError, "The file could not be opened", request, keepAlive);
+    }
 
     private ResponseSummary Error(ITransport transport, int status, string reason, RequestHead request, bool keepAlive, Action<ResponseHead>? extra = null)
     {

@@ -13,4 +13,7 @@ internal static partial class ServingLog
 
     [LoggerMessage(EventId = 25, Level = LogLevel.Error, Message = "Opening {Path} failed (errno {Errno}): {Reason}; answered 500")]
     public static partial void FileOpenFailed(ILogger logger, string path, int errno, string reason);
+
+    [LoggerMessage(EventId = 30, Level = LogLevel.Warning, Message = "Out of file descriptors opening {Path}: answered 503 ({Suppressed} more since the last report)")]
+    public static partial void OutOfDescriptors(ILogger logger, string path, int suppressed);
 }

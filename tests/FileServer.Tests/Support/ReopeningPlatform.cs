@@ -83,6 +83,8 @@ public sealed class ReopeningPlatform(
     public void RestoreInheritedInterrupt() => _real.RestoreInheritedInterrupt();
 
     public ulong? RaiseOpenFileLimit() => _real.RaiseOpenFileLimit();
+
+    public int? CountOpenDescriptors() => _real.CountOpenDescriptors();
 }
 
 /// <summary>The real root's lookups, with every file it opens given the platform's other descriptors.</summary>

@@ -1,0 +1,161 @@
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.RegularExpressions;
+using FileServer.Tests.Support;
+
+namespace FileServer.Tests.Integration;
+
+/// <summary>
+/// Running out of descriptors never kills the server (issue 20): under <c>prlimit --nofile=1024:1024</c> it caps
+/// its connections to what the limit can carry, and more clients than that wait instead of crashing it; when the
+/// limit falls below what it holds while it runs, it pauses accepting and resumes by itself once it can.
+/// </summary>
+[NonParallelizable]
+public partial class DescriptorExhaustionTests
+{
+    private const int IdleClients = 1100;
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
+
+    private TempTree _tree = null!;
+
+    [SetUp]
+    public void CreateTree()
+    {
+        _tree = new TempTree();
+        _tree.WriteText("root/small.txt", "a small file\n");
+    }
+
+    [TearDown]
+    public void DeleteTree() => _tree.Dispose();
+
+    [Test]
+    public async Task LowLimit_MoreIdleConnectionsThanItCanCarry_ServerSurvivesAndServesAgain()
+    {
+        using var server = CliProcess.StartWithOpenFileLimit(1024, 1024, _tree.PathOf("root"), "--no-access-log");
+        var capped = await server.WaitForLogAsync("--max-connections 10000 lowered to", Bound);
+        Assert.That(capped, Is.Not.Null, server.Log);
+        var carried = int.Parse(LoweredTo().Match(capped!).Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.That(carried, Is.InRange(100, IdleClients - 1), "the cap leaves room for connections, and fewer than the clients");
+
+        var clients = new List<Socket>(IdleClients);
+        try
+        {
+            // Every client connects and asks; those beyond the cap wait in the backlog, unanswered, without harm.
+            var answered = 0;
+            var enoughAnswered = new TaskCompletionSource();
+            for (var i = 0; i < IdleClients; i++)
+            {
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                clients.Add(socket);
+                await socket.ConnectAsync("127.0.0.1", server.Port);
+                await socket.SendAsync(Encoding.ASCII.GetBytes("GET /small.txt HTTP/1.1\r\nHost: x\r\n\r\n"));
+                _ = AwaitAnswerAsync(socket, () =>
+                {
+                    if (Interlocked.Increment(ref answered) == carried)
+                    {
+                        enoughAnswered.TrySetResult();
+                    }
+                });
+            }
+            await enoughAnswered.Task.WaitAsync(Bound);
+            Assert.That(server.HasExited, Is.False, "alive with every connection it can carry open: " + server.Log);
+        }
+        finally
+        {
+            foreach (var socket in clients)
+            {
+                socket.Dispose();
+            }
+        }
+
+        // The backlog drains (each waiting client is gone), and the next client is served.
+        using (var connection = RawHttpConnection.Open(server.Port))
+        {
+            var response = connection.Get("/small.txt");
+            Assert.That((response.Status, response.BodyText), Is.EqualTo((200, "a small file\n")));
+        }
+        Assert.Multiple(() =>
+        {
+            Assert.That(server.Log, Does.Not.Contain("Out of memory"));
+            Assert.That(server.Stop(Bound), Is.Zero, "a clean exit on SIGTERM: " + server.Log);
+        });
+    }
+
+    [Test]
+    public async Task LimitLoweredBelowWhatItHolds_AcceptPauses_ThenResumesByItself()
+    {
+        using var server = CliProcess.StartWithOpenFileLimit(1024, 1024, _tree.PathOf("root"), "--no-access-log");
+        var idle = new List<RawHttpConnection>();
+        try
+        {
+            for (var i = 0; i < 40; i++)
+            {
+                var connection = RawHttpConnection.Open(server.Port);
+                idle.Add(connection);
+                Assert.That(connection.Get("/small.txt").Status, Is.EqualTo(200));
+            }
+            // The soft limit only (the hard one stays), at the lowest free descriptor number: every number below it
+            // is taken, so the next accept gets EMFILE.
+            var open = Directory.GetFileSystemEntries($"/proc/{server.Id}/fd")
+                .Select(path => int.Parse(Path.GetFileName(path), CultureInfo.InvariantCulture))
+                .ToHashSet();
+            SetOpenFileLimit(server.Id, Enumerable.Range(0, int.MaxValue).First(n => !open.Contains(n)), 1024);
+
+            var waiting = Task.Run(() =>
+            {
+                using var connection = RawHttpConnection.Open(server.Port);
+                return connection.Get("/small.txt");
+            });
+            Assert.That(await server.WaitForLogAsync("accepting paused", Bound), Is.Not.Null, server.Log);
+            Assert.That(waiting.IsCompleted, Is.False, "not served while out of descriptors");
+
+            SetOpenFileLimit(server.Id, 1024, 1024);
+            var response = await waiting.WaitAsync(Bound);
+            Assert.Multiple(() =>
+            {
+                Assert.That((response.Status, response.BodyText), Is.EqualTo((200, "a small file\n")));
+                Assert.That(server.Log, Does.Contain("Accepting again"));
+            });
+            foreach (var connection in idle)
+            {
+                Assert.That(connection.Get("/small.txt").Status, Is.EqualTo(200), "connections held through it still serve");
+            }
+        }
+        finally
+        {
+            foreach (var connection in idle)
+            {
+                connection.Dispose();
+            }
+        }
+        Assert.That(server.Stop(Bound), Is.Zero, server.Log);
+    }
+
+    private static async Task AwaitAnswerAsync(Socket socket, Action answered)
+    {
+        var buffer = new byte[1024];
+        try
+        {
+            var read = await socket.ReceiveAsync(buffer);
+            if (read > 0 && Encoding.ASCII.GetString(buffer, 0, read).StartsWith("HTTP/1.1 200 ", StringComparison.Ordinal))
+            {
+                answered();
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Closed by the test once enough were answered: those in the backlog never are.
+        }
+    }
+
+    private static void SetOpenFileLimit(int pid, long soft, long hard)
+    {
+        using var prlimit = System.Diagnostics.Process.Start("prlimit", $"--pid {pid} --nofile={soft}:{hard}");
+        prlimit.WaitForExit();
+        Assert.That(prlimit.ExitCode, Is.Zero, "prlimit --pid");
+    }
+
+    [GeneratedRegex("lowered to ([0-9]+)")]
+    private static partial Regex LoweredTo();
+}
