@@ -180,7 +180,17 @@ internal sealed class Connection : IDisposable
                     // content the client holds back. A body too large to discard gets the final status at once below.
                     _transport.Write(ContinueResponse);
                 }
-                bodyRead = await DiscardBodyAsync(request.ContentLength).ConfigureAwait(false);
+                var discarded = await DiscardBodyAsync(request.ContentLength).ConfigureAwait(false);
+                if (discarded is null)
+                {
+                    // Like a head that stops halfway: the client hears why before the connection closes.
+                    ServerLog.BodyTimeout(_log, _client, request.ContentLength);
+                    var sent = _heads.WriteError(_transport, HttpStatus.RequestTimeout, "Request body not received in time", request, keepAlive: false);
+                    await _transport.DrainAsync().ConfigureAwait(false);
+                    LogAccess(request, started, HttpStatus.RequestTimeout, sent, BodyPath.None);
+                    return false;
+                }
+                bodyRead = discarded.Value;
                 keepAlive &= bodyRead;
             }
             else
@@ -328,13 +338,22 @@ internal sealed class Connection : IDisposable
         }
     }
 
-    private async ValueTask<bool> DiscardBodyAsync(long length)
+    // True when the whole body was read, false when the peer ended it early, null when it did not arrive in time.
+    private async ValueTask<bool?> DiscardBodyAsync(long length)
     {
         var input = _transport.Input;
         using var timeout = new CancellationTokenSource(_options.HeaderTimeout, _clock);
         while (length > 0)
         {
-            var result = await input.ReadAsync(timeout.Token).ConfigureAwait(false);
+            ReadResult result;
+            try
+            {
+                result = await input.ReadAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+            {
+                return null;
+            }
             var take = Math.Min(length, result.Buffer.Length);
             input.AdvanceTo(result.Buffer.GetPosition(take));
             length -= take;

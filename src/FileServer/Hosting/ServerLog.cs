@@ -65,6 +65,9 @@ internal static partial class ServerLog
     [LoggerMessage(EventId = 18, Level = LogLevel.Debug, Message = "Connection {Client} timed out waiting for a request head")]
     public static partial void HeadTimeout(ILogger logger, string client);
 
+    [LoggerMessage(EventId = 31, Level = LogLevel.Debug, Message = "Connection {Client} timed out waiting for a request body of {Length} bytes")]
+    public static partial void BodyTimeout(ILogger logger, string client, long length);
+
     [LoggerMessage(EventId = 19, Level = LogLevel.Information, Message = "Connection {Client} accepted no byte for {Timeout}: aborted")]
     public static partial void SendTimedOut(ILogger logger, string client, TimeSpan timeout);
 

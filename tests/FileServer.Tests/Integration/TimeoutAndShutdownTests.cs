@@ -30,6 +30,24 @@ public class TimeoutAndShutdownTests
         Assert.That(connection.IsClosedByServer(), Is.True);
     }
 
+    [TestCase("GET")]
+    [TestCase("POST")]
+    public async Task DeclaredBodyThatNeverArrives_Gets408AndAnAccessLogLine_AtTheHeaderTimeout(string method)
+    {
+        await using var server = TestServer.Start(_tree.Root, o => o with { HeaderTimeout = TimeSpan.FromSeconds(1) });
+        using var connection = server.Connect();
+        connection.Send($"{method} /small.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
+        var response = connection.ReadResponse();
+        var logged = await server.Logs.WaitForEventAsync(2);
+        Assert.Multiple(() =>
+        {
+            Assert.That(response.Status, Is.EqualTo(408));
+            Assert.That(response.Header("Connection"), Is.EqualTo("close"));
+            Assert.That(connection.IsClosedByServer(), Is.True);
+            Assert.That(logged.Message, Does.Contain($"\"{method} /small.txt HTTP/1.1\" 408"));
+        });
+    }
+
     [Test]
     public async Task IdleKeepAliveConnection_IsClosed_AtTheIdleTimeout()
     {
