@@ -129,12 +129,13 @@ public class ResourceBoundTests(bool disableSendFile, string bodyPath)
     {
         // The runtime opens descriptors of its own the first time a server runs in this process (the socket engine's,
         // the thread pool's): a first server with the same traffic, so that the baseline counts only what leaks.
-        await using (var warmUp = TestServer.Start(_tree.Root, o => o with { DisableSendFile = disableSendFile }))
+        // A connection limit the test host's open-file limit carries: no start-up warning that it was lowered.
+        await using (var warmUp = TestServer.Start(_tree.Root, o => o with { DisableSendFile = disableSendFile, MaxConnections = 1000 }))
         {
             VanishMidBody(warmUp, clients: 4);
         }
         var before = OpenDescriptors();
-        var server = TestServer.Start(_tree.Root, o => o with { DisableSendFile = disableSendFile });
+        var server = TestServer.Start(_tree.Root, o => o with { DisableSendFile = disableSendFile, MaxConnections = 1000 });
         VanishMidBody(server, clients: 50);
         using (var check = server.Connect())
         {

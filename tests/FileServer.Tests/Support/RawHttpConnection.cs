@@ -92,7 +92,8 @@ public sealed class RawHttpConnection : IDisposable
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var kept = new MemoryStream();
         long total = 0;
-        if (!isHead && status != 304 && status != 204)
+        // RFC 9112 §6.3: 1xx, 204 and 304 responses never have content.
+        if (!isHead && status != 304 && status != 204 && status >= 200)
         {
             var remaining = lengthText is null ? long.MaxValue : long.Parse(lengthText, System.Globalization.CultureInfo.InvariantCulture);
             while (remaining > 0)
