@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net.Sockets;
-using System.Text;
 using FileServer.Tests.Support;
 
 namespace FileServer.Tests.Integration;
@@ -105,50 +104,7 @@ public class CorpusTests
 
     private static string Truncate(string text) => text.Length <= 80 ? text : text[..80] + "…";
 
-    private static IEnumerable<TestCaseData> Read(string file)
-    {
-        var lines = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "Corpora", file), Encoding.UTF8);
-        for (var i = 0; i < lines.Length; i++)
-        {
-            if (lines[i].Length == 0 || lines[i].StartsWith('#'))
-            {
-                continue;
-            }
-            var tab = lines[i].IndexOf('\t', StringComparison.Ordinal);
-            var bytes = Unescape(lines[i][(tab + 1)..]);
-            var expected = lines[i][..tab];
-            yield return new TestCaseData(expected, bytes, i + 1).SetArgDisplayNames($"{file}:{i + 1}", expected);
-        }
-    }
-
-    // \r \n \t \\ and \xHH (one byte); every other character as UTF-8.
-    private static byte[] Unescape(string text)
-    {
-        var bytes = new List<byte>(text.Length);
-        Span<byte> utf8 = stackalloc byte[4];
-        for (var i = 0; i < text.Length; i++)
-        {
-            if (text[i] == '\\' && i + 1 < text.Length)
-            {
-                var next = text[++i];
-                switch (next)
-                {
-                    case 'r': bytes.Add((byte)'\r'); continue;
-                    case 'n': bytes.Add((byte)'\n'); continue;
-                    case 't': bytes.Add((byte)'\t'); continue;
-                    case '\\': bytes.Add((byte)'\\'); continue;
-                    case 'x':
-                        bytes.Add(byte.Parse(text.AsSpan(i + 1, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture));
-                        i += 2;
-                        continue;
-                    default: throw new FormatException($"unknown escape \\{next}");
-                }
-            }
-            var rune = Rune.GetRuneAt(text, i);
-            var length = rune.EncodeToUtf8(utf8);
-            bytes.AddRange(utf8[..length]);
-            i += rune.Utf16SequenceLength - 1;
-        }
-        return [.. bytes];
-    }
+    private static IEnumerable<TestCaseData> Read(string file) =>
+        CorpusFile.Read(Path.Combine(AppContext.BaseDirectory, "Corpora", file))
+            .Select(c => new TestCaseData(c.Expected, c.Bytes, c.Line).SetArgDisplayNames($"{file}:{c.Line}", c.Expected));
 }
