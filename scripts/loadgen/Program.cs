@@ -42,7 +42,14 @@ const string Usage = """
                     one GET, reads as fast as possible for S seconds after the head (or until the body ends);
                     reports the body rate over the window, and the rate after the first second.
 
-      TLS (https:// URLs, slow-readers and download only): --ca PEM makes the server's certificate chain end at
+      ranges        --file PATH --count 1000 --concurrency 2 [--seed 1] [--time-limit 300] [--ca PEM]
+                    random "a-b", "-n" and resume "a-" ranges over keep-alive connections; every body byte compared
+                    with PATH (the file the server serves); counts ok, wrong_bytes and failed. https:// URL: over TLS.
+      race          --swap PATH --with PATH --outside-marker TEXT [--clients 4] [--seconds 10]
+                    GETs the URL over keep-alive connections while PATH and PATH change places (renameat2
+                    RENAME_EXCHANGE) in a loop; a 200 whose body contains TEXT counts as outside (an escape).
+
+      TLS (https:// URLs: slow-readers, download and ranges): --ca PEM makes the server's certificate chain end at
       a certificate of PEM and name the URL's host (a self-signed server certificate is its own anchor);
       without --ca any certificate is accepted (loopback load against a server the caller started).
     """;
@@ -66,6 +73,8 @@ try
         "stalled" => Stalled.RunAsync,
         "rate" => RateProbe.RunAsync,
         "idle" => IdleConnections.RunAsync,
+        "ranges" => Ranges.RunAsync,
+        "race" => Race.RunAsync,
         _ => throw new UsageException($"unknown mode '{mode}'"),
     };
     Report.Put("mode", mode);

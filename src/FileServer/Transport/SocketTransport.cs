@@ -24,7 +24,7 @@ public sealed class SocketTransport : QueuedTransport
     public SocketTransport(Socket socket, IPlatform platform, TransportOptions options, TimeProvider? clock = null)
         : base(socket, platform, options, clock)
     {
-        _input = PipeReader.Create(new NetworkStream(socket, ownsSocket: false), InputOptions);
+        _input = PipeReader.Create(new SocketStream(socket), InputOptions);
         StartPump();
     }
 

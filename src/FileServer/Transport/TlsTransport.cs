@@ -29,7 +29,7 @@ public sealed class TlsTransport : QueuedTransport
         : base(socket, platform, options, clock)
     {
         _authentication = authentication;
-        _tls = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
+        _tls = new SslStream(new SocketStream(socket), leaveInnerStreamOpen: false);
         _input = PipeReader.Create(_tls, InputOptions);
     }
 

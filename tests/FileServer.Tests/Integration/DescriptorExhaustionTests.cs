@@ -95,28 +95,50 @@ public partial class DescriptorExhaustionTests
                 idle.Add(connection);
                 Assert.That(connection.Get("/small.txt").Status, Is.EqualTo(200));
             }
-            // The soft limit only (the hard one stays), at the lowest free descriptor number: every number below it
-            // is taken, so the next accept gets EMFILE.
+            // The soft limit only (the hard one stays), just above the highest descriptor the server holds: what a
+            // process at its limit sees. Newcomers fill the free numbers below it, then an accept gets EMFILE.
             var open = Directory.GetFileSystemEntries($"/proc/{server.Id}/fd")
                 .Select(path => int.Parse(Path.GetFileName(path), CultureInfo.InvariantCulture))
-                .ToHashSet();
-            SetOpenFileLimit(server.Id, Enumerable.Range(0, int.MaxValue).First(n => !open.Contains(n)), 1024);
+                .ToList();
+            var limit = open.Max() + 1;
+            SetOpenFileLimit(server, limit, 1024);
 
-            var waiting = Task.Run(() =>
+            // Each newcomer keeps its connection, so the free numbers run out whatever order they are served in.
+            var newcomers = new List<Socket>();
+            try
             {
-                using var connection = RawHttpConnection.Open(server.Port);
-                return connection.Get("/small.txt");
-            });
-            Assert.That(await server.WaitForLogAsync("accepting paused", Bound), Is.Not.Null, server.Log);
-            Assert.That(waiting.IsCompleted, Is.False, "not served while out of descriptors");
+                var answered = 0;
+                var allAnswered = new TaskCompletionSource();
+                var count = limit - open.Count + 20;
+                for (var i = 0; i < count; i++)
+                {
+                    var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                    newcomers.Add(socket);
+                    await socket.ConnectAsync("127.0.0.1", server.Port);
+                    await socket.SendAsync(Encoding.ASCII.GetBytes("GET /small.txt HTTP/1.1\r\nHost: x\r\n\r\n"));
+                    _ = AwaitAnswerAsync(socket, () =>
+                    {
+                        if (Interlocked.Increment(ref answered) == count)
+                        {
+                            allAnswered.TrySetResult();
+                        }
+                    });
+                }
+                Assert.That(await server.WaitForLogAsync("accepting paused", Bound), Is.Not.Null, server.Log);
+                Assert.That(server.HasExited, Is.False, "alive out of descriptors: " + server.Log);
 
-            SetOpenFileLimit(server.Id, 1024, 1024);
-            var response = await waiting.WaitAsync(Bound);
-            Assert.Multiple(() =>
+                SetOpenFileLimit(server, 1024, 1024);
+                await allAnswered.Task.WaitAsync(Bound);
+            }
+            finally
             {
-                Assert.That((response.Status, response.BodyText), Is.EqualTo((200, "a small file\n")));
-                Assert.That(server.Log, Does.Contain("Accepting again"));
-            });
+                foreach (var socket in newcomers)
+                {
+                    socket.Dispose();
+                }
+            }
+            // The log comes through a pipe, maybe after the responses: waited for, not just looked at.
+            Assert.That(await server.WaitForLogAsync("Accepting again", Bound), Is.Not.Null, server.Log);
             foreach (var connection in idle)
             {
                 Assert.That(connection.Get("/small.txt").Status, Is.EqualTo(200), "connections held through it still serve");
@@ -149,11 +171,11 @@ public partial class DescriptorExhaustionTests
         }
     }
 
-    private static void SetOpenFileLimit(int pid, long soft, long hard)
+    private static void SetOpenFileLimit(CliProcess server, long soft, long hard)
     {
-        using var prlimit = System.Diagnostics.Process.Start("prlimit", $"--pid {pid} --nofile={soft}:{hard}");
+        using var prlimit = System.Diagnostics.Process.Start("prlimit", $"--pid {server.Id} --nofile={soft}:{hard}");
         prlimit.WaitForExit();
-        Assert.That(prlimit.ExitCode, Is.Zero, "prlimit --pid");
+        Assert.That(prlimit.ExitCode, Is.Zero, "prlimit --pid (is the server still running?) " + server.Log);
     }
 
     [GeneratedRegex("lowered to ([0-9]+)")]

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# The cost of a path lookup: 4 KiB requests per second (wrk -t2 -c50, keep-alive) for a file at the root and one
+# three directories down, against this build (openat2), this build with the lookup forced to the openat walk
+# (FILESERVER_PATH_LOOKUP=walk), a baseline build given as BASELINE_DLL (e.g. one before the race-free root),
+# and a private nginx (sendfile on, access_log off). Every server is measured in turn, ROUNDS times, after the
+# same warm-up; the figures of one round are from the same minutes, so compare within a round.
+#
+#   BASELINE_DLL=/path/FileServer.Cli.dll bash scripts/bench-lookup.sh      (ROUNDS=2 SECS=10 WARM=8)
+#
+# FILESERVER_DLL skips building this tree's CLI. Without BASELINE_DLL the baseline column is skipped; without
+# nginx (apt-get install nginx-light) its column is. Prints one markdown table.
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROUNDS="${ROUNDS:-2}"
+SECS="${SECS:-10}"
+WARM="${WARM:-8}"
+export LC_ALL=C DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
+command -v wrk >/dev/null || { echo "bench-lookup: wrk is needed (apt-get install wrk)"; exit 1; }
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/fileserver-lookup.XXXXXX")"
+SERVER=""
+cleanup() { [[ -n "$SERVER" ]] && kill -TERM "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+DLL="${FILESERVER_DLL:-}"
+if [[ -z "$DLL" ]]; then
+    timeout 900 dotnet build "$REPO_ROOT/src/FileServer.Cli" -c Release -o "$WORK/cli" --nologo -v quiet >"$WORK/build.log" 2>&1 \
+        || { echo "bench-lookup: building the CLI failed"; tail -n 5 "$WORK/build.log"; exit 1; }
+    DLL="$WORK/cli/FileServer.Cli.dll"
+fi
+mkdir -p "$WORK/data/sub/dir/deep"
+head -c 4096 /dev/urandom >"$WORK/data/small.bin"
+cp "$WORK/data/small.bin" "$WORK/data/sub/dir/deep/small.bin"
+PATHS=(small.bin sub/dir/deep/small.bin)
+
+start_fileserver() { # DLL [ENV=VALUE...]
+    local dll="$1"
+    shift
+    rm -f "$WORK/ready"
+    env "$@" timeout -k 5 900 dotnet "$dll" "$WORK/data" --host 127.0.0.1 --port 0 --ready-file "$WORK/ready" --no-access-log \
+        </dev/null >"$WORK/server.out" 2>"$WORK/server.err" &
+    SERVER=$!
+    for ((i = 0; i < 300; i++)); do [[ -s "$WORK/ready" ]] && break; sleep 0.1; done
+    [[ -s "$WORK/ready" ]] || { echo "bench-lookup: $dll did not start"; cat "$WORK/server.err"; exit 1; }
+    URL="$(head -n 1 "$WORK/ready")"
+}
+
+start_nginx() {
+    local port
+    # A random high port: a clash shows as nginx not starting, and the run says so.
+    port=$((20000 + RANDOM % 30000))
+    mkdir -p "$WORK/nginx/tmp"
+    cat >"$WORK/nginx/nginx.conf" <<EOF
+daemon off;
+worker_processes auto;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off; sendfile on; tcp_nopush on; default_type application/octet-stream;
+    client_body_temp_path $WORK/nginx/tmp/body; proxy_temp_path $WORK/nginx/tmp/proxy; fastcgi_temp_path $WORK/nginx/tmp/fastcgi;
+    uwsgi_temp_path $WORK/nginx/tmp/uwsgi; scgi_temp_path $WORK/nginx/tmp/scgi;
+    server { listen 127.0.0.1:$port; root $WORK/data; }
+}
+EOF
+    timeout -k 5 900 nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" </dev/null >"$WORK/nginx/out" 2>&1 &
+    SERVER=$!
+    URL="http://127.0.0.1:$port/"
+    for ((i = 0; i < 100; i++)); do curl -q -s -o /dev/null --max-time 1 "$URL/small.bin" && return 0; sleep 0.1; done
+    echo "bench-lookup: nginx did not start"; cat "$WORK/nginx/out"; exit 1
+}
+
+stop_server() { kill -TERM "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; SERVER=""; }
+
+rps() { # URL SECONDS
+    wrk -t2 -c50 -d"${2}s" "$1" | awk '/^Requests\/sec:/ { printf "%d", $2 }'
+}
+
+declare -A RESULT
+NAMES=(new walk)
+[[ -n "${BASELINE_DLL:-}" ]] && NAMES=(baseline "${NAMES[@]}")
+command -v nginx >/dev/null && NAMES+=(nginx)
+for ((round = 1; round <= ROUNDS; round++)); do
+    for name in "${NAMES[@]}"; do
+        case "$name" in
+            baseline) start_fileserver "$BASELINE_DLL" ;;
+            new) start_fileserver "$DLL" ;;
+            walk) start_fileserver "$DLL" FILESERVER_PATH_LOOKUP=walk ;;
+            nginx) start_nginx ;;
+        esac
+        for path in "${PATHS[@]}"; do
+            wrk -t2 -c50 -d"${WARM}s" "$URL$path" >/dev/null
+            RESULT[$round,$name,$path]="$(rps "$URL$path" "$SECS")"
+        done
+        stop_server
+    done
+done
+
+echo "| round | file | $(printf '%s | ' "${NAMES[@]}")"
+echo "|---|---|$(printf -- '---|%.0s' "${NAMES[@]}")"
+for ((round = 1; round <= ROUNDS; round++)); do
+    for path in "${PATHS[@]}"; do
+        line="| $round | /$path |"
+        for name in "${NAMES[@]}"; do line+=" ${RESULT[$round,$name,$path]} |"; done
+        echo "$line"
+    done
+done
+echo "(4 KiB requests/s, wrk -t2 -c50 for ${SECS} s after ${WARM} s of warm-up, one server at a time; new = openat2, walk = FILESERVER_PATH_LOOKUP=walk)"

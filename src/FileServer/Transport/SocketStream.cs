@@ -1,0 +1,158 @@
+using System.Net.Sockets;
+using System.Threading.Tasks.Sources;
+
+namespace FileServer.Transport;
+
+/// <summary>
+/// A connected socket as an asynchronous stream, for the request reader and for TLS: <see cref="NetworkStream"/>
+/// without its failure path. .NET creates a failed receive's or send's exception with
+/// <c>ExceptionDispatchInfo.SetCurrentStackTrace</c>, which renders a stack trace with file information: a client
+/// that resets an idle keep-alive connection then makes the server load System.Diagnostics.StackTrace,
+/// System.Reflection.Metadata and its symbols. Here a peer going away costs one <see cref="IOException"/>, as
+/// <see cref="NetworkStream"/> would throw, wrapping a <see cref="SocketException"/>. One read and one write at a
+/// time; the socket stays the caller's.
+/// </summary>
+internal sealed class SocketStream(Socket socket) : Stream
+{
+    private readonly ReceiveOperation _receive = new();
+    private readonly SocketSendOperation _send = new();
+
+    public override bool CanRead => true;
+
+    public override bool CanWrite => true;
+
+    public override bool CanSeek => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    /// <remarks>
+    /// A cancelled read ends the socket's receiving side (<c>shutdown(SHUT_RD)</c> wakes the pending receive): every
+    /// read the server cancels — a head, idle or linger timeout, a stop — is the connection's last.
+    /// </remarks>
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        try
+        {
+            var receive = _receive.ReceiveAsync(socket, buffer);
+            if (receive.IsCompleted || !cancellationToken.CanBeCanceled)
+            {
+                return await receive.ConfigureAwait(false);
+            }
+            int read;
+            using (cancellationToken.UnsafeRegister(static s => EndReceiving((Socket)s!), socket))
+            {
+                read = await receive.ConfigureAwait(false);
+            }
+            cancellationToken.ThrowIfCancellationRequested();
+            return read;
+        }
+        catch (SocketException e)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            throw new IOException($"Unable to read data from the transport connection: {e.Message}", e);
+        }
+    }
+
+    private static void EndReceiving(Socket socket)
+    {
+        try
+        {
+            socket.Shutdown(SocketShutdown.Receive);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Already closed or reset: the pending receive ends by itself.
+        }
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        try
+        {
+            await _send.SendAsync(socket, buffer).ConfigureAwait(false);
+        }
+        catch (SocketException e)
+        {
+            throw new IOException($"Unable to write data to the transport connection: {e.Message}", e);
+        }
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public override void Flush()
+    {
+    }
+
+    // The server reads and writes asynchronously only; a synchronous call would block a thread-pool thread.
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _receive.Dispose();
+            _send.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+
+    /// <summary>A reusable awaitable receive into one buffer; 0 bytes is the peer's end of stream.</summary>
+    private sealed class ReceiveOperation : SocketAsyncEventArgs, IValueTaskSource<int>
+    {
+        private ManualResetValueTaskSourceCore<int> _completion;
+
+        public ReceiveOperation() : base(unsafeSuppressExecutionContextFlow: true)
+        {
+            _completion.RunContinuationsAsynchronously = true;
+        }
+
+        public ValueTask<int> ReceiveAsync(Socket socket, Memory<byte> buffer)
+        {
+            _completion.Reset();
+            SetBuffer(buffer);
+            if (!socket.ReceiveAsync(this))
+            {
+                Complete();
+            }
+            return new ValueTask<int>(this, _completion.Version);
+        }
+
+        protected override void OnCompleted(SocketAsyncEventArgs e) => Complete();
+
+        private void Complete()
+        {
+            SetBuffer(Memory<byte>.Empty);
+            if (SocketError == SocketError.Success)
+            {
+                _completion.SetResult(BytesTransferred);
+            }
+            else
+            {
+                _completion.SetException(new SocketException((int)SocketError));
+            }
+        }
+
+        int IValueTaskSource<int>.GetResult(short token) => _completion.GetResult(token);
+
+        ValueTaskSourceStatus IValueTaskSource<int>.GetStatus(short token) => _completion.GetStatus(token);
+
+        void IValueTaskSource<int>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+            _completion.OnCompleted(continuation, state, token, flags);
+    }
+}
