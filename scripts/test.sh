@@ -95,7 +95,8 @@ fi
 # ---------------------------------------------------------------------------------------------------------
 # Smoke slices of the long scripts, each counted as one check: conformance (the full differential run against
 # nginx is scripts/conformance.sh), stress (scripts/stress.sh), bench (the full two-round run is scripts/bench.sh;
-# timings are never judged here, only that every server starts and every body it serves is verified).
+# timings are never judged here, only that every server starts and every body it serves is verified), fuzz (the
+# targets over their seeds and past findings, no AFL) and soak (20 s of the mixed load).
 
 smoke_passed=0 smoke_failed=0
 # smoke SCRIPT WHAT_FAILED : runs `bash scripts/SCRIPT.sh --smoke`, bounded.
@@ -112,6 +113,8 @@ smoke conformance "a server did not start or a request did not complete"
 smoke stress "an assertion failed or a phase could not run"
 smoke bench "a server did not start or a verification failed"
 smoke peers "a server did not start or a download was incomplete"
+smoke fuzz "a fuzz target failed on its seeds or on a past finding"
+smoke soak "an escape, a wrong byte, a failed request, a server error or descriptors not flat"
 
 # ---------------------------------------------------------------------------------------------------------
 # Allocation smoke slice (the full run, >= 100,000 requests and 1 GiB bodies, is scripts/alloc.sh)
