@@ -107,14 +107,15 @@ fds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 SUMMARIES="$WORK/summaries"
 : >"$SUMMARIES"
 sum_of() { # MODE KEY
-    awk -v mode="$1" -v key="$2" '$0 ~ "mode=" mode " " { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == key) s += kv[2] } } END { printf "%d", s }' "$SUMMARIES"
+    awk -v mode="$1" -v key="$2" '$0 ~ " mode=" mode " " { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == key) s += kv[2] } } END { printf "%.0f", s }' "$SUMMARIES"
 }
+killed() { awk '/ killed=1 / { n++ } END { printf "%d", n }' "$SUMMARIES"; }
 report() { # LABEL
     local requests errors verified escapes line name
     requests=$(($(sum_of download ok) + $(sum_of download failed) + $(sum_of ranges requests) + $(sum_of abort-storm started) \
         + $(sum_of slow-readers connected) + $(sum_of race requests)))
     # slow-readers' failures include its wrong bodies.
-    errors=$(($(sum_of download failed) + $(sum_of ranges failed) + $(sum_of ranges wrong_bytes) + $(sum_of slow-readers failures) \
+    errors=$(($(killed) + $(sum_of download failed) + $(sum_of ranges failed) + $(sum_of ranges wrong_bytes) + $(sum_of slow-readers failures) \
         + $(sum_of race failed)))
     verified=$(($(sum_of download body_bytes) + $(sum_of ranges body_bytes) + $(sum_of slow-readers body_bytes_total)))
     escapes=$(sum_of race outside)
@@ -131,9 +132,14 @@ run_load() { # every loadgen run in a loop until the deadline; its summary appen
     while ((SECONDS < deadline)); do
         local left=$((deadline - SECONDS))
         ((left >= 3)) || break
-        timeout -k 5 $((left + 60)) dotnet "$LOADGEN" "$@" 2>>"$WORK/loadgen.err" | tr '\n' ' ' >"$part" || true
+        local rc=0
+        timeout -k 5 $((left + 60)) dotnet "$LOADGEN" "$@" 2>>"$WORK/loadgen.err" | tr '\n' ' ' >"$part" || rc=$?
+        # A run that had to be killed or failed left no whole summary: it counts as an error, never as nothing.
+        if ((rc != 0)) || ! grep -q "mode=$1 " "$part"; then
+            echo "mode=$1 killed=1 exit=$rc " >"$part"
+        fi
         # Whole lines only, so a report in the middle never reads half a summary.
-        echo "$(cat "$part")" >>"$SUMMARIES"
+        echo "$(date +%s) $(cat "$part")" >>"$SUMMARIES"
     done
 }
 
@@ -193,7 +199,7 @@ report "after the load"
 
 escapes=$(sum_of race outside)
 wrong=$(($(sum_of ranges wrong_bytes) + $(sum_of slow-readers wrong_body_clients)))
-failed_downloads=$(($(sum_of download failed) + $(sum_of ranges failed) + $(sum_of race failed) + $(sum_of slow-readers failures)))
+failed_downloads=$(($(killed) + $(sum_of download failed) + $(sum_of ranges failed) + $(sum_of race failed) + $(sum_of slow-readers failures)))
 server_errors="$(grep -hE '^[^ ]+ (fail|crit): ' "$WORK"/*.err 2>/dev/null | grep -v '^$' || true)"
 warnings="$(grep -hoE ' warn: [A-Za-z.]+\[[0-9]+\]' "$WORK"/{sendfile,copy,tls}.err 2>/dev/null | sort | uniq -c | tr -s ' ' | tr '\n' ';' || true)"
 echo "soak: swaps and answers of the race: $(sum_of race swaps) swaps, $(sum_of race inside) inside, $(sum_of race refused) refused, $escapes from outside"

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using FileServer.Hosting;
 using FileServer.Tls;
 using FileServer.Transport;
@@ -46,11 +47,12 @@ internal static class CommandLine
             }
         });
 
-        var command = new RootCommand("Serve a directory over HTTP/1.1, with zero-copy sendfile where possible.")
+        // Named as users type it, not after the assembly (a RootCommand takes the executable's name, FileServer.Cli).
+        var command = new Command("fileserver", "Serve a directory over HTTP/1.1, with zero-copy sendfile where possible.")
         {
             root, host, port, noSendFile, readyFile, logLevel, followSymlinks, dotfiles, shutdownTimeout,
             headerTimeout, idleTimeout, sendTimeout, highWatermark, lowWatermark, chunkSize, limitRate, maxConnections, openFileCache, noAccessLog,
-            loopbackCongestion,
+            loopbackCongestion, new HelpOption(), new VersionOption(),
         };
         tls.AddTo(command);
         command.SetAction(async (result, _) =>

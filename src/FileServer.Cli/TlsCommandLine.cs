@@ -23,7 +23,7 @@ internal sealed class TlsCommandLine
 
     public Option<double> HandshakeTimeout { get; } = CommandLine.Seconds("--tls-handshake-timeout", "Seconds a client may take to complete the TLS handshake", 10);
 
-    public void AddTo(RootCommand command)
+    public void AddTo(Command command)
     {
         foreach (var option in new Option[] { Certificate, Key, Pkcs12, Pkcs12PasswordVariable, SelfSigned, CertificateOut, Port, HandshakeTimeout })
         {

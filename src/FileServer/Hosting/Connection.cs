@@ -19,7 +19,7 @@ internal sealed class Connection : IDisposable
     private readonly ITransport _transport;
     private readonly FileRequestHandler _handler;
     private readonly ResponseHeads _heads;
-    private readonly RequestHeadParser _parser;
+    private readonly RequestReader _requests;
     private readonly FileServerOptions _options;
     private readonly ILogger _log;
     private readonly ILogger _accessLog;
@@ -30,10 +30,7 @@ internal sealed class Connection : IDisposable
     private readonly ResponseProgress _progress = new();
     private static ReadOnlySpan<byte> ContinueResponse => "HTTP/1.1 100 Continue\r\n\r\n"u8;
 
-    private CancellationTokenSource _headTimeout;
     private readonly CancellationTokenSource _opening;
-    // The previous request's head, refilled by the parser for the next one: requests on a connection are sequential.
-    private RequestHead? _reusableHead;
     private volatile bool _idle;
     private volatile bool _stopRequested;
     // The peer said it sends nothing more after a request read whole: the close need not wait for its end.
@@ -46,18 +43,15 @@ internal sealed class Connection : IDisposable
         _transport = transport;
         _handler = handler;
         _heads = heads;
-        _parser = parser;
+        _requests = new RequestReader(transport, parser, heads, options, log, accessLog, clock, transport.RemoteEndPoint?.ToString() ?? "-");
         _options = options;
         _log = log;
         _accessLog = accessLog;
         _clock = clock;
         _client = transport.RemoteEndPoint?.ToString() ?? "-";
-        // Timers of the injected clock, so tests can drive the timeouts.
-        _headTimeout = NewTimeoutSource();
-        _opening = NewTimeoutSource();
+        // A timer of the injected clock, so tests can drive the timeouts.
+        _opening = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _clock);
     }
-
-    private CancellationTokenSource NewTimeoutSource() => new(Timeout.InfiniteTimeSpan, _clock);
 
     /// <summary>The peer's address, for logs.</summary>
     public string Client => _client;
@@ -83,7 +77,7 @@ internal sealed class Connection : IDisposable
     /// <summary>Releases the connection's timer; <see cref="RunAsync"/> does so when it ends.</summary>
     public void Dispose()
     {
-        _headTimeout.Dispose();
+        _requests.Dispose();
         _opening.Dispose();
     }
 
@@ -106,7 +100,7 @@ internal sealed class Connection : IDisposable
             while (!_stopRequested)
             {
                 _idle = true;
-                current = await ReadHeadAsync().ConfigureAwait(false);
+                current = await _requests.ReadHeadAsync().ConfigureAwait(false);
                 _idle = false;
                 if (current is null)
                 {
@@ -141,7 +135,7 @@ internal sealed class Connection : IDisposable
         {
             if (graceful)
             {
-                await _transport.CloseAsync(_options.LingerTimeout, _peerSendsNoMore).ConfigureAwait(false);
+                await _transport.CloseAsync(_options.LingerTimeout, _peerSendsNoMore || _requests.PeerSendsNoMore).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (IsDisconnect(e))
@@ -180,7 +174,7 @@ internal sealed class Connection : IDisposable
                     // content the client holds back. A body too large to discard gets the final status at once below.
                     _transport.Write(ContinueResponse);
                 }
-                var discarded = await DiscardBodyAsync(request.ContentLength).ConfigureAwait(false);
+                var discarded = await _requests.DiscardBodyAsync(request.ContentLength).ConfigureAwait(false);
                 if (discarded is null)
                 {
                     // Like a head that stops halfway: the client hears why before the connection closes.
@@ -263,124 +257,10 @@ internal sealed class Connection : IDisposable
         }
     }
 
-    /// <summary>Reads the next request head; null when the connection should end (EOF, stop, timeout, rejection).</summary>
-    // Runs once per request (or per queued send): pooled state machines instead of one allocation each.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<RequestHead?> ReadHeadAsync()
-    {
-        var input = _transport.Input;
-        // One timer per connection, re-armed per request, instead of a new one for every request.
-        if (!_headTimeout.TryReset())
-        {
-            _headTimeout.Dispose();
-            _headTimeout = NewTimeoutSource();
-        }
-        var timeout = _headTimeout;
-        long? headStarted = null;
-        while (true)
-        {
-            var wait = headStarted is null ? _options.IdleTimeout : _options.HeaderTimeout - _clock.GetElapsedTime(headStarted.Value);
-            timeout.CancelAfter(wait > TimeSpan.Zero ? wait : TimeSpan.Zero);
-            ReadResult result;
-            try
-            {
-                result = await input.ReadAsync(timeout.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
-            {
-                ServerLog.HeadTimeout(_log, _client);
-                if (headStarted is not null)
-                {
-                    _heads.WriteError(_transport, HttpStatus.RequestTimeout, "Request head not received in time", null, keepAlive: false);
-                }
-                return null;
-            }
-            if (result.IsCanceled)
-            {
-                return null;
-            }
-
-            var buffer = result.Buffer;
-            try
-            {
-                if (_parser.TryParse(buffer, _reusableHead, out var head, out var consumed))
-                {
-                    _reusableHead = head;
-                    input.AdvanceTo(consumed);
-                    return head;
-                }
-            }
-            catch (HttpRequestRejectedException e)
-            {
-                input.AdvanceTo(buffer.End);
-                ServerLog.Rejected(_log, _client, e.Status, e.Message);
-                var sent = _heads.WriteError(_transport, e.Status, e.Message, null, keepAlive: false);
-                ServerLog.Access(_accessLog, _client, "-", "-", "-", e.Status, sent, 0, BodyPathName(BodyPath.None));
-                return null;
-            }
-
-            if (result.IsCompleted)
-            {
-                if (!IsOnlyEmptyLines(buffer))
-                {
-                    ServerLog.Rejected(_log, _client, HttpStatus.BadRequest, "Incomplete request head");
-                    _heads.WriteError(_transport, HttpStatus.BadRequest, "Incomplete request head", null, keepAlive: false);
-                }
-                input.AdvanceTo(buffer.End);
-                _peerSendsNoMore = true;
-                return null;
-            }
-            if (!buffer.IsEmpty)
-            {
-                headStarted ??= _clock.GetTimestamp();
-            }
-            input.AdvanceTo(buffer.Start, buffer.End);
-        }
-    }
-
-    // True when the whole body was read, false when the peer ended it early, null when it did not arrive in time.
-    private async ValueTask<bool?> DiscardBodyAsync(long length)
-    {
-        var input = _transport.Input;
-        using var timeout = new CancellationTokenSource(_options.HeaderTimeout, _clock);
-        while (length > 0)
-        {
-            ReadResult result;
-            try
-            {
-                result = await input.ReadAsync(timeout.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
-            {
-                return null;
-            }
-            var take = Math.Min(length, result.Buffer.Length);
-            input.AdvanceTo(result.Buffer.GetPosition(take));
-            length -= take;
-            if (length > 0 && (result.IsCompleted || result.IsCanceled))
-            {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static bool IsOnlyEmptyLines(in ReadOnlySequence<byte> buffer)
-    {
-        foreach (var segment in buffer)
-        {
-            if (segment.Span.IndexOfAnyExcept(HttpChars.CR, HttpChars.LF) >= 0)
-            {
-                return false;
-            }
-        }
-        return true;
-    }
-
     private static bool IsDisconnect(Exception e) =>
         e is IOException or SocketException or ObjectDisposedException or OperationCanceledException;
 
-    private static string BodyPathName(BodyPath path) => path switch
+    internal static string BodyPathName(BodyPath path) => path switch
     {
         BodyPath.SendFile => "sendfile",
         BodyPath.Copy => "copy",

@@ -64,9 +64,6 @@ public sealed class FileServerHost : IAsyncDisposable
     /// <summary>Requests served and allocation per request, for logs and benchmarks.</summary>
     public ServerStatistics Statistics { get; } = new();
 
-    /// <summary>Completes when the accept loop has ended (after <see cref="StopAsync"/>).</summary>
-    public Task Completion => _acceptLoop;
-
     /// <summary>Validates the options and the root, binds, and starts accepting.</summary>
     /// <exception cref="StartupException">With a one-line message for the user.</exception>
     public void Start()
@@ -107,7 +104,7 @@ public sealed class FileServerHost : IAsyncDisposable
 
         _reserve = new DescriptorReserve();
         var maxConnections = CapConnections(openFileLimit, cacheSize);
-        BindAll();
+        _listeners.AddRange(new ListenerBinder(_options).BindAll());
         if (_loopbackCongestion is not null)
         {
             ServerLog.LoopbackCongestion(_log, _loopbackCongestion.Algorithm, systemCongestion ?? "unknown");
@@ -118,36 +115,6 @@ public sealed class FileServerHost : IAsyncDisposable
         var outOfDescriptorsLog = new LogThrottle(_clock, TimeSpan.FromSeconds(1));
         _acceptLoop = Task.WhenAll(_listeners.Select(listener =>
             new AcceptLoop(listener, _connectionSlots, _reserve, outOfDescriptorsLog, StartConnection, _clock, _log).RunAsync(_stopAccepting.Token)));
-    }
-
-    // HTTPS first, so the URL printed first (and written to the ready file first) is the TLS one.
-    private void BindAll()
-    {
-        var address = ResolveHost();
-        try
-        {
-            if (_options.Tls is not null)
-            {
-                _listeners.Add(new Listener(Bind(address, _options.TlsPort ?? _options.Port), CreateTlsTransports()));
-                if (_options.TlsPort is not null)
-                {
-                    _listeners.Add(new Listener(Bind(address, _options.Port), new SocketTransportFactory()));
-                }
-            }
-            else
-            {
-                _listeners.Add(new Listener(Bind(address, _options.Port), new SocketTransportFactory()));
-            }
-        }
-        catch
-        {
-            foreach (var listener in _listeners)
-            {
-                listener.Dispose();
-            }
-            _listeners.Clear();
-            throw;
-        }
     }
 
     /// <summary>
@@ -265,54 +232,6 @@ public sealed class FileServerHost : IAsyncDisposable
         catch (IOException e)
         {
             throw new StartupException($"root directory '{realPath}' cannot be opened: {e.Message}", e);
-        }
-    }
-
-    // Not inlined: compiling it loads the TLS assemblies, which a plain-HTTP server never needs.
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private TlsTransportFactory CreateTlsTransports() => new(_options.Tls!.CreateAuthenticationOptions());
-
-    private IPAddress ResolveHost()
-    {
-        if (IPAddress.TryParse(_options.Host, out var address))
-        {
-            return address;
-        }
-        try
-        {
-            return Dns.GetHostAddresses(_options.Host).FirstOrDefault()
-                ?? throw new StartupException($"host '{_options.Host}' has no address");
-        }
-        catch (SocketException e)
-        {
-            throw new StartupException($"cannot resolve host '{_options.Host}': {e.Message}", e);
-        }
-    }
-
-    private Socket Bind(IPAddress address, int port)
-    {
-        var listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            if (address.Equals(IPAddress.IPv6Any))
-            {
-                listener.DualMode = true;
-            }
-            listener.Bind(new IPEndPoint(address, port));
-            listener.Listen(1024);
-            return listener;
-        }
-        catch (SocketException e)
-        {
-            listener.Dispose();
-            var reason = e.SocketErrorCode switch
-            {
-                SocketError.AddressAlreadyInUse => "address already in use",
-                SocketError.AddressNotAvailable => "address not available on this machine",
-                SocketError.AccessDenied => "permission denied",
-                _ => e.Message,
-            };
-            throw new StartupException($"cannot listen on {_options.Host}:{port}: {reason}", e);
         }
     }
 

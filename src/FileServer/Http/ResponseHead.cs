@@ -29,9 +29,6 @@ public sealed class ResponseHead
     /// <summary>The status code.</summary>
     public int Status { get; private set; }
 
-    /// <summary>The header fields, in the order they will be written.</summary>
-    public IReadOnlyList<KeyValuePair<string, string>> Fields => _fields;
-
     /// <summary>Appends a header field.</summary>
     public ResponseHead Add(string name, string value)
     {
@@ -41,7 +38,7 @@ public sealed class ResponseHead
 
     /// <summary>
     /// Appends fields already rendered (each <c>name: value</c> and CRLF, Latin-1), written after the fields added
-    /// with <see cref="Add"/>; <see cref="Get"/> and <see cref="Fields"/> do not see them. At most one block per head.
+    /// with <see cref="Add"/>. At most one block per head.
     /// </summary>
     public ResponseHead AddRendered(byte[] fields)
     {
@@ -56,19 +53,6 @@ public sealed class ResponseHead
     /// <summary>Appends a <c>Content-Length</c> field.</summary>
     public ResponseHead AddContentLength(long length) =>
         Add("Content-Length", length.ToString(CultureInfo.InvariantCulture));
-
-    /// <summary>The value of <paramref name="name"/>, or null.</summary>
-    public string? Get(string name)
-    {
-        foreach (var field in _fields)
-        {
-            if (string.Equals(field.Key, name, StringComparison.OrdinalIgnoreCase))
-            {
-                return field.Value;
-            }
-        }
-        return null;
-    }
 
     /// <summary>The number of bytes <see cref="CopyTo"/> writes.</summary>
     public int EncodedLength

@@ -63,12 +63,6 @@ public sealed class ContentTypeMap
         [".flac"] = "audio/flac",
     };
 
-    /// <summary>Adds or replaces the type of <paramref name="extension"/> (with or without the leading dot).</summary>
-    public void Set(string extension, string mediaType)
-    {
-        _types[extension.StartsWith('.') ? extension : "." + extension] = mediaType;
-    }
-
     /// <summary>The media type for <paramref name="fileName"/>, or <see cref="Fallback"/>.</summary>
     public string Lookup(string fileName)
     {

@@ -1,0 +1,94 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using FileServer.Transport;
+
+namespace FileServer.Hosting;
+
+/// <summary>
+/// Binds the listening sockets the options ask for: one (plain HTTP, or HTTPS on --port), or two (HTTPS on
+/// --tls-port and plain HTTP on --port), on the resolved --host. Failures are one-line <see cref="StartupException"/>s.
+/// </summary>
+internal sealed class ListenerBinder(FileServerOptions options)
+{
+    private readonly FileServerOptions _options = options;
+
+    // HTTPS first, so the URL printed first (and written to the ready file first) is the TLS one.
+    public List<Listener> BindAll()
+    {
+        var address = ResolveHost();
+        var listeners = new List<Listener>();
+        try
+        {
+            if (_options.Tls is not null)
+            {
+                listeners.Add(new Listener(Bind(address, _options.TlsPort ?? _options.Port), CreateTlsTransports()));
+                if (_options.TlsPort is not null)
+                {
+                    listeners.Add(new Listener(Bind(address, _options.Port), new SocketTransportFactory()));
+                }
+            }
+            else
+            {
+                listeners.Add(new Listener(Bind(address, _options.Port), new SocketTransportFactory()));
+            }
+        }
+        catch
+        {
+            foreach (var listener in listeners)
+            {
+                listener.Dispose();
+            }
+            throw;
+        }
+        return listeners;
+    }
+
+    // Not inlined: compiling it loads the TLS assemblies, which a plain-HTTP server never needs.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private TlsTransportFactory CreateTlsTransports() => new(_options.Tls!.CreateAuthenticationOptions());
+
+    private IPAddress ResolveHost()
+    {
+        if (IPAddress.TryParse(_options.Host, out var address))
+        {
+            return address;
+        }
+        try
+        {
+            return Dns.GetHostAddresses(_options.Host).FirstOrDefault()
+                ?? throw new StartupException($"host '{_options.Host}' has no address");
+        }
+        catch (SocketException e)
+        {
+            throw new StartupException($"cannot resolve host '{_options.Host}': {e.Message}", e);
+        }
+    }
+
+    private Socket Bind(IPAddress address, int port)
+    {
+        var listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (address.Equals(IPAddress.IPv6Any))
+            {
+                listener.DualMode = true;
+            }
+            listener.Bind(new IPEndPoint(address, port));
+            listener.Listen(1024);
+            return listener;
+        }
+        catch (SocketException e)
+        {
+            listener.Dispose();
+            var reason = e.SocketErrorCode switch
+            {
+                SocketError.AddressAlreadyInUse => "address already in use",
+                SocketError.AddressNotAvailable => "address not available on this machine",
+                SocketError.AccessDenied => "permission denied",
+                _ => e.Message,
+            };
+            throw new StartupException($"cannot listen on {_options.Host}:{port}: {reason}", e);
+        }
+    }
+}

@@ -1,0 +1,156 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+using FileServer.Http;
+using FileServer.Serving;
+using FileServer.Transport;
+using Microsoft.Extensions.Logging;
+
+namespace FileServer.Hosting;
+
+/// <summary>
+/// The reading side of one connection: request heads within the idle and header timeouts (408 for a head that
+/// stops halfway, 400 and its access-log line for one the parser rejects), and request bodies discarded within
+/// the header timeout. Requests on a connection are sequential, so its timer and parsed head are reused.
+/// </summary>
+internal sealed class RequestReader(
+    ITransport transport,
+    RequestHeadParser parser,
+    ResponseHeads heads,
+    FileServerOptions options,
+    ILogger log,
+    ILogger accessLog,
+    TimeProvider clock,
+    string client) : IDisposable
+{
+    private readonly ITransport _transport = transport;
+    private readonly RequestHeadParser _parser = parser;
+    private readonly ResponseHeads _heads = heads;
+    private readonly FileServerOptions _options = options;
+    private readonly ILogger _log = log;
+    private readonly ILogger _accessLog = accessLog;
+    private readonly TimeProvider _clock = clock;
+    private readonly string _client = client;
+    private CancellationTokenSource _headTimeout = new(Timeout.InfiniteTimeSpan, clock);
+    // The previous request's head, refilled by the parser for the next one.
+    private RequestHead? _reusableHead;
+
+    /// <summary>The peer ended its side (EOF) after whole requests: the close need not wait for its end.</summary>
+    public bool PeerSendsNoMore { get; private set; }
+
+    /// <summary>Reads the next request head; null when the connection should end (EOF, stop, timeout, rejection).</summary>
+    // Runs once per request (or per queued send): pooled state machines instead of one allocation each.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<RequestHead?> ReadHeadAsync()
+    {
+        var input = _transport.Input;
+        // One timer per connection, re-armed per request, instead of a new one for every request.
+        if (!_headTimeout.TryReset())
+        {
+            _headTimeout.Dispose();
+            _headTimeout = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _clock);
+        }
+        var timeout = _headTimeout;
+        long? headStarted = null;
+        while (true)
+        {
+            var wait = headStarted is null ? _options.IdleTimeout : _options.HeaderTimeout - _clock.GetElapsedTime(headStarted.Value);
+            timeout.CancelAfter(wait > TimeSpan.Zero ? wait : TimeSpan.Zero);
+            ReadResult result;
+            try
+            {
+                result = await input.ReadAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+            {
+                ServerLog.HeadTimeout(_log, _client);
+                if (headStarted is not null)
+                {
+                    _heads.WriteError(_transport, HttpStatus.RequestTimeout, "Request head not received in time", null, keepAlive: false);
+                }
+                return null;
+            }
+            if (result.IsCanceled)
+            {
+                return null;
+            }
+
+            var buffer = result.Buffer;
+            try
+            {
+                if (_parser.TryParse(buffer, _reusableHead, out var head, out var consumed))
+                {
+                    _reusableHead = head;
+                    input.AdvanceTo(consumed);
+                    return head;
+                }
+            }
+            catch (HttpRequestRejectedException e)
+            {
+                input.AdvanceTo(buffer.End);
+                ServerLog.Rejected(_log, _client, e.Status, e.Message);
+                var sent = _heads.WriteError(_transport, e.Status, e.Message, null, keepAlive: false);
+                ServerLog.Access(_accessLog, _client, "-", "-", "-", e.Status, sent, 0, Connection.BodyPathName(BodyPath.None));
+                return null;
+            }
+
+            if (result.IsCompleted)
+            {
+                if (!IsOnlyEmptyLines(buffer))
+                {
+                    ServerLog.Rejected(_log, _client, HttpStatus.BadRequest, "Incomplete request head");
+                    _heads.WriteError(_transport, HttpStatus.BadRequest, "Incomplete request head", null, keepAlive: false);
+                }
+                input.AdvanceTo(buffer.End);
+                PeerSendsNoMore = true;
+                return null;
+            }
+            if (!buffer.IsEmpty)
+            {
+                headStarted ??= _clock.GetTimestamp();
+            }
+            input.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    // True when the whole body was read, false when the peer ended it early, null when it did not arrive in time.
+    public async ValueTask<bool?> DiscardBodyAsync(long length)
+    {
+        var input = _transport.Input;
+        using var timeout = new CancellationTokenSource(_options.HeaderTimeout, _clock);
+        while (length > 0)
+        {
+            ReadResult result;
+            try
+            {
+                result = await input.ReadAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+            {
+                return null;
+            }
+            var take = Math.Min(length, result.Buffer.Length);
+            input.AdvanceTo(result.Buffer.GetPosition(take));
+            length -= take;
+            if (length > 0 && (result.IsCompleted || result.IsCanceled))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static bool IsOnlyEmptyLines(in ReadOnlySequence<byte> buffer)
+    {
+        foreach (var segment in buffer)
+        {
+            if (segment.Span.IndexOfAnyExcept(HttpChars.CR, HttpChars.LF) >= 0)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    public void Dispose() => _headTimeout.Dispose();
+}
