@@ -28,4 +28,12 @@ public interface IFileRoot : IDisposable
     /// <exception cref="NotRegularFileException">It is not a regular file.</exception>
     /// <exception cref="IOException">No descriptor could be opened (EMFILE), or another failure not the client's.</exception>
     OpenedFile Open(in FileLookup found);
+
+    /// <summary>
+    /// Whether the name <paramref name="found"/> looked up leads, now, to the regular file of
+    /// <paramref name="identity"/>. The open-file cache asks it while it holds that file open, so equal numbers
+    /// then mean the same file: the lookup's own status may be of a file deleted since, whose inode number another
+    /// file has taken.
+    /// </summary>
+    bool StillNames(in FileLookup found, FileIdentity identity);
 }

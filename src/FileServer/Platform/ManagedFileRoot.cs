@@ -41,6 +41,10 @@ internal sealed class ManagedFileRoot(ManagedPlatform platform, string realPath,
     public OpenedFile Open(in FileLookup found) => platform.OpenForReading(found.Path);
 
     /// <inheritdoc />
+    // Statuses here carry no identity, so the open-file cache never holds these files and never asks.
+    public bool StillNames(in FileLookup found, FileIdentity identity) => false;
+
+    /// <inheritdoc />
     public void Dispose()
     {
         // Nothing held: every lookup starts from the root's name.

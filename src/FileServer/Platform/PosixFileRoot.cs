@@ -45,6 +45,19 @@ internal sealed class PosixFileRoot : IFileRoot
         // Owned by a SafeHandle so that it is closed even if Dispose is never called; used as the plain number.
         _rootHandle = new SafeFileHandle(_root, ownsHandle: true);
         _walk = new BeneathRootWalk(_root, realPath);
+        if (_kernelConfines && !followSymlinks)
+        {
+            // Asked once now, so the start-up line names the confinement that will really run.
+            var self = LinuxFileCalls.OpenAt2(_root, ".", _directoryFlags, LinuxFileCalls.ResolveBeneath | LinuxFileCalls.ResolveNoMagicLinks);
+            if (self >= 0)
+            {
+                LinuxFileCalls.Close(self);
+            }
+            else if (LinuxFileCalls.LastError is Errno.ENOSYS or Errno.EPERM or Errno.E2BIG)
+            {
+                _kernelConfines = false;
+            }
+        }
     }
 
     /// <inheritdoc />
@@ -191,6 +204,19 @@ internal sealed class PosixFileRoot : IFileRoot
                 LinuxFileCalls.Close(entry);
             }
         }
+    }
+
+    /// <inheritdoc />
+    public bool StillNames(in FileLookup found, FileIdentity identity)
+    {
+        if (found.Entry >= 0)
+        {
+            // The lookup holds the entry itself: its inode cannot have been freed and its number reused.
+            return found.Status.Identity == identity;
+        }
+        var name = found.RelativePath.AsSpan(found.RelativePath.LastIndexOf('/') + 1);
+        return LinuxFileCalls.TryStatAt(found.Directory < 0 ? _root : found.Directory, name, LinuxFileCalls.AtSymlinkNoFollow, out var now)
+            && now.Kind == FileKind.Regular && now.Identity == identity;
     }
 
     // Asynchronous, so that one descriptor serves positional reads and .NET's zero-copy send (SendPacketsElement

@@ -85,6 +85,7 @@ public sealed class OpenFileCache : IDisposable
         }
         var now = _clock.GetTimestamp();
         Entry? stale = null;
+        Entry? hit = null;
         lock (_gate)
         {
             if (_entries.TryGetValue(status.Identity, out var cached))
@@ -92,15 +93,26 @@ public sealed class OpenFileCache : IDisposable
                 // The cache's own reference keeps the count above zero here, so taking one cannot revive a closed file.
                 cached.Retain();
                 Touch(cached, now);
-                return new Lease(cached.File, status, cached);
+                hit = cached;
             }
-            if (_byPath.TryGetValue(found.RelativePath, out stale))
+            else if (_byPath.TryGetValue(found.RelativePath, out stale))
             {
                 // The name leads to another file now (replaced by a rename): its old descriptor is of no more use.
                 Unlink(stale);
             }
         }
         stale?.Release();
+        if (hit is not null)
+        {
+            // The lookup's numbers were read before the cache held anything: the file they named may have been
+            // deleted since and its inode number given to another file, the one cached. Asked again now, with the
+            // cached file held open, equal numbers are the same file.
+            if (root.StillNames(found, hit.Identity))
+            {
+                return new Lease(hit.File, status, hit);
+            }
+            hit.Release();
+        }
 
         // The file opened may be another than the one looked up (its name replaced meanwhile): it is cached as what it is.
         var file = root.Open(found);

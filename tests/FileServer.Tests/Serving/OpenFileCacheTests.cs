@@ -262,6 +262,26 @@ public class OpenFileCacheTests
         Assert.That(cache.Count, Is.Zero);
     }
 
+    // Found under load by the test below: the lookup reads a name's inode number before the cache holds anything,
+    // the file is deleted, and ext4 gives its number to the very next file. A cache keyed on that number alone served
+    // the other file's bytes for the first name.
+    [Test]
+    public void Open_LookupOfAFileDeletedSince_NeverGetsTheFileThatTookItsInodeNumber()
+    {
+        _tree.WriteText("f.txt", "the file looked up");
+        using var found = _root.Find("f.txt");
+        File.Delete(_tree.PathOf("f.txt"));
+        _tree.WriteText("g.txt", "ANOTHER FILE");
+        using var other = _root.Find("g.txt");
+        Assume.That(other.Status.Identity, Is.EqualTo(found.Status.Identity), "the file system gave the freed inode number to the next file (ext4 does)");
+        using var cache = NewCache(capacity: 8);
+        using (cache.Open(_root, other))
+        {
+            // Cached under the number the first lookup also carries.
+        }
+        Assert.Throws<FileNotFoundException>(() => cache.Open(_root, found).Dispose());
+    }
+
     [Test]
     public async Task Open_ManyConcurrentReadersOfReplacedFiles_ReadRightBytesAndLeakNothing()
     {

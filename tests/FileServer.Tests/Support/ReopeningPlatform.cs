@@ -98,5 +98,7 @@ file sealed class ReopeningRoot(IFileRoot real, ReopeningPlatform platform) : IF
 
     public OpenedFile Open(in FileLookup found) => platform.Reopen(real.Open(found));
 
+    public bool StillNames(in FileLookup found, FileIdentity identity) => real.StillNames(found, identity);
+
     public void Dispose() => real.Dispose();
 }
