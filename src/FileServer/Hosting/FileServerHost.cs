@@ -103,8 +103,13 @@ public sealed class FileServerHost : IAsyncDisposable
             _log);
 
         _reserve = new DescriptorReserve();
-        var maxConnections = CapConnections(openFileLimit, cacheSize);
+        var (maxConnections, budget) = CapConnections(openFileLimit, cacheSize);
         _listeners.AddRange(new ListenerBinder(_options).BindAll());
+        if (budget is { } capped)
+        {
+            // Only once the start has succeeded: a start that fails says one line, its reason.
+            ServerLog.ConnectionsCapped(_log, _options.MaxConnections, maxConnections, capped.Limit, DescriptorBudget.PerConnection, capped.Reserved);
+        }
         if (_loopbackCongestion is not null)
         {
             ServerLog.LoopbackCongestion(_log, _loopbackCongestion.Algorithm, systemCongestion ?? "unknown");
@@ -204,23 +209,19 @@ public sealed class FileServerHost : IAsyncDisposable
 
     // Counted once what the server holds for good is open (root, reserve; the listeners' one or two come next): what is left of the
     // limit decides how many connections can be carried without running out.
-    private int CapConnections(ulong? openFileLimit, int cacheSize)
+    // The budget is returned when it lowers --max-connections, to be logged once the start has succeeded.
+    private (int MaxConnections, DescriptorBudget? CappedBy) CapConnections(ulong? openFileLimit, int cacheSize)
     {
         if (openFileLimit is not { } limit || _platform.CountOpenDescriptors() is not { } inUse)
         {
-            return _options.MaxConnections;
+            return (_options.MaxConnections, null);
         }
         var budget = new DescriptorBudget(limit, inUse, cacheSize);
         if (budget.MaxConnections < 1)
         {
             throw new StartupException($"the open-file limit ({limit}) is too low to serve: {budget.Reserved} descriptors are needed before the first connection; raise it (ulimit -n)");
         }
-        if (budget.MaxConnections >= _options.MaxConnections)
-        {
-            return _options.MaxConnections;
-        }
-        ServerLog.ConnectionsCapped(_log, _options.MaxConnections, budget.MaxConnections, limit, DescriptorBudget.PerConnection, budget.Reserved);
-        return budget.MaxConnections;
+        return budget.MaxConnections >= _options.MaxConnections ? (_options.MaxConnections, null) : (budget.MaxConnections, budget);
     }
 
     private IFileRoot OpenRoot(string realPath)
