@@ -1,15 +1,11 @@
 using System.Net.Sockets;
-using System.Threading.Tasks.Sources;
 
 namespace FileServer.Transport;
 
 /// <summary>
 /// A connected socket as an asynchronous stream, for the request reader and for TLS: <see cref="NetworkStream"/>
-/// without its failure path. .NET creates a failed receive's or send's exception with
-/// <c>ExceptionDispatchInfo.SetCurrentStackTrace</c>, which renders a stack trace with file information: a client
-/// that resets an idle keep-alive connection then makes the server load System.Diagnostics.StackTrace,
-/// System.Reflection.Metadata and its symbols. Here a peer going away costs one <see cref="IOException"/>, as
-/// <see cref="NetworkStream"/> would throw, wrapping a <see cref="SocketException"/>. One read and one write at a
+/// without its failure path (see <see cref="SocketOperation"/>): a client that resets an idle keep-alive connection
+/// costs one <see cref="IOException"/>, as <see cref="NetworkStream"/> would throw, wrapping a <see cref="SocketException"/>. One read and one write at a
 /// time; the socket stays the caller's.
 /// </summary>
 internal sealed class SocketStream(Socket socket) : Stream
@@ -113,46 +109,15 @@ internal sealed class SocketStream(Socket socket) : Stream
     }
 
     /// <summary>A reusable awaitable receive into one buffer; 0 bytes is the peer's end of stream.</summary>
-    private sealed class ReceiveOperation : SocketAsyncEventArgs, IValueTaskSource<int>
+    private sealed class ReceiveOperation : SocketOperation
     {
-        private ManualResetValueTaskSourceCore<int> _completion;
-
-        public ReceiveOperation() : base(unsafeSuppressExecutionContextFlow: true)
-        {
-            _completion.RunContinuationsAsynchronously = true;
-        }
-
         public ValueTask<int> ReceiveAsync(Socket socket, Memory<byte> buffer)
         {
-            _completion.Reset();
+            Reset();
             SetBuffer(buffer);
-            if (!socket.ReceiveAsync(this))
-            {
-                Complete();
-            }
-            return new ValueTask<int>(this, _completion.Version);
+            return Start(socket.ReceiveAsync(this));
         }
 
-        protected override void OnCompleted(SocketAsyncEventArgs e) => Complete();
-
-        private void Complete()
-        {
-            SetBuffer(Memory<byte>.Empty);
-            if (SocketError == SocketError.Success)
-            {
-                _completion.SetResult(BytesTransferred);
-            }
-            else
-            {
-                _completion.SetException(new SocketException((int)SocketError));
-            }
-        }
-
-        int IValueTaskSource<int>.GetResult(short token) => _completion.GetResult(token);
-
-        ValueTaskSourceStatus IValueTaskSource<int>.GetStatus(short token) => _completion.GetStatus(token);
-
-        void IValueTaskSource<int>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
-            _completion.OnCompleted(continuation, state, token, flags);
+        protected override void ClearBuffers() => SetBuffer(Memory<byte>.Empty);
     }
 }
