@@ -94,7 +94,7 @@ public sealed class FileServerHost : IAsyncDisposable
         _heads = new ResponseHeads(new DateHeaderCache(_clock));
         _parser = new RequestHeadParser(_options.Limits);
         _handler = new FileRequestHandler(
-            new PathResolver(_root, _options.AllowDotfiles),
+            new PathResolver(_root, _options.AllowDotfiles, _files),
             contentTypes,
             new BodyPathChooser(_options.DisableSendFile, _options.CopyChunkSize, _options.LimitRate, _clock, _log),
             _heads,

@@ -88,7 +88,7 @@ public sealed class FileRequestHandler
         }
         return resolution.Kind switch
         {
-            PathResolutionKind.File => await ServeFileAsync(request, transport, keepAlive, progress, resolution.File, cancellationToken).ConfigureAwait(false),
+            PathResolutionKind.File => await ServeFileAsync(request, transport, keepAlive, progress, resolution.File, resolution.Held, cancellationToken).ConfigureAwait(false),
             PathResolutionKind.Redirect => Redirect(request, transport, keepAlive, resolution.Location!),
             PathResolutionKind.BadRequest => Error(transport, HttpStatus.BadRequest, resolution.Reason!, request, keepAlive),
             PathResolutionKind.Forbidden => Error(transport, HttpStatus.Forbidden, resolution.Reason!, request, keepAlive),
@@ -98,12 +98,12 @@ public sealed class FileRequestHandler
 
     // Runs once per request (or per queued send): pooled state machines instead of one allocation each.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<ResponseSummary> ServeFileAsync(RequestHead request, ITransport transport, bool keepAlive, ResponseProgress progress, FileLookup found, CancellationToken cancellationToken)
+    private async ValueTask<ResponseSummary> ServeFileAsync(RequestHead request, ITransport transport, bool keepAlive, ResponseProgress progress, FileLookup found, OpenFileCache.Entry? held, CancellationToken cancellationToken)
     {
         OpenFileCache.Lease lease;
         try
         {
-            lease = _files.Open(_resolver.Root, found);
+            lease = _files.Open(_resolver.Root, found, held);
         }
         catch (FileNotFoundException)
         {

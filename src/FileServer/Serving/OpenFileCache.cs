@@ -75,9 +75,53 @@ public sealed class OpenFileCache : IDisposable
     /// <exception cref="UnauthorizedAccessException">Permission denied.</exception>
     /// <exception cref="NotRegularFileException">It is no longer a regular file.</exception>
     /// <exception cref="IOException">No descriptor could be opened (EMFILE), or another failure not the client's.</exception>
-    public Lease Open(IFileRoot root, in FileLookup found)
+    public Lease Open(IFileRoot root, in FileLookup found) => Open(root, found, held: null);
+
+    /// <summary>
+    /// Takes hold of the file cached for <paramref name="relativePath"/>, if any, before the path is looked up: a
+    /// lookup made while that file is held open that finds the same device and inode has found that very file (its
+    /// inode number cannot have been given to another), so <see cref="Open(IFileRoot, in FileLookup, Entry)"/> can use
+    /// it without asking the file system again. Pass the result to that method, or to <see cref="Let"/>.
+    /// </summary>
+    public Entry? Hold(string relativePath)
+    {
+        if (_capacity == 0)
+        {
+            return null;
+        }
+        lock (_gate)
+        {
+            if (!_byPath.TryGetValue(relativePath, out var entry))
+            {
+                return null;
+            }
+            entry.Retain();
+            return entry;
+        }
+    }
+
+    /// <summary>Lets go of what <see cref="Hold"/> took, when the lookup found no file to open.</summary>
+    public static void Let(Entry? held) => held?.Release();
+
+    /// <summary>
+    /// As <see cref="Open(IFileRoot, in FileLookup)"/>, with the file <see cref="Hold"/> took before the lookup: used
+    /// when the lookup found the same device and inode, let go otherwise.
+    /// </summary>
+    public Lease Open(IFileRoot root, in FileLookup found, Entry? held)
     {
         var status = found.Status;
+        if (held is not null)
+        {
+            if (held.Identity == status.Identity)
+            {
+                lock (_gate)
+                {
+                    Touch(held, _clock.GetTimestamp());
+                }
+                return new Lease(held.File, status, held);
+            }
+            held.Release();
+        }
         if (_capacity == 0 || !status.Identity.IsKnown)
         {
             var own = root.Open(found);
@@ -249,12 +293,15 @@ public sealed class OpenFileCache : IDisposable
         }
     }
 
-    /// <summary>A cached open file and the references to it: the cache's own while cached, and one per lease.</summary>
-    internal sealed class Entry
+    /// <summary>
+    /// A cached open file and the references to it: the cache's own while cached, and one per lease or hold. Opaque
+    /// outside the cache: a path resolution carries one from <see cref="Hold"/> to <see cref="Open(IFileRoot, in FileLookup, Entry)"/>.
+    /// </summary>
+    public sealed class Entry
     {
         private int _references = 2;
 
-        public Entry(FileIdentity identity, string path, OpenedFile file, long lastUsed)
+        internal Entry(FileIdentity identity, string path, OpenedFile file, long lastUsed)
         {
             Identity = identity;
             Path = path;
@@ -263,24 +310,24 @@ public sealed class OpenFileCache : IDisposable
             Node = new LinkedListNode<Entry>(this);
         }
 
-        public FileIdentity Identity { get; }
+        internal FileIdentity Identity { get; }
 
         /// <summary>The path the file was opened by (a hard link may reach it by others too).</summary>
-        public string Path { get; }
+        internal string Path { get; }
 
-        public OpenedFile File { get; }
+        internal OpenedFile File { get; }
 
-        public LinkedListNode<Entry> Node { get; }
+        internal LinkedListNode<Entry> Node { get; }
 
         /// <summary>Timestamp (<see cref="TimeProvider.GetTimestamp"/>) of the last lease; written under the cache's lock.</summary>
-        public long LastUsed { get; set; }
+        internal long LastUsed { get; set; }
 
         // Immutable fields swapped whole: two responses racing to store them only render twice.
-        public RepresentationFields? RenderedFields { get; set; }
+        internal RepresentationFields? RenderedFields { get; set; }
 
-        public void Retain() => Interlocked.Increment(ref _references);
+        internal void Retain() => Interlocked.Increment(ref _references);
 
-        public void Release()
+        internal void Release()
         {
             if (Interlocked.Decrement(ref _references) == 0)
             {

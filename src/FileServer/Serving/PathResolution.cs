@@ -22,7 +22,8 @@ public enum PathResolutionKind
 /// <param name="File">The lookup that found the file, for <see cref="PathResolutionKind.File"/>: the caller disposes it.</param>
 /// <param name="Location">The redirect target, for <see cref="PathResolutionKind.Redirect"/>.</param>
 /// <param name="Reason">A short reason, for the error kinds.</param>
-public readonly record struct PathResolution(PathResolutionKind Kind, FileLookup File = default, string? Location = null, string? Reason = null)
+/// <param name="Held">The open-file cache's file for the path, taken before the lookup, for <see cref="PathResolutionKind.File"/>.</param>
+public readonly record struct PathResolution(PathResolutionKind Kind, FileLookup File = default, string? Location = null, string? Reason = null, OpenFileCache.Entry? Held = null)
 {
     /// <summary>A 404 with <paramref name="reason"/>.</summary>
     public static PathResolution NotFound(string reason) => new(PathResolutionKind.NotFound, Reason: reason);

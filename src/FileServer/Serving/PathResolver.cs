@@ -14,6 +14,7 @@ public sealed class PathResolver
 
     private readonly IFileRoot _root;
     private readonly bool _allowDotfiles;
+    private readonly OpenFileCache? _files;
 
     // Decoded request paths by raw path: a direct-mapped table (a collision replaces the entry; lookups never lock).
     // Only the decoding is cached; every request still looks its path up. Only short paths are kept, so the table
@@ -22,11 +23,15 @@ public sealed class PathResolver
     private const int CachedPathMaxLength = 256;
     private readonly DecodedPath?[] _decoded = new DecodedPath?[DecodedCacheSize];
 
-    /// <summary>Creates a resolver for the files beneath <paramref name="root"/>.</summary>
-    public PathResolver(IFileRoot root, bool allowDotfiles)
+    /// <summary>
+    /// Creates a resolver for the files beneath <paramref name="root"/>; with <paramref name="files"/>, the cached file
+    /// of each path is held before the path is looked up (see <see cref="OpenFileCache.Hold"/>).
+    /// </summary>
+    public PathResolver(IFileRoot root, bool allowDotfiles, OpenFileCache? files = null)
     {
         _root = root;
         _allowDotfiles = allowDotfiles;
+        _files = files;
     }
 
     /// <summary>The root every lookup goes through: where the files found are opened.</summary>
@@ -58,7 +63,13 @@ public sealed class PathResolver
             return PathResolution.NotFound("Hidden file");
         }
 
-        var found = _root.Find(decoded.RelativePath);
+        var held = _files?.Hold(decoded.RelativePath);
+        var found = FindHolding(decoded.RelativePath, held);
+        if (found.Outcome != LookupOutcome.Found || found.Status.Kind != FileKind.Regular || decoded.NamesDirectory)
+        {
+            OpenFileCache.Let(held);
+            held = null;
+        }
         switch (found.Outcome, found.Status.Kind)
         {
             // A file asked for as a directory ("/a.txt/", "/a.txt/."): open(2) would fail with ENOTDIR, and nginx
@@ -67,7 +78,7 @@ public sealed class PathResolver
                 found.Dispose();
                 return PathResolution.NotFound("Not a directory");
             case (LookupOutcome.Found, FileKind.Regular):
-                return new PathResolution(PathResolutionKind.File, File: found);
+                return new PathResolution(PathResolutionKind.File, File: found, Held: held);
             case (LookupOutcome.Found, FileKind.Directory) when !decoded.NamesDirectory:
                 found.Dispose();
                 return new PathResolution(PathResolutionKind.Redirect, Location: RedirectLocation.ForDirectory(decoded.Names, target.Query));
@@ -86,13 +97,29 @@ public sealed class PathResolver
     private PathResolution ResolveIndex(string directory)
     {
         // index.html may itself be a link: the root confines it as any requested file.
-        var index = _root.Find(directory.Length == 0 ? IndexFile : string.Concat(directory, "/", IndexFile));
+        var path = directory.Length == 0 ? IndexFile : string.Concat(directory, "/", IndexFile);
+        var held = _files?.Hold(path);
+        var index = FindHolding(path, held);
         if (index.Outcome == LookupOutcome.Found && index.Status.Kind == FileKind.Regular)
         {
-            return new PathResolution(PathResolutionKind.File, File: index);
+            return new PathResolution(PathResolutionKind.File, File: index, Held: held);
         }
+        OpenFileCache.Let(held);
         index.Dispose();
         return Missing(index.Outcome, "Directory has no index.html");
+    }
+
+    private FileLookup FindHolding(string relativePath, OpenFileCache.Entry? held)
+    {
+        try
+        {
+            return _root.Find(relativePath);
+        }
+        catch (IOException)
+        {
+            OpenFileCache.Let(held);
+            throw;
+        }
     }
 
     // Behind a directory the server may not search, nothing can be said to be missing: 403, as open(2) would give

@@ -283,6 +283,37 @@ public class OpenFileCacheTests
     }
 
     [Test]
+    public void Open_WithTheCachedFileHeldBeforeTheLookup_UsesItOnlyWhereTheLookupFoundItAgain()
+    {
+        _tree.WriteText("f.txt", "first");
+        using var cache = NewCache(capacity: 8);
+        OpenedFile cached;
+        using (var first = _root.Find("f.txt"))
+        using (var lease = cache.Open(_root, first))
+        {
+            cached = lease.File;
+        }
+
+        // Held, then found again unchanged: the very file cached, without opening anything.
+        var held = cache.Hold("f.txt");
+        using (var again = _root.Find("f.txt"))
+        using (var lease = cache.Open(_root, again, held))
+        {
+            Assert.That(lease.File, Is.SameAs(cached));
+        }
+
+        // Held, then the name replaced by a rename before the lookup: the lookup's file is opened, not the held one.
+        held = cache.Hold("f.txt");
+        _tree.WriteText("f.tmp", "second");
+        File.Move(_tree.PathOf("f.tmp"), _tree.PathOf("f.txt"), overwrite: true);
+        using (var replaced = _root.Find("f.txt"))
+        using (var lease = cache.Open(_root, replaced, held))
+        {
+            Assert.That(ReadAll(lease), Is.EqualTo("second"));
+        }
+    }
+
+    [Test]
     public async Task Open_ManyConcurrentReadersOfReplacedFiles_ReadRightBytesAndLeakNothing()
     {
         const int files = 12;
