@@ -23,27 +23,21 @@ SERVER=""
 cleanup() { [[ -n "$SERVER" ]] && kill -TERM "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-DLL="${FILESERVER_DLL:-}"
-if [[ -z "$DLL" ]]; then
-    timeout 900 dotnet build "$REPO_ROOT/src/FileServer.Cli" -c Release -o "$WORK/cli" --nologo -v quiet >"$WORK/build.log" 2>&1 \
-        || { echo "bench-lookup: building the CLI failed"; tail -n 5 "$WORK/build.log"; exit 1; }
-    DLL="$WORK/cli/FileServer.Cli.dll"
-fi
+source "$REPO_ROOT/scripts/lib/fileserver.sh"
+DLL="$(fs_build_cli)" || { echo "bench-lookup: the CLI could not be built"; exit 1; }
 mkdir -p "$WORK/data/sub/dir/deep"
 head -c 4096 /dev/urandom >"$WORK/data/small.bin"
 cp "$WORK/data/small.bin" "$WORK/data/sub/dir/deep/small.bin"
 PATHS=(small.bin sub/dir/deep/small.bin)
 
-start_fileserver() { # DLL [ENV=VALUE...]
-    local dll="$1"
-    shift
-    rm -f "$WORK/ready"
-    env "$@" timeout -k 5 900 dotnet "$dll" "$WORK/data" --host 127.0.0.1 --port 0 --ready-file "$WORK/ready" --no-access-log \
-        </dev/null >"$WORK/server.out" 2>"$WORK/server.err" &
-    SERVER=$!
-    for ((i = 0; i < 300; i++)); do [[ -s "$WORK/ready" ]] && break; sleep 0.1; done
-    [[ -s "$WORK/ready" ]] || { echo "bench-lookup: $dll did not start"; cat "$WORK/server.err"; exit 1; }
-    URL="$(head -n 1 "$WORK/ready")"
+start_fileserver() { # DLL [walk]
+    # A local DLL: fs_start starts whichever build this call names (bash scopes dynamically).
+    local DLL="$1"
+    [[ "${2:-}" == walk ]] && export FILESERVER_PATH_LOOKUP=walk
+    fs_start server "$WORK/data" --no-access-log || { echo "bench-lookup: $DLL did not start"; exit 1; }
+    unset FILESERVER_PATH_LOOKUP
+    SERVER="$FS_WRAPPER"
+    URL="$FS_URL"
 }
 
 start_nginx() {
@@ -86,7 +80,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
         case "$name" in
             baseline) start_fileserver "$BASELINE_DLL" ;;
             new) start_fileserver "$DLL" ;;
-            walk) start_fileserver "$DLL" FILESERVER_PATH_LOOKUP=walk ;;
+            walk) start_fileserver "$DLL" walk ;;
             nginx) start_nginx ;;
         esac
         for path in "${PATHS[@]}"; do

@@ -22,31 +22,17 @@ trap cleanup EXIT
 ulimit -n "$(ulimit -Hn)"
 ((CLIENTS + 64 <= $(ulimit -n))) || { echo "idle: open-file limit $(ulimit -n) is too low for $CLIENTS clients"; exit 1; }
 
-DLL="${FILESERVER_DLL:-}"
-if [[ -z "$DLL" ]]; then
-    timeout 900 dotnet build "$REPO_ROOT/src/FileServer.Cli" -c Release -o "$WORK/cli" --nologo -v quiet >"$WORK/build.log" 2>&1 \
-        || { echo "idle: building the CLI failed"; tail -n 5 "$WORK/build.log"; exit 1; }
-    DLL="$WORK/cli/FileServer.Cli.dll"
-fi
-LOADGEN="${LOADGEN_DLL:-}"
-if [[ -z "$LOADGEN" ]]; then
-    timeout 900 dotnet build "$REPO_ROOT/scripts/loadgen" -c Release -o "$WORK/loadgen" --nologo -v quiet >"$WORK/loadgen.log" 2>&1 \
-        || { echo "idle: building loadgen failed"; tail -n 5 "$WORK/loadgen.log"; exit 1; }
-    LOADGEN="$WORK/loadgen/LoadGen.dll"
-fi
+source "$REPO_ROOT/scripts/lib/fileserver.sh"
+DLL="$(fs_build_cli)" || { echo "idle: the CLI could not be built"; exit 1; }
+LOADGEN="$(fs_build_loadgen)" || { echo "idle: loadgen could not be built"; exit 1; }
 
 mkdir -p "$WORK/root"
 head -c 4096 /dev/urandom >"$WORK/root/small.bin"
-timeout -k 5 300 dotnet "$DLL" "$WORK/root" --host 127.0.0.1 --port 0 --ready-file "$WORK/ready" --no-access-log \
-    </dev/null >"$WORK/server.out" 2>"$WORK/server.err" &
-SERVER_PID=$!
-for ((i = 0; i < 300; i++)); do [[ -s "$WORK/ready" ]] && break; sleep 0.1; done
-[[ -s "$WORK/ready" ]] || { echo "idle: the server did not start"; cat "$WORK/server.err"; exit 1; }
-URL="$(head -n 1 "$WORK/ready")"
-# The server process is the dotnet child of timeout(1).
-PID="$(pgrep -P "$SERVER_PID" -f FileServer.Cli.dll | head -n 1)"
-[[ -n "$PID" ]] || PID="$SERVER_PID"
-rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$PID/status"; }
+FS_LIFETIME=300 fs_start server "$WORK/root" --no-access-log || { echo "idle: the server did not start"; exit 1; }
+SERVER_PID="$FS_WRAPPER"
+URL="$FS_URL"
+PID="$FS_PID"
+rss() { fs_rss_kib "$PID"; }
 
 curl -q -s -o /dev/null --max-time 10 "${URL}small.bin" || true
 sleep 2

@@ -50,18 +50,9 @@ trap cleanup EXIT
 # ---------------------------------------------------------------------------------------------------------
 # Build and tree
 
-DLL="${FILESERVER_DLL:-}"
-if [[ -z "$DLL" ]]; then
-    timeout 900 dotnet build "$REPO_ROOT/src/FileServer.Cli" -c Release -o "$WORK/cli" --nologo -v quiet >"$WORK/build.log" 2>&1 \
-        || { echo "soak: building the CLI failed"; tail -n 5 "$WORK/build.log"; exit 1; }
-    DLL="$WORK/cli/FileServer.Cli.dll"
-fi
-LOADGEN="${LOADGEN_DLL:-}"
-if [[ -z "$LOADGEN" ]]; then
-    timeout 900 dotnet build "$REPO_ROOT/scripts/loadgen" -c Release -o "$WORK/loadgen" --nologo -v quiet >"$WORK/loadgen.log" 2>&1 \
-        || { echo "soak: building loadgen failed"; tail -n 5 "$WORK/loadgen.log"; exit 1; }
-    LOADGEN="$WORK/loadgen/LoadGen.dll"
-fi
+source "$REPO_ROOT/scripts/lib/fileserver.sh"
+DLL="$(fs_build_cli)" || { echo "soak: the CLI could not be built"; exit 1; }
+LOADGEN="$(fs_build_loadgen)" || { echo "soak: loadgen could not be built"; exit 1; }
 
 ROOT="$WORK/root"
 MARKER="OUTSIDE-THE-ROOT-$RANDOM"
@@ -83,23 +74,18 @@ declare -A URL PID
 start_server() { # NAME ARGS...
     local name="$1"
     shift
-    timeout -k 5 $((DURATION + 600)) dotnet "$DLL" "$ROOT" --host 127.0.0.1 --port 0 --ready-file "$WORK/$name.ready" \
-        --no-access-log "$@" </dev/null >"$WORK/$name.out" 2>"$WORK/$name.err" &
-    SERVER_PIDS+=($!)
-    local i
-    for ((i = 0; i < 300; i++)); do [[ -s "$WORK/$name.ready" ]] && break; sleep 0.1; done
-    [[ -s "$WORK/$name.ready" ]] || { echo "soak: server $name did not start"; cat "$WORK/$name.err"; exit 1; }
-    URL[$name]="$(head -n 1 "$WORK/$name.ready")"
-    PID[$name]="$(pgrep -P "${SERVER_PIDS[-1]}" -f FileServer.Cli.dll | head -n 1)"
-    [[ -n "${PID[$name]}" ]] || PID[$name]="${SERVER_PIDS[-1]}"
+    FS_LIFETIME=$((DURATION + 600)) fs_start "$name" "$ROOT" --no-access-log "$@" || { echo "soak: server $name did not start"; exit 1; }
+    SERVER_PIDS+=("$FS_WRAPPER")
+    URL[$name]="$FS_URL"
+    PID[$name]="$FS_PID"
 }
 start_server sendfile
 start_server copy --no-sendfile
 start_server tls --tls-self-signed
 SERVERS=(sendfile copy tls)
 
-rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-fds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+rss_kib() { fs_rss_kib "$1"; }
+fds() { fs_fds "$1"; }
 
 # ---------------------------------------------------------------------------------------------------------
 # Tallies: every loadgen run appends its key=value summary to SUMMARIES as one line.
