@@ -9,27 +9,22 @@
 #
 # FILESERVER_DLL and LOADGEN_DLL, when set, name builds to use instead. Every wait is bounded.
 
-# fs_build_cli: prints the path of FileServer.Cli.dll (a Release build in $WORK/cli unless FILESERVER_DLL is set).
-fs_build_cli() {
-    if [[ -n "${FILESERVER_DLL:-}" ]]; then
-        echo "$FILESERVER_DLL"
+# fs_build GIVEN PROJECT NAME DLL: prints GIVEN when set, else builds PROJECT (relative to the repository) in Release
+# into $WORK/NAME and prints the path of DLL there.
+fs_build() {
+    local given="$1" project="$2" name="$3" dll="$4"
+    if [[ -n "$given" ]]; then
+        echo "$given"
         return 0
     fi
-    timeout 900 dotnet build "$REPO_ROOT/src/FileServer.Cli" -c Release -o "$WORK/cli" --nologo -v quiet >"$WORK/cli-build.log" 2>&1 \
-        || { echo "building the CLI failed:" >&2; tail -n 5 "$WORK/cli-build.log" >&2; return 1; }
-    echo "$WORK/cli/FileServer.Cli.dll"
+    timeout 900 dotnet build "$REPO_ROOT/$project" -c Release -o "$WORK/$name" --nologo -v quiet >"$WORK/$name-build.log" 2>&1 \
+        || { echo "building $project failed:" >&2; tail -n 5 "$WORK/$name-build.log" >&2; return 1; }
+    echo "$WORK/$name/$dll"
 }
 
-# fs_build_loadgen: prints the path of LoadGen.dll (a Release build in $WORK/loadgen unless LOADGEN_DLL is set).
-fs_build_loadgen() {
-    if [[ -n "${LOADGEN_DLL:-}" ]]; then
-        echo "$LOADGEN_DLL"
-        return 0
-    fi
-    timeout 900 dotnet build "$REPO_ROOT/scripts/loadgen" -c Release -o "$WORK/loadgen" --nologo -v quiet >"$WORK/loadgen-build.log" 2>&1 \
-        || { echo "building loadgen failed:" >&2; tail -n 5 "$WORK/loadgen-build.log" >&2; return 1; }
-    echo "$WORK/loadgen/LoadGen.dll"
-}
+# fs_build_cli / fs_build_loadgen: FileServer.Cli.dll (or FILESERVER_DLL), LoadGen.dll (or LOADGEN_DLL).
+fs_build_cli() { fs_build "${FILESERVER_DLL:-}" src/FileServer.Cli cli FileServer.Cli.dll; }
+fs_build_loadgen() { fs_build "${LOADGEN_DLL:-}" scripts/loadgen loadgen LoadGen.dll; }
 
 # fs_start NAME ROOT [ARGS...]: starts $DLL on 127.0.0.1, port 0, with its ready file, stdout and stderr in
 # $WORK/NAME.*; bounded by FS_LIFETIME seconds (default 900). Sets FS_URL (the first URL), FS_WRAPPER (timeout's
