@@ -8,7 +8,8 @@ namespace FileServer.Tests.Integration;
 
 /// <summary>
 /// Running out of descriptors never kills the server (issue 20): under <c>prlimit --nofile=1024:1024</c> it caps
-/// its connections to what the limit can carry, and more clients than that wait instead of crashing it.
+/// its connections to what the limit can carry, and more clients than that wait instead of crashing it; a file that
+/// cannot be opened for lack of descriptors is a 503 to retry, not a missing file or a failure.
 /// </summary>
 [NonParallelizable]
 public partial class DescriptorExhaustionTests
@@ -78,6 +79,28 @@ public partial class DescriptorExhaustionTests
         {
             Assert.That(server.Log, Does.Not.Contain("Out of memory"));
             Assert.That(server.Stop(Bound), Is.Zero, "a clean exit on SIGTERM: " + server.Log);
+        });
+    }
+
+    [Test]
+    public async Task OutOfDescriptorsOpeningAFile_Answers503WithRetryAfter_NotA404OrA500()
+    {
+        // Every open for serving fails as open(2) does at the limit: EMFILE, errno 24.
+        var platform = new ReopeningPlatform(readHandle: opened =>
+        {
+            opened.Dispose();
+            throw new IOException("Too many open files", 24);
+        });
+        await using var server = TestServer.Start(_tree.PathOf("root"), tls: false, o => o with { OpenFileCacheSize = 0 }, platform);
+        using var connection = server.Connect();
+        var first = connection.Get("/small.txt");
+        var second = connection.Get("/small.txt");
+        var logged = await server.Logs.WaitForEventAsync(30);
+        Assert.Multiple(() =>
+        {
+            Assert.That((first.Status, first.Header("Retry-After")), Is.EqualTo((503, "1")));
+            Assert.That(second.Status, Is.EqualTo(503), "the connection stays usable");
+            Assert.That(logged.Level, Is.EqualTo(Microsoft.Extensions.Logging.LogLevel.Warning));
         });
     }
 
