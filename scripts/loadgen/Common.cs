@@ -326,6 +326,42 @@ internal sealed class TlsTrust
 }
 
 /// <summary>
+/// Reads one response from a keep-alive stream: its head, then its Content-Length body bytes, each piece handed to
+/// <c>onBody</c> as it arrives (nothing kept here). Returns the parsed head.
+/// </summary>
+internal static class ResponseReader
+{
+    public static async Task<HeadReader> ReadAsync(Stream stream, byte[] buffer, System.Buffers.ReadOnlySpanAction<byte, HeadReader> onBody, CancellationToken cancellationToken)
+    {
+        var head = new HeadReader();
+        long body = 0;
+        while (true)
+        {
+            var read = await stream.ReadAsync(buffer, cancellationToken);
+            if (read == 0)
+            {
+                throw new IOException("closed before the response ended");
+            }
+            var used = head.Feed(buffer.AsSpan(0, read));
+            if (head.TooLong)
+            {
+                throw new IOException("head too long");
+            }
+            if (!head.Complete)
+            {
+                continue;
+            }
+            onBody(buffer.AsSpan(used, read - used), head);
+            body += read - used;
+            if (body >= Math.Max(0, head.ContentLength))
+            {
+                return head;
+            }
+        }
+    }
+}
+
+/// <summary>
 /// Collects a response head byte by byte (up to <see cref="MaxHead"/> bytes) and parses the status code and
 /// the framing headers once the blank line arrives.
 /// </summary>

@@ -85,29 +85,9 @@ internal static partial class Race
 
     private static async Task<(int Status, byte[] Body, bool Keep)> ReadAsync(Stream stream, byte[] buffer, CancellationToken cancellationToken)
     {
-        var head = new HeadReader();
         var body = new MemoryStream();
-        while (true)
-        {
-            var read = await stream.ReadAsync(buffer, cancellationToken);
-            if (read == 0)
-            {
-                throw new IOException("closed before the response ended");
-            }
-            var used = head.Feed(buffer.AsSpan(0, read));
-            if (head.TooLong)
-            {
-                throw new IOException("head too long");
-            }
-            if (head.Complete)
-            {
-                body.Write(buffer, used, read - used);
-                if (body.Length >= Math.Max(0, head.ContentLength))
-                {
-                    return (head.Status, body.ToArray(), !head.ConnectionClose);
-                }
-            }
-        }
+        var head = await ResponseReader.ReadAsync(stream, buffer, (data, _) => body.Write(data), cancellationToken);
+        return (head.Status, body.ToArray(), !head.ConnectionClose);
     }
 
     // An even number of exchanges leaves the tree as it was.

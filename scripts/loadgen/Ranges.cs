@@ -114,39 +114,17 @@ internal static class Ranges
     private static async Task<(int Status, bool Keep, bool Right, long Received)> ReadAsync(
         Stream stream, byte[] buffer, byte[] file, long start, long length, CancellationToken cancellationToken)
     {
-        var head = new HeadReader();
         long body = 0;
         var right = true;
-        while (true)
+        var head = await ResponseReader.ReadAsync(stream, buffer, (data, head) =>
         {
-            var read = await stream.ReadAsync(buffer, cancellationToken);
-            if (read == 0)
-            {
-                throw new IOException("closed before the response ended");
-            }
-            var used = head.Feed(buffer.AsSpan(0, read));
-            if (head.TooLong)
-            {
-                throw new IOException("head too long");
-            }
-            if (!head.Complete)
-            {
-                continue;
-            }
-            var data = buffer.AsSpan(used, read - used);
-            if (head.Status == 206 && head.ContentLength != length)
+            if (head.Status == 206 && (head.ContentLength != length
+                || (right && body + data.Length <= length && !data.SequenceEqual(file.AsSpan((int)(start + body), data.Length)))))
             {
                 right = false;
             }
-            if (right && head.Status == 206 && body + data.Length <= length)
-            {
-                right = data.SequenceEqual(file.AsSpan((int)(start + body), data.Length));
-            }
             body += data.Length;
-            if (body >= Math.Max(0, head.ContentLength))
-            {
-                return (head.Status, !head.ConnectionClose, right && body == head.ContentLength, body);
-            }
-        }
+        }, cancellationToken);
+        return (head.Status, !head.ConnectionClose, right && body == head.ContentLength, body);
     }
 }
