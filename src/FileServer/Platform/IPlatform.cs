@@ -38,9 +38,6 @@ public interface IPlatform
     /// <summary>The canonical absolute path with every symlink resolved; null when some component does not exist.</summary>
     string? ResolveRealPath(string path);
 
-    /// <summary>Hints the kernel that <paramref name="file"/> will be read sequentially (larger read-ahead).</summary>
-    void AdviseSequential(SafeFileHandle file);
-
     /// <summary>
     /// Holds back partial TCP segments while <paramref name="corked"/> is true (Linux <c>TCP_CORK</c>, like
     /// nginx's <c>tcp_nopush</c>) so a response head and the start of its body share packets; false flushes.

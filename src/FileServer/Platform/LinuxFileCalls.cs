@@ -12,7 +12,7 @@ namespace FileServer.Platform;
 /// Mono.Posix 1.0.0 has neither <c>openat2</c> nor <c>statx</c>, and marshals string paths through an allocating
 /// custom marshaler.
 /// </summary>
-internal static unsafe partial class LinuxFileCalls
+internal static unsafe class LinuxFileCalls
 {
     /// <summary>O_PATH: names the entry without opening it for reading (no side effect on a FIFO or device).</summary>
     public const int OPath = 0x200000;
@@ -45,7 +45,7 @@ internal static unsafe partial class LinuxFileCalls
         Encode(path, encoded);
         fixed (byte* p = encoded)
         {
-            return openat(directory, p, flags);
+            return LibC.openat(directory, p, flags);
         }
     }
 
@@ -57,7 +57,7 @@ internal static unsafe partial class LinuxFileCalls
         var how = new OpenHow((ulong)(uint)flags, 0, resolve);
         fixed (byte* p = encoded)
         {
-            return (int)syscall(SysOpenat2, directory, (nint)p, (nint)(&how), sizeof(OpenHow));
+            return (int)LibC.syscall(SysOpenat2, directory, (nint)p, (nint)(&how), sizeof(OpenHow));
         }
     }
 
@@ -87,7 +87,7 @@ internal static unsafe partial class LinuxFileCalls
     {
         var buffer = stackalloc byte[PathMax];
         byte empty = 0;
-        var length = readlinkat(link, &empty, buffer, PathMax);
+        var length = LibC.readlinkat(link, &empty, buffer, PathMax);
         return length < 0 ? null : Encoding.UTF8.GetString(buffer, (int)length);
     }
 
@@ -97,7 +97,7 @@ internal static unsafe partial class LinuxFileCalls
         if (descriptor >= 0)
         {
             // close(2) releases the descriptor even when it reports an error (EINTR, EIO): nothing to retry.
-            _ = close(descriptor);
+            _ = LibC.close(descriptor);
         }
     }
 
@@ -107,7 +107,7 @@ internal static unsafe partial class LinuxFileCalls
     private static bool TryStatx(int directory, byte* path, int flags, out FileStatus status)
     {
         var buffer = stackalloc byte[StatxSize];
-        if (statx(directory, path, flags, StatxBasicStats, buffer) != 0)
+        if (LibC.statx(directory, path, flags, StatxBasicStats, buffer) != 0)
         {
             status = default;
             return false;
@@ -147,19 +147,4 @@ internal static unsafe partial class LinuxFileCalls
 
     [StructLayout(LayoutKind.Sequential)]
     private readonly record struct OpenHow(ulong Flags, ulong Mode, ulong Resolve);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int openat(int directory, byte* path, int flags);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial long syscall(long number, nint directory, nint path, nint how, nint size);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int statx(int directory, byte* path, int flags, uint mask, byte* buffer);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial nint readlinkat(int directory, byte* path, byte* buffer, nint size);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int close(int descriptor);
 }

@@ -99,12 +99,6 @@ public sealed class ManagedPlatform : IPlatform
     }
 
     /// <inheritdoc />
-    public void AdviseSequential(SafeFileHandle file)
-    {
-        // No portable equivalent; read-ahead stays the OS default.
-    }
-
-    /// <inheritdoc />
     public void SetCork(Socket socket, bool corked)
     {
         // No portable equivalent; TCP_NODELAY alone still avoids a Nagle stall.

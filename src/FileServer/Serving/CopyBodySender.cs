@@ -58,7 +58,7 @@ public sealed class CopyBodySender : IBodySender
             else if (i + 1 < segments.Count && pacer is null)
             {
                 // File bytes follow: let this head (or part header) leave in the same send as they do.
-                transport.Append(segment.Bytes.Span);
+                transport.WriteDeferred(segment.Bytes.Span);
             }
             else
             {

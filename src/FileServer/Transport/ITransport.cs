@@ -58,7 +58,7 @@ public interface ITransport : IAsyncDisposable
     /// <see cref="Write"/>, <see cref="CommitWrite"/> or <see cref="DrainAsync"/> sends, so a response head and a
     /// small body can share one send. Never blocks.
     /// </summary>
-    void Append(ReadOnlySpan<byte> bytes);
+    void WriteDeferred(ReadOnlySpan<byte> bytes);
 
     /// <summary>
     /// Bytes that can still be queued before <see cref="DrainAsync"/> would wait (high watermark minus what is

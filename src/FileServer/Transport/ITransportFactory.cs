@@ -10,7 +10,7 @@ public interface ITransportFactory
     string Scheme { get; }
 
     /// <summary>Takes ownership of <paramref name="socket"/> and wraps it in a transport whose timeouts run on <paramref name="clock"/>.</summary>
-    QueuedTransport Create(Socket socket, IPlatform platform, TransportOptions options, TimeProvider clock);
+    BufferedTransport Create(Socket socket, IPlatform platform, TransportOptions options, TimeProvider clock);
 }
 
 /// <summary>Plain TCP transports, which can send files zero-copy.</summary>
@@ -20,5 +20,5 @@ public sealed class SocketTransportFactory : ITransportFactory
     public string Scheme => "http";
 
     /// <inheritdoc />
-    public QueuedTransport Create(Socket socket, IPlatform platform, TransportOptions options, TimeProvider clock) => new SocketTransport(socket, platform, options, clock);
+    public BufferedTransport Create(Socket socket, IPlatform platform, TransportOptions options, TimeProvider clock) => new SocketTransport(socket, platform, options, clock);
 }

@@ -11,7 +11,7 @@ namespace FileServer.Transport;
 /// A plain TCP connection: queued bytes leave in gathered socket sends, and file ranges through the kernel's
 /// zero-copy path (sendfile).
 /// </summary>
-public sealed class SocketTransport : QueuedTransport
+public sealed class SocketTransport : BufferedTransport
 {
     private readonly PipeReader _input;
     private readonly List<ArraySegment<byte>> _gather = new(4);
@@ -37,7 +37,7 @@ public sealed class SocketTransport : QueuedTransport
     public override bool CanSendFile => !_sendFileRefused;
 
     /// <inheritdoc />
-    protected override long KernelSendSpace() => Platform.GetSendSpace(Socket) ?? 0;
+    protected override long KernelSendSpace() => Probe.SendSpace();
 
     /// <inheritdoc />
     // Runs once per direct chunk: pooled state machines instead of one allocation each.

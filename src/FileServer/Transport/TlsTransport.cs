@@ -16,7 +16,7 @@ namespace FileServer.Transport;
 /// socket, but every byte is encrypted in user space, so <see cref="CanSendFile"/> is false and file bodies go
 /// through the copy loop. <see cref="OpenAsync"/> runs the server side of the handshake.
 /// </summary>
-public sealed class TlsTransport : QueuedTransport
+public sealed class TlsTransport : BufferedTransport
 {
     private static readonly TimeSpan PlainHttpLinger = TimeSpan.FromSeconds(1);
 
@@ -38,9 +38,6 @@ public sealed class TlsTransport : QueuedTransport
 
     /// <inheritdoc />
     public override bool CanSendFile => false;
-
-    /// <summary>The negotiated application protocol (ALPN), once open; empty when the client offered none.</summary>
-    public SslApplicationProtocol ApplicationProtocol => _tls.NegotiatedApplicationProtocol;
 
     /// <inheritdoc />
     public override async ValueTask OpenAsync(CancellationToken cancellationToken)

@@ -14,5 +14,5 @@ public sealed class TlsTransportFactory(SslServerAuthenticationOptions authentic
     public string Scheme => "https";
 
     /// <inheritdoc />
-    public QueuedTransport Create(Socket socket, IPlatform platform, TransportOptions options, TimeProvider clock) => new TlsTransport(socket, platform, options, authentication, clock);
+    public BufferedTransport Create(Socket socket, IPlatform platform, TransportOptions options, TimeProvider clock) => new TlsTransport(socket, platform, options, authentication, clock);
 }

@@ -68,8 +68,6 @@ public sealed class ReopeningPlatform(
 
     public string? ResolveRealPath(string path) => _real.ResolveRealPath(path);
 
-    public void AdviseSequential(SafeFileHandle file) => _real.AdviseSequential(file);
-
     public void SetCork(Socket socket, bool corked) => _real.SetCork(socket, corked);
 
     public string? DefaultCongestionControl => _real.DefaultCongestionControl;

@@ -138,7 +138,7 @@ public class SocketTransportTests
     }
 
     // A transport whose sends fail however the test says, once the test says so.
-    private sealed class FaultingTransport : QueuedTransport
+    private sealed class FaultingTransport : BufferedTransport
     {
         private readonly Task _fault;
 
@@ -178,7 +178,7 @@ public class SocketTransportTests
         Assert.That(transport.DirectWriteSpace, Is.GreaterThanOrEqualTo(1024 * 1024), "an idle socket with megabytes of buffer");
 
         var idle = transport.DirectWriteSpace;
-        transport.Append(new byte[1000]); // queued, not yet committed to the pump
+        transport.WriteDeferred(new byte[1000]); // queued, not yet committed to the pump
         Assert.That(transport.DirectWriteSpace, Is.EqualTo(idle - 1000), "room past the queued bytes, which a direct send waits behind");
     }
 

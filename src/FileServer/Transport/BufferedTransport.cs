@@ -1,0 +1,255 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using FileServer.Platform;
+
+namespace FileServer.Transport;
+
+/// <summary>
+/// A connection with the asyncio write/drain contract: writes go to an <see cref="OutputQueue"/> bounded by the
+/// watermarks, whose pump sends them as fast as the peer reads. Subclasses say how bytes leave (straight to the
+/// socket, or through TLS) and how input arrives.
+/// </summary>
+public abstract class BufferedTransport : ITransport
+{
+    private readonly Socket _socket;
+    private readonly TransportOptions _options;
+    private readonly TimeProvider _clock;
+    private readonly OutputQueue _queue;
+    private readonly SocketProbe _probe;
+    private int _aborted;
+    private int _sendingOutsideQueue;
+    // Made on first use: only a paced (rate-limited) response waits on anything but the socket.
+    private CancellationTokenSource? _abortedSource;
+
+    /// <summary>
+    /// Takes ownership of a connected socket; the subclass starts the pump with <see cref="StartPump"/>. Timeouts of
+    /// the close run on <paramref name="clock"/> (the system's when null).
+    /// </summary>
+    protected BufferedTransport(Socket socket, IPlatform platform, TransportOptions options, TimeProvider? clock = null)
+    {
+        _socket = socket;
+        _clock = clock ?? TimeProvider.System;
+        _options = options;
+        _socket.NoDelay = true;
+        _queue = new OutputQueue(options, SendQueuedAsync);
+        _probe = new SocketProbe(socket, platform);
+        RemoteEndPoint = socket.RemoteEndPoint;
+    }
+
+    /// <summary>
+    /// How the input side reads: small buffers, and zero-byte reads so an idle keep-alive connection waits for
+    /// data without holding a rented buffer.
+    /// </summary>
+    protected static StreamPipeReaderOptions InputOptions { get; } =
+        new(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true);
+
+    /// <summary>The connected socket underneath.</summary>
+    protected Socket Socket => _socket;
+
+    /// <summary>The watermarks and slice sizes.</summary>
+    protected TransportOptions Options => _options;
+
+    /// <summary>The clock timeouts run on.</summary>
+    protected TimeProvider Clock => _clock;
+
+    /// <inheritdoc />
+    public abstract PipeReader Input { get; }
+
+    /// <inheritdoc />
+    public EndPoint? RemoteEndPoint { get; }
+
+    /// <inheritdoc />
+    public abstract bool CanSendFile { get; }
+
+    /// <summary>Whether <see cref="Abort"/> has run.</summary>
+    protected bool IsAborted => Volatile.Read(ref _aborted) != 0;
+
+    /// <summary>Starts the background pump; called once by the subclass when it can send.</summary>
+    protected void StartPump() => _queue.Start();
+
+    /// <inheritdoc />
+    public virtual ValueTask OpenAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    /// <inheritdoc />
+    public long BytesSent => _queue.BytesSent;
+
+    /// <inheritdoc />
+    public long BytesWritten => _queue.BytesWritten;
+
+    /// <summary>Bytes written but not yet handed to the kernel: what the watermarks bound.</summary>
+    public long QueuedBytes => _queue.QueuedBytes;
+
+    /// <inheritdoc />
+    public bool IsSending => QueuedBytes > 0 || Volatile.Read(ref _sendingOutsideQueue) != 0;
+
+    /// <inheritdoc />
+    public long SendProgress => IsAborted ? BytesSent : _probe.BytesAcknowledged(BytesSent);
+
+    /// <inheritdoc />
+    public int WriteBudget => (int)Math.Clamp(_options.HighWatermark - QueuedBytes, 0, _options.HighWatermark);
+
+    /// <inheritdoc />
+    // Counted past what is still queued: after a drain resumed with the low watermark queued, a peer with room again
+    // gets direct sends again (they wait for the queue to empty first), instead of staying on queued 48 KiB reads.
+    public long DirectWriteSpace
+    {
+        get
+        {
+            var queued = QueuedBytes;
+            return queued < _options.HighWatermark && !_queue.HasFailed && !IsAborted
+                ? Math.Max(0, KernelSendSpace() - queued)
+                : 0;
+        }
+    }
+
+    /// <inheritdoc />
+    // Where the bytes cannot go to the kernel directly (TLS), they are queued and drained like any write.
+    public virtual ValueTask SendDirectAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken = default)
+    {
+        Write(bytes.Span);
+        return DrainAsync(cancellationToken);
+    }
+
+    /// <summary>Bytes the kernel's send buffer would take now without pushing back; 0 where unknown or not supported.</summary>
+    protected virtual long KernelSendSpace() => 0;
+
+    /// <summary>The kernel's view of this socket, for subclasses that ask it more.</summary>
+    private protected SocketProbe Probe => _probe;
+
+    /// <inheritdoc />
+    public void Write(ReadOnlySpan<byte> bytes) => _queue.Write(bytes);
+
+    /// <inheritdoc />
+    public void WriteDeferred(ReadOnlySpan<byte> bytes) => _queue.WriteDeferred(bytes);
+
+    /// <inheritdoc />
+    public Memory<byte> GetWriteBuffer(int sizeHint) => _queue.GetMemory(sizeHint);
+
+    /// <inheritdoc />
+    public void CommitWrite(int count) => _queue.Commit(count);
+
+    /// <inheritdoc />
+    public ValueTask DrainAsync(CancellationToken cancellationToken = default) => _queue.DrainAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask FlushAsync(CancellationToken cancellationToken = default) => _queue.FlushAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public virtual ValueTask<long> SendFileAsync(FileStream file, long offset, long count, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("this transport cannot hand files to the kernel");
+
+    /// <summary>
+    /// Marks bytes that leave outside the queue (a file range in the kernel's hands, a TLS close_notify) as in
+    /// flight, or no longer: <see cref="IsSending"/> is what the send timeout watches.
+    /// </summary>
+    protected void SetSendingOutsideQueue(bool sending) => Volatile.Write(ref _sendingOutsideQueue, sending ? 1 : 0);
+
+    /// <summary>Records a send error so the next drain reports it, and returns it.</summary>
+    protected IOException StoreSendError(IOException error) => _queue.StoreSendError(error);
+
+    /// <summary>Counts bytes that left outside the queue (a file range) as both written and sent.</summary>
+    protected void CountSentOutsideQueue(long count) => _queue.CountSentOutsideQueue(count);
+
+    /// <inheritdoc />
+    public void SetBatching(bool enabled)
+    {
+        if (!IsAborted)
+        {
+            _probe.SetCork(enabled);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask CloseAsync(TimeSpan linger, bool peerSendsNoMore)
+    {
+        try
+        {
+            await FlushAsync().ConfigureAwait(false);
+            await _queue.CompleteAsync().ConfigureAwait(false);
+            // A peer that stopped reading can leave even the last few bytes of a close (TLS close_notify) unsent:
+            // the send timeout watches them too, and the linger time bounds the wait.
+            SetSendingOutsideQueue(true);
+            try
+            {
+                await GracefulClose.RunAsync(ShutdownSendAsync, Input, _socket, linger, peerSendsNoMore, _clock).ConfigureAwait(false);
+            }
+            finally
+            {
+                SetSendingOutsideQueue(false);
+            }
+        }
+        finally
+        {
+            Abort();
+        }
+    }
+
+    /// <summary>Tells the peer no more bytes follow (TLS close_notify, then a TCP half-close).</summary>
+    protected virtual ValueTask ShutdownSendAsync()
+    {
+        _socket.Shutdown(SocketShutdown.Send);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public CancellationToken Aborted
+    {
+        get
+        {
+            if (IsAborted)
+            {
+                return new CancellationToken(canceled: true);
+            }
+            var source = Volatile.Read(ref _abortedSource);
+            if (source is null)
+            {
+                var created = new CancellationTokenSource();
+                source = Interlocked.CompareExchange(ref _abortedSource, created, null) ?? created;
+                if (!ReferenceEquals(source, created))
+                {
+                    created.Dispose();
+                }
+            }
+            // An abort between the check above and the source's creation found no source to cancel.
+            if (IsAborted)
+            {
+                source.Cancel();
+            }
+            return source.Token;
+        }
+    }
+
+    /// <inheritdoc />
+    public bool PeerHasClosed => _probe.PeerHasClosed();
+
+    /// <inheritdoc />
+    public void Abort()
+    {
+        if (Interlocked.Exchange(ref _aborted, 1) != 0)
+        {
+            return;
+        }
+        Volatile.Read(ref _abortedSource)?.Cancel();
+        _queue.Abort();
+        _socket.Dispose();
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        Abort();
+        await _queue.DisposeAsync().ConfigureAwait(false);
+        _abortedSource?.Dispose();
+        await Input.CompleteAsync().ConfigureAwait(false);
+        await ReleaseAsync().ConfigureAwait(false);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Releases what the subclass holds, after the pump has stopped.</summary>
+    protected virtual ValueTask ReleaseAsync() => ValueTask.CompletedTask;
+
+    /// <summary>Sends queued bytes; the pump awaits it before taking more from the queue.</summary>
+    protected abstract ValueTask SendQueuedAsync(ReadOnlySequence<byte> buffer);
+}

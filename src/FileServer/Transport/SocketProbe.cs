@@ -1,0 +1,59 @@
+using System.Net.Sockets;
+using FileServer.Platform;
+
+namespace FileServer.Transport;
+
+/// <summary>
+/// What the kernel knows about one connected socket and the one setting it batches with: bytes the peer has
+/// acknowledged, room in the send buffer, whether the peer has closed, and TCP_CORK. Each answer is a best effort:
+/// a socket closed or reset meanwhile gives the fallback, never an exception.
+/// </summary>
+internal sealed class SocketProbe(Socket socket, IPlatform platform)
+{
+    /// <summary>Bytes the peer has acknowledged, or <paramref name="fallback"/> where the kernel cannot say.</summary>
+    public long BytesAcknowledged(long fallback)
+    {
+        try
+        {
+            return platform.GetBytesAcknowledged(socket) ?? fallback;
+        }
+        catch (ObjectDisposedException)
+        {
+            // Aborted in between: the caller's own count is the answer.
+            return fallback;
+        }
+    }
+
+    /// <summary>Bytes the send buffer would take now without pushing back; 0 where unknown.</summary>
+    public long SendSpace() => platform.GetSendSpace(socket) ?? 0;
+
+    /// <summary>Whether the peer has closed its side (readable with nothing to read), or the socket is gone.</summary>
+    public bool PeerHasClosed()
+    {
+        try
+        {
+            return socket.Poll(0, SelectMode.SelectRead) && socket.Available == 0;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>Turns TCP_CORK on or off; a socket that refuses it still works without it.</summary>
+    public void SetCork(bool enabled)
+    {
+        try
+        {
+            platform.SetCork(socket, enabled);
+        }
+        catch (SocketException)
+        {
+            // Batching is an optimisation: a socket that refuses TCP_CORK (reset, or not TCP) still works.
+        }
+        catch (ObjectDisposedException)
+        {
+            // Aborted concurrently (shutdown deadline): nothing left to batch.
+        }
+    }
+}
