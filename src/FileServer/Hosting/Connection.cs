@@ -17,12 +17,12 @@ namespace FileServer.Hosting;
 internal sealed class Connection : IDisposable
 {
     private readonly ITransport _transport;
-    private readonly FileRequestHandler _handler;
-    private readonly ResponseHeads _heads;
+    private readonly RequestDispatcher _dispatcher;
+    private readonly ResponseWriter _responses;
     private readonly RequestReader _requests;
     private readonly FileServerOptions _options;
     private readonly ILogger _log;
-    private readonly ILogger _accessLog;
+    private readonly AccessLog _accessLog;
     private readonly TimeProvider _clock;
     private readonly string _client;
     private readonly ServerStatistics _statistics;
@@ -36,19 +36,19 @@ internal sealed class Connection : IDisposable
     // The peer said it sends nothing more after a request read whole: the close need not wait for its end.
     private bool _peerSendsNoMore;
 
-    public Connection(ITransport transport, FileRequestHandler handler, ResponseHeads heads, RequestHeadParser parser,
+    public Connection(ITransport transport, RequestDispatcher dispatcher, ResponseWriter responses, RequestHeadParser parser,
         FileServerOptions options, ILogger log, ILogger accessLog, TimeProvider clock, ServerStatistics statistics)
     {
         _statistics = statistics;
         _transport = transport;
-        _handler = handler;
-        _heads = heads;
-        _requests = new RequestReader(transport, parser, heads, options, log, accessLog, clock, transport.RemoteEndPoint?.ToString() ?? "-");
+        _dispatcher = dispatcher;
+        _responses = responses;
+        _client = transport.RemoteEndPoint?.ToString() ?? "-";
+        _accessLog = new AccessLog(accessLog, clock, _client);
+        _requests = new RequestReader(transport, parser, responses, options, log, _accessLog, clock, _client);
         _options = options;
         _log = log;
-        _accessLog = accessLog;
         _clock = clock;
-        _client = transport.RemoteEndPoint?.ToString() ?? "-";
         // A timer of the injected clock, so tests can drive the timeouts.
         _opening = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _clock);
     }
@@ -165,7 +165,7 @@ internal sealed class Connection : IDisposable
         {
             // A client waiting for 100 Continue before it sends a body that would be refused anyway gets the
             // final status at once (RFC 9110 §10.1.1), not an invitation to upload it first.
-            var refusedAnyway = request.ExpectsContinue && !FileRequestHandler.Serves(request.Method);
+            var refusedAnyway = request.ExpectsContinue && !RequestDispatcher.Serves(request.Method);
             if (request.ContentLength <= _options.MaxDiscardedBodyBytes && !refusedAnyway)
             {
                 if (request.ExpectsContinue)
@@ -179,9 +179,9 @@ internal sealed class Connection : IDisposable
                 {
                     // Like a head that stops halfway: the client hears why before the connection closes.
                     ServerLog.BodyTimeout(_log, _client, request.ContentLength);
-                    var sent = _heads.WriteError(_transport, HttpStatus.RequestTimeout, "Request body not received in time", request, keepAlive: false);
+                    var sent = _responses.WriteError(_transport, HttpStatus.RequestTimeout, "Request body not received in time", request, keepAlive: false);
                     await _transport.DrainAsync().ConfigureAwait(false);
-                    LogAccess(request, started, HttpStatus.RequestTimeout, sent, BodyPath.None);
+                    _accessLog.Response(request, started, HttpStatus.RequestTimeout, sent, BodyPath.None);
                     return false;
                 }
                 bodyRead = discarded.Value;
@@ -198,29 +198,19 @@ internal sealed class Connection : IDisposable
         ResponseSummary summary;
         try
         {
-            summary = await _handler.HandleAsync(request, _transport, keepAlive, _progress, CancellationToken.None).ConfigureAwait(false);
+            summary = await _dispatcher.HandleAsync(request, _transport, keepAlive, _progress, CancellationToken.None).ConfigureAwait(false);
             await _transport.DrainAsync().ConfigureAwait(false);
         }
         catch (Exception) when (_progress.BodyStarted)
         {
             // Cut short mid-body: still one access line, with the body bytes that left (fewer than announced).
             _statistics.RequestServed();
-            LogAccess(request, started, _progress.Status, _progress.BodyBytesSent(_transport.BytesSent), _progress.BodyPath);
+            _accessLog.Response(request, started, _progress.Status, _progress.BodyBytesSent(_transport.BytesSent), _progress.BodyPath);
             throw;
         }
         _statistics.RequestServed();
-        LogAccess(request, started, summary.Status, summary.BodyBytes, summary.BodyPath);
+        _accessLog.Response(request, started, summary.Status, summary.BodyBytes, summary.BodyPath);
         return summary.KeepAlive;
-    }
-
-    private void LogAccess(RequestHead request, long started, int status, long bodyBytes, BodyPath bodyPath)
-    {
-        if (_accessLog.IsEnabled(LogLevel.Information))
-        {
-            var elapsed = _clock.GetElapsedTime(started);
-            ServerLog.Access(_accessLog, _client, request.Method, request.Target, request.VersionText, status,
-                bodyBytes, (long)elapsed.TotalMilliseconds, BodyPathName(bodyPath));
-        }
     }
 
     /// <summary>
@@ -259,11 +249,4 @@ internal sealed class Connection : IDisposable
 
     private static bool IsDisconnect(Exception e) =>
         e is IOException or SocketException or ObjectDisposedException or OperationCanceledException;
-
-    internal static string BodyPathName(BodyPath path) => path switch
-    {
-        BodyPath.SendFile => "sendfile",
-        BodyPath.Copy => "copy",
-        _ => "none",
-    };
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Runtime.CompilerServices;
 using System.Net.Sockets;
@@ -24,12 +23,12 @@ public sealed class FileServerHost : IAsyncDisposable
     private readonly TimeProvider _clock;
     private readonly ILogger _log;
     private readonly ILogger _accessLog;
-    private readonly ConcurrentDictionary<Connection, Task> _connections = new();
+    private readonly ConnectionRegistry _connections = new();
     private readonly CancellationTokenSource _stopAccepting = new();
     private readonly CancellationTokenSource _graceOver = new();
     private readonly List<Listener> _listeners = [];
-    private FileRequestHandler? _handler;
-    private ResponseHeads? _heads;
+    private RequestDispatcher? _dispatcher;
+    private ResponseWriter? _responses;
     private RequestHeadParser? _parser;
     private LoopbackCongestion? _loopbackCongestion;
     private SendTimeoutWatchdog? _watchdog;
@@ -91,16 +90,19 @@ public sealed class FileServerHost : IAsyncDisposable
         _root = OpenRoot(root);
 
         var contentTypes = new ContentTypeMap();
-        _heads = new ResponseHeads(new DateHeaderCache(_clock));
+        _responses = new ResponseWriter(new DateHeaderCache(_clock));
         _parser = new RequestHeadParser(_options.Limits);
-        _handler = new FileRequestHandler(
-            new PathResolver(_root, _options.AllowDotfiles, _files),
+        var resolver = new PathResolver(_root, _options.AllowDotfiles, _files);
+        var openFailures = new FileOpenFailures(_responses, _clock, _log);
+        var fileHandler = new FileRequestHandler(
+            resolver,
             contentTypes,
             new BodyPathChooser(_options.DisableSendFile, _options.CopyChunkSize, _options.LimitRate, _clock, _log),
-            _heads,
+            _responses,
             _files,
-            _clock,
-            _log);
+            openFailures,
+            _clock);
+        _dispatcher = new RequestDispatcher(resolver, fileHandler, _responses, openFailures);
 
         _reserve = new DescriptorReserve();
         var (maxConnections, budget) = CapConnections(openFileLimit, cacheSize);
@@ -160,32 +162,7 @@ public sealed class FileServerHost : IAsyncDisposable
         }
         await _acceptLoop.ConfigureAwait(false);
 
-        ServerLog.Stopping(_log, _connections.Count, _options.ShutdownTimeout);
-        foreach (var connection in _connections.Keys)
-        {
-            connection.RequestStop();
-        }
-        var all = Task.WhenAll(_connections.Values);
-        // Its own source, so the grace period's timer ends with the stop instead of running out its whole length.
-        using var grace = CancellationTokenSource.CreateLinkedTokenSource(_graceOver.Token);
-        var finished = await Task.WhenAny(all, Task.Delay(_options.ShutdownTimeout, _clock, grace.Token)).ConfigureAwait(false);
-        await grace.CancelAsync().ConfigureAwait(false);
-        if (finished != all)
-        {
-            if (finished.IsCanceled)
-            {
-                ServerLog.AbortingAtOnce(_log, _connections.Count);
-            }
-            else
-            {
-                ServerLog.AbortingOnShutdown(_log, _connections.Count);
-            }
-            foreach (var connection in _connections.Keys)
-            {
-                connection.Abort();
-            }
-            await all.ConfigureAwait(false);
-        }
+        await _connections.StopAsync(_options.ShutdownTimeout, _clock, _log, _graceOver.Token).ConfigureAwait(false);
         await _watchdog!.DisposeAsync().ConfigureAwait(false);
         _files!.Dispose();
         _root?.Dispose();
@@ -243,16 +220,14 @@ public sealed class FileServerHost : IAsyncDisposable
             ServerLog.CongestionRefused(_log, socket.RemoteEndPoint?.ToString() ?? "?", _loopbackCongestion.Algorithm);
         }
         var transport = transports.Create(socket, _platform, _options.Transport, _clock);
-        var connection = new Connection(transport, _handler!, _heads!, _parser!, _options, _log, _accessLog, _clock, Statistics);
+        var connection = new Connection(transport, _dispatcher!, _responses!, _parser!, _options, _log, _accessLog, _clock, Statistics);
         var watch = _watchdog!.Watch(transport, connection.Client);
         var run = Task.Run(connection.RunAsync);
-        _connections[connection] = run;
-        run.ContinueWith(_ =>
+        _connections.Track(connection, run, () =>
         {
             watch.Dispose();
-            _connections.TryRemove(connection, out Task? _);
             _connectionSlots!.Release();
-        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        });
         if (_stopAccepting.IsCancellationRequested)
         {
             connection.RequestStop();

@@ -16,19 +16,19 @@ namespace FileServer.Hosting;
 internal sealed class RequestReader(
     ITransport transport,
     RequestHeadParser parser,
-    ResponseHeads heads,
+    ResponseWriter responses,
     FileServerOptions options,
     ILogger log,
-    ILogger accessLog,
+    AccessLog accessLog,
     TimeProvider clock,
     string client) : IDisposable
 {
     private readonly ITransport _transport = transport;
     private readonly RequestHeadParser _parser = parser;
-    private readonly ResponseHeads _heads = heads;
+    private readonly ResponseWriter _responses = responses;
     private readonly FileServerOptions _options = options;
     private readonly ILogger _log = log;
-    private readonly ILogger _accessLog = accessLog;
+    private readonly AccessLog _accessLog = accessLog;
     private readonly TimeProvider _clock = clock;
     private readonly string _client = client;
     private CancellationTokenSource _headTimeout = new(Timeout.InfiniteTimeSpan, clock);
@@ -66,7 +66,7 @@ internal sealed class RequestReader(
                 ServerLog.HeadTimeout(_log, _client);
                 if (headStarted is not null)
                 {
-                    _heads.WriteError(_transport, HttpStatus.RequestTimeout, "Request head not received in time", null, keepAlive: false);
+                    _responses.WriteError(_transport, HttpStatus.RequestTimeout, "Request head not received in time", null, keepAlive: false);
                 }
                 return null;
             }
@@ -89,8 +89,8 @@ internal sealed class RequestReader(
             {
                 input.AdvanceTo(buffer.End);
                 ServerLog.Rejected(_log, _client, e.Status, e.Message);
-                var sent = _heads.WriteError(_transport, e.Status, e.Message, null, keepAlive: false);
-                ServerLog.Access(_accessLog, _client, "-", "-", "-", e.Status, sent, 0, Connection.BodyPathName(BodyPath.None));
+                var sent = _responses.WriteError(_transport, e.Status, e.Message, null, keepAlive: false);
+                _accessLog.Unparsed(e.Status, sent);
                 return null;
             }
 
@@ -99,7 +99,7 @@ internal sealed class RequestReader(
                 if (!IsOnlyEmptyLines(buffer))
                 {
                     ServerLog.Rejected(_log, _client, HttpStatus.BadRequest, "Incomplete request head");
-                    _heads.WriteError(_transport, HttpStatus.BadRequest, "Incomplete request head", null, keepAlive: false);
+                    _responses.WriteError(_transport, HttpStatus.BadRequest, "Incomplete request head", null, keepAlive: false);
                 }
                 input.AdvanceTo(buffer.End);
                 PeerSendsNoMore = true;

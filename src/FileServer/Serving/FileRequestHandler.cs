@@ -2,104 +2,48 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using FileServer.Http;
 using FileServer.Platform;
-using FileServer.Transport;
-using Microsoft.Extensions.Logging;
 
 namespace FileServer.Serving;
 
 /// <summary>
-/// Answers one request for a file under the root: method check, path resolution, validators, and the body
-/// handed to whichever <see cref="IBodySender"/> the <see cref="BodyPathChooser"/> picks.
+/// Serves a regular file found beneath the root: opens it through the cache, evaluates the validators and
+/// preconditions (RFC 9110 §13), picks the ranges (§14), writes the head, and hands the body to whichever
+/// <see cref="IBodySender"/> the <see cref="BodyPathChooser"/> picks.
 /// </summary>
 public sealed class FileRequestHandler
 {
-    private const string AllowedMethods = "GET, HEAD, OPTIONS";
-
-    // Linux errno values, which .NET and the platform layer carry as an IOException's HResult.
-    private const int Enfile = 23;
-    private const int Emfile = 24;
-
     private readonly PathResolver _resolver;
     private readonly ContentTypeMap _contentTypes;
     private readonly BodyPathChooser _chooser;
-    private readonly ResponseHeads _heads;
+    private readonly ResponseWriter _responses;
     private readonly OpenFileCache _files;
+    private readonly FileOpenFailures _openFailures;
     private readonly TimeProvider _clock;
-    private readonly ILogger _log;
     private readonly ValidatorCache _validators = new();
-    private readonly LogThrottle _outOfDescriptorsLog;
 
-    /// <summary>
-    /// Creates a handler from its collaborators; <paramref name="clock"/> is the time of message origination; the
-    /// server's own failures (a file that cannot be opened for a reason not the client's) go to <paramref name="log"/>.
-    /// </summary>
-    public FileRequestHandler(PathResolver resolver, ContentTypeMap contentTypes, BodyPathChooser chooser, ResponseHeads heads, OpenFileCache files, TimeProvider clock, ILogger log)
+    /// <summary>Creates the handler from its collaborators; <paramref name="clock"/> is the time of message origination.</summary>
+    public FileRequestHandler(PathResolver resolver, ContentTypeMap contentTypes, BodyPathChooser chooser, ResponseWriter responses, OpenFileCache files, FileOpenFailures openFailures, TimeProvider clock)
     {
-        _log = log;
         _resolver = resolver;
         _contentTypes = contentTypes;
         _chooser = chooser;
-        _heads = heads;
+        _responses = responses;
         _files = files;
+        _openFailures = openFailures;
         _clock = clock;
-        _outOfDescriptorsLog = new LogThrottle(clock, TimeSpan.FromSeconds(1));
     }
 
     /// <summary>
-    /// Writes the response to <paramref name="request"/> on <paramref name="transport"/>. Returns once the whole
-    /// response is queued or handed to the kernel; the caller drains or closes.
+    /// Answers <paramref name="exchange"/> with the file <paramref name="found"/> (disposed here), using
+    /// <paramref name="held"/>, the cache's open file for its path, when it is still that file.
     /// </summary>
-    /// <remarks><paramref name="progress"/> records the response once its body starts, for a caller whose send fails.</remarks>
     /// <exception cref="FileTruncatedException">The file shrank mid-body: the caller must abort the connection.</exception>
     /// <exception cref="IOException">The peer went away.</exception>
-    // Runs once per request (or per queued send): pooled state machines instead of one allocation each.
+    // Runs once per request: pooled state machines instead of one allocation each.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<ResponseSummary> HandleAsync(RequestHead request, ITransport transport, bool keepAlive, ResponseProgress progress, CancellationToken cancellationToken)
+    public async ValueTask<ResponseSummary> ServeAsync(Exchange exchange, FileLookup found, OpenFileCache.Entry? held, CancellationToken cancellationToken)
     {
-        var isOptions = request.Method == "OPTIONS";
-        if (request.Target == "*")
-        {
-            return isOptions ? AnswerOptions(request, transport, keepAlive) : Error(transport, HttpStatus.BadRequest, "Asterisk target is for OPTIONS only", request, keepAlive);
-        }
-        if (!RequestTarget.TryParse(request.Target, out var target))
-        {
-            return Error(transport, HttpStatus.BadRequest, "Unsupported request target", request, keepAlive);
-        }
-        if (isOptions)
-        {
-            return AnswerOptions(request, transport, keepAlive);
-        }
-        if (request.Method is not ("GET" or "HEAD"))
-        {
-            // RFC 9110 §9.1: 405 for a method we know but do not allow here, 501 for one we do not know at all.
-            return IsStandardMethod(request.Method)
-                ? Error(transport, HttpStatus.MethodNotAllowed, "Only GET, HEAD and OPTIONS are served", request, keepAlive, h => h.Add("Allow", AllowedMethods))
-                : Error(transport, HttpStatus.NotImplemented, "Unknown method", request, keepAlive);
-        }
-
-        PathResolution resolution;
-        try
-        {
-            resolution = _resolver.Resolve(target);
-        }
-        catch (IOException e)
-        {
-            return OpenFailed(transport, request, keepAlive, target.RawPath, e);
-        }
-        return resolution.Kind switch
-        {
-            PathResolutionKind.File => await ServeFileAsync(request, transport, keepAlive, progress, resolution.File, resolution.Held, cancellationToken).ConfigureAwait(false),
-            PathResolutionKind.Redirect => Redirect(request, transport, keepAlive, resolution.Location!),
-            PathResolutionKind.BadRequest => Error(transport, HttpStatus.BadRequest, resolution.Reason!, request, keepAlive),
-            PathResolutionKind.Forbidden => Error(transport, HttpStatus.Forbidden, resolution.Reason!, request, keepAlive),
-            _ => Error(transport, HttpStatus.NotFound, resolution.Reason ?? "No such file", request, keepAlive),
-        };
-    }
-
-    // Runs once per request (or per queued send): pooled state machines instead of one allocation each.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<ResponseSummary> ServeFileAsync(RequestHead request, ITransport transport, bool keepAlive, ResponseProgress progress, FileLookup found, OpenFileCache.Entry? held, CancellationToken cancellationToken)
-    {
+        var (request, transport, keepAlive, progress) = exchange;
         OpenFileCache.Lease lease;
         try
         {
@@ -107,19 +51,19 @@ public sealed class FileRequestHandler
         }
         catch (FileNotFoundException)
         {
-            return Error(transport, HttpStatus.NotFound, "No such file", request, keepAlive);
+            return _responses.Error(exchange, HttpStatus.NotFound, "No such file");
         }
         catch (UnauthorizedAccessException)
         {
-            return Error(transport, HttpStatus.Forbidden, "Permission denied", request, keepAlive);
+            return _responses.Error(exchange, HttpStatus.Forbidden, "Permission denied");
         }
         catch (NotRegularFileException)
         {
-            return Error(transport, HttpStatus.Forbidden, "Not a regular file", request, keepAlive);
+            return _responses.Error(exchange, HttpStatus.Forbidden, "Not a regular file");
         }
         catch (IOException e)
         {
-            return OpenFailed(transport, request, keepAlive, found.Path, e);
+            return _openFailures.Answer(exchange, found.Path, e);
         }
         finally
         {
@@ -142,9 +86,9 @@ public sealed class FileRequestHandler
             switch (Preconditions.Evaluate(request.Method, request.Headers, etag, lastModified))
             {
                 case PreconditionOutcome.NotModified:
-                    return NotModified(request, transport, keepAlive, validators);
+                    return NotModified(exchange, validators);
                 case PreconditionOutcome.PreconditionFailed:
-                    return Error(transport, HttpStatus.PreconditionFailed, "Precondition failed", request, keepAlive);
+                    return _responses.Error(exchange, HttpStatus.PreconditionFailed, "Precondition failed");
             }
 
             // RFC 9110 §14.2: Range is considered only when the answer would otherwise be 200, and If-Range agrees.
@@ -154,12 +98,12 @@ public sealed class FileRequestHandler
                 : RangeSet.Ignored;
             if (ranges.Kind == RangeSetKind.Unsatisfiable)
             {
-                return RangeNotSatisfiable(request, transport, keepAlive, status.Length);
+                return RangeNotSatisfiable(exchange, status.Length);
             }
 
             var contentType = _contentTypes.Lookup(found.RelativePath);
             var plan = ResponsePlan.For(ranges, contentType, status.Length);
-            var head = _heads.Create(plan.Status, request, keepAlive);
+            var head = _responses.Create(plan.Status, request, keepAlive);
             if (plan.Status == HttpStatus.Ok)
             {
                 head.AddRendered(fromTheFuture
@@ -180,14 +124,13 @@ public sealed class FileRequestHandler
             }
             if (request.Method == "HEAD" || plan.ContentLength == 0)
             {
-                ResponseHeads.Write(transport, head);
-                _heads.Recycle(head);
+                _responses.WriteAndRecycle(transport, head);
                 return new ResponseSummary(plan.Status, 0, BodyPath.None, keepAlive);
             }
             // Chosen before the head leaves: a body that cannot go zero-copy is copied from its first byte.
             var sender = _chooser.Choose(transport, lease.File, plan.ContentLength);
-            var rendered = ResponseHeads.Render(head);
-            _heads.Recycle(head);
+            var rendered = ResponseWriter.Render(head);
+            _responses.Recycle(head);
             progress.BodyStarting(plan.Status, sender.Path, transport.BytesWritten + rendered.Memory.Length);
             BodyPath taken;
             using (rendered)
@@ -210,62 +153,19 @@ public sealed class FileRequestHandler
         return fields;
     }
 
-    // Its own method: a lambda capturing a local of ServeFileAsync would make the compiler allocate the closure
-    // at the top of that scope on every request, not only on this rare path.
-    private ResponseSummary RangeNotSatisfiable(RequestHead request, ITransport transport, bool keepAlive, long length) =>
-        Error(transport, HttpStatus.RangeNotSatisfiable, "No requested range overlaps the file", request, keepAlive,
+    // Its own method: a lambda capturing a local of ServeAsync would make the compiler allocate the closure at the
+    // top of that scope on every request, not only on this rare path.
+    private ResponseSummary RangeNotSatisfiable(in Exchange exchange, long length) =>
+        _responses.Error(exchange, HttpStatus.RangeNotSatisfiable, "No requested range overlaps the file",
             h => h.Add("Content-Range", ByteRange.UnsatisfiedContentRange(length)));
 
-    private ResponseSummary NotModified(RequestHead request, ITransport transport, bool keepAlive, ValidatorCache.Entry validators)
+    private ResponseSummary NotModified(in Exchange exchange, ValidatorCache.Entry validators)
     {
         // RFC 9110 §15.4.5: the validators and Date, no representation metadata, never a body.
-        var head = _heads.Create(HttpStatus.NotModified, request, keepAlive)
+        var head = _responses.Create(HttpStatus.NotModified, exchange.Request, exchange.KeepAlive)
             .Add("ETag", validators.ETag.ToString())
             .Add("Last-Modified", validators.LastModified);
-        ResponseHeads.Write(transport, head);
-        _heads.Recycle(head);
-        return new ResponseSummary(HttpStatus.NotModified, 0, BodyPath.None, keepAlive);
-    }
-
-    private ResponseSummary AnswerOptions(RequestHead request, ITransport transport, bool keepAlive)
-    {
-        var head = _heads.Create(HttpStatus.NoContent, request, keepAlive).Add("Allow", AllowedMethods);
-        ResponseHeads.Write(transport, head);
-        return new ResponseSummary(HttpStatus.NoContent, 0, BodyPath.None, keepAlive);
-    }
-
-    private ResponseSummary Redirect(RequestHead request, ITransport transport, bool keepAlive, string location)
-    {
-        var sent = _heads.WriteError(transport, HttpStatus.MovedPermanently, "Moved to " + location, request, keepAlive, h => h.Add("Location", location));
-        return new ResponseSummary(HttpStatus.MovedPermanently, sent, BodyPath.None, keepAlive);
-    }
-
-    /// <summary>Whether <paramref name="method"/> gets anything but a 405 or 501 from this handler.</summary>
-    public static bool Serves(string method) => method is "GET" or "HEAD" or "OPTIONS";
-
-    // The methods RFC 9110 §9.3 defines, and PATCH (RFC 5789): known, but not served from a directory.
-    private static bool IsStandardMethod(string method) =>
-        method is "POST" or "PUT" or "DELETE" or "CONNECT" or "TRACE" or "PATCH";
-
-    // The server's failure, not a missing file and not the client's. Out of descriptors is a passing overload:
-    // 503 with Retry-After (RFC 9110 §15.6.4), logged at most once a second; anything else (EIO) is an error.
-    private ResponseSummary OpenFailed(ITransport transport, RequestHead request, bool keepAlive, string path, IOException e)
-    {
-        if (e.HResult is Enfile or Emfile)
-        {
-            if (_outOfDescriptorsLog.TryPass(out var suppressed))
-            {
-                ServingLog.OutOfDescriptors(_log, path, suppressed);
-            }
-            return Error(transport, HttpStatus.ServiceUnavailable, "Out of file descriptors, try again", request, keepAlive, static h => h.Add("Retry-After", "1"));
-        }
-        ServingLog.FileOpenFailed(_log, path, e.HResult, e.Message);
-        return Error(transport, HttpStatus.InternalServerError, "The file could not be opened", request, keepAlive);
-    }
-
-    private ResponseSummary Error(ITransport transport, int status, string reason, RequestHead request, bool keepAlive, Action<ResponseHead>? extra = null)
-    {
-        var sent = _heads.WriteError(transport, status, reason, request, keepAlive, extra);
-        return new ResponseSummary(status, sent, BodyPath.None, keepAlive);
+        _responses.WriteAndRecycle(exchange.Transport, head);
+        return new ResponseSummary(HttpStatus.NotModified, 0, BodyPath.None, exchange.KeepAlive);
     }
 }

@@ -4,8 +4,11 @@ using FileServer.Transport;
 
 namespace FileServer.Serving;
 
-/// <summary>The fields every response carries, and the short text error responses.</summary>
-public sealed class ResponseHeads
+/// <summary>
+/// The one way responses start: the fields every response carries, heads queued on a transport or rendered to wait
+/// for their body, and the short text error responses, for the request reader and every handler alike.
+/// </summary>
+public sealed class ResponseWriter
 {
     /// <summary>The <c>Server</c> field value.</summary>
     public const string ServerName = "FileServer";
@@ -17,7 +20,7 @@ public sealed class ResponseHeads
     private readonly ResponseHead?[] _spares = new ResponseHead?[Environment.ProcessorCount * 2];
 
     /// <summary>Creates the helper with the shared date cache.</summary>
-    public ResponseHeads(DateHeaderCache date)
+    public ResponseWriter(DateHeaderCache date)
     {
         _date = date;
     }
@@ -82,6 +85,13 @@ public sealed class ResponseHeads
         transport.CommitWrite(written);
     }
 
+    /// <summary>Queues <paramref name="head"/> on <paramref name="transport"/> and hands it back for reuse.</summary>
+    public void WriteAndRecycle(ITransport transport, ResponseHead head)
+    {
+        Write(transport, head);
+        Recycle(head);
+    }
+
     /// <summary>
     /// Encodes <paramref name="head"/> into a pooled array, for a response whose head must wait its turn among
     /// body segments; dispose the result once the response is sent.
@@ -105,12 +115,19 @@ public sealed class ResponseHeads
             .Add("X-Content-Type-Options", "nosniff")
             .AddContentLength(body.Length);
         extraFields?.Invoke(head);
-        Write(transport, head);
+        WriteAndRecycle(transport, head);
         if (request?.Method == "HEAD")
         {
             return 0;
         }
         transport.Write(body);
         return body.Length;
+    }
+
+    /// <summary>Answers <paramref name="exchange"/> with an error (see <see cref="WriteError"/>) and summarises it.</summary>
+    public ResponseSummary Error(in Exchange exchange, int status, string reason, Action<ResponseHead>? extraFields = null)
+    {
+        var sent = WriteError(exchange.Transport, status, reason, exchange.Request, exchange.KeepAlive, extraFields);
+        return new ResponseSummary(status, sent, BodyPath.None, exchange.KeepAlive);
     }
 }

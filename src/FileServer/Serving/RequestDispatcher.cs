@@ -1,0 +1,98 @@
+using System.Runtime.CompilerServices;
+using FileServer.Http;
+using FileServer.Transport;
+
+namespace FileServer.Serving;
+
+/// <summary>
+/// The first step of every request: the method, the target, and the path resolved beneath the root decide which
+/// handler answers. Each kind of answer is a handler of its own beside this one (a file today; listings, archives
+/// and digests beside it), all writing through one <see cref="ResponseWriter"/>.
+/// </summary>
+public sealed class RequestDispatcher
+{
+    private const string AllowedMethods = "GET, HEAD, OPTIONS";
+
+    private readonly PathResolver _resolver;
+    private readonly FileRequestHandler _files;
+    private readonly ResponseWriter _responses;
+    private readonly FileOpenFailures _openFailures;
+
+    /// <summary>Dispatches through <paramref name="resolver"/> to <paramref name="files"/>; errors go out through <paramref name="responses"/>.</summary>
+    public RequestDispatcher(PathResolver resolver, FileRequestHandler files, ResponseWriter responses, FileOpenFailures openFailures)
+    {
+        _resolver = resolver;
+        _files = files;
+        _responses = responses;
+        _openFailures = openFailures;
+    }
+
+    /// <summary>Whether <paramref name="method"/> gets anything but a 405 or 501.</summary>
+    public static bool Serves(string method) => method is "GET" or "HEAD" or "OPTIONS";
+
+    /// <summary>
+    /// Writes the response to <paramref name="request"/> on <paramref name="transport"/>. Returns once the whole
+    /// response is queued or handed to the kernel; the caller drains or closes.
+    /// </summary>
+    /// <remarks><paramref name="progress"/> records the response once its body starts, for a caller whose send fails.</remarks>
+    /// <exception cref="FileTruncatedException">The file shrank mid-body: the caller must abort the connection.</exception>
+    /// <exception cref="IOException">The peer went away.</exception>
+    // Runs once per request: pooled state machines instead of one allocation each.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<ResponseSummary> HandleAsync(RequestHead request, ITransport transport, bool keepAlive, ResponseProgress progress, CancellationToken cancellationToken)
+    {
+        var exchange = new Exchange(request, transport, keepAlive, progress);
+        var isOptions = request.Method == "OPTIONS";
+        if (request.Target == "*")
+        {
+            return isOptions ? AnswerOptions(exchange) : _responses.Error(exchange, HttpStatus.BadRequest, "Asterisk target is for OPTIONS only");
+        }
+        if (!RequestTarget.TryParse(request.Target, out var target))
+        {
+            return _responses.Error(exchange, HttpStatus.BadRequest, "Unsupported request target");
+        }
+        if (isOptions)
+        {
+            return AnswerOptions(exchange);
+        }
+        if (request.Method is not ("GET" or "HEAD"))
+        {
+            // RFC 9110 §9.1: 405 for a method we know but do not allow here, 501 for one we do not know at all.
+            return IsStandardMethod(request.Method)
+                ? _responses.Error(exchange, HttpStatus.MethodNotAllowed, "Only GET, HEAD and OPTIONS are served", static h => h.Add("Allow", AllowedMethods))
+                : _responses.Error(exchange, HttpStatus.NotImplemented, "Unknown method");
+        }
+
+        PathResolution resolution;
+        try
+        {
+            resolution = _resolver.Resolve(target);
+        }
+        catch (IOException e)
+        {
+            return _openFailures.Answer(exchange, target.RawPath, e);
+        }
+        return resolution.Kind switch
+        {
+            PathResolutionKind.File => await _files.ServeAsync(exchange, resolution.File, resolution.Held, cancellationToken).ConfigureAwait(false),
+            PathResolutionKind.Redirect => Redirect(exchange, resolution.Location!),
+            PathResolutionKind.BadRequest => _responses.Error(exchange, HttpStatus.BadRequest, resolution.Reason!),
+            PathResolutionKind.Forbidden => _responses.Error(exchange, HttpStatus.Forbidden, resolution.Reason!),
+            _ => _responses.Error(exchange, HttpStatus.NotFound, resolution.Reason ?? "No such file"),
+        };
+    }
+
+    // The methods RFC 9110 §9.3 defines, and PATCH (RFC 5789): known, but not served from a directory.
+    private static bool IsStandardMethod(string method) =>
+        method is "POST" or "PUT" or "DELETE" or "CONNECT" or "TRACE" or "PATCH";
+
+    private ResponseSummary AnswerOptions(in Exchange exchange)
+    {
+        var head = _responses.Create(HttpStatus.NoContent, exchange.Request, exchange.KeepAlive).Add("Allow", AllowedMethods);
+        _responses.WriteAndRecycle(exchange.Transport, head);
+        return new ResponseSummary(HttpStatus.NoContent, 0, BodyPath.None, exchange.KeepAlive);
+    }
+
+    private ResponseSummary Redirect(in Exchange exchange, string location) =>
+        _responses.Error(exchange, HttpStatus.MovedPermanently, "Moved to " + location, h => h.Add("Location", location));
+}
