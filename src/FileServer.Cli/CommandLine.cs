@@ -19,6 +19,7 @@ internal static class CommandLine
         var readyFile = OutputFile("--ready-file", "Write the server's URL to this file once it listens; removed when it stops");
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Trace, Debug, Information, Warning, Error, Critical or None", DefaultValueFactory = _ => LogLevel.Information };
         var followSymlinks = new Option<bool>("--follow-symlinks") { Description = "Serve symlinks that lead outside the root" };
+        var noListing = new Option<bool>("--no-listing") { Description = "Answer 404 for a directory without index.html instead of listing it" };
         var dotfiles = new Option<bool>("--dotfiles") { Description = "Serve files and directories whose names start with a dot" };
         var shutdownTimeout = Seconds("--shutdown-timeout", "Seconds running responses may take to finish on SIGTERM/SIGINT (a second signal ends the wait)", 10);
         var headerTimeout = Seconds("--header-timeout", "Seconds a request head may take to arrive once it has begun (408 after)", 30);
@@ -50,7 +51,7 @@ internal static class CommandLine
         // Named as users type it, not after the assembly (a RootCommand takes the executable's name, FileServer.Cli).
         var command = new Command("fileserver", "Serve a directory over HTTP/1.1, with zero-copy sendfile where possible.")
         {
-            root, host, port, noSendFile, readyFile, logLevel, followSymlinks, dotfiles, shutdownTimeout,
+            root, host, port, noSendFile, readyFile, logLevel, followSymlinks, dotfiles, noListing, shutdownTimeout,
             headerTimeout, idleTimeout, sendTimeout, highWatermark, lowWatermark, chunkSize, limitRate, maxConnections, openFileCache, noAccessLog,
             loopbackCongestion, new HelpOption(), new VersionOption(),
         };
@@ -75,6 +76,7 @@ internal static class CommandLine
                 DisableSendFile = result.GetValue(noSendFile),
                 FollowSymlinks = result.GetValue(followSymlinks),
                 AllowDotfiles = result.GetValue(dotfiles),
+                DisableListing = result.GetValue(noListing),
                 ShutdownTimeout = TimeSpan.FromSeconds(result.GetValue(shutdownTimeout)),
                 HeaderTimeout = TimeSpan.FromSeconds(result.GetValue(headerTimeout)),
                 IdleTimeout = TimeSpan.FromSeconds(result.GetValue(idleTimeout)),

@@ -92,7 +92,7 @@ public sealed class FileServerHost : IAsyncDisposable
         var contentTypes = new ContentTypeMap();
         _responses = new ResponseWriter(new DateHeaderCache(_clock));
         _parser = new RequestHeadParser(_options.Limits);
-        var resolver = new PathResolver(_root, _options.AllowDotfiles, _files);
+        var resolver = new PathResolver(_root, _options.AllowDotfiles, _files, listDirectories: !_options.DisableListing);
         var openFailures = new FileOpenFailures(_responses, _clock, _log);
         var fileHandler = new FileRequestHandler(
             resolver,
@@ -102,7 +102,8 @@ public sealed class FileServerHost : IAsyncDisposable
             _files,
             openFailures,
             _clock);
-        _dispatcher = new RequestDispatcher(resolver, fileHandler, _responses, openFailures);
+        var listings = new DirectoryListingHandler(resolver, _responses, openFailures);
+        _dispatcher = new RequestDispatcher(resolver, fileHandler, listings, _responses, openFailures);
 
         _reserve = new DescriptorReserve();
         var (maxConnections, budget) = CapConnections(openFileLimit, cacheSize);

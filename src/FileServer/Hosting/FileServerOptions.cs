@@ -46,6 +46,9 @@ public sealed record FileServerOptions
     /// <summary>Serves files and directories whose name starts with a dot.</summary>
     public bool AllowDotfiles { get; init; }
 
+    /// <summary>Answers 404 for a directory without <c>index.html</c> instead of listing it.</summary>
+    public bool DisableListing { get; init; }
+
     /// <summary>Watermarks and send-file slice size.</summary>
     public TransportOptions Transport { get; init; } = TransportOptions.Default;
 

@@ -12,11 +12,14 @@ namespace FileServer.Http;
 /// </summary>
 public static class Preconditions
 {
-    /// <summary>Evaluates steps 1–4 for the selected representation's validators.</summary>
-    public static PreconditionOutcome Evaluate(string method, RequestHeaders headers, EntityTag current, DateTimeOffset lastModified)
+    /// <summary>
+    /// Evaluates steps 1–4 for the selected representation's validators; without <paramref name="lastModified"/>
+    /// (a representation that has none, such as a listing) the date conditions are ignored, as §13.1.3 and §13.1.4 ask.
+    /// </summary>
+    public static PreconditionOutcome Evaluate(string method, RequestHeaders headers, EntityTag current, DateTimeOffset? lastModified)
     {
         var isGetOrHead = method is "GET" or "HEAD";
-        var modified = HttpDate.TruncateToSeconds(lastModified);
+        var modified = lastModified is { } known ? HttpDate.TruncateToSeconds(known) : DateTimeOffset.MinValue;
 
         // Step 1 (§13.1.1): true if "*" or any listed tag matches strongly; an unparsable list matches nothing.
         if (headers.GetCombined("If-Match") is { } ifMatch)
@@ -27,7 +30,7 @@ public static class Preconditions
             }
         }
         // Step 2 (§13.1.4): only without If-Match; an invalid date (two field lines make one) is ignored.
-        else if (HttpDate.TryParse(headers.GetSingle("If-Unmodified-Since"), out var unmodifiedSince) && modified > unmodifiedSince)
+        else if (lastModified is not null && HttpDate.TryParse(headers.GetSingle("If-Unmodified-Since"), out var unmodifiedSince) && modified > unmodifiedSince)
         {
             return PreconditionOutcome.PreconditionFailed;
         }
@@ -42,7 +45,7 @@ public static class Preconditions
         }
         // Step 4 (§13.1.3): only without If-None-Match, only for GET/HEAD; an invalid date (two field lines make one,
         // "more than one member") is ignored.
-        else if (isGetOrHead && HttpDate.TryParse(headers.GetSingle("If-Modified-Since"), out var modifiedSince) && modified <= modifiedSince)
+        else if (isGetOrHead && lastModified is not null && HttpDate.TryParse(headers.GetSingle("If-Modified-Since"), out var modifiedSince) && modified <= modifiedSince)
         {
             return PreconditionOutcome.NotModified;
         }

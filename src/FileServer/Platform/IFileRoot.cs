@@ -22,6 +22,15 @@ public interface IFileRoot : IDisposable
     /// <exception cref="IOException">The lookup failed for a reason not the client's (EMFILE, EIO).</exception>
     FileLookup Find(string relativePath);
 
+    /// <summary>
+    /// The entries of the directory <paramref name="found"/> names, in no particular order: regular files and
+    /// directories, links among them listed as what they lead to when that is beneath the root (others, and FIFOs,
+    /// sockets and devices, are left out), an entry that cannot be stat'ed listed without size and time.
+    /// </summary>
+    /// <exception cref="UnauthorizedAccessException">The directory may not be read.</exception>
+    /// <exception cref="IOException">It is gone, or another failure not the client's (EMFILE, EIO).</exception>
+    IReadOnlyList<DirectoryEntry> List(in FileLookup found);
+
     /// <summary>Opens the regular file <paramref name="found"/> names for reading: the very file that was found.</summary>
     /// <exception cref="FileNotFoundException">It is gone (managed platform only: Linux opens what was found).</exception>
     /// <exception cref="UnauthorizedAccessException">Permission denied.</exception>

@@ -30,6 +30,15 @@ internal static unsafe partial class LibC
     [LibraryImport("libc", SetLastError = true)]
     public static partial int close(int descriptor);
 
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint fdopendir(int descriptor);
+
+    [LibraryImport("libc", EntryPoint = "readdir64", SetLastError = true)]
+    public static partial nint readdir(nint directory);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int closedir(nint directory);
+
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial IntPtr realpath(string path, IntPtr resolved);
 

@@ -75,6 +75,15 @@ internal static unsafe class LinuxFileCalls
         }
     }
 
+    /// <summary><c>statx(2)</c> of the NUL-terminated name <paramref name="name"/> in <paramref name="directory"/>; false with errno set.</summary>
+    public static bool TryStatAt(int directory, ReadOnlySpan<byte> name, int flags, out FileStatus status)
+    {
+        fixed (byte* p = name)
+        {
+            return TryStatx(directory, p, flags, out status);
+        }
+    }
+
     /// <summary>The status of an open descriptor (a link, opened with <c>O_PATH | O_NOFOLLOW</c>, as itself); false with errno set.</summary>
     public static bool TryStat(int descriptor, out FileStatus status)
     {

@@ -38,6 +38,28 @@ internal sealed class ManagedFileRoot(ManagedPlatform platform, string realPath,
     }
 
     /// <inheritdoc />
+    public IReadOnlyList<DirectoryEntry> List(in FileLookup found)
+    {
+        var entries = new List<DirectoryEntry>();
+        var prefix = found.RelativePath.Length == 0 ? "" : found.RelativePath + "/";
+        foreach (var info in new DirectoryInfo(found.Path).EnumerateFileSystemInfos())
+        {
+            var status = info.LinkTarget is null ? platform.GetLinkStatus(info.FullName) : Follow(prefix + info.Name);
+            if (status is { Kind: FileKind.Regular or FileKind.Directory } known)
+            {
+                entries.Add(new DirectoryEntry(info.Name, null, known.Kind, known.Length, known.ModifiedUnixNanoseconds));
+            }
+        }
+        return entries;
+    }
+
+    private FileStatus? Follow(string relativePath)
+    {
+        var target = Find(relativePath);
+        return target.Outcome == LookupOutcome.Found ? target.Status : null;
+    }
+
+    /// <inheritdoc />
     public OpenedFile Open(in FileLookup found) => platform.OpenForReading(found.Path);
 
     /// <inheritdoc />

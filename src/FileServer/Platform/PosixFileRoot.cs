@@ -167,6 +167,30 @@ internal sealed class PosixFileRoot : IFileRoot
     };
 
     /// <inheritdoc />
+    public IReadOnlyList<DirectoryEntry> List(in FileLookup found)
+    {
+        if (found.Outcome != LookupOutcome.Found || found.Status.Kind != FileKind.Directory)
+        {
+            throw new IOException($"{found.Path} is not a directory", NativeConvert.FromErrno(Errno.ENOTDIR));
+        }
+        var flags = LinuxFileCalls.Native(OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC | OpenFlags.O_DIRECTORY | OpenFlags.O_NOFOLLOW);
+        // What was found, opened for reading: the root, the entry links led to, or the last name in its directory.
+        var directory = found.RelativePath.Length == 0 ? LinuxFileCalls.OpenAt(_root, ".", flags)
+            : found.Entry >= 0 ? LinuxFileCalls.OpenAt(found.Entry, ".", flags)
+            : LinuxFileCalls.OpenAt(found.Directory < 0 ? _root : found.Directory, found.RelativePath.AsSpan(found.RelativePath.LastIndexOf('/') + 1), flags);
+        if (directory < 0)
+        {
+            throw PosixDirectoryReader.Failure(LinuxFileCalls.LastError);
+        }
+        var prefix = found.RelativePath.Length == 0 ? "" : found.RelativePath + "/";
+        return PosixDirectoryReader.Read(directory, name =>
+        {
+            using var target = Find(prefix + name);
+            return target.Outcome == LookupOutcome.Found ? target.Status : null;
+        });
+    }
+
+    /// <inheritdoc />
     public OpenedFile Open(in FileLookup found)
     {
         if (found.Outcome != LookupOutcome.Found || found.Status.Kind != FileKind.Regular)

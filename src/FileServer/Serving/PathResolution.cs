@@ -7,6 +7,8 @@ public enum PathResolutionKind
 {
     /// <summary>A regular file to serve, found by <see cref="PathResolution.File"/>.</summary>
     File,
+    /// <summary>A directory without an index file, to list: <see cref="PathResolution.File"/> is its lookup.</summary>
+    Directory,
     /// <summary>A directory asked for without its trailing slash: redirect to <see cref="PathResolution.Location"/>.</summary>
     Redirect,
     /// <summary>The path is malformed or hostile (400).</summary>
@@ -19,7 +21,7 @@ public enum PathResolutionKind
 
 /// <summary>The outcome of mapping a request path onto the served directory.</summary>
 /// <param name="Kind">What the path leads to.</param>
-/// <param name="File">The lookup that found the file, for <see cref="PathResolutionKind.File"/>: the caller disposes it.</param>
+/// <param name="File">The lookup that found the file (or the directory, for <see cref="PathResolutionKind.Directory"/>): the caller disposes it.</param>
 /// <param name="Location">The redirect target, for <see cref="PathResolutionKind.Redirect"/>.</param>
 /// <param name="Reason">A short reason, for the error kinds.</param>
 /// <param name="Held">The open-file cache's file for the path, taken before the lookup, for <see cref="PathResolutionKind.File"/>.</param>

@@ -14,6 +14,7 @@ public sealed class PathResolver
 
     private readonly IFileRoot _root;
     private readonly bool _allowDotfiles;
+    private readonly bool _listDirectories;
     private readonly OpenFileCache? _files;
 
     // Decoded request paths by raw path: a direct-mapped table (a collision replaces the entry; lookups never lock).
@@ -25,14 +26,19 @@ public sealed class PathResolver
 
     /// <summary>
     /// Creates a resolver for the files beneath <paramref name="root"/>; with <paramref name="files"/>, the cached file
-    /// of each path is held before the path is looked up (see <see cref="OpenFileCache.Hold"/>).
+    /// of each path is held before the path is looked up (see <see cref="OpenFileCache.Hold"/>). With
+    /// <paramref name="listDirectories"/>, a directory without <c>index.html</c> resolves to itself, to be listed.
     /// </summary>
-    public PathResolver(IFileRoot root, bool allowDotfiles, OpenFileCache? files = null)
+    public PathResolver(IFileRoot root, bool allowDotfiles, OpenFileCache? files = null, bool listDirectories = false)
     {
         _root = root;
         _allowDotfiles = allowDotfiles;
         _files = files;
+        _listDirectories = listDirectories;
     }
+
+    /// <summary>Whether names starting with a dot are served (and listed).</summary>
+    public bool AllowDotfiles => _allowDotfiles;
 
     /// <summary>The root every lookup goes through: where the files found are opened.</summary>
     public IFileRoot Root => _root;
@@ -83,8 +89,7 @@ public sealed class PathResolver
                 found.Dispose();
                 return new PathResolution(PathResolutionKind.Redirect, Location: RedirectLocation.ForDirectory(decoded.Names, target.Query));
             case (LookupOutcome.Found, FileKind.Directory):
-                found.Dispose();
-                return ResolveIndex(decoded.RelativePath);
+                return ResolveIndex(decoded.RelativePath, found);
             case (LookupOutcome.Found, _):
                 found.Dispose();
                 return new PathResolution(PathResolutionKind.Forbidden, Reason: "Not a regular file");
@@ -94,18 +99,34 @@ public sealed class PathResolver
         }
     }
 
-    private PathResolution ResolveIndex(string directory)
+    // The directory's index.html; else, where listings are on, the directory itself (its lookup handed over).
+    private PathResolution ResolveIndex(string directory, FileLookup found)
     {
         // index.html may itself be a link: the root confines it as any requested file.
         var path = directory.Length == 0 ? IndexFile : string.Concat(directory, "/", IndexFile);
         var held = _files?.Hold(path);
-        var index = FindHolding(path, held);
+        FileLookup index;
+        try
+        {
+            index = FindHolding(path, held);
+        }
+        catch (IOException)
+        {
+            found.Dispose();
+            throw;
+        }
         if (index.Outcome == LookupOutcome.Found && index.Status.Kind == FileKind.Regular)
         {
+            found.Dispose();
             return new PathResolution(PathResolutionKind.File, File: index, Held: held);
         }
         OpenFileCache.Let(held);
         index.Dispose();
+        if (_listDirectories)
+        {
+            return new PathResolution(PathResolutionKind.Directory, File: found);
+        }
+        found.Dispose();
         return Missing(index.Outcome, "Directory has no index.html");
     }
 

@@ -15,14 +15,19 @@ public sealed class RequestDispatcher
 
     private readonly PathResolver _resolver;
     private readonly FileRequestHandler _files;
+    private readonly DirectoryListingHandler _listings;
     private readonly ResponseWriter _responses;
     private readonly FileOpenFailures _openFailures;
 
-    /// <summary>Dispatches through <paramref name="resolver"/> to <paramref name="files"/>; errors go out through <paramref name="responses"/>.</summary>
-    public RequestDispatcher(PathResolver resolver, FileRequestHandler files, ResponseWriter responses, FileOpenFailures openFailures)
+    /// <summary>
+    /// Dispatches through <paramref name="resolver"/> to <paramref name="files"/> or <paramref name="listings"/>; errors
+    /// go out through <paramref name="responses"/>.
+    /// </summary>
+    public RequestDispatcher(PathResolver resolver, FileRequestHandler files, DirectoryListingHandler listings, ResponseWriter responses, FileOpenFailures openFailures)
     {
         _resolver = resolver;
         _files = files;
+        _listings = listings;
         _responses = responses;
         _openFailures = openFailures;
     }
@@ -75,6 +80,7 @@ public sealed class RequestDispatcher
         return resolution.Kind switch
         {
             PathResolutionKind.File => await _files.ServeAsync(exchange, resolution.File, resolution.Held, cancellationToken).ConfigureAwait(false),
+            PathResolutionKind.Directory => await _listings.ServeAsync(exchange, resolution.File, target, cancellationToken).ConfigureAwait(false),
             PathResolutionKind.Redirect => Redirect(exchange, resolution.Location!),
             PathResolutionKind.BadRequest => _responses.Error(exchange, HttpStatus.BadRequest, resolution.Reason!),
             PathResolutionKind.Forbidden => _responses.Error(exchange, HttpStatus.Forbidden, resolution.Reason!),

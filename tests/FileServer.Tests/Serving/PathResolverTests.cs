@@ -146,6 +146,21 @@ public class PathResolverTests(bool useOpenat2)
         Assert.That(Resolve("/noindex/").Kind, Is.EqualTo(PathResolutionKind.NotFound));
     }
 
+    [Test]
+    public void DirectoryWithoutIndex_ResolvesToItself_WhereListingsAreOn()
+    {
+        var root = _platform.OpenRoot(_platform.ResolveRealPath(_root)!, followSymlinks: false);
+        _roots.Add(root);
+        Assert.That(RequestTarget.TryParse("/noindex/", out var target), Is.True);
+        var result = new PathResolver(root, allowDotfiles: false, listDirectories: true).Resolve(target);
+        using var found = result.File;
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.Kind, Is.EqualTo(PathResolutionKind.Directory));
+            Assert.That(found.RelativePath, Is.EqualTo("noindex"));
+        });
+    }
+
     [TestCase("/inside-link.txt", "a")]
     [TestCase("/relative-link.txt", "index")]
     [TestCase("/dir/back.txt", "a")]

@@ -94,6 +94,8 @@ file sealed class ReopeningRoot(IFileRoot real, ReopeningPlatform platform) : IF
 
     public FileLookup Find(string relativePath) => real.Find(relativePath);
 
+    public IReadOnlyList<DirectoryEntry> List(in FileLookup found) => real.List(found);
+
     public OpenedFile Open(in FileLookup found) => platform.Reopen(real.Open(found));
 
     public bool StillNames(in FileLookup found, FileIdentity identity) => real.StillNames(found, identity);
