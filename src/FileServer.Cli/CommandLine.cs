@@ -20,6 +20,8 @@ internal static class CommandLine
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Trace, Debug, Information, Warning, Error, Critical or None", DefaultValueFactory = _ => LogLevel.Information };
         var followSymlinks = new Option<bool>("--follow-symlinks") { Description = "Serve symlinks that lead outside the root" };
         var noListing = new Option<bool>("--no-listing") { Description = "Answer 404 for a directory without index.html instead of listing it" };
+        var cacheControl = new Option<string?>("--cache-control") { Description = "Cache-Control value for every file response, e.g. 'public, max-age=3600'" };
+        var mime = new Option<string[]>("--mime") { Description = "Media type for an extension, over the built-in table and /etc/mime.types (repeatable): --mime md=text/markdown", AllowMultipleArgumentsPerToken = false };
         var dotfiles = new Option<bool>("--dotfiles") { Description = "Serve files and directories whose names start with a dot" };
         var shutdownTimeout = Seconds("--shutdown-timeout", "Seconds running responses may take to finish on SIGTERM/SIGINT (a second signal ends the wait)", 10);
         var headerTimeout = Seconds("--header-timeout", "Seconds a request head may take to arrive once it has begun (408 after)", 30);
@@ -39,6 +41,16 @@ internal static class CommandLine
         };
         var openFileCache = new Option<int>("--open-file-cache") { Description = "Files kept open between requests, checked against their path on every request; 0 = off", DefaultValueFactory = _ => 1000 };
 
+        mime.Validators.Add(result =>
+        {
+            foreach (var value in result.GetValueOrDefault<string[]>() ?? [])
+            {
+                if (value.Split('=', 2) is not [{ Length: > 0 }, { Length: > 0 }])
+                {
+                    result.AddError($"--mime '{value}': expected EXT=TYPE, e.g. md=text/markdown");
+                }
+            }
+        });
         root.Validators.Add(result =>
         {
             // With an optional positional argument, an unknown --flag would otherwise be taken for the root.
@@ -51,7 +63,7 @@ internal static class CommandLine
         // Named as users type it, not after the assembly (a RootCommand takes the executable's name, FileServer.Cli).
         var command = new Command("fileserver", "Serve a directory over HTTP/1.1, with zero-copy sendfile where possible.")
         {
-            root, host, port, noSendFile, readyFile, logLevel, followSymlinks, dotfiles, noListing, shutdownTimeout,
+            root, host, port, noSendFile, readyFile, logLevel, followSymlinks, dotfiles, noListing, cacheControl, mime, shutdownTimeout,
             headerTimeout, idleTimeout, sendTimeout, highWatermark, lowWatermark, chunkSize, limitRate, maxConnections, openFileCache, noAccessLog,
             loopbackCongestion, new HelpOption(), new VersionOption(),
         };
@@ -77,6 +89,8 @@ internal static class CommandLine
                 FollowSymlinks = result.GetValue(followSymlinks),
                 AllowDotfiles = result.GetValue(dotfiles),
                 DisableListing = result.GetValue(noListing),
+                CacheControl = result.GetValue(cacheControl),
+                MimeTypes = MimeOverrides(result.GetValue(mime) ?? []),
                 ShutdownTimeout = TimeSpan.FromSeconds(result.GetValue(shutdownTimeout)),
                 HeaderTimeout = TimeSpan.FromSeconds(result.GetValue(headerTimeout)),
                 IdleTimeout = TimeSpan.FromSeconds(result.GetValue(idleTimeout)),
@@ -107,6 +121,10 @@ internal static class CommandLine
     }
 
     /// <summary>An option naming a file the server writes; an empty name is a usage error, not a crash at write time.</summary>
+    // "md=text/markdown" pairs; a malformed one is refused by the option's validator before this runs.
+    private static Dictionary<string, string> MimeOverrides(string[] pairs) =>
+        pairs.Select(p => p.Split('=', 2)).ToDictionary(p => p[0].Trim(), p => p[1].Trim(), StringComparer.OrdinalIgnoreCase);
+
     internal static Option<string?> OutputFile(string name, string description)
     {
         var option = new Option<string?>(name) { Description = description };

@@ -89,7 +89,15 @@ public sealed class FileServerHost : IAsyncDisposable
         _files = new OpenFileCache(cacheSize, _options.OpenFileCacheInactiveTime, _clock);
         _root = OpenRoot(root);
 
-        var contentTypes = new ContentTypeMap();
+        ContentTypeMap contentTypes;
+        try
+        {
+            contentTypes = new ContentTypeMap(_options.MimeTypesFile, _options.MimeTypes);
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException)
+        {
+            throw new StartupException(e.Message, e);
+        }
         _responses = new ResponseWriter(new DateHeaderCache(_clock));
         _parser = new RequestHeadParser(_options.Limits);
         var resolver = new PathResolver(_root, _options.AllowDotfiles, _files, listDirectories: !_options.DisableListing);
@@ -101,7 +109,8 @@ public sealed class FileServerHost : IAsyncDisposable
             _responses,
             _files,
             openFailures,
-            _clock);
+            _clock,
+            _options.CacheControl);
         var listings = new DirectoryListingHandler(resolver, _responses, openFailures);
         _dispatcher = new RequestDispatcher(resolver, fileHandler, listings, _responses, openFailures);
 

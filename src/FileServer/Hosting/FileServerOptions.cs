@@ -49,6 +49,15 @@ public sealed record FileServerOptions
     /// <summary>Answers 404 for a directory without <c>index.html</c> instead of listing it.</summary>
     public bool DisableListing { get; init; }
 
+    /// <summary>The <c>Cache-Control</c> value every file response carries; none when null.</summary>
+    public string? CacheControl { get; init; }
+
+    /// <summary>A <c>mime.types</c> file whose extensions the built-in table lacks are added; none when null.</summary>
+    public string? MimeTypesFile { get; init; } = "/etc/mime.types";
+
+    /// <summary>Media types by extension (<c>md</c> or <c>.md</c>), over the built-in table and <see cref="MimeTypesFile"/>.</summary>
+    public IReadOnlyDictionary<string, string> MimeTypes { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Watermarks and send-file slice size.</summary>
     public TransportOptions Transport { get; init; } = TransportOptions.Default;
 
@@ -100,6 +109,11 @@ public sealed record FileServerOptions
     /// <summary>Throws <see cref="ArgumentException"/> with a one-line message for an invalid setting.</summary>
     public void Validate()
     {
+        // A field value is visible ASCII, spaces and tabs (RFC 9110 §5.5): a line break would let it add fields.
+        if (CacheControl is not null && (CacheControl.Trim().Length == 0 || CacheControl.Any(c => c is not ('\t' or (>= ' ' and <= '~')))))
+        {
+            throw new ArgumentException($"--cache-control '{CacheControl}' is not a valid field value");
+        }
         if (Port is < 0 or > 65535)
         {
             throw new ArgumentException($"port {Port} is out of range 0-65535");

@@ -1,8 +1,9 @@
 namespace FileServer.Serving;
 
 /// <summary>
-/// Maps a file name's extension to a media type: a built-in table of common types, with later additions
-/// (e.g. <c>/etc/mime.types</c> or command-line overrides) taking precedence.
+/// Maps a file name's extension to a media type: a built-in table of common types, the extensions of a system
+/// <c>mime.types</c> file that the table lacks, then the user's overrides (<c>--mime ext=type</c>) over both. Text
+/// types carry <c>charset=utf-8</c> unless they name a charset.
 /// </summary>
 public sealed class ContentTypeMap
 {
@@ -62,6 +63,57 @@ public sealed class ContentTypeMap
         [".wav"] = "audio/wav",
         [".flac"] = "audio/flac",
     };
+
+    /// <summary>The built-in table alone.</summary>
+    public ContentTypeMap()
+    {
+    }
+
+    /// <summary>
+    /// The built-in table, plus the extensions of <paramref name="mimeTypesFile"/> (the <c>mime.types</c> format:
+    /// a type, then its extensions; <c>#</c> comments) that it lacks, with <paramref name="overrides"/>
+    /// (extension, with or without its dot, to type) over both. A missing file adds nothing.
+    /// </summary>
+    /// <exception cref="ArgumentException">An override's extension or type is empty or malformed.</exception>
+    public ContentTypeMap(string? mimeTypesFile, IEnumerable<KeyValuePair<string, string>> overrides)
+    {
+        if (mimeTypesFile is not null && File.Exists(mimeTypesFile))
+        {
+            foreach (var line in File.ReadLines(mimeTypesFile))
+            {
+                var fields = line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+                if (fields.Length < 2 || fields[0].StartsWith('#') || !fields[0].Contains('/', StringComparison.Ordinal))
+                {
+                    continue;
+                }
+                foreach (var extension in fields.Skip(1))
+                {
+                    _types.TryAdd("." + extension, WithCharset(fields[0]));
+                }
+            }
+        }
+        foreach (var (extension, type) in overrides)
+        {
+            var bare = extension.TrimStart('.');
+            if (bare.Length == 0 || bare.Contains('/', StringComparison.Ordinal) || !IsMediaType(type))
+            {
+                throw new ArgumentException($"--mime {extension}={type}: expected EXT=TYPE/SUBTYPE, e.g. md=text/markdown");
+            }
+            _types["." + bare] = WithCharset(type.Trim());
+        }
+    }
+
+    // A text type without a charset is read as UTF-8 here, and said so: a browser would otherwise guess.
+    private static string WithCharset(string type) =>
+        type.StartsWith("text/", StringComparison.OrdinalIgnoreCase) && !type.Contains("charset", StringComparison.OrdinalIgnoreCase)
+            ? type + "; charset=utf-8"
+            : type;
+
+    private static bool IsMediaType(string type)
+    {
+        var slash = type.IndexOf('/', StringComparison.Ordinal);
+        return slash > 0 && slash < type.Length - 1 && !type.Any(c => char.IsControl(c) || c > 0x7e);
+    }
 
     /// <summary>The media type for <paramref name="fileName"/>, or <see cref="Fallback"/>.</summary>
     public string Lookup(string fileName)

@@ -19,11 +19,16 @@ public sealed class FileRequestHandler
     private readonly OpenFileCache _files;
     private readonly FileOpenFailures _openFailures;
     private readonly TimeProvider _clock;
+    private readonly string? _cacheControl;
     private readonly ValidatorCache _validators = new();
 
-    /// <summary>Creates the handler from its collaborators; <paramref name="clock"/> is the time of message origination.</summary>
-    public FileRequestHandler(PathResolver resolver, ContentTypeMap contentTypes, BodyPathChooser chooser, ResponseWriter responses, OpenFileCache files, FileOpenFailures openFailures, TimeProvider clock)
+    /// <summary>
+    /// Creates the handler from its collaborators; <paramref name="clock"/> is the time of message origination, and
+    /// <paramref name="cacheControl"/>, when set, the <c>Cache-Control</c> every file response carries.
+    /// </summary>
+    public FileRequestHandler(PathResolver resolver, ContentTypeMap contentTypes, BodyPathChooser chooser, ResponseWriter responses, OpenFileCache files, FileOpenFailures openFailures, TimeProvider clock, string? cacheControl = null)
     {
+        _cacheControl = cacheControl;
         _resolver = resolver;
         _contentTypes = contentTypes;
         _chooser = chooser;
@@ -35,13 +40,14 @@ public sealed class FileRequestHandler
 
     /// <summary>
     /// Answers <paramref name="exchange"/> with the file <paramref name="found"/> (disposed here), using
-    /// <paramref name="held"/>, the cache's open file for its path, when it is still that file.
+    /// <paramref name="held"/>, the cache's open file for its path, when it is still that file; with
+    /// <paramref name="attachment"/>, the response names it as a download (<c>?download</c>).
     /// </summary>
     /// <exception cref="FileTruncatedException">The file shrank mid-body: the caller must abort the connection.</exception>
     /// <exception cref="IOException">The peer went away.</exception>
     // Runs once per request: pooled state machines instead of one allocation each.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<ResponseSummary> ServeAsync(Exchange exchange, FileLookup found, OpenFileCache.Entry? held, CancellationToken cancellationToken)
+    public async ValueTask<ResponseSummary> ServeAsync(Exchange exchange, FileLookup found, OpenFileCache.Entry? held, bool attachment, CancellationToken cancellationToken)
     {
         var (request, transport, keepAlive, progress) = exchange;
         OpenFileCache.Lease lease;
@@ -122,6 +128,14 @@ public sealed class FileRequestHandler
                     head.Add("Content-Range", plan.ContentRange);
                 }
             }
+            if (_cacheControl is not null)
+            {
+                head.Add("Cache-Control", _cacheControl);
+            }
+            if (attachment)
+            {
+                head.Add("Content-Disposition", ContentDisposition.Attachment(found.RelativePath[(found.RelativePath.LastIndexOf('/') + 1)..]));
+            }
             if (request.Method == "HEAD" || plan.ContentLength == 0)
             {
                 _responses.WriteAndRecycle(transport, head);
@@ -165,6 +179,11 @@ public sealed class FileRequestHandler
         var head = _responses.Create(HttpStatus.NotModified, exchange.Request, exchange.KeepAlive)
             .Add("ETag", validators.ETag.ToString())
             .Add("Last-Modified", validators.LastModified);
+        if (_cacheControl is not null)
+        {
+            // §15.4.5: a 304 carries the Cache-Control the 200 would have.
+            head.Add("Cache-Control", _cacheControl);
+        }
         _responses.WriteAndRecycle(exchange.Transport, head);
         return new ResponseSummary(HttpStatus.NotModified, 0, BodyPath.None, exchange.KeepAlive);
     }

@@ -79,7 +79,7 @@ public sealed class RequestDispatcher
         }
         return resolution.Kind switch
         {
-            PathResolutionKind.File => await _files.ServeAsync(exchange, resolution.File, resolution.Held, cancellationToken).ConfigureAwait(false),
+            PathResolutionKind.File => await _files.ServeAsync(exchange, resolution.File, resolution.Held, target.Query.Length > 0 && ContentDisposition.IsRequested(target.Query), cancellationToken).ConfigureAwait(false),
             PathResolutionKind.Directory => await _listings.ServeAsync(exchange, resolution.File, target, cancellationToken).ConfigureAwait(false),
             PathResolutionKind.Redirect => Redirect(exchange, resolution.Location!),
             PathResolutionKind.BadRequest => _responses.Error(exchange, HttpStatus.BadRequest, resolution.Reason!),

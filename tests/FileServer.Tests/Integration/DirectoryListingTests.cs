@@ -259,3 +259,39 @@ public sealed partial class DirectoryListingTests
     [GeneratedRegex("<script>(.*?)</script>", RegexOptions.Singleline)]
     private static partial Regex ScriptPattern();
 }
+
+/// <summary><c>?download</c> and <c>--cache-control</c> on real responses.</summary>
+public sealed class DownloadFieldsTests
+{
+    [Test]
+    public async Task Download_NamesTheFileAsAnAttachment_CacheControlOnEveryFileResponse()
+    {
+        using var tree = new TempTree();
+        tree.WriteText("root/caf\u00e9.txt", "0123456789");
+        await using var server = TestServer.Start(tree.PathOf("root"), o => o with { CacheControl = "public, max-age=60" });
+        using var connection = server.Connect();
+        var download = connection.Get("/caf%C3%A9.txt?download");
+        var plain = connection.Get("/caf%C3%A9.txt");
+        var range = connection.Get("/caf%C3%A9.txt", "Range: bytes=2-4\r\n");
+        var notModified = connection.Get("/caf%C3%A9.txt", $"If-None-Match: {plain.Header("ETag")}\r\n");
+        Assert.Multiple(() =>
+        {
+            Assert.That(download.Header("Content-Disposition"), Is.EqualTo("attachment; filename=\"caf_.txt\"; filename*=UTF-8''caf%C3%A9.txt"));
+            Assert.That(download.BodyText, Is.EqualTo("0123456789"));
+            Assert.That(plain.Header("Content-Disposition"), Is.Null);
+            Assert.That(plain.Header("Cache-Control"), Is.EqualTo("public, max-age=60"));
+            Assert.That(range.Status, Is.EqualTo(206));
+            Assert.That(range.Header("Cache-Control"), Is.EqualTo("public, max-age=60"));
+            Assert.That(notModified.Status, Is.EqualTo(304));
+            Assert.That(notModified.Header("Cache-Control"), Is.EqualTo("public, max-age=60"));
+        });
+    }
+
+    [Test]
+    public void CacheControlWithALineBreak_RefusesToStart()
+    {
+        using var tree = new TempTree();
+        tree.WriteText("root/a.txt", "a");
+        Assert.Throws<FileServer.Hosting.StartupException>(() => TestServer.Start(tree.PathOf("root"), o => o with { CacheControl = "max-age=1\r\nX-Evil: 1" }));
+    }
+}
