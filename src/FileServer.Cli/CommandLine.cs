@@ -22,6 +22,7 @@ internal static class CommandLine
         var noListing = new Option<bool>("--no-listing") { Description = "Answer 404 for a directory without index.html instead of listing it" };
         var cacheControl = new Option<string?>("--cache-control") { Description = "Cache-Control value for every file response, e.g. 'public, max-age=3600'" };
         var mime = new Option<string[]>("--mime") { Description = "Media type for an extension, over the built-in table and /etc/mime.types (repeatable): --mime md=text/markdown", AllowMultipleArgumentsPerToken = false };
+        var digest = new Option<bool>("--digest") { Description = "Send Repr-Digest: sha-256 on every file response once computed (else only when asked with Want-Repr-Digest)" };
         var dotfiles = new Option<bool>("--dotfiles") { Description = "Serve files and directories whose names start with a dot" };
         var shutdownTimeout = Seconds("--shutdown-timeout", "Seconds running responses may take to finish on SIGTERM/SIGINT (a second signal ends the wait)", 10);
         var headerTimeout = Seconds("--header-timeout", "Seconds a request head may take to arrive once it has begun (408 after)", 30);
@@ -63,7 +64,7 @@ internal static class CommandLine
         // Named as users type it, not after the assembly (a RootCommand takes the executable's name, FileServer.Cli).
         var command = new Command("fileserver", "Serve a directory over HTTP/1.1, with zero-copy sendfile where possible.")
         {
-            root, host, port, noSendFile, readyFile, logLevel, followSymlinks, dotfiles, noListing, cacheControl, mime, shutdownTimeout,
+            root, host, port, noSendFile, readyFile, logLevel, followSymlinks, dotfiles, noListing, cacheControl, mime, digest, shutdownTimeout,
             headerTimeout, idleTimeout, sendTimeout, highWatermark, lowWatermark, chunkSize, limitRate, maxConnections, openFileCache, noAccessLog,
             loopbackCongestion, new HelpOption(), new VersionOption(),
         };
@@ -90,6 +91,7 @@ internal static class CommandLine
                 AllowDotfiles = result.GetValue(dotfiles),
                 DisableListing = result.GetValue(noListing),
                 CacheControl = result.GetValue(cacheControl),
+                AlwaysDigest = result.GetValue(digest),
                 MimeTypes = MimeOverrides(result.GetValue(mime) ?? []),
                 ShutdownTimeout = TimeSpan.FromSeconds(result.GetValue(shutdownTimeout)),
                 HeaderTimeout = TimeSpan.FromSeconds(result.GetValue(headerTimeout)),

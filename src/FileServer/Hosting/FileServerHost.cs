@@ -33,6 +33,7 @@ public sealed class FileServerHost : IAsyncDisposable
     private LoopbackCongestion? _loopbackCongestion;
     private SendTimeoutWatchdog? _watchdog;
     private OpenFileCache? _files;
+    private DigestCache? _digests;
     private IFileRoot? _root;
     private DescriptorReserve? _reserve;
     private SemaphoreSlim? _connectionSlots;
@@ -110,9 +111,11 @@ public sealed class FileServerHost : IAsyncDisposable
             _files,
             openFailures,
             _clock,
-            _options.CacheControl);
+            _options.CacheControl,
+            _digests = new DigestCache(_root, _platform, _log),
+            _options.AlwaysDigest);
         var listings = new DirectoryListingHandler(resolver, _responses, openFailures);
-        _dispatcher = new RequestDispatcher(resolver, fileHandler, listings, _responses, openFailures);
+        _dispatcher = new RequestDispatcher(resolver, fileHandler, listings, _responses, openFailures, new DigestSiblingHandler(_digests, _responses));
 
         _reserve = new DescriptorReserve();
         var (maxConnections, budget) = CapConnections(openFileLimit, cacheSize);
@@ -161,6 +164,10 @@ public sealed class FileServerHost : IAsyncDisposable
         {
             // Never started (or failed to): nothing to stop, nothing to report; what a failed start opened is closed.
             _files?.Dispose();
+            if (_digests is not null)
+            {
+                await _digests.DisposeAsync().ConfigureAwait(false);
+            }
             _root?.Dispose();
             _reserve?.Dispose();
             return;
@@ -174,6 +181,7 @@ public sealed class FileServerHost : IAsyncDisposable
 
         await _connections.StopAsync(_options.ShutdownTimeout, _clock, _log, _graceOver.Token).ConfigureAwait(false);
         await _watchdog!.DisposeAsync().ConfigureAwait(false);
+        await _digests!.DisposeAsync().ConfigureAwait(false);
         _files!.Dispose();
         _root?.Dispose();
         _reserve?.Dispose();

@@ -49,6 +49,9 @@ public sealed record FileServerOptions
     /// <summary>Answers 404 for a directory without <c>index.html</c> instead of listing it.</summary>
     public bool DisableListing { get; init; }
 
+    /// <summary>Sends <c>Repr-Digest</c> (SHA-256) on every file response once it is computed, not only when asked.</summary>
+    public bool AlwaysDigest { get; init; }
+
     /// <summary>The <c>Cache-Control</c> value every file response carries; none when null.</summary>
     public string? CacheControl { get; init; }
 

@@ -20,14 +20,22 @@ public sealed class FileRequestHandler
     private readonly FileOpenFailures _openFailures;
     private readonly TimeProvider _clock;
     private readonly string? _cacheControl;
+    private readonly DigestCache? _digests;
+    private readonly bool _alwaysDigest;
     private readonly ValidatorCache _validators = new();
 
     /// <summary>
     /// Creates the handler from its collaborators; <paramref name="clock"/> is the time of message origination, and
     /// <paramref name="cacheControl"/>, when set, the <c>Cache-Control</c> every file response carries.
     /// </summary>
-    public FileRequestHandler(PathResolver resolver, ContentTypeMap contentTypes, BodyPathChooser chooser, ResponseWriter responses, OpenFileCache files, FileOpenFailures openFailures, TimeProvider clock, string? cacheControl = null)
+    /// <remarks>
+    /// With <paramref name="digests"/>, a response carries <c>Repr-Digest</c> once the file's digest is ready, when the
+    /// request asks for it (<c>Want-Repr-Digest</c>) or <paramref name="alwaysDigest"/> says so.
+    /// </remarks>
+    public FileRequestHandler(PathResolver resolver, ContentTypeMap contentTypes, BodyPathChooser chooser, ResponseWriter responses, OpenFileCache files, FileOpenFailures openFailures, TimeProvider clock, string? cacheControl = null, DigestCache? digests = null, bool alwaysDigest = false)
     {
+        _digests = digests;
+        _alwaysDigest = alwaysDigest;
         _cacheControl = cacheControl;
         _resolver = resolver;
         _contentTypes = contentTypes;
@@ -131,6 +139,12 @@ public sealed class FileRequestHandler
             if (_cacheControl is not null)
             {
                 head.Add("Cache-Control", _cacheControl);
+            }
+            if (_digests is not null && (_alwaysDigest || WantReprDigest.AsksForSha256(request.Headers))
+                && _digests.FieldValueOrRequest(FileVersion.Of(status), found.RelativePath) is { } digest)
+            {
+                // The whole representation's digest, on a 206 too (RFC 9530 §3).
+                head.Add("Repr-Digest", digest);
             }
             if (attachment)
             {

@@ -16,6 +16,7 @@ public sealed class RequestDispatcher
     private readonly PathResolver _resolver;
     private readonly FileRequestHandler _files;
     private readonly DirectoryListingHandler _listings;
+    private readonly DigestSiblingHandler? _digestSiblings;
     private readonly ResponseWriter _responses;
     private readonly FileOpenFailures _openFailures;
 
@@ -23,8 +24,9 @@ public sealed class RequestDispatcher
     /// Dispatches through <paramref name="resolver"/> to <paramref name="files"/> or <paramref name="listings"/>; errors
     /// go out through <paramref name="responses"/>.
     /// </summary>
-    public RequestDispatcher(PathResolver resolver, FileRequestHandler files, DirectoryListingHandler listings, ResponseWriter responses, FileOpenFailures openFailures)
+    public RequestDispatcher(PathResolver resolver, FileRequestHandler files, DirectoryListingHandler listings, ResponseWriter responses, FileOpenFailures openFailures, DigestSiblingHandler? digestSiblings = null)
     {
+        _digestSiblings = digestSiblings;
         _resolver = resolver;
         _files = files;
         _listings = listings;
@@ -84,8 +86,35 @@ public sealed class RequestDispatcher
             PathResolutionKind.Redirect => Redirect(exchange, resolution.Location!),
             PathResolutionKind.BadRequest => _responses.Error(exchange, HttpStatus.BadRequest, resolution.Reason!),
             PathResolutionKind.Forbidden => _responses.Error(exchange, HttpStatus.Forbidden, resolution.Reason!),
+            PathResolutionKind.NotFound when _digestSiblings is not null && target.RawPath.EndsWith(DigestSiblingHandler.Suffix, StringComparison.Ordinal) =>
+                await ServeDigestSiblingAsync(exchange, target, resolution.Reason).ConfigureAwait(false),
             _ => _responses.Error(exchange, HttpStatus.NotFound, resolution.Reason ?? "No such file"),
         };
+    }
+
+    // A real file of that name wins (it was looked up first); else the digest of the file beside it, if there is one.
+    private async ValueTask<ResponseSummary> ServeDigestSiblingAsync(Exchange exchange, RequestTarget target, string? reason)
+    {
+        PathResolution original;
+        try
+        {
+            original = _resolver.Resolve(target with { RawPath = target.RawPath[..^DigestSiblingHandler.Suffix.Length], Query = "" });
+        }
+        catch (IOException e)
+        {
+            return _openFailures.Answer(exchange, target.RawPath, e);
+        }
+        if (original.Kind != PathResolutionKind.File)
+        {
+            if (original.Kind == PathResolutionKind.Directory)
+            {
+                original.File.Dispose();
+            }
+            OpenFileCache.Let(original.Held);
+            return _responses.Error(exchange, HttpStatus.NotFound, reason ?? "No such file");
+        }
+        OpenFileCache.Let(original.Held);
+        return await _digestSiblings!.ServeAsync(exchange, original.File).ConfigureAwait(false);
     }
 
     // The methods RFC 9110 §9.3 defines, and PATCH (RFC 5789): known, but not served from a directory.

@@ -16,4 +16,10 @@ internal static partial class ServingLog
 
     [LoggerMessage(EventId = 30, Level = LogLevel.Warning, Message = "Out of file descriptors opening {Path}: answered 503 ({Suppressed} more since the last report)")]
     public static partial void OutOfDescriptors(ILogger logger, string path, int suppressed);
+
+    [LoggerMessage(EventId = 32, Level = LogLevel.Debug, Message = "SHA-256 of {Path} ({Length} bytes) computed in {ElapsedMs} ms")]
+    public static partial void DigestComputed(ILogger logger, string path, long length, long elapsedMs);
+
+    [LoggerMessage(EventId = 33, Level = LogLevel.Warning, Message = "SHA-256 of {Path} not computed: {Reason}")]
+    public static partial void DigestFailed(ILogger logger, string path, string reason);
 }
