@@ -23,6 +23,7 @@ internal static class CommandLine
         var cacheControl = new Option<string?>("--cache-control") { Description = "Cache-Control value for every file response, e.g. 'public, max-age=3600'" };
         var mime = new Option<string[]>("--mime") { Description = "Media type for an extension, over the built-in table and /etc/mime.types (repeatable): --mime md=text/markdown", AllowMultipleArgumentsPerToken = false };
         var digest = new Option<bool>("--digest") { Description = "Send Repr-Digest: sha-256 on every file response once computed (else only when asked with Want-Repr-Digest)" };
+        var precompressed = new Option<string>("--precompressed") { Description = "Serve file.br/.zst/.gz in place of file when accepted, in this order: e.g. br,zstd,gzip (the default) or none", DefaultValueFactory = _ => "br,zstd,gzip" };
         var dotfiles = new Option<bool>("--dotfiles") { Description = "Serve files and directories whose names start with a dot" };
         var shutdownTimeout = Seconds("--shutdown-timeout", "Seconds running responses may take to finish on SIGTERM/SIGINT (a second signal ends the wait)", 10);
         var headerTimeout = Seconds("--header-timeout", "Seconds a request head may take to arrive once it has begun (408 after)", 30);
@@ -64,7 +65,7 @@ internal static class CommandLine
         // Named as users type it, not after the assembly (a RootCommand takes the executable's name, FileServer.Cli).
         var command = new Command("fileserver", "Serve a directory over HTTP/1.1, with zero-copy sendfile where possible.")
         {
-            root, host, port, noSendFile, readyFile, logLevel, followSymlinks, dotfiles, noListing, cacheControl, mime, digest, shutdownTimeout,
+            root, host, port, noSendFile, readyFile, logLevel, followSymlinks, dotfiles, noListing, cacheControl, mime, digest, precompressed, shutdownTimeout,
             headerTimeout, idleTimeout, sendTimeout, highWatermark, lowWatermark, chunkSize, limitRate, maxConnections, openFileCache, noAccessLog,
             loopbackCongestion, new HelpOption(), new VersionOption(),
         };
@@ -92,6 +93,7 @@ internal static class CommandLine
                 DisableListing = result.GetValue(noListing),
                 CacheControl = result.GetValue(cacheControl),
                 AlwaysDigest = result.GetValue(digest),
+                Precompressed = result.GetValue(precompressed)!,
                 MimeTypes = MimeOverrides(result.GetValue(mime) ?? []),
                 ShutdownTimeout = TimeSpan.FromSeconds(result.GetValue(shutdownTimeout)),
                 HeaderTimeout = TimeSpan.FromSeconds(result.GetValue(headerTimeout)),

@@ -91,9 +91,11 @@ public sealed class FileServerHost : IAsyncDisposable
         _root = OpenRoot(root);
 
         ContentTypeMap contentTypes;
+        IReadOnlyList<string> precompressionOrder;
         try
         {
             contentTypes = new ContentTypeMap(_options.MimeTypesFile, _options.MimeTypes);
+            precompressionOrder = PrecompressedSiblings.ParseOrder(_options.Precompressed);
         }
         catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException)
         {
@@ -115,7 +117,8 @@ public sealed class FileServerHost : IAsyncDisposable
             _digests = new DigestCache(_root, _platform, _log),
             _options.AlwaysDigest);
         var listings = new DirectoryListingHandler(resolver, _responses, openFailures);
-        _dispatcher = new RequestDispatcher(resolver, fileHandler, listings, _responses, openFailures, new DigestSiblingHandler(_digests, _responses));
+        _dispatcher = new RequestDispatcher(resolver, fileHandler, listings, _responses, openFailures, new DigestSiblingHandler(_digests, _responses),
+            new PrecompressedSiblings(precompressionOrder, _root));
 
         _reserve = new DescriptorReserve();
         var (maxConnections, budget) = CapConnections(openFileLimit, cacheSize);

@@ -49,6 +49,12 @@ public sealed record FileServerOptions
     /// <summary>Answers 404 for a directory without <c>index.html</c> instead of listing it.</summary>
     public bool DisableListing { get; init; }
 
+    /// <summary>
+    /// Encoded siblings served in a file's place when the client accepts them, most preferred first: codings from
+    /// <c>br</c>, <c>zstd</c>, <c>gzip</c> separated by commas, or <c>none</c>.
+    /// </summary>
+    public string Precompressed { get; init; } = "br,zstd,gzip";
+
     /// <summary>Sends <c>Repr-Digest</c> (SHA-256) on every file response once it is computed, not only when asked.</summary>
     public bool AlwaysDigest { get; init; }
 

@@ -14,6 +14,9 @@ public readonly record struct EntityTag(string Tag, bool IsWeak)
     public static EntityTag ForFile(long length, long modifiedUnixNanoseconds) =>
         new(string.Create(CultureInfo.InvariantCulture, $"\"{length:x}-{modifiedUnixNanoseconds:x}\""), IsWeak: false);
 
+    /// <summary>The same tag with <c>-<paramref name="suffix"/></c> inside its quotes: another representation of the same version.</summary>
+    public EntityTag WithSuffix(string suffix) => this with { Tag = string.Concat(Tag.AsSpan(0, Tag.Length - 1), "-", suffix, "\"") };
+
     /// <summary>Strong comparison (RFC 9110 §8.8.3.2): both strong and character-for-character equal.</summary>
     public bool StrongEquals(EntityTag other) => !IsWeak && !other.IsWeak && Tag == other.Tag;
 

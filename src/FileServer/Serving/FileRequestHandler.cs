@@ -49,13 +49,13 @@ public sealed class FileRequestHandler
     /// <summary>
     /// Answers <paramref name="exchange"/> with the file <paramref name="found"/> (disposed here), using
     /// <paramref name="held"/>, the cache's open file for its path, when it is still that file; with
-    /// <paramref name="attachment"/>, the response names it as a download (<c>?download</c>).
+    /// <paramref name="shape"/>, as a download (<c>?download</c>) or as an encoded sibling standing for another name.
     /// </summary>
     /// <exception cref="FileTruncatedException">The file shrank mid-body: the caller must abort the connection.</exception>
     /// <exception cref="IOException">The peer went away.</exception>
     // Runs once per request: pooled state machines instead of one allocation each.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<ResponseSummary> ServeAsync(Exchange exchange, FileLookup found, OpenFileCache.Entry? held, bool attachment, CancellationToken cancellationToken)
+    public async ValueTask<ResponseSummary> ServeAsync(Exchange exchange, FileLookup found, OpenFileCache.Entry? held, FileResponseShape shape, CancellationToken cancellationToken)
     {
         var (request, transport, keepAlive, progress) = exchange;
         OpenFileCache.Lease lease;
@@ -96,11 +96,16 @@ public sealed class FileRequestHandler
             var validators = fromTheFuture
                 ? ValidatorCache.Describe(status.Length, status.ModifiedUnixNanoseconds, now)
                 : _validators.Get(status.Length, status.ModifiedUnixNanoseconds, lastModified);
+            if (shape.Coding is not null)
+            {
+                // Distinct per coding: a cache must never answer an If-None-Match for br bytes with gzip's.
+                validators = validators with { ETag = validators.ETag.WithSuffix(shape.Coding) };
+            }
             var etag = validators.ETag;
             switch (Preconditions.Evaluate(request.Method, request.Headers, etag, lastModified))
             {
                 case PreconditionOutcome.NotModified:
-                    return NotModified(exchange, validators);
+                    return NotModified(exchange, validators, shape.VariesByEncoding);
                 case PreconditionOutcome.PreconditionFailed:
                     return _responses.Error(exchange, HttpStatus.PreconditionFailed, "Precondition failed");
             }
@@ -115,7 +120,8 @@ public sealed class FileRequestHandler
                 return RangeNotSatisfiable(exchange, status.Length);
             }
 
-            var contentType = _contentTypes.Lookup(found.RelativePath);
+            var named = shape.NamedPath ?? found.RelativePath;
+            var contentType = _contentTypes.Lookup(named);
             var plan = ResponsePlan.For(ranges, contentType, status.Length);
             var head = _responses.Create(plan.Status, request, keepAlive);
             if (plan.Status == HttpStatus.Ok)
@@ -146,9 +152,17 @@ public sealed class FileRequestHandler
                 // The whole representation's digest, on a 206 too (RFC 9530 §3).
                 head.Add("Repr-Digest", digest);
             }
-            if (attachment)
+            if (shape.Coding is not null)
             {
-                head.Add("Content-Disposition", ContentDisposition.Attachment(found.RelativePath[(found.RelativePath.LastIndexOf('/') + 1)..]));
+                head.Add("Content-Encoding", shape.Coding);
+            }
+            if (shape.VariesByEncoding)
+            {
+                head.Add("Vary", "Accept-Encoding");
+            }
+            if (shape.Attachment)
+            {
+                head.Add("Content-Disposition", ContentDisposition.Attachment(named[(named.LastIndexOf('/') + 1)..]));
             }
             if (request.Method == "HEAD" || plan.ContentLength == 0)
             {
@@ -187,16 +201,20 @@ public sealed class FileRequestHandler
         _responses.Error(exchange, HttpStatus.RangeNotSatisfiable, "No requested range overlaps the file",
             h => h.Add("Content-Range", ByteRange.UnsatisfiedContentRange(length)));
 
-    private ResponseSummary NotModified(in Exchange exchange, ValidatorCache.Entry validators)
+    private ResponseSummary NotModified(in Exchange exchange, ValidatorCache.Entry validators, bool variesByEncoding)
     {
         // RFC 9110 §15.4.5: the validators and Date, no representation metadata, never a body.
         var head = _responses.Create(HttpStatus.NotModified, exchange.Request, exchange.KeepAlive)
             .Add("ETag", validators.ETag.ToString())
             .Add("Last-Modified", validators.LastModified);
+        // §15.4.5: a 304 carries the Cache-Control and Vary the 200 would have.
         if (_cacheControl is not null)
         {
-            // §15.4.5: a 304 carries the Cache-Control the 200 would have.
             head.Add("Cache-Control", _cacheControl);
+        }
+        if (variesByEncoding)
+        {
+            head.Add("Vary", "Accept-Encoding");
         }
         _responses.WriteAndRecycle(exchange.Transport, head);
         return new ResponseSummary(HttpStatus.NotModified, 0, BodyPath.None, exchange.KeepAlive);

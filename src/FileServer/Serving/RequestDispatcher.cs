@@ -17,6 +17,7 @@ public sealed class RequestDispatcher
     private readonly FileRequestHandler _files;
     private readonly DirectoryListingHandler _listings;
     private readonly DigestSiblingHandler? _digestSiblings;
+    private readonly PrecompressedSiblings? _precompressed;
     private readonly ResponseWriter _responses;
     private readonly FileOpenFailures _openFailures;
 
@@ -24,8 +25,9 @@ public sealed class RequestDispatcher
     /// Dispatches through <paramref name="resolver"/> to <paramref name="files"/> or <paramref name="listings"/>; errors
     /// go out through <paramref name="responses"/>.
     /// </summary>
-    public RequestDispatcher(PathResolver resolver, FileRequestHandler files, DirectoryListingHandler listings, ResponseWriter responses, FileOpenFailures openFailures, DigestSiblingHandler? digestSiblings = null)
+    public RequestDispatcher(PathResolver resolver, FileRequestHandler files, DirectoryListingHandler listings, ResponseWriter responses, FileOpenFailures openFailures, DigestSiblingHandler? digestSiblings = null, PrecompressedSiblings? precompressed = null)
     {
+        _precompressed = precompressed;
         _digestSiblings = digestSiblings;
         _resolver = resolver;
         _files = files;
@@ -81,7 +83,7 @@ public sealed class RequestDispatcher
         }
         return resolution.Kind switch
         {
-            PathResolutionKind.File => await _files.ServeAsync(exchange, resolution.File, resolution.Held, target.Query.Length > 0 && ContentDisposition.IsRequested(target.Query), cancellationToken).ConfigureAwait(false),
+            PathResolutionKind.File => await ServeFileAsync(exchange, resolution, target, cancellationToken).ConfigureAwait(false),
             PathResolutionKind.Directory => await _listings.ServeAsync(exchange, resolution.File, target, cancellationToken).ConfigureAwait(false),
             PathResolutionKind.Redirect => Redirect(exchange, resolution.Location!),
             PathResolutionKind.BadRequest => _responses.Error(exchange, HttpStatus.BadRequest, resolution.Reason!),
@@ -90,6 +92,32 @@ public sealed class RequestDispatcher
                 await ServeDigestSiblingAsync(exchange, target, resolution.Reason).ConfigureAwait(false),
             _ => _responses.Error(exchange, HttpStatus.NotFound, resolution.Reason ?? "No such file"),
         };
+    }
+
+    private async ValueTask<ResponseSummary> ServeFileAsync(Exchange exchange, PathResolution resolution, RequestTarget target, CancellationToken cancellationToken)
+    {
+        var attachment = target.Query.Length > 0 && ContentDisposition.IsRequested(target.Query);
+        EncodingChoice encoding;
+        try
+        {
+            encoding = _precompressed?.Choose(resolution.File, exchange.Request.Headers) ?? default;
+        }
+        catch (IOException e)
+        {
+            resolution.File.Dispose();
+            OpenFileCache.Let(resolution.Held);
+            return _openFailures.Answer(exchange, resolution.File.Path, e);
+        }
+        if (encoding.Coding is null)
+        {
+            return await _files.ServeAsync(exchange, resolution.File, resolution.Held, new FileResponseShape(attachment, VariesByEncoding: encoding.Varies), cancellationToken).ConfigureAwait(false);
+        }
+        // The sibling's bytes under the original's name and type; the original's lookup and cache hold are of no use.
+        var named = resolution.File.RelativePath;
+        resolution.File.Dispose();
+        OpenFileCache.Let(resolution.Held);
+        var shape = new FileResponseShape(attachment, encoding.Coding, VariesByEncoding: true, NamedPath: named);
+        return await _files.ServeAsync(exchange, encoding.Sibling, held: null, shape, cancellationToken).ConfigureAwait(false);
     }
 
     // A real file of that name wins (it was looked up first); else the digest of the file beside it, if there is one.
