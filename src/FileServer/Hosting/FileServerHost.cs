@@ -105,10 +105,11 @@ public sealed class FileServerHost : IAsyncDisposable
         _parser = new RequestHeadParser(_options.Limits);
         var resolver = new PathResolver(_root, _options.AllowDotfiles, _files, listDirectories: !_options.DisableListing);
         var openFailures = new FileOpenFailures(_responses, _clock, _log);
+        var chooser = new BodyPathChooser(_options.DisableSendFile, _options.CopyChunkSize, _options.LimitRate, _clock, _log);
         var fileHandler = new FileRequestHandler(
             resolver,
             contentTypes,
-            new BodyPathChooser(_options.DisableSendFile, _options.CopyChunkSize, _options.LimitRate, _clock, _log),
+            chooser,
             _responses,
             _files,
             openFailures,
@@ -118,7 +119,8 @@ public sealed class FileServerHost : IAsyncDisposable
             _options.AlwaysDigest);
         var listings = new DirectoryListingHandler(resolver, _responses, openFailures);
         _dispatcher = new RequestDispatcher(resolver, fileHandler, listings, _responses, openFailures, new DigestSiblingHandler(_digests, _responses),
-            new PrecompressedSiblings(precompressionOrder, _root));
+            new PrecompressedSiblings(precompressionOrder, _root),
+            new ArchiveHandler(resolver, chooser, _responses, openFailures));
 
         _reserve = new DescriptorReserve();
         var (maxConnections, budget) = CapConnections(openFileLimit, cacheSize);

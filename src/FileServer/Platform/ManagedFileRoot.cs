@@ -47,7 +47,7 @@ internal sealed class ManagedFileRoot(ManagedPlatform platform, string realPath,
             var status = info.LinkTarget is null ? platform.GetLinkStatus(info.FullName) : Follow(prefix + info.Name);
             if (status is { Kind: FileKind.Regular or FileKind.Directory } known)
             {
-                entries.Add(new DirectoryEntry(info.Name, null, known.Kind, known.Length, known.ModifiedUnixNanoseconds));
+                entries.Add(new DirectoryEntry(info.Name, null, known.Kind, known.Length, known.ModifiedUnixNanoseconds, info.LinkTarget is not null));
             }
         }
         return entries;

@@ -93,7 +93,8 @@ internal static unsafe class PosixDirectoryReader
                 _ => null,
             };
         }
-        if (status.Kind == FileKind.SymbolicLink)
+        var isLink = status.Kind == FileKind.SymbolicLink;
+        if (isLink)
         {
             // Listed only where a download would follow it: beneath the root, by a name the path layer can carry.
             if (raw is not null || followLink(text) is not { } target)
@@ -103,7 +104,7 @@ internal static unsafe class PosixDirectoryReader
             status = target;
         }
         return status.Kind is FileKind.Regular or FileKind.Directory
-            ? new DirectoryEntry(text, raw, status.Kind, status.Length, status.ModifiedUnixNanoseconds)
+            ? new DirectoryEntry(text, raw, status.Kind, status.Length, status.ModifiedUnixNanoseconds, isLink)
             : null;
     }
 

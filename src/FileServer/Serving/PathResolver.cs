@@ -47,8 +47,9 @@ public sealed class PathResolver
     /// Resolves <paramref name="target"/>'s path. A <see cref="PathResolutionKind.File"/> result carries the
     /// lookup of the file, which the caller disposes.
     /// </summary>
+    /// <remarks>With <paramref name="directoryItself"/>, a directory resolves to itself even where it has an index file or listings are off (a folder archive).</remarks>
     /// <exception cref="IOException">A lookup failed for a reason not the client's (EMFILE, EIO).</exception>
-    public PathResolution Resolve(RequestTarget target)
+    public PathResolution Resolve(RequestTarget target, bool directoryItself = false)
     {
         var slot = (int)((uint)target.RawPath.GetHashCode() % DecodedCacheSize);
         var decoded = Volatile.Read(ref _decoded[slot]);
@@ -88,6 +89,8 @@ public sealed class PathResolver
             case (LookupOutcome.Found, FileKind.Directory) when !decoded.NamesDirectory:
                 found.Dispose();
                 return new PathResolution(PathResolutionKind.Redirect, Location: RedirectLocation.ForDirectory(decoded.Names, target.Query));
+            case (LookupOutcome.Found, FileKind.Directory) when directoryItself:
+                return new PathResolution(PathResolutionKind.Directory, File: found);
             case (LookupOutcome.Found, FileKind.Directory):
                 return ResolveIndex(decoded.RelativePath, found);
             case (LookupOutcome.Found, _):

@@ -18,6 +18,7 @@ public sealed class RequestDispatcher
     private readonly DirectoryListingHandler _listings;
     private readonly DigestSiblingHandler? _digestSiblings;
     private readonly PrecompressedSiblings? _precompressed;
+    private readonly ArchiveHandler? _archives;
     private readonly ResponseWriter _responses;
     private readonly FileOpenFailures _openFailures;
 
@@ -25,8 +26,9 @@ public sealed class RequestDispatcher
     /// Dispatches through <paramref name="resolver"/> to <paramref name="files"/> or <paramref name="listings"/>; errors
     /// go out through <paramref name="responses"/>.
     /// </summary>
-    public RequestDispatcher(PathResolver resolver, FileRequestHandler files, DirectoryListingHandler listings, ResponseWriter responses, FileOpenFailures openFailures, DigestSiblingHandler? digestSiblings = null, PrecompressedSiblings? precompressed = null)
+    public RequestDispatcher(PathResolver resolver, FileRequestHandler files, DirectoryListingHandler listings, ResponseWriter responses, FileOpenFailures openFailures, DigestSiblingHandler? digestSiblings = null, PrecompressedSiblings? precompressed = null, ArchiveHandler? archives = null)
     {
+        _archives = archives;
         _precompressed = precompressed;
         _digestSiblings = digestSiblings;
         _resolver = resolver;
@@ -72,10 +74,11 @@ public sealed class RequestDispatcher
                 : _responses.Error(exchange, HttpStatus.NotImplemented, "Unknown method");
         }
 
+        var archive = _archives is not null && target.Query.Length > 0 && ArchiveHandler.IsRequested(target.Query);
         PathResolution resolution;
         try
         {
-            resolution = _resolver.Resolve(target);
+            resolution = _resolver.Resolve(target, directoryItself: archive);
         }
         catch (IOException e)
         {
@@ -84,6 +87,7 @@ public sealed class RequestDispatcher
         return resolution.Kind switch
         {
             PathResolutionKind.File => await ServeFileAsync(exchange, resolution, target, cancellationToken).ConfigureAwait(false),
+            PathResolutionKind.Directory when archive => await _archives!.ServeAsync(exchange, resolution.File, cancellationToken).ConfigureAwait(false),
             PathResolutionKind.Directory => await _listings.ServeAsync(exchange, resolution.File, target, cancellationToken).ConfigureAwait(false),
             PathResolutionKind.Redirect => Redirect(exchange, resolution.Location!),
             PathResolutionKind.BadRequest => _responses.Error(exchange, HttpStatus.BadRequest, resolution.Reason!),
