@@ -50,13 +50,9 @@ public sealed class ArchiveHandler
         {
             plan = TarPlan.Create(root, found, baseName, _resolver.AllowDotfiles);
         }
-        catch (UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return _responses.Error(exchange, HttpStatus.Forbidden, "Permission denied");
-        }
-        catch (IOException e)
-        {
-            return _openFailures.Answer(exchange, found.Path, e);
+            return _openFailures.AnswerUnreadable(exchange, found.Path, e);
         }
         finally
         {
@@ -64,14 +60,9 @@ public sealed class ArchiveHandler
         }
 
         var request = exchange.Request;
-        switch (Preconditions.Evaluate(request.Method, request.Headers, plan.ETag, lastModified: null))
+        if (_responses.AnswerPreconditions(exchange, plan.ETag, lastModified: null) is { } decided)
         {
-            case PreconditionOutcome.NotModified:
-                var notModified = _responses.Create(HttpStatus.NotModified, request, exchange.KeepAlive).Add("ETag", plan.ETag.ToString());
-                _responses.WriteAndRecycle(exchange.Transport, notModified);
-                return new ResponseSummary(HttpStatus.NotModified, 0, BodyPath.None, exchange.KeepAlive);
-            case PreconditionOutcome.PreconditionFailed:
-                return _responses.Error(exchange, HttpStatus.PreconditionFailed, "Precondition failed");
+            return decided;
         }
         // If-Range with the plan's tag: the same tree, so the same bytes; a date never matches (no Last-Modified).
         var ranges = Preconditions.RangeApplies(request.Headers, plan.ETag, DateTimeOffset.MinValue, DateTimeOffset.MaxValue)

@@ -41,14 +41,9 @@ public sealed class DigestSiblingHandler
         var hex = Convert.ToHexStringLower(digest);
         var etag = new EntityTag($"\"sha256-{hex[..32]}\"", IsWeak: false);
         var request = exchange.Request;
-        switch (Preconditions.Evaluate(request.Method, request.Headers, etag, modified))
+        if (_responses.AnswerPreconditions(exchange, etag, modified) is { } decided)
         {
-            case PreconditionOutcome.NotModified:
-                var notModified = _responses.Create(HttpStatus.NotModified, request, exchange.KeepAlive).Add("ETag", etag.ToString());
-                _responses.WriteAndRecycle(exchange.Transport, notModified);
-                return new ResponseSummary(HttpStatus.NotModified, 0, BodyPath.None, exchange.KeepAlive);
-            case PreconditionOutcome.PreconditionFailed:
-                return _responses.Error(exchange, HttpStatus.PreconditionFailed, "Precondition failed");
+            return decided;
         }
         // sha256sum's format: two spaces (text mode), then the name as the user saved it, without its directories.
         var body = Encoding.UTF8.GetBytes($"{hex}  {path[(path.LastIndexOf('/') + 1)..]}\n");

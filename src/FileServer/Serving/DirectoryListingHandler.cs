@@ -37,13 +37,9 @@ public sealed class DirectoryListingHandler
         {
             listed = _resolver.Root.List(found);
         }
-        catch (UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return _responses.Error(exchange, HttpStatus.Forbidden, "Permission denied");
-        }
-        catch (IOException e)
-        {
-            return _openFailures.Answer(exchange, found.Path, e);
+            return _openFailures.AnswerUnreadable(exchange, found.Path, e);
         }
         finally
         {
@@ -63,16 +59,9 @@ public sealed class DirectoryListingHandler
             ListingHtml.Render(path, entries, query, body);
         }
         var etag = TagOf(body.WrittenSpan);
-        switch (Preconditions.Evaluate(request.Method, request.Headers, etag, lastModified: null))
+        if (_responses.AnswerPreconditions(exchange, etag, lastModified: null, vary: "Accept") is { } decided)
         {
-            case PreconditionOutcome.NotModified:
-                var notModified = _responses.Create(HttpStatus.NotModified, request, exchange.KeepAlive)
-                    .Add("ETag", etag.ToString())
-                    .Add("Vary", "Accept");
-                _responses.WriteAndRecycle(exchange.Transport, notModified);
-                return new ResponseSummary(HttpStatus.NotModified, 0, BodyPath.None, exchange.KeepAlive);
-            case PreconditionOutcome.PreconditionFailed:
-                return _responses.Error(exchange, HttpStatus.PreconditionFailed, "Precondition failed");
+            return decided;
         }
 
         var head = _responses.Create(HttpStatus.Ok, request, exchange.KeepAlive)

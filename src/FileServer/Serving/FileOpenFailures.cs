@@ -26,6 +26,14 @@ public sealed class FileOpenFailures
         _outOfDescriptorsLog = new LogThrottle(clock, TimeSpan.FromSeconds(1));
     }
 
+    /// <summary>Answers a directory that could not be read: 403 when it may not be, else as <see cref="Answer(in Exchange, string, IOException)"/>.</summary>
+    public ResponseSummary AnswerUnreadable(in Exchange exchange, string path, Exception error) => error switch
+    {
+        UnauthorizedAccessException => _responses.Error(exchange, HttpStatus.Forbidden, "Permission denied"),
+        IOException io => Answer(exchange, path, io),
+        _ => throw new ArgumentException("not a read failure", nameof(error), error),
+    };
+
     /// <summary>Logs <paramref name="error"/>, met opening <paramref name="path"/>, and answers the exchange.</summary>
     public ResponseSummary Answer(in Exchange exchange, string path, IOException error)
     {

@@ -130,4 +130,29 @@ public sealed class ResponseWriter
         var sent = WriteError(exchange.Transport, status, reason, exchange.Request, exchange.KeepAlive, extraFields);
         return new ResponseSummary(status, sent, BodyPath.None, exchange.KeepAlive);
     }
+
+    /// <summary>
+    /// Answers 304 or 412 when the request's preconditions decide against <paramref name="etag"/> and
+    /// <paramref name="lastModified"/> (RFC 9110 §13.2.2); null when the response goes ahead. A 304 repeats the ETag
+    /// and <paramref name="vary"/>, as the 200 would carry them.
+    /// </summary>
+    public ResponseSummary? AnswerPreconditions(in Exchange exchange, EntityTag etag, DateTimeOffset? lastModified, string? vary = null)
+    {
+        var request = exchange.Request;
+        switch (Preconditions.Evaluate(request.Method, request.Headers, etag, lastModified))
+        {
+            case PreconditionOutcome.NotModified:
+                var head = Create(HttpStatus.NotModified, request, exchange.KeepAlive).Add("ETag", etag.ToString());
+                if (vary is not null)
+                {
+                    head.Add("Vary", vary);
+                }
+                WriteAndRecycle(exchange.Transport, head);
+                return new ResponseSummary(HttpStatus.NotModified, 0, BodyPath.None, exchange.KeepAlive);
+            case PreconditionOutcome.PreconditionFailed:
+                return Error(exchange, HttpStatus.PreconditionFailed, "Precondition failed");
+            default:
+                return null;
+        }
+    }
 }

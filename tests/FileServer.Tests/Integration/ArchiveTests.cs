@@ -10,36 +10,24 @@ namespace FileServer.Tests.Integration;
 /// included), the length is exact, a resumed download is byte-identical while the tree is unchanged, a changed tree
 /// gives a new archive, and a member that changes mid-archive ends the connection short.
 /// </summary>
-public sealed class ArchiveTests
+public sealed class ArchiveTests : ServedTreeFixture
 {
     private static readonly string LongName = string.Concat(Enumerable.Repeat("\u00fc", 70)) + ".txt";
-    private TempTree _tree = null!;
-    private TestServer _server = null!;
 
-    [OneTimeSetUp]
-    public void StartServer()
+    protected override void Populate(TempTree tree)
     {
-        _tree = new TempTree();
-        _tree.WriteRandom("root/photos/a.bin", 300_000, seed: 3);
-        _tree.WriteText("root/photos/sub/b.txt", "bee");
-        _tree.WriteText($"root/photos/sub/{LongName}", "long name");
-        _tree.WriteText("root/photos/.git/config", "hidden");
-        _tree.WriteText("root/photos/index.html", "an index does not stop the archive");
-        Directory.CreateDirectory(_tree.PathOf("root/photos/sub/empty"));
-        _server = TestServer.Start(_tree.PathOf("root"));
-    }
-
-    [OneTimeTearDown]
-    public async Task StopServer()
-    {
-        await _server.DisposeAsync();
-        _tree.Dispose();
+        tree.WriteRandom("root/photos/a.bin", 300_000, seed: 3);
+        tree.WriteText("root/photos/sub/b.txt", "bee");
+        tree.WriteText($"root/photos/sub/{LongName}", "long name");
+        tree.WriteText("root/photos/.git/config", "hidden");
+        tree.WriteText("root/photos/index.html", "an index does not stop the archive");
+        Directory.CreateDirectory(tree.PathOf("root/photos/sub/empty"));
     }
 
     [Test]
     public async Task GnuTar_ExtractsTheTree_ByteForByte_WithoutDotfiles()
     {
-        using var http = Client(_server);
+        using var http = Client(Server);
         using var response = await http.GetAsync("photos/?archive=tar");
         var archive = await response.Content.ReadAsByteArrayAsync();
         Assert.Multiple(() =>
@@ -55,7 +43,7 @@ public sealed class ArchiveTests
         Run(work.Root, "tar", "-xf", "photos.tar");
         foreach (var file in new[] { "a.bin", "sub/b.txt", $"sub/{LongName}", "index.html" })
         {
-            Assert.That(File.ReadAllBytes(work.PathOf("photos/" + file)), Is.EqualTo(File.ReadAllBytes(_tree.PathOf("root/photos/" + file))), file);
+            Assert.That(File.ReadAllBytes(work.PathOf("photos/" + file)), Is.EqualTo(File.ReadAllBytes(Tree.PathOf("root/photos/" + file))), file);
         }
         Assert.That(Directory.Exists(work.PathOf("photos/sub/empty")), Is.True, "empty directories are kept");
         Assert.That(Directory.Exists(work.PathOf("photos/.git")), Is.False, "dotfiles stay hidden");
@@ -64,7 +52,7 @@ public sealed class ArchiveTests
     [Test]
     public async Task InterruptedDownload_ResumesByteIdentical_WithIfRange()
     {
-        using var http = Client(_server);
+        using var http = Client(Server);
         var whole = await http.GetByteArrayAsync("photos/?archive=tar");
         using var first = await http.GetAsync("photos/?archive=tar");
         var etag = first.Headers.ETag!;

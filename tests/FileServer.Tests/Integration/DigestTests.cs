@@ -9,35 +9,23 @@ namespace FileServer.Tests.Integration;
 /// absent until it is computed (never computed on the request's path), per file version, and <c>sha256sum -c</c>
 /// accepts the sibling.
 /// </summary>
-public sealed class DigestTests
+public sealed class DigestTests : ServedTreeFixture
 {
-    private TempTree _tree = null!;
-    private TestServer _server = null!;
     private string _bigSha256 = "";
 
-    [OneTimeSetUp]
-    public void StartServer()
+    protected override void Populate(TempTree tree)
     {
-        _tree = new TempTree();
-        _bigSha256 = _tree.WriteRandom("root/big.iso", 3 * 1024 * 1024 + 7);
-        _tree.WriteText("root/real.txt", "real");
-        _tree.WriteText("root/real.txt.sha256", "a real file wins\n");
-        _tree.WriteText("root/.hidden", "dot");
-        _tree.WriteText("root/dir/a.txt", "a");
-        _server = TestServer.Start(_tree.PathOf("root"));
-    }
-
-    [OneTimeTearDown]
-    public async Task StopServer()
-    {
-        await _server.DisposeAsync();
-        _tree.Dispose();
+        _bigSha256 = tree.WriteRandom("root/big.iso", 3 * 1024 * 1024 + 7);
+        tree.WriteText("root/real.txt", "real");
+        tree.WriteText("root/real.txt.sha256", "a real file wins\n");
+        tree.WriteText("root/.hidden", "dot");
+        tree.WriteText("root/dir/a.txt", "a");
     }
 
     [Test]
     public void Sibling_IsASha256sumLine_OfTheServedBytes()
     {
-        using var connection = _server.Connect();
+        using var connection = Server.Connect();
         var sibling = connection.Get("/big.iso.sha256");
         Assert.Multiple(() =>
         {
@@ -101,7 +89,7 @@ public sealed class DigestTests
     [TestCase("/.hidden.sha256", 404, null)]
     public void Sibling_OnlyForAServedFile_AndARealFileWins(string target, int status, string? body)
     {
-        using var connection = _server.Connect();
+        using var connection = Server.Connect();
         var response = connection.Get(target);
         Assert.That(response.Status, Is.EqualTo(status));
         if (body is not null)
@@ -113,7 +101,7 @@ public sealed class DigestTests
     [Test]
     public async Task Sha256sum_AcceptsTheSiblingOfADownloadedFile()
     {
-        using var http = new HttpClient { BaseAddress = _server.Host.Url };
+        using var http = new HttpClient { BaseAddress = Server.Host.Url };
         using var work = new TempTree();
         work.WriteBytes("big.iso", await http.GetByteArrayAsync("big.iso"));
         work.WriteBytes("big.iso.sha256", await http.GetByteArrayAsync("big.iso.sha256"));

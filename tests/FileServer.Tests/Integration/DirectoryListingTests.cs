@@ -12,36 +12,24 @@ namespace FileServer.Tests.Integration;
 /// form and its negotiation, validators (304) and Vary, the content security policy, and the same hiding rules as
 /// downloads (dotfiles, links out of the root, FIFOs).
 /// </summary>
-public sealed partial class DirectoryListingTests
+public sealed partial class DirectoryListingTests : ServedTreeFixture
 {
     private const string Hostile = "<img src=x onerror=alert(1)>.txt";
-    private TempTree _tree = null!;
-    private TestServer _server = null!;
 
-    [OneTimeSetUp]
-    public void StartServer()
+    protected override void Populate(TempTree tree)
     {
-        _tree = new TempTree();
-        _tree.WriteText("root/" + Hostile, "xss");
-        _tree.WriteText("root/a b#?%;.txt", "punctuation!");
-        _tree.WriteText("root/caf\u00e9.txt", "utf-8 name, longer body");
-        _tree.WriteRandom("root/big.bin", 5000);
-        _tree.WriteText("root/sub dir/inner.txt", "inner");
-        _tree.WriteText("root/.secret", "dotfile");
-        _tree.WriteText("root/withindex/index.html", "index");
-        File.SetLastWriteTimeUtc(_tree.PathOf("root/big.bin"), new DateTime(2020, 1, 2, 3, 4, 5, DateTimeKind.Utc));
-        File.CreateSymbolicLink(_tree.PathOf("root/escape"), "/etc");
-        File.CreateSymbolicLink(_tree.PathOf("root/inside"), "sub dir");
-        Run("mkfifo", _tree.PathOf("root/fifo"));
-        Run("bash", "-c", $"printf z > \"{_tree.PathOf("root")}/$(printf 'bad\\377.bin')\"");
-        _server = TestServer.Start(_tree.PathOf("root"));
-    }
-
-    [OneTimeTearDown]
-    public async Task StopServer()
-    {
-        await _server.DisposeAsync();
-        _tree.Dispose();
+        tree.WriteText("root/" + Hostile, "xss");
+        tree.WriteText("root/a b#?%;.txt", "punctuation!");
+        tree.WriteText("root/caf\u00e9.txt", "utf-8 name, longer body");
+        tree.WriteRandom("root/big.bin", 5000);
+        tree.WriteText("root/sub dir/inner.txt", "inner");
+        tree.WriteText("root/.secret", "dotfile");
+        tree.WriteText("root/withindex/index.html", "index");
+        File.SetLastWriteTimeUtc(tree.PathOf("root/big.bin"), new DateTime(2020, 1, 2, 3, 4, 5, DateTimeKind.Utc));
+        File.CreateSymbolicLink(tree.PathOf("root/escape"), "/etc");
+        File.CreateSymbolicLink(tree.PathOf("root/inside"), "sub dir");
+        Run("mkfifo", tree.PathOf("root/fifo"));
+        Run("bash", "-c", $"printf z > \"{tree.PathOf("root")}/$(printf 'bad\\377.bin')\"");
     }
 
     [Test]
@@ -193,7 +181,7 @@ public sealed partial class DirectoryListingTests
     [Test]
     public void Head_HasTheHeadOfGet_AndNoBody()
     {
-        using var connection = _server.Connect();
+        using var connection = Server.Connect();
         connection.Send("HEAD / HTTP/1.1\r\nHost: t\r\n\r\n");
         var head = connection.ReadResponse(isHead: true);
         var get = connection.Get("/");
@@ -226,14 +214,14 @@ public sealed partial class DirectoryListingTests
     [Test]
     public async Task NoListing_Answers404()
     {
-        await using var server = TestServer.Start(_tree.PathOf("root"), o => o with { DisableListing = true });
+        await using var server = TestServer.Start(Tree.PathOf("root"), o => o with { DisableListing = true });
         using var connection = server.Connect();
         Assert.That(connection.Get("/").Status, Is.EqualTo(404));
     }
 
     private RawResponse Get(string target, string headers = "")
     {
-        using var connection = _server.Connect();
+        using var connection = Server.Connect();
         return connection.Get(target, headers);
     }
 

@@ -10,37 +10,25 @@ namespace FileServer.Tests.Integration;
 /// negotiation table, stale siblings, distinct ETags, HEAD, ranges over the encoded bytes, and decoded bytes equal
 /// to the original.
 /// </summary>
-public sealed class PrecompressedTests
+public sealed class PrecompressedTests : ServedTreeFixture
 {
     private static readonly string[] Codings = ["br", "gzip", "identity"];
     private static readonly string[] ServedCodings = ["br", "zstd", "gzip"];
-    private TempTree _tree = null!;
-    private TestServer _server = null!;
     private byte[] _original = [];
 
-    [OneTimeSetUp]
-    public void StartServer()
+    protected override void Populate(TempTree tree)
     {
-        _tree = new TempTree();
         _original = System.Text.Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 4000).Select(i => $"line {i}\n")));
-        _tree.WriteBytes("root/app.js", _original);
-        _tree.WriteBytes("root/app.js.br", Compress(_original, s => new BrotliStream(s, CompressionLevel.Optimal)));
-        _tree.WriteBytes("root/app.js.gz", Compress(_original, s => new GZipStream(s, CompressionLevel.Optimal)));
-        _tree.WriteText("root/app.js.zst", "not really zstd, but only the name matters to the server");
-        _tree.WriteBytes("root/old.css", _original);
-        _tree.WriteBytes("root/old.css.gz", Compress(_original, s => new GZipStream(s, CompressionLevel.Optimal)));
-        _tree.WriteText("root/plain.txt", "no siblings");
+        tree.WriteBytes("root/app.js", _original);
+        tree.WriteBytes("root/app.js.br", Compress(_original, s => new BrotliStream(s, CompressionLevel.Optimal)));
+        tree.WriteBytes("root/app.js.gz", Compress(_original, s => new GZipStream(s, CompressionLevel.Optimal)));
+        tree.WriteText("root/app.js.zst", "not really zstd, but only the name matters to the server");
+        tree.WriteBytes("root/old.css", _original);
+        tree.WriteBytes("root/old.css.gz", Compress(_original, s => new GZipStream(s, CompressionLevel.Optimal)));
+        tree.WriteText("root/plain.txt", "no siblings");
         var now = DateTime.UtcNow;
-        File.SetLastWriteTimeUtc(_tree.PathOf("root/old.css.gz"), now.AddHours(-1));
-        File.SetLastWriteTimeUtc(_tree.PathOf("root/old.css"), now);
-        _server = TestServer.Start(_tree.PathOf("root"));
-    }
-
-    [OneTimeTearDown]
-    public async Task StopServer()
-    {
-        await _server.DisposeAsync();
-        _tree.Dispose();
+        File.SetLastWriteTimeUtc(tree.PathOf("root/old.css.gz"), now.AddHours(-1));
+        File.SetLastWriteTimeUtc(tree.PathOf("root/old.css"), now);
     }
 
     [TestCase(null, null)]
@@ -59,7 +47,7 @@ public sealed class PrecompressedTests
     [TestCase("", null)]
     public void Negotiation_PicksTheCodingByTheClientsQ_ThenTheServersOrder(string? accept, string? coding)
     {
-        using var connection = _server.Connect();
+        using var connection = Server.Connect();
         var response = connection.Get("/app.js", accept is null ? "" : $"Accept-Encoding: {accept}\r\n");
         var expectedFile = coding switch { "br" => "app.js.br", "gzip" => "app.js.gz", "zstd" => "app.js.zst", _ => "app.js" };
         Assert.Multiple(() =>
@@ -67,7 +55,7 @@ public sealed class PrecompressedTests
             Assert.That(response.Status, Is.EqualTo(200));
             Assert.That(response.Header("Content-Encoding"), Is.EqualTo(coding));
             Assert.That(response.Header("Content-Type"), Is.EqualTo("text/javascript; charset=utf-8"), "the original's type");
-            Assert.That(response.Body, Is.EqualTo(File.ReadAllBytes(_tree.PathOf("root/" + expectedFile))));
+            Assert.That(response.Body, Is.EqualTo(File.ReadAllBytes(Tree.PathOf("root/" + expectedFile))));
             // Only a request that accepts one of the codings makes the server look for siblings (as nginx's gzip_static).
             var looked = accept is not null && ServedCodings.Any(c => AcceptEncoding.Quality(accept, c) > 0);
             Assert.That(response.Header("Vary"), Is.EqualTo(looked ? "Accept-Encoding" : null));
@@ -77,7 +65,7 @@ public sealed class PrecompressedTests
     [Test]
     public void DecodedBytes_EqualTheOriginal()
     {
-        using var connection = _server.Connect();
+        using var connection = Server.Connect();
         var br = connection.Get("/app.js", "Accept-Encoding: br\r\n");
         var gz = connection.Get("/app.js", "Accept-Encoding: gzip\r\n");
         Assert.That(Decompress(br.Body, s => new BrotliStream(s, CompressionMode.Decompress)), Is.EqualTo(_original));
@@ -87,7 +75,7 @@ public sealed class PrecompressedTests
     [Test]
     public void StaleSibling_IsIgnored()
     {
-        using var connection = _server.Connect();
+        using var connection = Server.Connect();
         var response = connection.Get("/old.css", "Accept-Encoding: gzip\r\n");
         Assert.That(response.Header("Content-Encoding"), Is.Null);
         Assert.That(response.Body, Is.EqualTo(_original));
@@ -96,7 +84,7 @@ public sealed class PrecompressedTests
     [Test]
     public void ETags_DifferPerCoding_And304KeepsVary()
     {
-        using var connection = _server.Connect();
+        using var connection = Server.Connect();
         var tags = Codings.Select(c => connection.Get("/app.js", $"Accept-Encoding: {c}\r\n").Header("ETag")).ToList();
         Assert.That(tags.Distinct().Count(), Is.EqualTo(3), string.Join(" ", tags));
         var notModified = connection.Get("/app.js", $"Accept-Encoding: br\r\nIf-None-Match: {tags[0]}\r\n");
@@ -112,8 +100,8 @@ public sealed class PrecompressedTests
     [Test]
     public void RangesAndHead_ApplyToTheEncodedBytes()
     {
-        var encoded = File.ReadAllBytes(_tree.PathOf("root/app.js.br"));
-        using var connection = _server.Connect();
+        var encoded = File.ReadAllBytes(Tree.PathOf("root/app.js.br"));
+        using var connection = Server.Connect();
         var part = connection.Get("/app.js", "Accept-Encoding: br\r\nRange: bytes=10-29\r\n");
         connection.Send("HEAD /app.js HTTP/1.1\r\nHost: t\r\nAccept-Encoding: br\r\n\r\n");
         var head = connection.ReadResponse(isHead: true);
@@ -130,7 +118,7 @@ public sealed class PrecompressedTests
     [Test]
     public async Task PrecompressedNone_ServesTheOriginalAlways()
     {
-        await using var server = TestServer.Start(_tree.PathOf("root"), o => o with { Precompressed = "none" });
+        await using var server = TestServer.Start(Tree.PathOf("root"), o => o with { Precompressed = "none" });
         using var connection = server.Connect();
         var response = connection.Get("/app.js", "Accept-Encoding: br, gzip\r\n");
         Assert.That(response.Header("Content-Encoding"), Is.Null);
