@@ -1,3 +1,4 @@
+using FileServer.Cli.Logging;
 using System.CommandLine;
 using System.CommandLine.Help;
 using FileServer.Hosting;
@@ -33,7 +34,12 @@ internal static class CommandLine
         var lowWatermark = Size("--low-watermark", "Queued bytes at or below which a waiting copy loop resumes (e.g. 16k)", "16k");
         var chunkSize = Size("--chunk-size", "Most bytes read per step of the copy loop (e.g. 64k, 1m)", "256k");
         var limitRate = Size("--limit-rate", "Bytes per second per response, on both body paths (e.g. 1m); 0 = no limit", "0");
-        var noAccessLog = new Option<bool>("--no-access-log") { Description = "Do not write the access log (one line per response)" };
+        var noAccessLog = new Option<bool>("--no-access-log") { Description = "Do not write the access log (the same as --access-log off)" };
+        var logFormat = new Option<string>("--log-format") { Description = "text or json (one object per line, with event ids and properties)", DefaultValueFactory = _ => "text" };
+        logFormat.AcceptOnlyFromAmong("text", "json");
+        var accessLog = new Option<string>("--access-log") { Description = "Where access lines go: - (stderr), a file (reopened on SIGHUP), or off", DefaultValueFactory = _ => "-" };
+        var accessLogFormat = new Option<string?>("--access-log-format") { Description = "common, combined or json (default: the log line on stderr, combined in a file)" };
+        accessLogFormat.AcceptOnlyFromAmong("common", "combined", "json");
         var tls = new TlsCommandLine();
         var maxConnections = new Option<int>("--max-connections") { Description = "Connections served at once; more wait in the listen backlog", DefaultValueFactory = _ => 10_000 };
         var loopbackCongestion = new Option<string>("--loopback-congestion")
@@ -66,7 +72,7 @@ internal static class CommandLine
         var command = new Command("fileserver", "Serve a directory over HTTP/1.1, with zero-copy sendfile where possible.")
         {
             root, host, port, noSendFile, readyFile, logLevel, followSymlinks, dotfiles, noListing, cacheControl, mime, digest, precompressed, shutdownTimeout,
-            headerTimeout, idleTimeout, sendTimeout, highWatermark, lowWatermark, chunkSize, limitRate, maxConnections, openFileCache, noAccessLog,
+            headerTimeout, idleTimeout, sendTimeout, highWatermark, lowWatermark, chunkSize, limitRate, maxConnections, openFileCache, noAccessLog, logFormat, accessLog, accessLogFormat,
             loopbackCongestion, new HelpOption(), new VersionOption(),
         };
         tls.AddTo(command);
@@ -111,7 +117,10 @@ internal static class CommandLine
                 TlsPort = result.GetValue(tls.Port),
                 HandshakeTimeout = TimeSpan.FromSeconds(result.GetValue(tls.HandshakeTimeout)),
             };
-            return await ServeCommand.RunAsync(options, result.GetValue(logLevel), result.GetValue(readyFile), result.GetValue(noAccessLog), tlsChoice).ConfigureAwait(false);
+            var accessTarget = result.GetValue(noAccessLog) || result.GetValue(accessLog) == "off" ? null : result.GetValue(accessLog);
+            var logging = new LoggingChoice(result.GetValue(logLevel), result.GetValue(logFormat) == "json", accessTarget,
+                result.GetValue(accessLogFormat) is { } chosen ? Enum.Parse<AccessLogFormat>(chosen, ignoreCase: true) : null);
+            return await ServeCommand.RunAsync(options, logging, result.GetValue(readyFile), tlsChoice).ConfigureAwait(false);
         });
 
         var parsed = command.Parse(args);

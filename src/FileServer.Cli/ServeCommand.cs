@@ -8,13 +8,31 @@ namespace FileServer.Cli;
 /// <summary>Runs the server until SIGINT or SIGTERM, then stops it gracefully.</summary>
 internal static class ServeCommand
 {
-    public static async Task<int> RunAsync(FileServerOptions options, LogLevel logLevel, string? readyFile, bool noAccessLog, TlsChoice? tls)
+    public static async Task<int> RunAsync(FileServerOptions options, LoggingChoice logging, string? readyFile, TlsChoice? tls)
     {
         // Logs go to stderr so stdout carries only the "Listening on" lines scripts read.
-        var filters = new LoggerFilterOptions { MinLevel = logLevel };
-        filters.Rules.Add(new LoggerFilterRule(null, FileServerHost.AccessLogCategory, noAccessLog ? LogLevel.None : logLevel, null));
-        using var stderr = new StderrLoggerProvider();
-        using var loggerFactory = new LoggerFactory([stderr], filters);
+        using var stderr = new StderrLoggerProvider(json: logging.Json);
+        ILoggerFactory loggerFactory;
+        AccessLogSink? accessSink;
+        try
+        {
+            loggerFactory = logging.CreateFactory(stderr, out accessSink);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            await Console.Error.WriteLineAsync($"fileserver: cannot open the access log '{logging.AccessLog}': {e.Message}").ConfigureAwait(false);
+            return 1;
+        }
+        using var _ = loggerFactory;
+        // After the host (declared below, so disposed first): the last responses' lines are written.
+        using var accessDisposal = accessSink;
+        using var sighup = accessSink is null || logging.AccessLog == "-" ? null : PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            // Reopened by name: logrotate renames the file, signals, and new lines go to a new file of the old name.
+            context.Cancel = true;
+            CliLog.AccessLogReopening(loggerFactory.CreateLogger("FileServer"), logging.AccessLog!);
+            accessSink.Reopen();
+        });
 
         await using var host = new FileServerHost(options, loggerFactory);
         try

@@ -19,13 +19,15 @@ internal sealed class StderrLoggerProvider : ILoggerProvider
 
     private readonly BlockingCollection<string> _lines = new(QueueLimit);
     private readonly TextWriter _output;
+    private readonly bool _json;
     private readonly Thread _writer;
     private int _disposed;
 
-    /// <summary>Starts the writer thread; <paramref name="output"/> defaults to standard error.</summary>
-    public StderrLoggerProvider(TextWriter? output = null)
+    /// <summary>Starts the writer thread; <paramref name="output"/> defaults to standard error; <paramref name="json"/> writes <see cref="JsonLogLine"/>s.</summary>
+    public StderrLoggerProvider(TextWriter? output = null, bool json = false)
     {
         _output = output ?? Console.Error;
+        _json = json;
         _writer = new Thread(WriteLines) { IsBackground = true, Name = "stderr logger" };
         _writer.Start();
     }
@@ -117,6 +119,11 @@ internal sealed class StderrLoggerProvider : ILoggerProvider
         {
             if (!IsEnabled(logLevel))
             {
+                return;
+            }
+            if (sink._json)
+            {
+                sink.Enqueue(JsonLogLine.Format(DateTimeOffset.UtcNow, category, logLevel, eventId, state, formatter(state, exception), exception));
                 return;
             }
             var line = new StringBuilder(160)

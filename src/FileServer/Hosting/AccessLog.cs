@@ -10,20 +10,34 @@ namespace FileServer.Hosting;
 /// </summary>
 internal sealed class AccessLog(ILogger log, TimeProvider clock, string client)
 {
+    private static readonly EventId AccessEvent = new(2, "Access");
+
+    /// <summary>The TLS version of the connection, once its handshake is done; null on plain TCP.</summary>
+    public string? Tls { get; set; }
+
     /// <summary>Logs the response to <paramref name="request"/>, begun at the timestamp <paramref name="started"/>.</summary>
     public void Response(RequestHead request, long started, int status, long bodyBytes, BodyPath bodyPath)
     {
         if (log.IsEnabled(LogLevel.Information))
         {
             var elapsed = clock.GetElapsedTime(started);
-            ServerLog.Access(log, client, request.Method, request.Target, request.VersionText, status,
-                bodyBytes, (long)elapsed.TotalMilliseconds, BodyPathName(bodyPath));
+            var headers = request.Headers;
+            Write(new AccessRecord(client, clock.GetUtcNow() - elapsed, request.Method, request.Target, request.VersionText, status,
+                bodyBytes, (long)elapsed.TotalMilliseconds, BodyPathName(bodyPath), headers.GetCombined("Referer"),
+                headers.GetCombined("User-Agent"), headers.GetCombined("Range"), Tls));
         }
     }
 
     /// <summary>Logs an error answer to a request whose head could not be read.</summary>
-    public void Unparsed(int status, long bodyBytes) =>
-        ServerLog.Access(log, client, "-", "-", "-", status, bodyBytes, 0, BodyPathName(BodyPath.None));
+    public void Unparsed(int status, long bodyBytes)
+    {
+        if (log.IsEnabled(LogLevel.Information))
+        {
+            Write(new AccessRecord(client, clock.GetUtcNow(), "-", "-", "-", status, bodyBytes, 0, BodyPathName(BodyPath.None), null, null, null, Tls));
+        }
+    }
+
+    private void Write(AccessRecord record) => log.Log(LogLevel.Information, AccessEvent, record, null, AccessRecord.Format);
 
     /// <summary>The body path as the access log names it.</summary>
     public static string BodyPathName(BodyPath path) => path switch

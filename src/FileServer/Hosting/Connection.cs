@@ -93,6 +93,7 @@ internal sealed class Connection : IDisposable
             await _transport.DisposeAsync().ConfigureAwait(false);
             return;
         }
+        _accessLog.Tls = (_transport as TlsTransport)?.ProtocolName;
         var graceful = false;
         RequestHead? current = null;
         try

@@ -8,8 +8,7 @@ internal static partial class ServerLog
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Serving {Root} on {Urls} (platform {Platform}, sendfile {SendFile}, lookups confined by {Confinement})")]
     public static partial void Started(ILogger logger, string root, string urls, string platform, string sendFile, string confinement);
 
-    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "{Client} \"{Method} {Target} {Version}\" {Status} {Bytes} {DurationMs}ms body={BodyPath}")]
-    public static partial void Access(ILogger logger, string client, string method, string target, string version, int status, long bytes, long durationMs, string bodyPath);
+    // Event 2, the access log, is written by AccessLog with an AccessRecord as its state.
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Debug, Message = "Open-file limit is {Limit}")]
     public static partial void OpenFileLimit(ILogger logger, ulong limit);

@@ -36,8 +36,9 @@ public sealed class DigestCache : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly Dictionary<FileVersion, TaskCompletionSource<byte[]?>> _digests = new();
     private readonly Queue<FileVersion> _age = new();
+    // Wait mode only so that TryWrite says when the queue is full (DropWrite drops silently); nothing ever waits on it.
     private readonly Channel<(FileVersion Version, string Path, TaskCompletionSource<byte[]?> Result)> _work =
-        Channel.CreateBounded<(FileVersion, string, TaskCompletionSource<byte[]?>)>(new BoundedChannelOptions(256) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
+        Channel.CreateBounded<(FileVersion, string, TaskCompletionSource<byte[]?>)>(new BoundedChannelOptions(256) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _worker;
 

@@ -39,6 +39,14 @@ public sealed class TlsTransport : BufferedTransport
     /// <inheritdoc />
     public override bool CanSendFile => false;
 
+    /// <summary>The negotiated TLS version as logs name it (<c>TLSv1.3</c>), once open.</summary>
+    public string ProtocolName => _tls.SslProtocol switch
+    {
+        SslProtocols.Tls13 => "TLSv1.3",
+        SslProtocols.Tls12 => "TLSv1.2",
+        var other => other.ToString(),
+    };
+
     /// <inheritdoc />
     public override async ValueTask OpenAsync(CancellationToken cancellationToken)
     {

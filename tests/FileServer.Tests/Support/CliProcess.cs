@@ -95,6 +95,9 @@ public sealed class CliProcess : IDisposable
         }
     }
 
+    /// <summary>Sends <paramref name="signal"/> to the server.</summary>
+    public void Signal(Signum signal) => _ = Syscall.kill(_process.Id, signal);
+
     /// <summary>Sends SIGTERM and waits for the exit; the exit code, or null if it did not exit in <paramref name="timeout"/>.</summary>
     public int? Stop(TimeSpan timeout)
     {
