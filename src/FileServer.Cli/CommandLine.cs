@@ -35,6 +35,7 @@ internal static class CommandLine
         var chunkSize = Size("--chunk-size", "Most bytes read per step of the copy loop (e.g. 64k, 1m)", "256k");
         var limitRate = Size("--limit-rate", "Bytes per second per response, on both body paths (e.g. 1m); 0 = no limit", "0");
         var noAccessLog = new Option<bool>("--no-access-log") { Description = "Do not write the access log (the same as --access-log off)" };
+        var metricsPort = new Option<int?>("--metrics-port") { Description = "Serve the metrics in the Prometheus text format on http://127.0.0.1:N/metrics (0 picks a port)" };
         var logFormat = new Option<string>("--log-format") { Description = "text or json (one object per line, with event ids and properties)", DefaultValueFactory = _ => "text" };
         logFormat.AcceptOnlyFromAmong("text", "json");
         var accessLog = new Option<string>("--access-log") { Description = "Where access lines go: - (stderr), a file (reopened on SIGHUP), or off", DefaultValueFactory = _ => "-" };
@@ -72,7 +73,7 @@ internal static class CommandLine
         var command = new Command("fileserver", "Serve a directory over HTTP/1.1, with zero-copy sendfile where possible.")
         {
             root, host, port, noSendFile, readyFile, logLevel, followSymlinks, dotfiles, noListing, cacheControl, mime, digest, precompressed, shutdownTimeout,
-            headerTimeout, idleTimeout, sendTimeout, highWatermark, lowWatermark, chunkSize, limitRate, maxConnections, openFileCache, noAccessLog, logFormat, accessLog, accessLogFormat,
+            headerTimeout, idleTimeout, sendTimeout, highWatermark, lowWatermark, chunkSize, limitRate, maxConnections, openFileCache, noAccessLog, logFormat, accessLog, accessLogFormat, metricsPort,
             loopbackCongestion, new HelpOption(), new VersionOption(),
         };
         tls.AddTo(command);
@@ -120,7 +121,7 @@ internal static class CommandLine
             var accessTarget = result.GetValue(noAccessLog) || result.GetValue(accessLog) == "off" ? null : result.GetValue(accessLog);
             var logging = new LoggingChoice(result.GetValue(logLevel), result.GetValue(logFormat) == "json", accessTarget,
                 result.GetValue(accessLogFormat) is { } chosen ? Enum.Parse<AccessLogFormat>(chosen, ignoreCase: true) : null);
-            return await ServeCommand.RunAsync(options, logging, result.GetValue(readyFile), tlsChoice).ConfigureAwait(false);
+            return await ServeCommand.RunAsync(options, logging, result.GetValue(readyFile), tlsChoice, result.GetValue(metricsPort)).ConfigureAwait(false);
         });
 
         var parsed = command.Parse(args);

@@ -1,6 +1,8 @@
 using System.Runtime.InteropServices;
 using FileServer.Cli.Logging;
+using System.Net.Sockets;
 using FileServer.Hosting;
+using FileServer.Metrics;
 using Microsoft.Extensions.Logging;
 
 namespace FileServer.Cli;
@@ -8,7 +10,7 @@ namespace FileServer.Cli;
 /// <summary>Runs the server until SIGINT or SIGTERM, then stops it gracefully.</summary>
 internal static class ServeCommand
 {
-    public static async Task<int> RunAsync(FileServerOptions options, LoggingChoice logging, string? readyFile, TlsChoice? tls)
+    public static async Task<int> RunAsync(FileServerOptions options, LoggingChoice logging, string? readyFile, TlsChoice? tls, int? metricsPort = null)
     {
         // Logs go to stderr so stdout carries only the "Listening on" lines scripts read.
         using var stderr = new StderrLoggerProvider(json: logging.Json);
@@ -44,6 +46,23 @@ internal static class ServeCommand
             await Console.Error.WriteLineAsync($"fileserver: {e.Message}").ConfigureAwait(false);
             return 1;
         }
+
+        using var collector = metricsPort is null ? null : new MetricsCollector(ServerMetrics.MeterName);
+        PrometheusEndpoint? metrics = null;
+        if (metricsPort is { } port)
+        {
+            try
+            {
+                metrics = new PrometheusEndpoint(port, collector!.Render);
+            }
+            catch (SocketException e)
+            {
+                await Console.Error.WriteLineAsync($"fileserver: cannot serve metrics on 127.0.0.1:{port}: {e.Message}").ConfigureAwait(false);
+                return 1;
+            }
+            CliLog.MetricsServed(loggerFactory.CreateLogger("FileServer"), metrics.Url.ToString());
+        }
+        await using var metricsDisposal = metrics;
 
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var signals = new StopSignals(TimeProvider.System);

@@ -13,4 +13,7 @@ internal static partial class CliLog
 
     [LoggerMessage(EventId = 36, Level = LogLevel.Information, Message = "SIGHUP: reopening the access log {Path}")]
     public static partial void AccessLogReopening(ILogger logger, string path);
+
+    [LoggerMessage(EventId = 37, Level = LogLevel.Information, Message = "Metrics on {Url} (Prometheus text format)")]
+    public static partial void MetricsServed(ILogger logger, string url);
 }

@@ -27,7 +27,8 @@ internal sealed class Connection : IDisposable
     private readonly string _client;
     private readonly ServerStatistics _statistics;
     // The response being sent, reused: requests on a connection are sequential.
-    private readonly ResponseProgress _progress = new();
+    private readonly ResponseProgress _progress;
+    private readonly ServerMetrics _metrics;
     private static ReadOnlySpan<byte> ContinueResponse => "HTTP/1.1 100 Continue\r\n\r\n"u8;
 
     private readonly CancellationTokenSource _opening;
@@ -37,8 +38,10 @@ internal sealed class Connection : IDisposable
     private bool _peerSendsNoMore;
 
     public Connection(ITransport transport, RequestDispatcher dispatcher, ResponseWriter responses, RequestHeadParser parser,
-        FileServerOptions options, ILogger log, ILogger accessLog, TimeProvider clock, ServerStatistics statistics)
+        FileServerOptions options, ILogger log, ILogger accessLog, TimeProvider clock, ServerStatistics statistics, ServerMetrics metrics)
     {
+        _metrics = metrics;
+        _progress = new ResponseProgress(clock);
         _statistics = statistics;
         _transport = transport;
         _dispatcher = dispatcher;
@@ -86,6 +89,19 @@ internal sealed class Connection : IDisposable
 
     /// <summary>Serves requests until the connection ends.</summary>
     public async Task RunAsync()
+    {
+        _metrics.Connection(+1);
+        try
+        {
+            await RunConnectionAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _metrics.Connection(-1);
+        }
+    }
+
+    private async Task RunConnectionAsync()
     {
         if (!await OpenAsync().ConfigureAwait(false))
         {
@@ -197,21 +213,45 @@ internal sealed class Connection : IDisposable
 
         _progress.Reset();
         ResponseSummary summary;
+        _metrics.Transfer(+1);
         try
         {
             summary = await _dispatcher.HandleAsync(request, _transport, keepAlive, _progress, CancellationToken.None).ConfigureAwait(false);
             await _transport.DrainAsync().ConfigureAwait(false);
         }
-        catch (Exception) when (_progress.BodyStarted)
+        catch (Exception e) when (_progress.BodyStarted)
         {
             // Cut short mid-body: still one access line, with the body bytes that left (fewer than announced).
+            var sent = _progress.BodyBytesSent(_transport.BytesSent);
             _statistics.RequestServed();
-            _accessLog.Response(request, started, _progress.Status, _progress.BodyBytesSent(_transport.BytesSent), _progress.BodyPath);
+            _accessLog.Response(request, started, _progress.Status, sent, _progress.BodyPath);
+            Measure(request, started, _progress.Status, sent, _progress.BodyPath);
+            if (e is FileTruncatedException)
+            {
+                _metrics.Aborted(AbortCause.Truncated);
+            }
+            else if (!_transport.Aborted.IsCancellationRequested)
+            {
+                // Aborted by the server (send timeout, shutdown) is counted where it was decided.
+                _metrics.Aborted(AbortCause.ClientGone);
+            }
             throw;
+        }
+        finally
+        {
+            _metrics.Transfer(-1);
         }
         _statistics.RequestServed();
         _accessLog.Response(request, started, summary.Status, summary.BodyBytes, summary.BodyPath);
+        Measure(request, started, summary.Status, summary.BodyBytes, summary.BodyPath);
         return summary.KeepAlive;
+    }
+
+    private void Measure(RequestHead request, long started, int status, long bodyBytes, BodyPath bodyPath)
+    {
+        var duration = _clock.GetElapsedTime(started);
+        var firstByte = _progress.BodyStarted ? _clock.GetElapsedTime(started, _progress.BodyStartedAt) : duration;
+        _metrics.Response(request.Method, status, bodyBytes, AccessLog.BodyPathName(bodyPath), _transport is TlsTransport, firstByte, duration);
     }
 
     /// <summary>

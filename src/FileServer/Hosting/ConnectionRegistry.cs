@@ -29,7 +29,7 @@ internal sealed class ConnectionRegistry
     /// Asks every connection to finish (idle ones close at once), waits up to <paramref name="grace"/> or until
     /// <paramref name="graceOver"/>, then aborts the ones still running and waits for them to end.
     /// </summary>
-    public async Task StopAsync(TimeSpan grace, TimeProvider clock, ILogger log, CancellationToken graceOver)
+    public async Task StopAsync(TimeSpan grace, TimeProvider clock, ILogger log, ServerMetrics metrics, CancellationToken graceOver)
     {
         ServerLog.Stopping(log, _running.Count, grace);
         foreach (var connection in _running.Keys)
@@ -55,6 +55,7 @@ internal sealed class ConnectionRegistry
         }
         foreach (var connection in _running.Keys)
         {
+            metrics.Aborted(AbortCause.Shutdown);
             connection.Abort();
         }
         await all.ConfigureAwait(false);

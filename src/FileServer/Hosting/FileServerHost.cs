@@ -48,6 +48,7 @@ public sealed class FileServerHost : IAsyncDisposable
         _clock = clock ?? TimeProvider.System;
         _log = loggerFactory.CreateLogger("FileServer");
         _accessLog = loggerFactory.CreateLogger(AccessLogCategory);
+        Metrics = new ServerMetrics(() => _files);
     }
 
     /// <summary>The bound address of the first listener (HTTPS when it listens), with the real port when 0 was asked for.</summary>
@@ -60,6 +61,9 @@ public sealed class FileServerHost : IAsyncDisposable
     public IReadOnlyList<Uri> Urls => _listeners.Select(l => l.Url).ToList();
 
     private Listener Primary => _listeners.Count > 0 ? _listeners[0] : throw new InvalidOperationException("not started");
+
+    /// <summary>The server's instruments (meter <c>FileServer</c>).</summary>
+    public ServerMetrics Metrics { get; }
 
     /// <summary>Requests served and allocation per request, for logs and benchmarks.</summary>
     public ServerStatistics Statistics { get; } = new();
@@ -134,7 +138,7 @@ public sealed class FileServerHost : IAsyncDisposable
         {
             ServerLog.LoopbackCongestion(_log, _loopbackCongestion.Algorithm, systemCongestion ?? "unknown");
         }
-        _watchdog = new SendTimeoutWatchdog(_options.SendTimeout, _clock, _log);
+        _watchdog = new SendTimeoutWatchdog(_options.SendTimeout, _clock, _log, Metrics);
         _connectionSlots = new SemaphoreSlim(maxConnections, maxConnections);
         ServerLog.Started(_log, root, string.Join(' ', Urls), _platform.Name, _options.DisableSendFile ? "off" : "on", _root.Confinement);
         var outOfDescriptorsLog = new LogThrottle(_clock, TimeSpan.FromSeconds(1));
@@ -159,6 +163,7 @@ public sealed class FileServerHost : IAsyncDisposable
     {
         await StopAsync().ConfigureAwait(false);
         _stopAccepting.Dispose();
+        Metrics.Dispose();
         // _graceOver is left to the GC: a late second signal may still call StopNow, which must not throw, and a
         // token source without a timer of its own holds nothing the GC cannot release.
     }
@@ -184,7 +189,7 @@ public sealed class FileServerHost : IAsyncDisposable
         }
         await _acceptLoop.ConfigureAwait(false);
 
-        await _connections.StopAsync(_options.ShutdownTimeout, _clock, _log, _graceOver.Token).ConfigureAwait(false);
+        await _connections.StopAsync(_options.ShutdownTimeout, _clock, _log, Metrics, _graceOver.Token).ConfigureAwait(false);
         await _watchdog!.DisposeAsync().ConfigureAwait(false);
         await _digests!.DisposeAsync().ConfigureAwait(false);
         _files!.Dispose();
@@ -243,7 +248,7 @@ public sealed class FileServerHost : IAsyncDisposable
             ServerLog.CongestionRefused(_log, socket.RemoteEndPoint?.ToString() ?? "?", _loopbackCongestion.Algorithm);
         }
         var transport = transports.Create(socket, _platform, _options.Transport, _clock);
-        var connection = new Connection(transport, _dispatcher!, _responses!, _parser!, _options, _log, _accessLog, _clock, Statistics);
+        var connection = new Connection(transport, _dispatcher!, _responses!, _parser!, _options, _log, _accessLog, _clock, Statistics, Metrics);
         var watch = _watchdog!.Watch(transport, connection.Client);
         var run = Task.Run(connection.RunAsync);
         _connections.Track(connection, run, () =>

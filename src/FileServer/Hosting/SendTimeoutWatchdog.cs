@@ -14,12 +14,14 @@ internal sealed class SendTimeoutWatchdog : IAsyncDisposable
     private readonly TimeSpan _timeout;
     private readonly TimeProvider _clock;
     private readonly ILogger _log;
+    private readonly ServerMetrics? _metrics;
     private readonly ConcurrentDictionary<Watched, byte> _watched = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
 
-    public SendTimeoutWatchdog(TimeSpan timeout, TimeProvider clock, ILogger log)
+    public SendTimeoutWatchdog(TimeSpan timeout, TimeProvider clock, ILogger log, ServerMetrics? metrics = null)
     {
+        _metrics = metrics;
         _timeout = timeout;
         _clock = clock;
         _log = log;
@@ -86,6 +88,7 @@ internal sealed class SendTimeoutWatchdog : IAsyncDisposable
             if (owner._clock.GetElapsedTime(_stalledSince, now) >= owner._timeout)
             {
                 ServerLog.SendTimedOut(owner._log, client, owner._timeout);
+                owner._metrics?.Aborted(AbortCause.SendTimeout);
                 transport.Abort();
                 Dispose();
             }

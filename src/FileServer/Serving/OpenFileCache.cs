@@ -36,6 +36,8 @@ public sealed partial class OpenFileCache : IDisposable
     private readonly LinkedList<Entry> _recency = new();
     private readonly ITimer? _sweeper;
     private bool _disposed;
+    private long _hits;
+    private long _misses;
 
     /// <summary>
     /// Creates a cache of at most <paramref name="capacity"/> open files (0 turns it off: every request opens and
@@ -53,6 +55,12 @@ public sealed partial class OpenFileCache : IDisposable
             _sweeper = clock.CreateTimer(static state => ((OpenFileCache)state!).Sweep(), this, inactiveTime, inactiveTime);
         }
     }
+
+    /// <summary>Opens answered with a file the cache held (no <c>open</c>), since start.</summary>
+    public long Hits => Interlocked.Read(ref _hits);
+
+    /// <summary>Opens that opened the file, since start.</summary>
+    public long Misses => Interlocked.Read(ref _misses);
 
     /// <summary>Files held open by the cache now (leases of files already evicted not counted).</summary>
     public int Count
@@ -118,12 +126,14 @@ public sealed partial class OpenFileCache : IDisposable
                 {
                     Touch(held, _clock.GetTimestamp());
                 }
+                Interlocked.Increment(ref _hits);
                 return new Lease(held.File, status, held);
             }
             held.Release();
         }
         if (_capacity == 0 || !status.Identity.IsKnown)
         {
+            Interlocked.Increment(ref _misses);
             var own = root.Open(found);
             return new Lease(own, own.Status, null);
         }
@@ -153,12 +163,14 @@ public sealed partial class OpenFileCache : IDisposable
             // cached file held open, equal numbers are the same file.
             if (root.StillNames(found, hit.Identity))
             {
+                Interlocked.Increment(ref _hits);
                 return new Lease(hit.File, status, hit);
             }
             hit.Release();
         }
 
         // The file opened may be another than the one looked up (its name replaced meanwhile): it is cached as what it is.
+        Interlocked.Increment(ref _misses);
         var file = root.Open(found);
         var identity = file.Status.Identity;
         var entry = new Entry(identity, found.RelativePath, file, now);

@@ -7,7 +7,17 @@ namespace FileServer.Serving;
 /// </summary>
 public sealed class ResponseProgress
 {
+    private readonly TimeProvider _clock;
     private long _bodyStartsAt;
+
+    /// <summary>Progress of responses timed on <paramref name="clock"/>.</summary>
+    public ResponseProgress(TimeProvider? clock = null)
+    {
+        _clock = clock ?? TimeProvider.System;
+    }
+
+    /// <summary>When (a timestamp of the clock) the body started: the response's first byte was queued then.</summary>
+    public long BodyStartedAt { get; private set; }
 
     /// <summary>Whether a body has started to leave since <see cref="Reset"/>.</summary>
     public bool BodyStarted { get; private set; }
@@ -30,6 +40,7 @@ public sealed class ResponseProgress
         Status = status;
         BodyPath = path;
         _bodyStartsAt = bodyStartsAt;
+        BodyStartedAt = _clock.GetTimestamp();
         BodyStarted = true;
     }
 
