@@ -164,57 +164,16 @@ RESULTS="$WORK/results.tsv"   # round, server, figure, value
 SAMPLES="$WORK/samples.tsv"   # round, server, figure, the single measurements behind a median
 : >"$RESULTS"
 : >"$SAMPLES"
-SERVER_PIDS=()      # timeout(1) wrappers still to stop
 FAILURES=()         # what makes the exit code non-zero
 FS_IDENT=""         # the FileServer measured: commit (at build time) or the prebuilt dll
 NOTES=()            # printed after the table
 DISTURBED=()        # other heavy processes seen while measuring
 
-stop_pid() {
-    local pid="$1" i rc=0
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid" 2>/dev/null || true
-        for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        # timeout(1) leads its own process group: end what is left under it (nginx workers, dotnet).
-        if kill -0 "$pid" 2>/dev/null; then
-            kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-        fi
-    fi
-    wait "$pid" 2>/dev/null || rc=$?
-    return "$rc"
-}
-
-forget_pid() {
-    local keep=() p
-    for p in "${SERVER_PIDS[@]}"; do
-        [[ "$p" == "$1" ]] || keep+=("$p")
-    done
-    SERVER_PIDS=("${keep[@]}")
-}
-
-cleanup() {
-    local pid
-    trap - EXIT INT TERM
-    for pid in "${SERVER_PIDS[@]}"; do
-        stop_pid "$pid" || true
-    done
-    if [[ -n "$KEEP" ]]; then
-        echo "# kept $WORK" >&2
-    else
-        rm -rf "$WORK"
-    fi
-}
-trap cleanup EXIT
-trap 'echo "# interrupted" >&2; exit 130' INT
-trap 'echo "# terminated" >&2; exit 143' TERM
-
-die() {
-    echo "bench: error: $*" >&2
-    exit 2
-}
+LIB_NAME=bench
+source "$REPO_ROOT/scripts/lib/process.sh"
+source "$REPO_ROOT/scripts/lib/apt.sh"
+lib_on_exit
+die() { lib_die "$@"; }
 
 fail() {
     echo "# FAILURE: $*"
@@ -224,71 +183,13 @@ fail() {
 # ---------------------------------------------------------------------------------------------------------
 # Tools
 
-apt_busy() {
-    local comm f
-    for f in /proc/[0-9]*/comm; do
-        comm="$(cat "$f" 2>/dev/null)" || continue
-        case "$comm" in
-            apt | apt-get | aptitude | dpkg | unattended-upgr) return 0 ;;
-        esac
-    done
-    return 1
-}
-
-wait_for_apt() {
-    local waited=0
-    while apt_busy; do
-        ((waited == 0)) && echo "# waiting for another apt/dpkg run to finish (at most ${APT_WAIT}s)"
-        if ((waited >= APT_WAIT)); then
-            echo "# apt/dpkg still busy after ${APT_WAIT}s; going on"
-            return 0
-        fi
-        sleep 2
-        waited=$((waited + 2))
-    done
-}
-
-apt_get() {
-    DEBIAN_FRONTEND=noninteractive timeout -k 10 "$APT_TIMEOUT" \
-        apt-get -o DPkg::Lock::Timeout=300 -y -qq "$@" </dev/null
-}
-
-nginx_bin() {
-    command -v nginx 2>/dev/null || { [[ -x /usr/sbin/nginx ]] && echo /usr/sbin/nginx; } || true
-}
-
-install_missing() {
-    local need_nginx=0 need=()
-    if want nginx || want nginx-copy || want nginx-tls; then
-        [[ -n "$(nginx_bin)" ]] || need_nginx=1
-    fi
-    command -v wrk >/dev/null 2>&1 || need+=(wrk)
-    command -v curl >/dev/null 2>&1 || need+=(curl)
-    if want_tls; then
-        command -v openssl >/dev/null 2>&1 || need+=(openssl)
-    fi
-    ((need_nginx == 0 && ${#need[@]} == 0)) && return 0
-    wait_for_apt
-    # Another apt run may just have installed them.
-    if ((need_nginx)) && [[ -n "$(nginx_bin)" ]]; then need_nginx=0; fi
-    local still=() p
-    for p in "${need[@]}"; do command -v "$p" >/dev/null 2>&1 || still+=("$p"); done
-    need=("${still[@]}")
-    ((need_nginx == 0 && ${#need[@]} == 0)) && return 0
-    echo "# installing:$( ((need_nginx)) && printf ' nginx-light')${need[*]:+ ${need[*]}}"
-    apt_get update >/dev/null || echo "# apt-get update failed"
-    if ((need_nginx)); then
-        if ! { apt-cache show nginx-light >/dev/null 2>&1 && apt_get install nginx-light >/dev/null; }; then
-            echo "# nginx-light not installable; installing nginx"
-            apt_get install nginx >/dev/null || echo "# apt-get install nginx failed"
-        fi
-    fi
-    if ((${#need[@]} > 0)); then
-        apt_get install "${need[@]}" >/dev/null || echo "# apt-get install ${need[*]} failed"
-    fi
-}
-
-install_missing
+if want nginx || want nginx-copy || want nginx-tls; then
+    nginx_ensure || true
+fi
+apt_need wrk:wrk curl:curl || true
+if want_tls; then
+    apt_need openssl:openssl || true
+fi
 NGINX="$(nginx_bin)"
 if want nginx || want nginx-copy || want nginx-tls; then
     [[ -n "$NGINX" ]] || die "nginx is not available"
@@ -388,21 +289,6 @@ done
 # ---------------------------------------------------------------------------------------------------------
 # Measurement helpers
 
-# free_port: a port in 20000-29999 with no socket bound to it (the ephemeral range, 32768+, is left to clients).
-free_port() {
-    local used port i
-    used="$(awk 'NR > 1 { split($2, a, ":"); print a[2] }' /proc/net/tcp /proc/net/tcp6 2>/dev/null | sort -u)"
-    for ((i = 0; i < 100; i++)); do
-        port=$((20000 + (${SRANDOM:-$RANDOM} % 10000)))
-        grep -qx "$(printf '%04X' "$port")" <<<"$used" || { echo "$port"; return 0; }
-    done
-    die "no free port found"
-}
-
-listening() {  # listening PORT: a socket listens on 127.0.0.1:PORT
-    grep -q "^ *[0-9]*: 0100007F:$(printf '%04X' "$1") 00000000:0000 0A " /proc/net/tcp
-}
-
 # The server's own processes: the child of the timeout(1) wrapper, and for nginx its workers too.
 server_pids() {
     local wrapper="$1" top
@@ -494,7 +380,7 @@ start_nginx() {  # start_nginx NAME on|off [tls]: with tls, listen ... ssl with 
     fi
     "$NGINX" -h 2>&1 | grep -q -- '-e filename' && eflag=(-e "$dir/error.log")
     for _ in 1 2 3 4 5; do
-        port="$(free_port)"
+        port="$(lib_free_port)" || die "no free port found"
         cat >"$dir/nginx.conf" <<EOF
 # Private instance for scripts/bench.sh; nothing from /etc/nginx is included.
 daemon off;
@@ -526,18 +412,17 @@ EOF
         timeout -k 5 "$SERVER_LIFETIME" "$NGINX" "${eflag[@]}" -p "$dir" -c "$dir/nginx.conf" \
             </dev/null >"$dir/stdout" 2>"$dir/stderr" &
         WRAPPER=$!
-        SERVER_PIDS+=("$WRAPPER")
+        lib_track "$WRAPPER"
         URL="$scheme://$HOST:$port/"
         for ((i = 0; i < READY_TIMEOUT * 10; i++)); do
             kill -0 "$WRAPPER" 2>/dev/null || break
             # Listening, and the workers are up (master + at least one worker).
-            if listening "$port" && (($(server_pids "$WRAPPER" | wc -l) >= 2)); then
+            if lib_listening "$port" && (($(server_pids "$WRAPPER" | wc -l) >= 2)); then
                 return 0
             fi
             sleep 0.1
         done
-        stop_pid "$WRAPPER" || true
-        forget_pid "$WRAPPER"
+        lib_stop_pid "$WRAPPER" || true
         grep -qs 'Address already in use' "$dir/error.log" "$dir/stderr" || break
     done
     tail -n 5 "$dir/error.log" "$dir/stderr" 2>/dev/null >&2 || true
@@ -552,7 +437,7 @@ start_fileserver() {  # start_fileserver NAME [extra options]
     timeout -k 5 "$SERVER_LIFETIME" dotnet "$FILESERVER_DLL" "$DATA" --host "$HOST" --port 0 \
         --ready-file "$dir/ready" --log-level Warning "$@" </dev/null >"$dir/stdout" 2>"$dir/stderr" &
     WRAPPER=$!
-    SERVER_PIDS+=("$WRAPPER")
+    lib_track "$WRAPPER"
     for ((i = 0; i < READY_TIMEOUT * 10; i++)); do
         kill -0 "$WRAPPER" 2>/dev/null || break
         if [[ -s "$dir/ready" ]]; then
@@ -563,8 +448,7 @@ start_fileserver() {  # start_fileserver NAME [extra options]
         sleep 0.1
     done
     tail -n 5 "$dir/stdout" "$dir/stderr" >&2 || true
-    stop_pid "$WRAPPER" || true
-    forget_pid "$WRAPPER"
+    lib_stop_pid "$WRAPPER" || true
     return 1
 }
 
@@ -572,19 +456,18 @@ start_kestrel() {
     local name="$1" dir="$WORK/$1" port i
     mkdir -p "$dir"
     for _ in 1 2 3 4 5; do
-        port="$(free_port)"
+        port="$(lib_free_port)" || die "no free port found"
         timeout -k 5 "$SERVER_LIFETIME" dotnet "$KESTREL_DLL" --root "$DATA" --urls "http://$HOST:$port" \
             </dev/null >"$dir/stdout" 2>"$dir/stderr" &
         WRAPPER=$!
-        SERVER_PIDS+=("$WRAPPER")
+        lib_track "$WRAPPER"
         URL="http://$HOST:$port/"
         for ((i = 0; i < READY_TIMEOUT * 10; i++)); do
             kill -0 "$WRAPPER" 2>/dev/null || break
-            listening "$port" && return 0
+            lib_listening "$port" && return 0
             sleep 0.1
         done
-        stop_pid "$WRAPPER" || true
-        forget_pid "$WRAPPER"
+        lib_stop_pid "$WRAPPER" || true
         grep -qs -i 'address already in use' "$dir/stdout" "$dir/stderr" || break
     done
     tail -n 5 "$dir/stdout" "$dir/stderr" >&2 || true
@@ -942,8 +825,7 @@ run_pairs() {
     fs_url="$URL" fs_wrapper="$WRAPPER"
     if ! start_server nginx; then
         fail "nginx (side by side): did not start"
-        stop_pid "$fs_wrapper" || true
-        forget_pid "$fs_wrapper"
+        lib_stop_pid "$fs_wrapper" || true
         return 0
     fi
     ng_wrapper="$WRAPPER"
@@ -965,11 +847,9 @@ run_pairs() {
         fail "side by side: could not pin the servers to CPU $cpu"
     fi
     check_disturbance "side by side"
-    stop_pid "$fs_wrapper" || rc=$?
-    forget_pid "$fs_wrapper"
+    lib_stop_pid "$fs_wrapper" || rc=$?
     ((rc == 0)) || fail "fileserver (side by side): exit code $rc after SIGTERM (expected 0)"
-    stop_pid "$ng_wrapper" || true
-    forget_pid "$ng_wrapper"
+    lib_stop_pid "$ng_wrapper" || true
     echo "#   side by side done"
 }
 
@@ -1007,8 +887,7 @@ run_server() {  # run_server ROUND NAME
     mapfile -t pids < <(server_pids "$WRAPPER")
     ((${#pids[@]} == 0)) || rec "$round" "$server" after_rss_mib "$(rss_mib "${pids[@]}")"
     check_disturbance "round $round $server"
-    stop_pid "$WRAPPER" || rc=$?
-    forget_pid "$WRAPPER"
+    lib_stop_pid "$WRAPPER" || rc=$?
     if ((rc != 0)); then
         NOTES+=("$server (round $round) exited with code $rc after SIGTERM")
         [[ "$server" == fileserver* ]] && fail "$server: exit code $rc after SIGTERM (expected 0)"

@@ -50,118 +50,22 @@ for arg in "$@"; do
     esac
 done
 
-SERVER_PIDS=()
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/fileserver-conformance.XXXXXX")"
+KEEP="${CONFORMANCE_KEEP:-}"
+LIB_NAME=conformance
+FS_LIFETIME="$SERVER_LIFETIME"
+source "$REPO_ROOT/scripts/lib/process.sh"
+source "$REPO_ROOT/scripts/lib/apt.sh"
+source "$REPO_ROOT/scripts/lib/fileserver.sh"
+lib_on_exit
+die() { lib_die "$@"; }
 
-stop_pid() {
-    local pid="$1" i
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid" 2>/dev/null || true
-        for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        # timeout(1) leads its own process group: end what is left under it too (nginx workers, dotnet).
-        kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-    local pid
-    trap - EXIT INT TERM
-    for pid in "${SERVER_PIDS[@]}"; do
-        stop_pid "$pid"
-    done
-    if [[ -n "${CONFORMANCE_KEEP:-}" ]]; then
-        echo "# kept $WORK" >&2
-    else
-        rm -rf "$WORK"
-    fi
-}
-trap cleanup EXIT
-trap 'echo "# interrupted" >&2; exit 130' INT
-trap 'echo "# terminated" >&2; exit 143' TERM
-
-die() {
-    echo "conformance: error: $*" >&2
-    exit 2
-}
-
-forget_pid() {
-    local keep=() p
-    for p in "${SERVER_PIDS[@]}"; do
-        [[ "$p" == "$1" ]] || keep+=("$p")
-    done
-    SERVER_PIDS=("${keep[@]}")
-}
 
 # ---------------------------------------------------------------------------------------------------------
 # Tools
 
-apt_busy() {
-    local comm f
-    for f in /proc/[0-9]*/comm; do
-        comm="$(cat "$f" 2>/dev/null)" || continue
-        case "$comm" in
-            apt | apt-get | aptitude | dpkg | unattended-upgr) return 0 ;;
-        esac
-    done
-    return 1
-}
-
-wait_for_apt() {
-    local waited=0
-    while apt_busy; do
-        if ((waited == 0)); then
-            echo "# waiting for another apt/dpkg run to finish (at most ${APT_WAIT}s)"
-        fi
-        if ((waited >= APT_WAIT)); then
-            echo "# apt/dpkg still busy after ${APT_WAIT}s; going on"
-            return 0
-        fi
-        sleep 2
-        waited=$((waited + 2))
-    done
-}
-
-apt_get() {
-    DEBIAN_FRONTEND=noninteractive timeout -k 10 "$APT_TIMEOUT" \
-        apt-get -o DPkg::Lock::Timeout=300 -y -qq "$@" </dev/null
-}
-
-nginx_bin() {
-    command -v nginx 2>/dev/null || { [[ -x /usr/sbin/nginx ]] && echo /usr/sbin/nginx; } || true
-}
-
-install_missing() {
-    local need_nginx=0 need=()
-    # nginx may be in the middle of being installed by another apt run: let that finish first.
-    if [[ -z "$(nginx_bin)" ]] || ! command -v curl >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1; then
-        wait_for_apt
-    fi
-    [[ -n "$(nginx_bin)" ]] || need_nginx=1
-    command -v curl >/dev/null 2>&1 || need+=(curl)
-    command -v python3 >/dev/null 2>&1 || need+=(python3)
-    if ((need_nginx == 0 && ${#need[@]} == 0)); then
-        return 0
-    fi
-    echo "# installing:$(if ((need_nginx)); then printf ' nginx-light'; fi)${need[*]:+ ${need[*]}}"
-    apt_get update >/dev/null || echo "# apt-get update failed"
-    if ((need_nginx)); then
-        if apt-cache show nginx-light >/dev/null 2>&1 && apt_get install nginx-light >/dev/null; then
-            :
-        else
-            echo "# nginx-light not installable; installing nginx"
-            apt_get install nginx >/dev/null || echo "# apt-get install nginx failed"
-        fi
-    fi
-    if ((${#need[@]} > 0)); then
-        apt_get install "${need[@]}" >/dev/null || echo "# apt-get install ${need[*]} failed"
-    fi
-}
-
-install_missing
+nginx_ensure || true
+apt_need curl:curl python3:python3 || true
 NGINX="$(nginx_bin)"
 [[ -n "$NGINX" ]] || die "nginx is not available"
 for tool in curl python3 timeout sha256sum dd truncate dotnet; do
@@ -172,168 +76,9 @@ done
 CURL=(curl -q -sS --noproxy '*' --connect-timeout 5 --max-time "$CURL_TIMEOUT" --path-as-is --http1.1)
 
 # ---------------------------------------------------------------------------------------------------------
-# Helper (python3): response signatures and comparison, dates, free ports.
+# Helper (python3, scripts/lib/conformance_helper.py): response signatures and comparison, dates.
 
-PYHELPER="$WORK/conformance_helper.py"
-cat >"$PYHELPER" <<'PY'
-import hashlib, os, re, socket, sys
-from email.utils import parsedate_to_datetime, format_datetime
-from datetime import timedelta
-
-def sha12(data):
-    return hashlib.sha256(data).hexdigest()[:12]
-
-def read_head(path):
-    with open(path, 'rb') as f:
-        raw = f.read().decode('latin-1')
-    blocks = [b for b in re.split(r'\r?\n\r?\n', raw) if b.strip()]
-    if not blocks:
-        return None, {}
-    lines = blocks[-1].splitlines()          # the final head (after any 1xx)
-    m = re.match(r'HTTP/\d(?:\.\d)?\s+(\d{3})', lines[0])
-    status = int(m.group(1)) if m else None
-    fields = {}
-    for line in lines[1:]:
-        if ':' in line:
-            k, v = line.split(':', 1)
-            fields.setdefault(k.strip().lower(), []).append(v.strip())
-    return status, fields
-
-def one(fields, name):
-    v = fields.get(name)
-    if v is None:
-        return '-'
-    return ','.join(v) if len(v) > 1 else v[0]
-
-CR_RE = re.compile(r'^bytes (\d+)-(\d+)/(\d+)$')
-
-def file_slice(path, first, last):
-    with open(path, 'rb') as f:
-        f.seek(first)
-        return f.read(last - first + 1)
-
-def parse_multipart(body, boundary):
-    """Parts as [(content-range, bytes)], each part read by the length its Content-Range gives."""
-    delim = b'--' + boundary.encode('latin-1')
-    pos = body.find(delim)
-    if pos < 0 or (pos > 0 and body[pos - 2:pos] != b'\r\n'):
-        raise ValueError('no first boundary')
-    parts = []
-    while True:
-        pos += len(delim)
-        if body[pos:pos + 2] == b'--':
-            return parts
-        if body[pos:pos + 2] != b'\r\n':
-            raise ValueError('boundary not followed by CRLF')
-        hend = body.find(b'\r\n\r\n', pos + 2)
-        if hend < 0:
-            raise ValueError('part head not terminated')
-        head = body[pos + 2:hend].decode('latin-1')
-        cr = None
-        for line in head.split('\r\n'):
-            if ':' in line and line.split(':', 1)[0].strip().lower() == 'content-range':
-                cr = line.split(':', 1)[1].strip()
-        m = CR_RE.match(cr or '')
-        if not m:
-            raise ValueError('part without a valid Content-Range: %r' % cr)
-        n = int(m.group(2)) - int(m.group(1)) + 1
-        data = body[hend + 4:hend + 4 + n]
-        if len(data) != n:
-            raise ValueError('part %s truncated' % cr)
-        parts.append((cr, data))
-        pos = hend + 4 + n
-        if body[pos:pos + 2 + len(delim)] != b'\r\n' + delim:
-            raise ValueError('no boundary after part %s' % cr)
-        pos += 2
-
-def signature(hdr, body_path, method, own_etag, file_path):
-    status, fields = read_head(hdr)
-    with open(body_path, 'rb') as f:
-        body = f.read() if os.path.getsize(body_path) <= (1 << 30) else b''
-    size = os.path.getsize(file_path)
-    cr, cl, ctype = one(fields, 'content-range'), one(fields, 'content-length'), one(fields, 'content-type')
-    received = os.path.getsize(body_path)
-    notes = []
-    if status is None:
-        return 'no-status-line'
-    cl_consistent = 'ok' if (cl == str(received) or (method == 'HEAD' and received == 0 and cl != '-')) \
-        else 'BAD(%s vs %d received)' % (cl, received)
-    if ctype.lower().startswith('multipart/byteranges') and method == 'HEAD':
-        # The boundary (so the length) differs per server: only "present" is comparable.
-        return '%d/cr=%s/multipart-head/cl=%s/body=%d' % (status, cr, 'present' if cl != '-' else 'MISSING', received)
-    if ctype.lower().startswith('multipart/byteranges'):
-        m = re.search(r'boundary=("?)([^";]+)\1', ctype)
-        try:
-            parts = parse_multipart(body, m.group(2) if m else '')
-        except ValueError as e:
-            return '%d/multipart-unparsable(%s)/cl=%s' % (status, e, cl_consistent)
-        descr = []
-        for pcr, data in parts:
-            pm = CR_RE.match(pcr)
-            ok = int(pm.group(3)) == size and data == file_slice(file_path, int(pm.group(1)), int(pm.group(2)))
-            descr.append('%s:%s%s' % (pcr, sha12(data), '' if ok else '!bytes'))
-        if len(descr) > 6:
-            digest = sha12('\n'.join(descr).encode())
-            descr = ['%d parts: %s, %s, ..., %s (all: %s)' % (len(descr), descr[0], descr[1], descr[-1], digest)]
-        return '%d/cr=%s/multipart[%s]/cl=%s' % (status, cr, ', '.join(descr), cl_consistent)
-    if status >= 400:
-        return '%d/cr=%s/cl=%s' % (status, cr, cl_consistent)
-    if os.path.exists(body_path + '.toolarge'):
-        return '%d/cr=%s/cl=%s/body-over-1GiB-not-fetched' % (status, cr, cl)
-    sig = '%d/cr=%s/cl=%s' % (status, cr, cl)
-    if status == 304:
-        etag = one(fields, 'etag')
-        sig += '/etag=%s' % ('own' if etag == own_etag else ('missing' if etag == '-' else 'OTHER(%s)' % etag))
-        sig += '/body=%d' % received
-        return sig
-    if method == 'HEAD':
-        return sig + '/body=%d' % received
-    if received > (1 << 30):
-        return sig + '/body=%d-bytes-not-hashed' % received
-    sig += '/sha=%s' % sha12(body)
-    if cl != '-' and cl != str(received):
-        sig += '/cl-mismatch(received %d)' % received
-    if status == 200:
-        want = file_slice(file_path, 0, size - 1) if size else b''
-        if body != want:
-            sig += '!bytes'
-    elif status == 206:
-        m = CR_RE.match(cr)
-        if not m or int(m.group(3)) != size or body != file_slice(file_path, int(m.group(1)), int(m.group(2))):
-            sig += '!bytes'
-    return sig
-
-def cmd_compare(args):
-    method, file_path, fs_hdr, fs_body, fs_etag, ng_hdr, ng_body, ng_etag = args
-    fs = signature(fs_hdr, fs_body, method, fs_etag, file_path)
-    ng = signature(ng_hdr, ng_body, method, ng_etag, file_path)
-    if fs == ng:
-        print('same\t' + fs)
-    else:
-        print('fileserver %s vs nginx %s' % (fs, ng))
-
-def cmd_field(args):
-    hdr, name = args
-    _, fields = read_head(hdr)
-    print(one(fields, name.lower()))
-
-def cmd_dates(args):
-    """Shifted and alternative forms of an HTTP-date: earlier, later, RFC 850, asctime."""
-    d = parsedate_to_datetime(args[0])
-    print(format_datetime(d - timedelta(days=1), usegmt=True))
-    print(format_datetime(d + timedelta(days=1), usegmt=True))
-    print(d.strftime('%A, %d-%b-%y %H:%M:%S GMT'))
-    print(d.strftime('%a %b ') + ('%2d' % d.day) + d.strftime(' %H:%M:%S %Y'))
-
-def cmd_freeport(args):
-    s = socket.socket()
-    s.bind(('127.0.0.1', 0))
-    print(s.getsockname()[1])
-    s.close()
-
-{'compare': cmd_compare, 'field': cmd_field, 'dates': cmd_dates, 'freeport': cmd_freeport}[sys.argv[1]](sys.argv[2:])
-PY
-py() { LC_ALL=C python3 "$PYHELPER" "$@"; }
+py() { LC_ALL=C python3 "$REPO_ROOT/scripts/lib/conformance_helper.py" "$@"; }
 
 # ---------------------------------------------------------------------------------------------------------
 # Data dir (shared by both servers; readable by nginx's unprivileged workers)
@@ -371,7 +116,7 @@ start_nginx() {
     mkdir -p "$dir/tmp"
     "$NGINX" -h 2>&1 | grep -q -- '-e filename' && eflag=(-e "$dir/error.log")
     for attempt in 1 2 3 4 5; do
-        port="$(py freeport)"
+        port="$(lib_free_port)" || die "no free port found"
         cat >"$dir/nginx.conf" <<EOF
 # Private instance for scripts/conformance.sh; nothing from /etc/nginx is included.
 daemon off;
@@ -402,7 +147,7 @@ EOF
         timeout -k 5 "$SERVER_LIFETIME" "$NGINX" "${eflag[@]}" -p "$dir" -c "$dir/nginx.conf" \
             </dev/null >"$dir/stdout" 2>"$dir/stderr" &
         pid=$!
-        SERVER_PIDS+=("$pid")
+        lib_track "$pid"
         NGINX_URL="http://$HOST:$port"
         for ((i = 0; i < READY_TIMEOUT * 10; i++)); do
             if ! kill -0 "$pid" 2>/dev/null; then
@@ -415,8 +160,7 @@ EOF
             fi
             sleep 0.1
         done
-        stop_pid "$pid"
-        forget_pid "$pid"
+        lib_stop_pid "$pid" || true
         if ! grep -q 'Address already in use' "$dir/error.log" "$dir/stderr" 2>/dev/null; then
             break
         fi
@@ -426,61 +170,29 @@ EOF
     die "nginx did not start"
 }
 
+# start_fileserver LABEL ARGS... : sets FS_PID and FS_URL.
 build_cli() {
-    if [[ -n "${FILESERVER_DLL:-}" ]]; then
-        DLL="$FILESERVER_DLL"
-        [[ -f "$DLL" ]] || die "FILESERVER_DLL=$DLL does not exist"
-    else
-        DLL="$WORK/bin/FileServer.Cli.dll"
-        echo "# building src/FileServer.Cli (Release)"
-        if ! timeout 900 dotnet build "$REPO_ROOT/src/FileServer.Cli" -c Release -o "$WORK/bin" --nologo -v quiet \
-            >"$WORK/build.log" 2>&1; then
-            grep -E 'error' "$WORK/build.log" | head -n 10 >&2 || tail -n 10 "$WORK/build.log" >&2
-            die "build failed"
-        fi
-        [[ -f "$DLL" ]] || die "build produced no $DLL"
-    fi
+    [[ -z "${FILESERVER_DLL:-}" ]] && echo "# building src/FileServer.Cli (Release)"
+    DLL="$(fs_build_cli)" || die "build failed"
+    [[ -f "$DLL" ]] || die "no FileServer.Cli.dll at $DLL"
     DLL="$(cd "$(dirname "$DLL")" && pwd)/$(basename "$DLL")"
 }
 
-# start_fileserver LABEL ARGS... : sets FS_PID and FS_URL.
+# start_fileserver LABEL ARGS... : sets FS_PID (the timeout(1) wrapper) and FS_URL (without its trailing slash).
 start_fileserver() {
-    local label="$1" ready="$WORK/ready-$1" i
+    local label="$1"
     shift
-    rm -f "$ready"
-    timeout -k 5 "$SERVER_LIFETIME" dotnet "$DLL" "$DATA" --host "$HOST" --port 0 --ready-file "$ready" "$@" \
-        </dev/null >"$WORK/fileserver-$label.out" 2>"$WORK/fileserver-$label.err" &
-    FS_PID=$!
-    SERVER_PIDS+=("$FS_PID")
-    for ((i = 0; i < READY_TIMEOUT * 10; i++)); do
-        if [[ -s "$ready" ]]; then
-            FS_URL="$(head -n 1 "$ready" | tr -d '\r\n')"
-            FS_URL="${FS_URL%/}"
-            echo "# fileserver ($label) on $FS_URL (pid $FS_PID)"
-            return 0
-        fi
-        kill -0 "$FS_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    tail -n 20 "$WORK/fileserver-$label.err" >&2 || true
-    die "fileserver ($label) did not start"
+    fs_start "fileserver-$label" "$DATA" "$@" || die "fileserver ($label) did not start"
+    FS_PID="$FS_WRAPPER"
+    lib_track "$FS_PID"
+    FS_URL="${FS_URL%/}"
+    echo "# fileserver ($label) on $FS_URL (pid $FS_PID)"
 }
 
 stop_fileserver() {
-    local label="$1" rc=0 i
-    kill -TERM "$FS_PID" 2>/dev/null || true
-    for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
-        kill -0 "$FS_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$FS_PID" 2>/dev/null; then
-        echo "# fileserver ($label) did not stop within ${STOP_TIMEOUT}s; killed"
-        stop_pid "$FS_PID"
-    else
-        wait "$FS_PID" || rc=$?
-        ((rc == 0)) || echo "# fileserver ($label) exited with $rc"
-    fi
-    forget_pid "$FS_PID"
+    local label="$1" rc=0
+    lib_stop_pid "$FS_PID" || rc=$?
+    ((rc == 0)) || echo "# fileserver ($label) exited with $rc"
 }
 
 # ---------------------------------------------------------------------------------------------------------
