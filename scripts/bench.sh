@@ -172,6 +172,7 @@ DISTURBED=()        # other heavy processes seen while measuring
 LIB_NAME=bench
 source "$REPO_ROOT/scripts/lib/process.sh"
 source "$REPO_ROOT/scripts/lib/apt.sh"
+source "$REPO_ROOT/scripts/lib/nginx.sh"
 lib_on_exit
 die() { lib_die "$@"; }
 
@@ -370,63 +371,8 @@ check_disturbance() {  # check_disturbance WHEN
 # Servers: start_server NAME sets WRAPPER (timeout(1) pid) and URL (ends with /); returns 1 if it can't start.
 
 start_nginx() {  # start_nginx NAME on|off [tls]: with tls, listen ... ssl with $TLS_CERT/$TLS_KEY (https:// URL)
-    local name="$1" sendfile="$2" tls="${3:-}" dir="$WORK/$1" port i eflag=() ssl_flag="" ssl_lines="" scheme=http
-    mkdir -p "$dir/tmp"
-    if [[ "$tls" == tls ]]; then
-        scheme=https ssl_flag=" ssl"
-        ssl_lines="ssl_certificate $TLS_CERT;
-        ssl_certificate_key $TLS_KEY;
-        ssl_protocols TLSv1.2 TLSv1.3;"
-    fi
-    "$NGINX" -h 2>&1 | grep -q -- '-e filename' && eflag=(-e "$dir/error.log")
-    for _ in 1 2 3 4 5; do
-        port="$(lib_free_port)" || die "no free port found"
-        cat >"$dir/nginx.conf" <<EOF
-# Private instance for scripts/bench.sh; nothing from /etc/nginx is included.
-daemon off;
-master_process on;
-worker_processes auto;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events {
-    worker_connections 1024;
-}
-http {
-    access_log off;
-    sendfile $sendfile;
-    tcp_nopush on;
-    default_type application/octet-stream;
-    client_body_temp_path $dir/tmp/body;
-    proxy_temp_path $dir/tmp/proxy;
-    fastcgi_temp_path $dir/tmp/fastcgi;
-    uwsgi_temp_path $dir/tmp/uwsgi;
-    scgi_temp_path $dir/tmp/scgi;
-    server {
-        listen $HOST:$port$ssl_flag;
-        server_name localhost;
-        $ssl_lines
-        root $DATA;
-    }
-}
-EOF
-        timeout -k 5 "$SERVER_LIFETIME" "$NGINX" "${eflag[@]}" -p "$dir" -c "$dir/nginx.conf" \
-            </dev/null >"$dir/stdout" 2>"$dir/stderr" &
-        WRAPPER=$!
-        lib_track "$WRAPPER"
-        URL="$scheme://$HOST:$port/"
-        for ((i = 0; i < READY_TIMEOUT * 10; i++)); do
-            kill -0 "$WRAPPER" 2>/dev/null || break
-            # Listening, and the workers are up (master + at least one worker).
-            if lib_listening "$port" && (($(server_pids "$WRAPPER" | wc -l) >= 2)); then
-                return 0
-            fi
-            sleep 0.1
-        done
-        lib_stop_pid "$WRAPPER" || true
-        grep -qs 'Address already in use' "$dir/error.log" "$dir/stderr" || break
-    done
-    tail -n 5 "$dir/error.log" "$dir/stderr" 2>/dev/null >&2 || true
-    return 1
+    NGINX_CONNECTIONS=1024 NGINX_LIFETIME="$SERVER_LIFETIME" nginx_start "$1" "$DATA" "$2" "${3:-}" || return 1
+    WRAPPER="$NGINX_WRAPPER" URL="$NGINX_URL"
 }
 
 start_fileserver() {  # start_fileserver NAME [extra options]

@@ -57,6 +57,7 @@ FS_LIFETIME="$SERVER_LIFETIME"
 source "$REPO_ROOT/scripts/lib/process.sh"
 source "$REPO_ROOT/scripts/lib/apt.sh"
 source "$REPO_ROOT/scripts/lib/fileserver.sh"
+source "$REPO_ROOT/scripts/lib/nginx.sh"
 lib_on_exit
 die() { lib_die "$@"; }
 
@@ -110,64 +111,11 @@ chmod 644 "$DATA"/*
 # ---------------------------------------------------------------------------------------------------------
 # Servers
 
-# start_nginx: sets NGINX_URL; tries a few free ports.
+# start_nginx: sets NGINX_URL (without its trailing slash) and NGINX_PID.
 start_nginx() {
-    local dir="$WORK/nginx" port attempt i pid eflag=()
-    mkdir -p "$dir/tmp"
-    "$NGINX" -h 2>&1 | grep -q -- '-e filename' && eflag=(-e "$dir/error.log")
-    for attempt in 1 2 3 4 5; do
-        port="$(lib_free_port)" || die "no free port found"
-        cat >"$dir/nginx.conf" <<EOF
-# Private instance for scripts/conformance.sh; nothing from /etc/nginx is included.
-daemon off;
-master_process on;
-worker_processes 1;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events {
-    worker_connections 64;
-}
-http {
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    default_type application/octet-stream;
-    client_body_temp_path $dir/tmp/body;
-    proxy_temp_path $dir/tmp/proxy;
-    fastcgi_temp_path $dir/tmp/fastcgi;
-    uwsgi_temp_path $dir/tmp/uwsgi;
-    scgi_temp_path $dir/tmp/scgi;
-    server {
-        listen $HOST:$port;
-        server_name localhost;
-        root $DATA;
-    }
-}
-EOF
-        timeout -k 5 "$SERVER_LIFETIME" "$NGINX" "${eflag[@]}" -p "$dir" -c "$dir/nginx.conf" \
-            </dev/null >"$dir/stdout" 2>"$dir/stderr" &
-        pid=$!
-        lib_track "$pid"
-        NGINX_URL="http://$HOST:$port"
-        for ((i = 0; i < READY_TIMEOUT * 10; i++)); do
-            if ! kill -0 "$pid" 2>/dev/null; then
-                break
-            fi
-            if "${CURL[@]}" -o /dev/null --max-time 2 "$NGINX_URL/eleven.txt" 2>/dev/null; then
-                NGINX_PID="$pid"
-                echo "# nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///') on $NGINX_URL (pid $pid)"
-                return 0
-            fi
-            sleep 0.1
-        done
-        lib_stop_pid "$pid" || true
-        if ! grep -q 'Address already in use' "$dir/error.log" "$dir/stderr" 2>/dev/null; then
-            break
-        fi
-        echo "# nginx: port $port taken, trying another"
-    done
-    tail -n 20 "$dir/error.log" "$dir/stderr" >&2 2>/dev/null || true
-    die "nginx did not start"
+    NGINX_WORKERS=1 NGINX_CONNECTIONS=64 NGINX_LIFETIME="$SERVER_LIFETIME" nginx_start nginx "$DATA" on || die "nginx did not start"
+    NGINX_URL="${NGINX_URL%/}" NGINX_PID="$NGINX_WRAPPER"
+    echo "# nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///') on $NGINX_URL (pid $NGINX_PID)"
 }
 
 # start_fileserver LABEL ARGS... : sets FS_PID and FS_URL.

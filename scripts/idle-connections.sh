@@ -32,7 +32,7 @@ FS_LIFETIME=300 fs_start server "$WORK/root" --no-access-log || { echo "idle: th
 SERVER_PID="$FS_WRAPPER"
 URL="$FS_URL"
 PID="$FS_PID"
-rss() { fs_rss_kib "$PID"; }
+rss() { lib_rss_kib "$PID"; }
 
 curl -q -s -o /dev/null --max-time 10 "${URL}small.bin" || true
 sleep 2

@@ -84,8 +84,6 @@ start_server copy --no-sendfile
 start_server tls --tls-self-signed
 SERVERS=(sendfile copy tls)
 
-rss_kib() { fs_rss_kib "$1"; }
-fds() { fs_fds "$1"; }
 
 # ---------------------------------------------------------------------------------------------------------
 # Tallies: every loadgen run appends its key=value summary to SUMMARIES as one line.
@@ -107,7 +105,7 @@ report() { # LABEL
     escapes=$(sum_of race outside)
     line="soak $1: requests=$requests errors=$errors verified_mib=$((verified / 1048576)) escapes=$escapes"
     for name in "${SERVERS[@]}"; do
-        line+=" | $name rss_mib=$(($(rss_kib "${PID[$name]}") / 1024)) fds=$(fds "${PID[$name]}")"
+        line+=" | $name rss_mib=$(($(lib_rss_kib "${PID[$name]}") / 1024)) fds=$(lib_fds "${PID[$name]}")"
     done
     echo "$line"
 }

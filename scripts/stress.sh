@@ -103,47 +103,12 @@ RATE_TOLERANCE=10        # percent
 # Work directory, process bookkeeping, cleanup
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/fileserver-stress.XXXXXX")"
-WRAPPERS=()   # timeout(1) wrappers of everything started and not yet reaped
-
-# forget PID: drop a reaped wrapper from WRAPPERS, so that cleanup never signals a recycled pid.
-forget() {
-    local kept=() wrapper
-    for wrapper in "${WRAPPERS[@]}"; do
-        [[ "$wrapper" == "$1" ]] || kept+=("$wrapper")
-    done
-    WRAPPERS=("${kept[@]}")
-}
-
-stop_wrapper() {
-    local wrapper="$1" i
-    if ! kill -0 "$wrapper" 2>/dev/null; then
-        wait "$wrapper" 2>/dev/null || true
-        forget "$wrapper"
-        return 0
-    fi
-    kill -TERM "$wrapper" 2>/dev/null || true   # timeout(1) passes it on to its command
-    for ((i = 0; i < 50; i++)); do
-        kill -0 "$wrapper" 2>/dev/null || break
-        sleep 0.1
-    done
-    # timeout(1) leads its own process group: kill whatever is left under it too.
-    kill -KILL -- "-$wrapper" 2>/dev/null || kill -KILL "$wrapper" 2>/dev/null || true
-    wait "$wrapper" 2>/dev/null || true
-    forget "$wrapper"
-}
-
-cleanup() {
-    local wrapper
-    for wrapper in "${WRAPPERS[@]}"; do
-        stop_wrapper "$wrapper" || true
-    done
-    if [[ -n "$KEEP" ]]; then
-        echo "# kept $WORK" >&2
-    else
-        rm -rf "$WORK"
-    fi
-}
-trap cleanup EXIT
+LIB_NAME=stress
+STOP_TIMEOUT="${STOP_TIMEOUT:-5}"
+source "$REPO_ROOT/scripts/lib/process.sh"
+source "$REPO_ROOT/scripts/lib/apt.sh"
+source "$REPO_ROOT/scripts/lib/nginx.sh"
+lib_on_exit
 trap 'echo "stress: interrupted" >&2; print_table; exit 130' INT
 trap 'echo "stress: terminated" >&2; print_table; exit 143' TERM
 
@@ -202,56 +167,14 @@ fcmp() { awk "BEGIN { exit !($1) }"; }
 # ---------------------------------------------------------------------------------------------------------
 # Process helpers
 
-child_of() {
-    local parent="$1" stat rest
-    if command -v pgrep >/dev/null 2>&1; then
-        pgrep -P "$parent" | head -n 1
-        return 0
-    fi
-    for stat in /proc/[0-9]*/stat; do
-        rest="$(cat "$stat" 2>/dev/null)" || continue
-        rest="${rest##*) }"   # after "pid (comm) ": state ppid ...
-        read -r _ ppid _ <<<"$rest"
-        if [[ "$ppid" == "$parent" ]]; then
-            stat="${stat#/proc/}"
-            echo "${stat%/stat}"
-            return 0
-        fi
-    done
-}
-children_of() {
-    local parent="$1" stat rest
-    if command -v pgrep >/dev/null 2>&1; then
-        pgrep -P "$parent" || true
-        return 0
-    fi
-    for stat in /proc/[0-9]*/stat; do
-        rest="$(cat "$stat" 2>/dev/null)" || continue
-        rest="${rest##*) }"
-        read -r _ ppid _ <<<"$rest"
-        if [[ "$ppid" == "$parent" ]]; then
-            stat="${stat#/proc/}"
-            echo "${stat%/stat}"
-        fi
-    done
-}
-# rss_kib PID...: summed VmRSS in KiB (0 for a process that is gone).
-rss_kib() {
-    local sum=0 pid value
-    for pid in "$@"; do
-        value="$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)"
-        sum=$((sum + ${value:-0}))
-    done
-    echo "$sum"
-}
-fd_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+child_of() { pgrep -P "$1" | head -n 1; }
 # Sockets and served files among them: what a leaked connection would leave behind.
 fd_conn_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 \( -lname 'socket:*' -o -lname "$ROOT/*" \) 2>/dev/null | wc -l; }
 # Every process of the server under test (the nginx master has its workers).
 server_pids() {
     echo "$SRV_PID"
     if [[ "$SRV_KIND" == nginx ]]; then
-        children_of "$SRV_PID"
+        pgrep -P "$SRV_PID" || true
     fi
 }
 
@@ -279,14 +202,14 @@ loadgen_bg() {
     shift 2
     timeout -k 5 "$bound" dotnet "$LOADGEN" "$@" >"$out" 2>"$out.err" </dev/null &
     LG_WRAP=$!
-    WRAPPERS+=("$LG_WRAP")
+    lib_track "$LG_WRAP"
 }
 # loadgen_wait [WRAPPER]: exit code of a background load, the last one started by default (its wrapper is
 # bounded, so this is too).
 loadgen_wait() {
     local wrapper="${1:-$LG_WRAP}" rc=0
     wait "$wrapper" || rc=$?
-    forget "$wrapper"
+    lib_forget "$wrapper"
     return "$rc"
 }
 
@@ -303,7 +226,7 @@ start_fileserver() {
     timeout -k 5 "$SERVER_LIFETIME" dotnet "$DLL" "$ROOT" --host "$HOST" --port 0 --ready-file "$ready" \
         --log-level Warning "$@" </dev/null >"$WORK/$label.server.out" 2>"$SRV_ERR" &
     SRV_WRAP=$!
-    WRAPPERS+=("$SRV_WRAP")
+    lib_track "$SRV_WRAP"
     for ((i = 0; i < READY_TIMEOUT * 10; i++)); do
         if [[ -s "$ready" ]]; then
             URL="$(head -n 1 "$ready")"
@@ -315,87 +238,27 @@ start_fileserver() {
         if ! kill -0 "$SRV_WRAP" 2>/dev/null; then
             rc=0
             wait "$SRV_WRAP" || rc=$?
-            forget "$SRV_WRAP"
+            lib_forget "$SRV_WRAP"
             SRV_FAIL="server exited with code $rc before listening: $(head -n 2 "$SRV_ERR" | tr '\n' ' ' | sed 's/ *$//')"
             return 1
         fi
         sleep 0.1
     done
     SRV_FAIL="no ready file after ${READY_TIMEOUT}s"
-    stop_wrapper "$SRV_WRAP"
+    lib_stop_pid "$SRV_WRAP" || true
     return 1
 }
 
 # start_nginx LABEL on|off [tls]: a private nginx (own conf, logs and temp paths in the work dir); same outputs.
 # With tls it listens with ssl, with the openssl certificate and key $TLS_CERT and $TLS_KEY; URL is https://.
 start_nginx() {
-    local label="$1" sendfile="$2" tls="${3:-}" dir attempt port i user_line="" ssl_lines="" scheme=http ssl_flag=""
-    SRV_KIND=nginx SRV_LABEL="$label" SRV_FAIL="" URL="" SRV_PID=""
-    dir="$WORK/$label"
-    mkdir -p "$dir/tmp"
-    SRV_ERR="$dir/error.log"
-    # Workers of a root master run as nobody by default, which cannot enter the private work dir.
-    ((EUID == 0)) && user_line="user root;"
-    if [[ "$tls" == tls ]]; then
-        scheme=https ssl_flag=" ssl"
-        ssl_lines="ssl_certificate $TLS_CERT;
-        ssl_certificate_key $TLS_KEY;
-        ssl_protocols TLSv1.2 TLSv1.3;"
-    fi
-    for ((attempt = 0; attempt < 10; attempt++)); do
-        port=$((20000 + RANDOM % 40000))
-        cat >"$dir/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-master_process on;
-$user_line
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-worker_rlimit_nofile 16384;
-events { worker_connections 8192; }
-http {
-    access_log off;
-    sendfile $sendfile;
-    tcp_nopush on;
-    keepalive_timeout 75s;
-    default_type application/octet-stream;
-    client_body_temp_path $dir/tmp/body;
-    proxy_temp_path $dir/tmp/proxy;
-    fastcgi_temp_path $dir/tmp/fastcgi;
-    uwsgi_temp_path $dir/tmp/uwsgi;
-    scgi_temp_path $dir/tmp/scgi;
-    server {
-        listen $HOST:$port$ssl_flag;
-        $ssl_lines
-        root $ROOT;
-    }
-}
-EOF
-        : >"$dir/error.log"
-        timeout -k 5 "$SERVER_LIFETIME" "$NGINX" -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" </dev/null \
-            >"$dir/stdout" 2>"$dir/stderr" &
-        SRV_WRAP=$!
-        WRAPPERS+=("$SRV_WRAP")
-        for ((i = 0; i < READY_TIMEOUT * 10; i++)); do
-            if ! kill -0 "$SRV_WRAP" 2>/dev/null; then
-                break
-            fi
-            if (exec 3<>"/dev/tcp/$HOST/$port") 2>/dev/null; then
-                SRV_PID="$(child_of "$SRV_WRAP")"
-                URL="$scheme://$HOST:$port/"
-                [[ -n "$SRV_PID" ]] && return 0
-            fi
-            sleep 0.1
-        done
-        stop_wrapper "$SRV_WRAP"
-        if grep -q 'Address already in use' "$dir/error.log" "$dir/stderr" 2>/dev/null; then
-            continue
-        fi
-        SRV_FAIL="nginx did not start: $(cat "$dir/stderr" "$dir/error.log" 2>/dev/null | head -n 2 | tr '\n' ' ' | sed 's/ *$//')"
+    local label="$1" sendfile="$2" tls="${3:-}"
+    SRV_KIND=nginx SRV_LABEL="$label" SRV_ERR="$WORK/$label/error.log" SRV_FAIL="" URL="" SRV_PID=""
+    if ! NGINX_WORKERS=1 NGINX_LIFETIME="$SERVER_LIFETIME" nginx_start "$label" "$ROOT" "$sendfile" "$tls" 2>"$WORK/$label.start.err"; then
+        SRV_FAIL="nginx did not start: $(head -n 2 "$WORK/$label.start.err" | tr '\n' ' ' | sed 's/ *$//')"
         return 1
-    done
-    SRV_FAIL="nginx found no free port in 10 attempts"
-    return 1
+    fi
+    SRV_WRAP="$NGINX_WRAPPER" URL="$NGINX_URL" SRV_PID="$(child_of "$NGINX_WRAPPER")"
 }
 
 STOPS_OK=0
@@ -410,12 +273,12 @@ stop_server() {
     done
     if kill -0 "$SRV_WRAP" 2>/dev/null; then
         echo "   # $SRV_LABEL still running ${STOP_TIMEOUT}s after SIGTERM: killed"
-        stop_wrapper "$SRV_WRAP"
+        lib_stop_pid "$SRV_WRAP" || true
         [[ "$SRV_KIND" == fileserver ]] && STOPS_BAD+=("$SRV_LABEL: killed after ${STOP_TIMEOUT}s")
         return 0
     fi
     wait "$SRV_WRAP" || rc=$?
-    forget "$SRV_WRAP"
+    lib_forget "$SRV_WRAP"
     if [[ "$SRV_KIND" == fileserver ]]; then
         if ((rc == 0)); then
             STOPS_OK=$((STOPS_OK + 1))
@@ -483,8 +346,7 @@ head -c $((1024 * 1024)) /dev/urandom >"$ROOT/m1.bin"
 printf 'hello\n' >"$ROOT/small.txt"
 BIG_SHA="$(sha256sum "$ROOT/big.bin" | cut -d' ' -f1)"
 M1_SHA="$(sha256sum "$ROOT/m1.bin" | cut -d' ' -f1)"
-NGINX="$(command -v nginx || true)"
-[[ -z "$NGINX" && -x /usr/sbin/nginx ]] && NGINX=/usr/sbin/nginx
+NGINX="$(nginx_bin)"
 
 # set_tls_args: LG_TLS, the load generator's certificate option for the current URL: --ca $TLS_CA for an
 # https:// one, nothing for http://.
@@ -521,7 +383,7 @@ memory_run() {
     fi
     sleep "$MEM_SETTLE"
     # shellcheck disable=SC2046 # word splitting of the pid list is meant
-    base="$(rss_kib $(server_pids))"
+    base="$(lib_rss_kib $(server_pids))"
     peak="$base"
     out="$WORK/$label.slow-readers"
     set_tls_args
@@ -531,7 +393,7 @@ memory_run() {
         --seconds "$MEM_SECONDS" --rcvbuf "$MEM_RCVBUF" --ramp-seconds "$MEM_RAMP" "${extra[@]}"
     while kill -0 "$LG_WRAP" 2>/dev/null && ((samples < (MEM_SECONDS + 100) * 2)); do
         # shellcheck disable=SC2046
-        rss="$(rss_kib $(server_pids))"
+        rss="$(lib_rss_kib $(server_pids))"
         ((rss > peak)) && peak="$rss"
         samples=$((samples + 1))
         sleep 0.5
@@ -639,7 +501,7 @@ abort_run() {
         return 0
     fi
     sleep 2
-    fd0="$(fd_count "$SRV_PID")" sock0="$(fd_conn_count "$SRV_PID")" rss0="$(rss_kib "$SRV_PID")"
+    fd0="$(lib_fds "$SRV_PID")" sock0="$(fd_conn_count "$SRV_PID")" rss0="$(lib_rss_kib "$SRV_PID")"
     out="$WORK/$label.abort-storm"
     status=0
     loadgen "$out" 400 abort-storm --url "${URL}big.bin" --requests "$ABORT_REQUESTS" --concurrency "$ABORT_CONCURRENCY" \
@@ -647,13 +509,13 @@ abort_run() {
     echo "   storm: $(kv "$out" completed)/$ABORT_REQUESTS completed in $(kv "$out" seconds)s, client errors $(kv "$out" errors) ($(kv "$out" error_kinds)); before response $(kv "$out" closed_before_response), mid-head $(kv "$out" closed_mid_head), mid-body $(kv "$out" closed_mid_body); RST $(kv "$out" rst_closes), FIN $(kv "$out" graceful_closes)"
     tolerance=$(((fd0 * 5 + 99) / 100))
     waited=0
-    fd1="$(fd_count "$SRV_PID")" sock1="$(fd_conn_count "$SRV_PID")"
+    fd1="$(lib_fds "$SRV_PID")" sock1="$(fd_conn_count "$SRV_PID")"
     for ((i = 0; i < ABORT_FD_WAIT * 2 && (fd1 > fd0 + tolerance || sock1 > sock0); i++)); do
         sleep 0.5
-        fd1="$(fd_count "$SRV_PID")" sock1="$(fd_conn_count "$SRV_PID")"
+        fd1="$(lib_fds "$SRV_PID")" sock1="$(fd_conn_count "$SRV_PID")"
         waited="$(calc "($i + 1) * 0.5")"
     done
-    rss1="$(rss_kib "$SRV_PID")"
+    rss1="$(lib_rss_kib "$SRV_PID")"
     problems="$(server_log_problems)"
     dl=0
     loadgen "$WORK/$label.after" 120 download --url "${URL}big.bin" --count 1 --sha256 "$BIG_SHA" --timeout 60 || dl=$?

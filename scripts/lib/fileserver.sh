@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Helpers the scripts share: build the CLI and the load generator once, start a FileServer on port 0 and wait for
 # its ready file, and find the server process behind timeout(1). Source it after setting WORK (a temporary
-# directory the caller removes) and REPO_ROOT:
+# directory the caller removes) and REPO_ROOT; memory and descriptor counts are in process.sh:
 #
 #   source "$REPO_ROOT/scripts/lib/fileserver.sh"
 #   DLL="$(fs_build_cli)" && LOADGEN="$(fs_build_loadgen)"
@@ -46,7 +46,3 @@ fs_start() {
     FS_PID="$(pgrep -P "$FS_WRAPPER" -f FileServer.Cli.dll | head -n 1)"
     [[ -n "$FS_PID" ]] || FS_PID="$FS_WRAPPER"
 }
-
-# fs_rss_kib PID / fs_fds PID: the process's resident memory (KiB) and open descriptors.
-fs_rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-fs_fds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }

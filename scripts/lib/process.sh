@@ -88,3 +88,16 @@ lib_free_port() {
 lib_listening() {
     grep -q "^ *[0-9]*: 0100007F:$(printf '%04X' "$1") 00000000:0000 0A " /proc/net/tcp
 }
+
+# lib_rss_kib PID...: resident memory summed over the processes, in KiB (0 for one that is gone).
+lib_rss_kib() {
+    local sum=0 pid value
+    for pid in "$@"; do
+        value="$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)"
+        sum=$((sum + ${value:-0}))
+    done
+    echo "$sum"
+}
+
+# lib_fds PID: the process's open descriptors.
+lib_fds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
