@@ -44,91 +44,39 @@ export LC_ALL=C DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WORK="$(mktemp -d /tmp/fileserver-peers.XXXXXX)"
 chmod 755 "$WORK"   # nginx workers (nobody) read the files below it
-PIDS=()
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-    if [[ -n "$KEEP" ]]; then echo "# kept $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-# A TERM or INT (timeout(1), Ctrl-C) ends the script through its EXIT trap, so the servers stop with it.
-trap 'exit 143' TERM
-trap 'exit 130' INT
+LIB_NAME=peers
+source "$REPO_ROOT/scripts/lib/process.sh"
+source "$REPO_ROOT/scripts/lib/apt.sh"
+source "$REPO_ROOT/scripts/lib/nginx.sh"
+source "$REPO_ROOT/scripts/lib/fileserver.sh"
+lib_on_exit
 
-need=()
-command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || need+=(nginx-light)
-command -v curl >/dev/null || need+=(curl)
-command -v ss >/dev/null || need+=(iproute2)
-if ((${#need[@]} > 0)); then
-    echo "# installing ${need[*]}"
-    timeout 900 apt-get update -qq >/dev/null && timeout 900 apt-get install -y -qq "${need[@]}" </dev/null >/dev/null ||
-        { echo "peers: could not install ${need[*]}" >&2; exit 1; }
-fi
-NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
+nginx_ensure && apt_need curl:curl ss:iproute2 || { echo "peers: could not install nginx, curl or ss" >&2; exit 1; }
 
 echo "# building$([[ -n "${FILESERVER_DLL:-}" ]] || echo " FileServer and") SendFilePeer (Release)"
-build() {  # build PROJECT: Release build into the work dir
-    timeout 900 dotnet build "$REPO_ROOT/$1" -c Release --artifacts-path "$WORK/build" >"$WORK/build.log" 2>&1 ||
-        { tail -n 20 "$WORK/build.log" >&2; echo "peers: build of $1 failed" >&2; exit 1; }
-}
-if [[ -n "${FILESERVER_DLL:-}" ]]; then
-    [[ -f "$FILESERVER_DLL" ]] || { echo "peers: FILESERVER_DLL=$FILESERVER_DLL does not exist" >&2; exit 1; }
-    FS_DLL="$FILESERVER_DLL"
-else
-    build src/FileServer.Cli
-    FS_DLL="$WORK/build/bin/FileServer.Cli/release/FileServer.Cli.dll"
-fi
-build scripts/bench/SendFilePeer
-PEER_DLL="$WORK/build/bin/SendFilePeer/release/SendFilePeer.dll"
+DLL="$(fs_build_cli)" || { echo "peers: the CLI could not be built" >&2; exit 1; }
+PEER_DLL="$(fs_build "" scripts/bench/SendFilePeer peer SendFilePeer.dll)" || { echo "peers: SendFilePeer could not be built" >&2; exit 1; }
 
-mkdir -p "$WORK/www" "$WORK/nginx"
+mkdir -p "$WORK/www"
 head -c $((BIG_MIB << 20)) /dev/urandom >"$WORK/www/big.bin"
 head -c $((MID_MIB << 20)) /dev/urandom >"$WORK/www/mid.bin"
 BIG_SIZE=$((BIG_MIB << 20))
 
-free_port() {  # a port in 20000-29999 nothing listens on
-    local port
-    for _ in {1..200}; do
-        port=$((20000 + RANDOM % 10000))
-        ss -Htln "sport = :$port" 2>/dev/null | grep -q . || { echo "$port"; return 0; }
-    done
-    return 1
-}
-
+# Every server ends by itself after an hour at most, whatever happens to this script.
 NAMES=(fileserver block async nginx)
 declare -A PORT
-taken=" "
-for name in "${NAMES[@]}"; do
-    # Nothing listens yet, so the same free port could come up twice.
-    port=""
-    for _ in {1..20}; do
-        port="$(free_port)" && [[ "$taken" != *" $port "* ]] && break
-        port=""
-    done
-    [[ -n "$port" ]] || { echo "peers: no free port in 20000-29999" >&2; exit 1; }
-    PORT[$name]="$port" taken+="$port "
+FS_LIFETIME=3600 fs_start fileserver "$WORK/www" --log-level Warning --loopback-congestion system || exit 1
+lib_track "$FS_WRAPPER"
+PORT[fileserver]="$(sed -E 's#.*:([0-9]+)/?$#\1#' <<<"$FS_URL")"
+NGINX_CONNECTIONS=1024 NGINX_LIFETIME=3600 nginx_start nginx "$WORK/www" on || { echo "peers: nginx did not start" >&2; exit 1; }
+PORT[nginx]="$NGINX_PORT"
+for mode in block async; do
+    # A port nothing listens on yet; the peer binds it at once, before the next is chosen.
+    PORT[$mode]="$(lib_free_port)" || { echo "peers: no free port in 20000-29999" >&2; exit 1; }
+    timeout 3600 dotnet "$PEER_DLL" "$mode" "${PORT[$mode]}" "$WORK/www" </dev/null >"$WORK/$mode.log" 2>&1 &
+    lib_track $!
+    lib_wait_listening "${PORT[$mode]}" 30 || { cat "$WORK/$mode.log" >&2; exit 1; }
 done
-cat >"$WORK/nginx/nginx.conf" <<EOF
-worker_processes auto;
-daemon off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log;
-events { worker_connections 1024; }
-http {
-    access_log off; sendfile on; tcp_nopush on;
-    client_body_temp_path $WORK/nginx; proxy_temp_path $WORK/nginx; fastcgi_temp_path $WORK/nginx;
-    uwsgi_temp_path $WORK/nginx; scgi_temp_path $WORK/nginx;
-    server { listen 127.0.0.1:${PORT[nginx]}; root $WORK/www; }
-}
-EOF
-# Every server ends by itself after an hour at most, whatever happens to this script.
-timeout 3600 dotnet "$FS_DLL" "$WORK/www" --host 127.0.0.1 --port "${PORT[fileserver]}" --log-level Warning \
-    --loopback-congestion system \
-    </dev/null >"$WORK/fileserver.log" 2>&1 & PIDS+=($!)
-timeout 3600 dotnet "$PEER_DLL" block "${PORT[block]}" "$WORK/www" </dev/null >"$WORK/block.log" 2>&1 & PIDS+=($!)
-timeout 3600 dotnet "$PEER_DLL" async "${PORT[async]}" "$WORK/www" </dev/null >"$WORK/async.log" 2>&1 & PIDS+=($!)
-timeout 3600 "$NGINX" -c "$WORK/nginx/nginx.conf" </dev/null >"$WORK/nginx.log" 2>&1 & PIDS+=($!)
 
 download() {  # download NAME FILE -> MiB/s of one checked download
     local out code size speed
@@ -145,7 +93,7 @@ for name in "${NAMES[@]}"; do
         curl -s -o /dev/null --max-time 1 "http://127.0.0.1:${PORT[$name]}/mid.bin" && break
         sleep 0.1
     done
-    download "$name" mid.bin >/dev/null || { cat "$WORK/$name.log" >&2; exit 1; }
+    download "$name" mid.bin >/dev/null || { cat "$WORK/$name.log" "$WORK/$name.err" 2>/dev/null >&2; exit 1; }
 done
 echo "# warm-up: $MID_MIB MiB x $MID_WARMUPS and $BIG_MIB MiB x $BIG_WARMUPS from each"
 for name in "${NAMES[@]}"; do

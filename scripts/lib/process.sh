@@ -89,6 +89,16 @@ lib_listening() {
     grep -q "^ *[0-9]*: 0100007F:$(printf '%04X' "$1") 00000000:0000 0A " /proc/net/tcp
 }
 
+# lib_wait_listening PORT [SECONDS]: true once a socket listens on 127.0.0.1:PORT (default 30 s).
+lib_wait_listening() {
+    local i
+    for ((i = 0; i < ${2:-30} * 10; i++)); do
+        lib_listening "$1" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 # lib_rss_kib PID...: resident memory summed over the processes, in KiB (0 for one that is gone).
 lib_rss_kib() {
     local sum=0 pid value
