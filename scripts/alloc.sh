@@ -32,57 +32,35 @@ SMALL_GOAL=512          # bytes per small-file request
 CHUNK=65536
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/fileserver-alloc.XXXXXX")"
-SERVER_PID=""
 PASS=0
 FAIL=0
-cleanup() {
-    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+LIB_NAME=alloc
+source "$REPO_ROOT/scripts/lib/process.sh"
+source "$REPO_ROOT/scripts/lib/apt.sh"
+source "$REPO_ROOT/scripts/lib/fileserver.sh"
+lib_on_exit
 
-for tool in curl wrk; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        apt-get update -qq >/dev/null 2>&1 || true
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl wrk >/dev/null 2>&1 || true
-    fi
-    command -v "$tool" >/dev/null 2>&1 || { echo "alloc: $tool is missing and could not be installed"; echo "alloc: 0 passed, 1 failed"; exit 1; }
-done
-
-DLL="${FILESERVER_DLL:-}"
-if [[ -z "$DLL" ]]; then
-    timeout 900 dotnet build "$REPO_ROOT/src/FileServer.Cli" -c Release -o "$WORK/cli" --nologo -v quiet >"$WORK/build.log" 2>&1 \
-        || { echo "alloc: building the CLI failed"; tail -n 5 "$WORK/build.log"; echo "alloc: 0 passed, 1 failed"; exit 1; }
-    DLL="$WORK/cli/FileServer.Cli.dll"
-fi
+apt_need curl:curl wrk:wrk || { echo "alloc: curl or wrk is missing and could not be installed"; echo "alloc: 0 passed, 1 failed"; exit 1; }
+DLL="$(fs_build_cli)" || { echo "alloc: building the CLI failed"; echo "alloc: 0 passed, 1 failed"; exit 1; }
 
 mkdir -p "$WORK/root"
 head -c 4096 /dev/urandom >"$WORK/root/small.bin"
 head -c $((BIG_MIB * 1024 * 1024)) /dev/urandom >"$WORK/root/big.bin"
 head -c $((BIG_MIB / 4 * 1024 * 1024)) "$WORK/root/big.bin" >"$WORK/root/small-body.bin"
 
-# start ARGS... : starts the server on a free port with the access log off; sets URL and SERVER_PID.
+# start ARGS... : starts the server on a free port with the access log off; sets URL.
 start() {
-    rm -f "$WORK/ready"
-    timeout -k 5 600 dotnet "$DLL" "$WORK/root" --host 127.0.0.1 --port 0 --ready-file "$WORK/ready" --no-access-log "$@" \
-        </dev/null >"$WORK/server.out" 2>"$WORK/server.err" &
-    SERVER_PID=$!
-    for ((i = 0; i < 300; i++)); do [[ -s "$WORK/ready" ]] && break; sleep 0.1; done
-    [[ -s "$WORK/ready" ]] || { echo "alloc: the server did not start"; cat "$WORK/server.err"; return 1; }
-    URL="$(head -n 1 "$WORK/ready")"
+    FS_LIFETIME=600 fs_start server "$WORK/root" --no-access-log "$@" || { echo "alloc: the server did not start"; return 1; }
+    lib_track "$FS_WRAPPER"
+    URL="$FS_URL"
 }
 
-# stop : SIGTERM to the server (the dotnet child of timeout(1), which would otherwise exit 143 itself), then
-# sets STOPPED="REQUESTS BYTES_PER_REQUEST" from the server's stop line (not in a subshell: wait needs the child).
+# stop : SIGTERM to the server itself (timeout(1) would otherwise exit 143), then sets STOPPED="REQUESTS
+# BYTES_PER_REQUEST" from the server's stop line (not in a subshell: wait needs the child).
 stop() {
-    local server
-    server="$(pgrep -P "$SERVER_PID" -f FileServer.Cli.dll | head -n 1)"
-    kill -TERM "${server:-$SERVER_PID}"
-    wait "$SERVER_PID" || { echo "alloc: the server exited non-zero" >&2; return 1; }
-    SERVER_PID=""
+    kill -TERM "$FS_PID"
+    wait "$FS_WRAPPER" || { echo "alloc: the server exited non-zero" >&2; return 1; }
+    lib_forget "$FS_WRAPPER"
     STOPPED="$(sed -n 's/.*Stopped after \([0-9]*\) requests; \([0-9]*\) bytes of managed memory allocated per request.*/\1 \2/p' "$WORK/server.err" | tail -n 1)"
 }
 
