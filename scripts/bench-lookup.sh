@@ -20,8 +20,10 @@ command -v wrk >/dev/null || { echo "bench-lookup: wrk is needed (apt-get instal
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/fileserver-lookup.XXXXXX")"
 SERVER=""
-cleanup() { [[ -n "$SERVER" ]] && kill -TERM "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null; rm -rf "$WORK"; }
-trap cleanup EXIT
+source "$REPO_ROOT/scripts/lib/process.sh"
+source "$REPO_ROOT/scripts/lib/apt.sh"
+source "$REPO_ROOT/scripts/lib/nginx.sh"
+lib_on_exit
 
 source "$REPO_ROOT/scripts/lib/fileserver.sh"
 DLL="$(fs_build_cli)" || { echo "bench-lookup: the CLI could not be built"; exit 1; }
@@ -37,35 +39,16 @@ start_fileserver() { # DLL [walk]
     fs_start server "$WORK/data" --no-access-log || { echo "bench-lookup: $DLL did not start"; exit 1; }
     unset FILESERVER_PATH_LOOKUP
     SERVER="$FS_WRAPPER"
+    lib_track "$SERVER"
     URL="$FS_URL"
 }
 
 start_nginx() {
-    local port
-    # A random high port: a clash shows as nginx not starting, and the run says so.
-    port=$((20000 + RANDOM % 30000))
-    mkdir -p "$WORK/nginx/tmp"
-    cat >"$WORK/nginx/nginx.conf" <<EOF
-daemon off;
-worker_processes auto;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off; sendfile on; tcp_nopush on; default_type application/octet-stream;
-    client_body_temp_path $WORK/nginx/tmp/body; proxy_temp_path $WORK/nginx/tmp/proxy; fastcgi_temp_path $WORK/nginx/tmp/fastcgi;
-    uwsgi_temp_path $WORK/nginx/tmp/uwsgi; scgi_temp_path $WORK/nginx/tmp/scgi;
-    server { listen 127.0.0.1:$port; root $WORK/data; }
-}
-EOF
-    timeout -k 5 900 nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" </dev/null >"$WORK/nginx/out" 2>&1 &
-    SERVER=$!
-    URL="http://127.0.0.1:$port/"
-    for ((i = 0; i < 100; i++)); do curl -q -s -o /dev/null --max-time 1 "$URL/small.bin" && return 0; sleep 0.1; done
-    echo "bench-lookup: nginx did not start"; cat "$WORK/nginx/out"; exit 1
+    NGINX_CONNECTIONS=1024 NGINX_LIFETIME=900 nginx_start nginx "$WORK/data" on || { echo "bench-lookup: nginx did not start"; exit 1; }
+    SERVER="$NGINX_WRAPPER" URL="$NGINX_URL"
 }
 
-stop_server() { kill -TERM "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; SERVER=""; }
+stop_server() { lib_stop_pid "$SERVER" || true; SERVER=""; }
 
 rps() { # URL SECONDS
     wrk -t2 -c50 -d"${2}s" "$1" | awk '/^Requests\/sec:/ { printf "%d", $2 }'

@@ -38,14 +38,10 @@ FD_SLACK=8   # descriptors the open-file cache may hold at the end and not at th
 
 export LC_ALL=C DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/fileserver-soak.XXXXXX")"
-SERVER_PIDS=()
+[[ "${SOAK_KEEP:-0}" == 1 ]] && KEEP=1
 LOAD_PIDS=()
-cleanup() {
-    for pid in "${LOAD_PIDS[@]}" "${SERVER_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    if [[ "${SOAK_KEEP:-0}" == 1 ]]; then echo "soak: kept $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
+source "$REPO_ROOT/scripts/lib/process.sh"
+lib_on_exit
 
 # ---------------------------------------------------------------------------------------------------------
 # Build and tree
@@ -75,7 +71,7 @@ start_server() { # NAME ARGS...
     local name="$1"
     shift
     FS_LIFETIME=$((DURATION + 600)) fs_start "$name" "$ROOT" --no-access-log "$@" || { echo "soak: server $name did not start"; exit 1; }
-    SERVER_PIDS+=("$FS_WRAPPER")
+    lib_track "$FS_WRAPPER"
     URL[$name]="$FS_URL"
     PID[$name]="$FS_PID"
 }
@@ -141,31 +137,32 @@ SLOW_SECONDS=$((SMOKE ? 8 : 30))
 RACE_SECONDS=$((SMOKE ? 8 : 60))
 for name in "${SERVERS[@]}"; do
     run_load "$END" download --url "${URL[$name]}big.bin" --count 4 --concurrency 2 --sha256 "$BIG_SHA" --time-limit "$DURATION" &
-    LOAD_PIDS+=($!)
+    LOAD_PIDS+=($!) && lib_track $!
 done
 run_load "$END" download --url "${URL[sendfile]}small.bin" --count 2000 --concurrency 4 --sha256 "$SMALL_SHA" --time-limit "$DURATION" &
-LOAD_PIDS+=($!)
+LOAD_PIDS+=($!) && lib_track $!
 run_load "$END" ranges --url "${URL[copy]}big.bin" --file "$ROOT/big.bin" --count 200 --concurrency 2 --time-limit "$DURATION" &
-LOAD_PIDS+=($!)
+LOAD_PIDS+=($!) && lib_track $!
 run_load "$END" ranges --url "${URL[tls]}big.bin" --file "$ROOT/big.bin" --count 50 --concurrency 1 --time-limit "$DURATION" &
-LOAD_PIDS+=($!)
+LOAD_PIDS+=($!) && lib_track $!
 run_load "$END" abort-storm --url "${URL[sendfile]}big.bin" --requests 500 --concurrency 20 --max-bytes 4m --time-limit "$DURATION" &
-LOAD_PIDS+=($!)
+LOAD_PIDS+=($!) && lib_track $!
 run_load "$END" slow-readers --url "${URL[copy]}big.bin" --clients 20 --rate 256k --seconds "$SLOW_SECONDS" --verify "$ROOT/big.bin" &
-LOAD_PIDS+=($!)
+LOAD_PIDS+=($!) && lib_track $!
 run_load "$END" slow-readers --url "${URL[tls]}big.bin" --clients 10 --rate 256k --seconds "$SLOW_SECONDS" --verify "$ROOT/big.bin" &
-LOAD_PIDS+=($!)
+LOAD_PIDS+=($!) && lib_track $!
 run_load "$END" race --url "${URL[sendfile]}d/secret.txt" --swap "$ROOT/d" --with "$ROOT/d-swap" --outside-marker "$MARKER" \
     --clients 2 --seconds "$RACE_SECONDS" &
-LOAD_PIDS+=($!)
+LOAD_PIDS+=($!) && lib_track $!
 run_load "$END" race --url "${URL[copy]}f/secret.txt" --swap "$ROOT/f/secret.txt" --with "$ROOT/f/secret-swap" --outside-marker "$MARKER" \
     --clients 2 --seconds "$RACE_SECONDS" &
-LOAD_PIDS+=($!)
+LOAD_PIDS+=($!) && lib_track $!
 
 # The middle sample waits for the middle: sleeping here paces a report, it synchronises nothing.
 sleep $((DURATION / 2))
 report "middle ($((DURATION / 2)) s)"
 wait "${LOAD_PIDS[@]}" 2>/dev/null || true
+for pid in "${LOAD_PIDS[@]}"; do lib_forget "$pid"; done
 LOAD_PIDS=()
 report "end ($DURATION s)"
 
