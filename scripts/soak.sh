@@ -129,7 +129,7 @@ for name in "${SERVERS[@]}"; do
     timeout 120 dotnet "$LOADGEN" download --url "${URL[$name]}big.bin" --count 1 --concurrency 1 --sha256 "$BIG_SHA" >/dev/null
 done
 declare -A START_FDS
-for name in "${SERVERS[@]}"; do START_FDS[$name]="$(fds "${PID[$name]}")"; done
+for name in "${SERVERS[@]}"; do START_FDS[$name]="$(lib_fds "${PID[$name]}")"; done
 report "start (0 s)"
 
 END=$((SECONDS + DURATION))
@@ -171,10 +171,10 @@ fd_problems=()
 for name in "${SERVERS[@]}"; do
     settled=0
     for ((i = 0; i < 100; i++)); do
-        if (($(fds "${PID[$name]}") <= START_FDS[$name] + FD_SLACK)); then settled=1; break; fi
+        if (($(lib_fds "${PID[$name]}") <= START_FDS[$name] + FD_SLACK)); then settled=1; break; fi
         sleep 0.2
     done
-    ((settled)) || fd_problems+=("$name: $(fds "${PID[$name]}") descriptors after the load, ${START_FDS[$name]} at the start")
+    ((settled)) || fd_problems+=("$name: $(lib_fds "${PID[$name]}") descriptors after the load, ${START_FDS[$name]} at the start")
 done
 report "after the load"
 
