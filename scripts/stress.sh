@@ -108,6 +108,7 @@ STOP_TIMEOUT="${STOP_TIMEOUT:-5}"
 source "$REPO_ROOT/scripts/lib/process.sh"
 source "$REPO_ROOT/scripts/lib/apt.sh"
 source "$REPO_ROOT/scripts/lib/nginx.sh"
+source "$REPO_ROOT/scripts/lib/fileserver.sh"
 lib_on_exit
 trap 'echo "stress: interrupted" >&2; print_table; exit 130' INT
 trap 'echo "stress: terminated" >&2; print_table; exit 143' TERM
@@ -218,35 +219,16 @@ loadgen_wait() {
 
 # start_fileserver LABEL ARGS...: sets SRV_PID, SRV_WRAP, SRV_ERR, URL; on failure returns 1 with SRV_FAIL.
 start_fileserver() {
-    local label="$1" ready i rc
+    local label="$1"
     shift
-    SRV_KIND=fileserver SRV_LABEL="$label" SRV_ERR="$WORK/$label.server.err" SRV_FAIL="" URL="" SRV_PID=""
-    ready="$WORK/$label.ready"
-    rm -f "$ready"
-    timeout -k 5 "$SERVER_LIFETIME" dotnet "$DLL" "$ROOT" --host "$HOST" --port 0 --ready-file "$ready" \
-        --log-level Warning "$@" </dev/null >"$WORK/$label.server.out" 2>"$SRV_ERR" &
-    SRV_WRAP=$!
+    SRV_KIND=fileserver SRV_LABEL="$label" SRV_ERR="$WORK/$label.err" SRV_FAIL="" URL="" SRV_PID=""
+    if ! FS_LIFETIME="$SERVER_LIFETIME" fs_start "$label" "$ROOT" --log-level Warning "$@" 2>/dev/null; then
+        lib_stop_pid "$FS_WRAPPER" || true
+        SRV_FAIL="server did not start: $(head -n 2 "$SRV_ERR" | tr '\n' ' ' | sed 's/ *$//')"
+        return 1
+    fi
+    SRV_WRAP="$FS_WRAPPER" SRV_PID="$FS_PID" URL="$FS_URL"
     lib_track "$SRV_WRAP"
-    for ((i = 0; i < READY_TIMEOUT * 10; i++)); do
-        if [[ -s "$ready" ]]; then
-            URL="$(head -n 1 "$ready")"
-            SRV_PID="$(child_of "$SRV_WRAP")"
-            [[ -n "$SRV_PID" ]] && return 0
-            SRV_FAIL="cannot find the server process under pid $SRV_WRAP"
-            return 1
-        fi
-        if ! kill -0 "$SRV_WRAP" 2>/dev/null; then
-            rc=0
-            wait "$SRV_WRAP" || rc=$?
-            lib_forget "$SRV_WRAP"
-            SRV_FAIL="server exited with code $rc before listening: $(head -n 2 "$SRV_ERR" | tr '\n' ' ' | sed 's/ *$//')"
-            return 1
-        fi
-        sleep 0.1
-    done
-    SRV_FAIL="no ready file after ${READY_TIMEOUT}s"
-    lib_stop_pid "$SRV_WRAP" || true
-    return 1
 }
 
 # start_nginx LABEL on|off [tls]: a private nginx (own conf, logs and temp paths in the work dir); same outputs.
@@ -310,33 +292,11 @@ warm_up() {
 # Build and data
 
 build_started="$(now)"
-if [[ -n "${FILESERVER_DLL:-}" ]]; then
-    DLL="$FILESERVER_DLL"
-else
-    echo "== build src/FileServer.Cli (Release)"
-    DLL="$WORK/cli/FileServer.Cli.dll"
-    if ! timeout "$BUILD_TIMEOUT" dotnet build "$REPO_ROOT/src/FileServer.Cli" -c Release -o "$WORK/cli" --nologo -v quiet \
-        >"$WORK/build-cli.log" 2>&1; then
-        grep -E 'error' "$WORK/build-cli.log" | head -n 10 || tail -n 10 "$WORK/build-cli.log"
-        echo "stress: the CLI does not build" >&2
-        exit 1
-    fi
-fi
-[[ -f "$DLL" ]] || { echo "stress: no CLI assembly at $DLL" >&2; exit 1; }
+[[ -z "${FILESERVER_DLL:-}${LOADGEN_DLL:-}" ]] && echo "== build src/FileServer.Cli and scripts/loadgen (Release)"
+DLL="$(fs_build_cli)" || { echo "stress: the CLI does not build" >&2; exit 1; }
+LOADGEN="$(fs_build_loadgen)" || { echo "stress: the load generator does not build" >&2; exit 1; }
+[[ -f "$DLL" && -f "$LOADGEN" ]] || { echo "stress: no CLI at $DLL or no load generator at $LOADGEN" >&2; exit 1; }
 DLL="$(cd "$(dirname "$DLL")" && pwd)/$(basename "$DLL")"
-if [[ -n "${LOADGEN_DLL:-}" ]]; then
-    LOADGEN="$LOADGEN_DLL"
-else
-    echo "== build scripts/loadgen (Release)"
-    LOADGEN="$WORK/loadgen/LoadGen.dll"
-    if ! timeout "$BUILD_TIMEOUT" dotnet build "$REPO_ROOT/scripts/loadgen" -c Release -o "$WORK/loadgen" --nologo -v quiet \
-        >"$WORK/build-loadgen.log" 2>&1; then
-        grep -E 'error' "$WORK/build-loadgen.log" | head -n 10 || tail -n 10 "$WORK/build-loadgen.log"
-        echo "stress: the load generator does not build" >&2
-        exit 1
-    fi
-fi
-[[ -f "$LOADGEN" ]] || { echo "stress: no load generator at $LOADGEN" >&2; exit 1; }
 PHASE_SECONDS[build]="$(elapsed_since "$build_started")"
 
 ROOT="$WORK/root"
