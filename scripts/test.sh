@@ -18,6 +18,13 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1
 UNIT_TIMEOUT=1800         # seconds for dotnet test (build included)
 INTEGRATION_TIMEOUT=1800  # seconds for scripts/integration.sh (build included)
 
+# The browser test drives Debian's chromium (Browser/ListingBrowserTests); every other tool a script needs, that
+# script installs itself.
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/fileserver-test.XXXXXX")"
+source "$REPO_ROOT/scripts/lib/apt.sh"
+apt_need chromium:chromium || echo "# chromium could not be installed: the browser test will fail"
+rm -rf "$WORK"
+
 mkdir -p TestResults
 RESULTS="$(mktemp -d "$REPO_ROOT/TestResults/run.XXXXXX")"
 
