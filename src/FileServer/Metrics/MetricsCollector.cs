@@ -38,9 +38,10 @@ public sealed class MetricsCollector : IDisposable
     {
         _listener.RecordObservableInstruments();
         var text = new StringBuilder();
-        foreach (var group in _series.GroupBy(s => s.Key.Instrument).OrderBy(g => g.Key.Name, StringComparer.Ordinal))
+        // Grouped by name, not by instrument: two servers in one process have a meter each, and one family.
+        foreach (var family in _series.GroupBy(s => s.Key.Instrument.Name).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
-            var instrument = group.Key;
+            var instrument = family.First().Key.Instrument;
             var name = PrometheusName(instrument);
             var type = instrument switch
             {
@@ -50,9 +51,9 @@ public sealed class MetricsCollector : IDisposable
             };
             text.Append("# HELP ").Append(name).Append(' ').Append(instrument.Description).Append('\n');
             text.Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
-            foreach (var (key, series) in group.OrderBy(s => s.Key.Tags, StringComparer.Ordinal))
+            foreach (var tagged in family.GroupBy(s => s.Key.Tags).OrderBy(g => g.Key, StringComparer.Ordinal))
             {
-                series.Write(text, name, key.Tags, type);
+                Series.Merge(tagged.Select(s => s.Value)).Write(text, name, tagged.Key, type);
             }
         }
         return text.ToString();
@@ -111,6 +112,30 @@ public sealed class MetricsCollector : IDisposable
                     _buckets[i < 0 ? bounds.Length : i]++;
                 }
             }
+        }
+
+        // The sum of several instruments' series of one name and tag set.
+        public static Series Merge(IEnumerable<Series> parts)
+        {
+            var list = parts.ToList();
+            if (list.Count == 1)
+            {
+                return list[0];
+            }
+            var merged = new Series(list[0]._buckets.Length);
+            foreach (var part in list)
+            {
+                lock (part._gate)
+                {
+                    merged._value += part._value;
+                    merged._count += part._count;
+                    for (var i = 0; i < merged._buckets.Length; i++)
+                    {
+                        merged._buckets[i] += part._buckets[i];
+                    }
+                }
+            }
+            return merged;
         }
 
         public void Write(StringBuilder text, string name, string tags, string type)
