@@ -122,6 +122,7 @@ smoke bench "a server did not start or a verification failed"
 smoke peers "a server did not start or a download was incomplete"
 smoke fuzz "a fuzz target failed on its seeds or on a past finding"
 smoke soak "an escape, a wrong byte, a failed request, a server error or descriptors not flat"
+smoke metrics "dotnet-counters did not see the meter or the Prometheus text was malformed"
 
 # ---------------------------------------------------------------------------------------------------------
 # Allocation smoke slice (the full run, >= 100,000 requests and 1 GiB bodies, is scripts/alloc.sh)
