@@ -35,6 +35,7 @@ internal static class CommandLine
         var chunkSize = Size("--chunk-size", "Most bytes read per step of the copy loop (e.g. 64k, 1m)", "256k");
         var limitRate = Size("--limit-rate", "Bytes per second per response, on both body paths (e.g. 1m); 0 = no limit", "0");
         var noAccessLog = new Option<bool>("--no-access-log") { Description = "Do not write the access log (the same as --access-log off)" };
+        var progress = new Option<bool>("--progress") { Description = "On an interactive terminal, a live table of the running transfers (the access log then goes to --access-log only)" };
         var metricsPort = new Option<int?>("--metrics-port") { Description = "Serve the metrics in the Prometheus text format on http://127.0.0.1:N/metrics (0 picks a port)" };
         var logFormat = new Option<string>("--log-format") { Description = "text or json (one object per line, with event ids and properties)", DefaultValueFactory = _ => "text" };
         logFormat.AcceptOnlyFromAmong("text", "json");
@@ -73,7 +74,7 @@ internal static class CommandLine
         var command = new Command("fileserver", "Serve a directory over HTTP/1.1, with zero-copy sendfile where possible.")
         {
             root, host, port, noSendFile, readyFile, logLevel, followSymlinks, dotfiles, noListing, cacheControl, mime, digest, precompressed, shutdownTimeout,
-            headerTimeout, idleTimeout, sendTimeout, highWatermark, lowWatermark, chunkSize, limitRate, maxConnections, openFileCache, noAccessLog, logFormat, accessLog, accessLogFormat, metricsPort,
+            headerTimeout, idleTimeout, sendTimeout, highWatermark, lowWatermark, chunkSize, limitRate, maxConnections, openFileCache, noAccessLog, logFormat, accessLog, accessLogFormat, metricsPort, progress,
             loopbackCongestion, new HelpOption(), new VersionOption(),
         };
         tls.AddTo(command);
@@ -118,10 +119,14 @@ internal static class CommandLine
                 TlsPort = result.GetValue(tls.Port),
                 HandshakeTimeout = TimeSpan.FromSeconds(result.GetValue(tls.HandshakeTimeout)),
             };
-            var accessTarget = result.GetValue(noAccessLog) || result.GetValue(accessLog) == "off" ? null : result.GetValue(accessLog);
+            var live = result.GetValue(progress);
+            // The live view owns the terminal: access lines would scroll it away, so on stderr they are off.
+            var accessTarget = result.GetValue(noAccessLog) || result.GetValue(accessLog) == "off" || (live && result.GetValue(accessLog) == "-")
+                ? null
+                : result.GetValue(accessLog);
             var logging = new LoggingChoice(result.GetValue(logLevel), result.GetValue(logFormat) == "json", accessTarget,
                 result.GetValue(accessLogFormat) is { } chosen ? Enum.Parse<AccessLogFormat>(chosen, ignoreCase: true) : null);
-            return await ServeCommand.RunAsync(options, logging, result.GetValue(readyFile), tlsChoice, result.GetValue(metricsPort)).ConfigureAwait(false);
+            return await ServeCommand.RunAsync(options, logging, result.GetValue(readyFile), tlsChoice, result.GetValue(metricsPort), live).ConfigureAwait(false);
         });
 
         var parsed = command.Parse(args);

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using FileServer.Cli.Logging;
 using System.Net.Sockets;
 using FileServer.Hosting;
+using FileServer.Cli.Progress;
 using FileServer.Metrics;
 using Microsoft.Extensions.Logging;
 
@@ -10,7 +11,7 @@ namespace FileServer.Cli;
 /// <summary>Runs the server until SIGINT or SIGTERM, then stops it gracefully.</summary>
 internal static class ServeCommand
 {
-    public static async Task<int> RunAsync(FileServerOptions options, LoggingChoice logging, string? readyFile, TlsChoice? tls, int? metricsPort = null)
+    public static async Task<int> RunAsync(FileServerOptions options, LoggingChoice logging, string? readyFile, TlsChoice? tls, int? metricsPort = null, bool progress = false)
     {
         // Logs go to stderr so stdout carries only the "Listening on" lines scripts read.
         using var stderr = new StderrLoggerProvider(json: logging.Json);
@@ -95,6 +96,14 @@ internal static class ServeCommand
             }
         }
 
+        if (progress && LiveView.CanDraw)
+        {
+            await new LiveView(host, LiveView.Terminal()).RunAsync(stop.Task).ConfigureAwait(false);
+        }
+        else if (progress)
+        {
+            await Console.Error.WriteLineAsync("fileserver: --progress needs an interactive terminal on stdout; running without it").ConfigureAwait(false);
+        }
         await stop.Task.ConfigureAwait(false);
         await host.StopAsync().ConfigureAwait(false);
         if (ready?.RemoveIfOurs() is { } reason)

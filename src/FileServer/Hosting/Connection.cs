@@ -38,8 +38,9 @@ internal sealed class Connection : IDisposable
     private bool _peerSendsNoMore;
 
     public Connection(ITransport transport, RequestDispatcher dispatcher, ResponseWriter responses, RequestHeadParser parser,
-        FileServerOptions options, ILogger log, ILogger accessLog, TimeProvider clock, ServerStatistics statistics, ServerMetrics metrics)
+        FileServerOptions options, ILogger log, ILogger accessLog, TimeProvider clock, ServerStatistics statistics, ServerMetrics metrics, long id = 0)
     {
+        _id = id;
         _metrics = metrics;
         _progress = new ResponseProgress(clock);
         _statistics = statistics;
@@ -54,6 +55,21 @@ internal sealed class Connection : IDisposable
         _clock = clock;
         // A timer of the injected clock, so tests can drive the timeouts.
         _opening = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _clock);
+    }
+
+    private readonly long _id;
+    private volatile RequestHead? _current;
+
+    /// <summary>The body being sent now, or null between responses.</summary>
+    public TransferView? Transfer()
+    {
+        var request = _current;
+        if (request is null || !_progress.BodyStarted)
+        {
+            return null;
+        }
+        var path = _transport is TlsTransport ? "tls" : AccessLog.BodyPathName(_progress.BodyPath);
+        return new TransferView(_id, _client, request.Target, path, _progress.BodyBytesSent(_transport.BytesSent), _progress.BodyLength);
     }
 
     /// <summary>The peer's address, for logs.</summary>
@@ -212,6 +228,7 @@ internal sealed class Connection : IDisposable
         _peerSendsNoMore = !request.ClientWantsKeepAlive && bodyRead;
 
         _progress.Reset();
+        _current = request;
         ResponseSummary summary;
         _metrics.Transfer(+1);
         try
@@ -239,6 +256,7 @@ internal sealed class Connection : IDisposable
         }
         finally
         {
+            _current = null;
             _metrics.Transfer(-1);
         }
         _statistics.RequestServed();

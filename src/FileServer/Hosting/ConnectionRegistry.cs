@@ -14,6 +14,20 @@ internal sealed class ConnectionRegistry
     /// <summary>How many connections are running.</summary>
     public int Count => _running.Count;
 
+    /// <summary>The bodies being sent now, one per connection that is sending.</summary>
+    public List<TransferView> Transfers()
+    {
+        var views = new List<TransferView>();
+        foreach (var connection in _running.Keys)
+        {
+            if (connection.Transfer() is { } view)
+            {
+                views.Add(view);
+            }
+        }
+        return views;
+    }
+
     /// <summary>Tracks <paramref name="connection"/> while <paramref name="run"/> runs; <paramref name="ended"/> runs after it.</summary>
     public void Track(Connection connection, Task run, Action ended)
     {

@@ -39,6 +39,7 @@ public sealed class FileServerHost : IAsyncDisposable
     private SemaphoreSlim? _connectionSlots;
     private Task _acceptLoop = Task.CompletedTask;
     private Task? _stopping;
+    private long _connectionsAccepted;
 
     /// <summary>Creates a server; nothing is bound until <see cref="Start"/>.</summary>
     public FileServerHost(FileServerOptions options, ILoggerFactory loggerFactory, IPlatform? platform = null, TimeProvider? clock = null)
@@ -64,6 +65,12 @@ public sealed class FileServerHost : IAsyncDisposable
 
     /// <summary>The server's instruments (meter <c>FileServer</c>).</summary>
     public ServerMetrics Metrics { get; }
+
+    /// <summary>The response bodies being sent now (a snapshot), for a live view.</summary>
+    public IReadOnlyList<TransferView> ActiveTransfers() => _connections.Transfers();
+
+    /// <summary>Connections open now.</summary>
+    public int ConnectionCount => _connections.Count;
 
     /// <summary>Requests served and allocation per request, for logs and benchmarks.</summary>
     public ServerStatistics Statistics { get; } = new();
@@ -248,7 +255,7 @@ public sealed class FileServerHost : IAsyncDisposable
             ServerLog.CongestionRefused(_log, socket.RemoteEndPoint?.ToString() ?? "?", _loopbackCongestion.Algorithm);
         }
         var transport = transports.Create(socket, _platform, _options.Transport, _clock);
-        var connection = new Connection(transport, _dispatcher!, _responses!, _parser!, _options, _log, _accessLog, _clock, Statistics, Metrics);
+        var connection = new Connection(transport, _dispatcher!, _responses!, _parser!, _options, _log, _accessLog, _clock, Statistics, Metrics, Interlocked.Increment(ref _connectionsAccepted));
         var watch = _watchdog!.Watch(transport, connection.Client);
         var run = Task.Run(connection.RunAsync);
         _connections.Track(connection, run, () =>

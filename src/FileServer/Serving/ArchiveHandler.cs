@@ -101,7 +101,7 @@ public sealed class ArchiveHandler
         var root = _resolver.Root;
         long from = range.Start, to = range.Start + range.Length;
         var taken = BodyPath.Copy;
-        exchange.Progress.BodyStarting(range.Length == plan.Length ? HttpStatus.Ok : HttpStatus.PartialContent, BodyPath.Copy, transport.BytesWritten);
+        exchange.Progress.BodyStarting(range.Length == plan.Length ? HttpStatus.Ok : HttpStatus.PartialContent, BodyPath.Copy, transport.BytesWritten, range.Length);
         foreach (var member in plan.Members)
         {
             if (member.End <= from || member.Offset >= to)

@@ -90,7 +90,7 @@ public sealed class DirectoryListingHandler
     private static async ValueTask WriteBodyAsync(Exchange exchange, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         var transport = exchange.Transport;
-        exchange.Progress.BodyStarting(HttpStatus.Ok, BodyPath.Copy, transport.BytesWritten);
+        exchange.Progress.BodyStarting(HttpStatus.Ok, BodyPath.Copy, transport.BytesWritten, body.Length);
         while (!body.IsEmpty)
         {
             var piece = Math.Min(body.Length, Math.Max(transport.WriteBudget, 16 * 1024));

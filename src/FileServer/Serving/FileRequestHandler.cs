@@ -173,7 +173,7 @@ public sealed class FileRequestHandler
             var sender = _chooser.Choose(transport, lease.File, plan.ContentLength);
             var rendered = ResponseWriter.Render(head);
             _responses.Recycle(head);
-            progress.BodyStarting(plan.Status, sender.Path, transport.BytesWritten + rendered.Memory.Length);
+            progress.BodyStarting(plan.Status, sender.Path, transport.BytesWritten + rendered.Memory.Length, plan.ContentLength);
             BodyPath taken;
             using (rendered)
             {

@@ -25,6 +25,9 @@ public sealed class ResponseProgress
     /// <summary>The status the head announced.</summary>
     public int Status { get; private set; }
 
+    /// <summary>The body's announced length; -1 when unknown.</summary>
+    public long BodyLength { get; private set; } = -1;
+
     /// <summary>How the body leaves.</summary>
     public BodyPath BodyPath { get; private set; }
 
@@ -33,10 +36,12 @@ public sealed class ResponseProgress
 
     /// <summary>
     /// Records a body of a <paramref name="status"/> response about to leave by <paramref name="path"/>; its first
-    /// byte is the transport's <paramref name="bodyStartsAt"/>-th (counting every byte written on the connection).
+    /// byte is the transport's <paramref name="bodyStartsAt"/>-th (counting every byte written on the connection), and
+    /// it is <paramref name="bodyLength"/> bytes long (-1 when unknown).
     /// </summary>
-    public void BodyStarting(int status, BodyPath path, long bodyStartsAt)
+    public void BodyStarting(int status, BodyPath path, long bodyStartsAt, long bodyLength = -1)
     {
+        BodyLength = bodyLength;
         Status = status;
         BodyPath = path;
         _bodyStartsAt = bodyStartsAt;
