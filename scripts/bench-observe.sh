@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What observing costs: FileServer plain, with a JSON access log to a file (--access-log FILE --access-log-format
-# json), and with the live view (--progress, on a pseudo-terminal made by script(1)) plus that access log, in turns of
+# json), and with the live view alone (--progress, on a pseudo-terminal made by script(1)), in turns of
 # ROUNDS rounds: 4 KiB requests per second (wrk -t2 -c50, keep-alive: a log line per request is the most it can cost)
 # and one 1 GiB download (curl, MiB/s). Ratios to the plain server of the same round are the figures.
 #
@@ -33,7 +33,7 @@ start() {
     case "$1" in
         plain) set -- --no-access-log ;;
         accesslog) set -- --access-log "$WORK/access.log" --access-log-format json ;;
-        progress) set -- --access-log "$WORK/access.log" --access-log-format json --progress ;;
+        progress) set -- --no-access-log --progress ;;
     esac
     if [[ " $* " == *" --progress "* ]]; then
         # script(1) gives the server a terminal for stdout: the live view draws as it would for a person.
@@ -60,7 +60,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
     done
 done
 
-echo "| round | figure | plain | access log (json, file) | ratio | live view + access log | ratio |"
+echo "| round | figure | plain | access log (json, file) | ratio | live view | ratio |"
 echo "|---|---|---|---|---|---|---|"
 for ((round = 1; round <= ROUNDS; round++)); do
     for figure in RPS MIBS; do

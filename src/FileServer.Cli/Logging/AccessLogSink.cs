@@ -14,12 +14,13 @@ namespace FileServer.Cli.Logging;
 internal sealed class AccessLogSink : ILoggerProvider
 {
     private const int QueueLimit = 16 * 1024;
+    private static readonly TimeSpan FlushDelay = TimeSpan.FromMilliseconds(100);
 
     private readonly string? _path;
     private readonly TextWriter? _stderr;
     private readonly AccessLogFormat _format;
     // Wait mode only so that TryWrite says when the queue is full (DropWrite would drop silently): nothing ever waits.
-    private readonly Channel<string> _lines = Channel.CreateBounded<string>(new BoundedChannelOptions(QueueLimit) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    private readonly Channel<AccessRecord> _lines = Channel.CreateBounded<AccessRecord>(new BoundedChannelOptions(QueueLimit) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     private readonly Task _writer;
     private ILogger? _diagnostics;
     private long _dropped;
@@ -57,14 +58,34 @@ internal sealed class AccessLogSink : ILoggerProvider
 
     private void Enqueue(AccessRecord record)
     {
-        if (!_lines.Writer.TryWrite(AccessLineFormat.Format(record, _format)))
+        // Formatted by the writer, not here: a request pays for one queue slot.
+        if (!_lines.Writer.TryWrite(record))
         {
             Interlocked.Increment(ref _dropped);
         }
     }
 
+    // True when lines are waiting; false when none came within the flush delay (only asked while some are unflushed)
+    // or the queue is complete.
+    private async ValueTask<bool> WaitForLinesAsync(bool unflushed)
+    {
+        if (!unflushed || _lines.Reader.TryPeek(out _))
+        {
+            return await _lines.Reader.WaitToReadAsync().ConfigureAwait(false);
+        }
+        using var quiet = new CancellationTokenSource(FlushDelay);
+        try
+        {
+            return await _lines.Reader.WaitToReadAsync(quiet.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
     private static StreamWriter Open(string path) =>
-        new(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 64 * 1024)) { AutoFlush = false };
+        new(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 64 * 1024), bufferSize: 64 * 1024) { AutoFlush = false };
 
     private async Task WriteAsync(StreamWriter? file)
     {
@@ -73,18 +94,27 @@ internal sealed class AccessLogSink : ILoggerProvider
         var output = file ?? _stderr!;
         try
         {
-            while (await _lines.Reader.WaitToReadAsync().ConfigureAwait(false))
+            var unflushed = false;
+            while (await WaitForLinesAsync(unflushed).ConfigureAwait(false) is var more && (more || unflushed))
             {
+                if (!more)
+                {
+                    // Quiet for a moment: what was written reaches the file now, not at the next burst.
+                    await output.FlushAsync().ConfigureAwait(false);
+                    unflushed = false;
+                    continue;
+                }
                 if (_path is not null && Interlocked.Exchange(ref _reopen, 0) == 1)
                 {
                     await output.DisposeAsync().ConfigureAwait(false);
                     output = Open(_path);
                 }
-                while (_lines.Reader.TryRead(out var line))
+                while (_lines.Reader.TryRead(out var record))
                 {
-                    await output.WriteAsync(line).ConfigureAwait(false);
+                    await output.WriteAsync(AccessLineFormat.Format(record, _format)).ConfigureAwait(false);
                 }
-                await output.FlushAsync().ConfigureAwait(false);
+                // Under load the lines leave in the writer's 64 KiB blocks, not one write(2) per burst.
+                unflushed = true;
                 var dropped = Dropped;
                 if (dropped != reported && DateTime.UtcNow - lastReport >= TimeSpan.FromSeconds(1) && _diagnostics is { } log)
                 {
