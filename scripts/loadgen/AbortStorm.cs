@@ -35,36 +35,22 @@ internal static class AbortStorm
         var timeLimit = args.Double("time-limit", 300, 0.1, 86_400);
         var timeout = TimeSpan.FromSeconds(args.Double("timeout", 10, 0.1, 3600));
         args.EnsureAllUsed();
-        Watchdog.Arm(TimeSpan.FromSeconds(timeLimit) + timeout + TimeSpan.FromSeconds(30));
-
+        using var run = new RequestRun(requests, timeLimit, timeout);
         var request = target.Request();
         var tally = new Tally();
-        var next = -1;
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(timeLimit));
-        var clock = Stopwatch.StartNew();
 
         async Task WorkerAsync()
         {
             var buffer = new byte[64 * 1024];
-            while (!deadline.IsCancellationRequested)
+            while (run.TryTake(out var index))
             {
-                var index = Interlocked.Increment(ref next);
-                if (index >= requests)
-                {
-                    return;
-                }
                 Interlocked.Increment(ref tally.Started);
-                await OneAsync(target, request, index, seed, maxBytes, timeout, buffer, tally, deadline.Token);
+                await OneAsync(target, request, index, seed, maxBytes, timeout, buffer, tally, run.Deadline.Token);
             }
         }
 
-        var workers = new Task[concurrency];
-        for (var i = 0; i < concurrency; i++)
-        {
-            workers[i] = Task.Run(WorkerAsync);
-        }
-        await Task.WhenAll(workers);
-        var elapsed = clock.Elapsed.TotalSeconds;
+        await RequestRun.RunAsync(concurrency, WorkerAsync);
+        var elapsed = run.Clock.Elapsed.TotalSeconds;
 
         Report.Put("requests", requests);
         Report.Put("started", tally.Started);
@@ -81,7 +67,7 @@ internal static class AbortStorm
         Report.Put("bytes_total", tally.Bytes);
         Report.Put("seconds", elapsed);
         Report.Put("requests_per_second", elapsed > 0 ? tally.Started / elapsed : 0);
-        Report.Put("time_limit_hit", deadline.IsCancellationRequested && tally.Started < requests ? "yes" : "no");
+        Report.Put("time_limit_hit", run.Deadline.IsCancellationRequested && tally.Started < requests ? "yes" : "no");
         return 0;
     }
 

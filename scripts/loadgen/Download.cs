@@ -45,13 +45,10 @@ internal static class Download
         {
             throw new UsageException("--sha256 needs 64 hex digits");
         }
-        Watchdog.Arm(TimeSpan.FromSeconds(timeLimit) + timeout + TimeSpan.FromSeconds(30));
-
+        using var run = new RequestRun(count, timeLimit, timeout);
+        var deadline = run.Deadline;
         var request = target.Request();
         var tally = new Tally();
-        var next = -1;
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(timeLimit));
-        var clock = Stopwatch.StartNew();
 
         async Task WorkerAsync()
         {
@@ -59,7 +56,7 @@ internal static class Download
             Connection? connection = null;
             try
             {
-                while (!deadline.IsCancellationRequested && Interlocked.Increment(ref next) < count)
+                while (run.TryTake(out _))
                 {
                     var retried = false;
                     while (true)
@@ -112,13 +109,8 @@ internal static class Download
             }
         }
 
-        var workers = new Task[concurrency];
-        for (var i = 0; i < concurrency; i++)
-        {
-            workers[i] = Task.Run(WorkerAsync);
-        }
-        await Task.WhenAll(workers);
-        var seconds = clock.Elapsed.TotalSeconds;
+        await RequestRun.RunAsync(concurrency, WorkerAsync);
+        var seconds = run.Clock.Elapsed.TotalSeconds;
         var notRun = count - tally.Ok - tally.Failed;
 
         Report.Put("count", count);
