@@ -25,10 +25,10 @@ internal sealed class Connection : IDisposable
     private readonly AccessLog _accessLog;
     private readonly TimeProvider _clock;
     private readonly string _client;
-    private readonly ServerStatistics _statistics;
     // The response being sent, reused: requests on a connection are sequential.
     private readonly ResponseProgress _progress;
     private readonly ServerMetrics _metrics;
+    private readonly ResponseRecorder _recorder;
     private static ReadOnlySpan<byte> ContinueResponse => "HTTP/1.1 100 Continue\r\n\r\n"u8;
 
     private readonly CancellationTokenSource _opening;
@@ -43,13 +43,13 @@ internal sealed class Connection : IDisposable
         _id = id;
         _metrics = metrics;
         _progress = new ResponseProgress(clock);
-        _statistics = statistics;
         _transport = transport;
         _dispatcher = dispatcher;
         _responses = responses;
         _client = transport.RemoteEndPoint?.ToString() ?? "-";
         _accessLog = new AccessLog(accessLog, clock, _client);
         _requests = new RequestReader(transport, parser, responses, options, log, _accessLog, clock, _client);
+        _recorder = new ResponseRecorder(statistics, _accessLog, metrics, clock, transport, _progress);
         _options = options;
         _log = log;
         _clock = clock;
@@ -239,19 +239,7 @@ internal sealed class Connection : IDisposable
         catch (Exception e) when (_progress.BodyStarted)
         {
             // Cut short mid-body: still one access line, with the body bytes that left (fewer than announced).
-            var sent = _progress.BodyBytesSent(_transport.BytesSent);
-            _statistics.RequestServed();
-            _accessLog.Response(request, started, _progress.Status, sent, _progress.BodyPath);
-            Measure(request, started, _progress.Status, sent, _progress.BodyPath);
-            if (e is FileTruncatedException)
-            {
-                _metrics.Aborted(AbortCause.Truncated);
-            }
-            else if (!_transport.Aborted.IsCancellationRequested)
-            {
-                // Aborted by the server (send timeout, shutdown) is counted where it was decided.
-                _metrics.Aborted(AbortCause.ClientGone);
-            }
+            _recorder.CutShort(request, started, e);
             throw;
         }
         finally
@@ -259,17 +247,8 @@ internal sealed class Connection : IDisposable
             _current = null;
             _metrics.Transfer(-1);
         }
-        _statistics.RequestServed();
-        _accessLog.Response(request, started, summary.Status, summary.BodyBytes, summary.BodyPath);
-        Measure(request, started, summary.Status, summary.BodyBytes, summary.BodyPath);
+        _recorder.Completed(request, started, summary.Status, summary.BodyBytes, summary.BodyPath);
         return summary.KeepAlive;
-    }
-
-    private void Measure(RequestHead request, long started, int status, long bodyBytes, BodyPath bodyPath)
-    {
-        var duration = _clock.GetElapsedTime(started);
-        var firstByte = _progress.BodyStarted ? _clock.GetElapsedTime(started, _progress.BodyStartedAt) : duration;
-        _metrics.Response(request.Method, status, bodyBytes, AccessLog.BodyPathName(bodyPath), _transport is TlsTransport, firstByte, duration);
     }
 
     /// <summary>
