@@ -25,37 +25,25 @@
 # FileServer.Cli.dll to use instead of building one.
 set -euo pipefail
 
-ROUNDS=40 BIG_MIB=1024 MID_MIB=64 MID_WARMUPS=40 BIG_WARMUPS=2
-KEEP=""
-while (($# > 0)); do
-    case "$1" in
-        # At most 1000 rounds (about 35 minutes), well inside the servers' own one-hour bound.
-        --rounds) [[ $# -ge 2 && "$2" =~ ^[1-9][0-9]{0,3}$ && "$2" -le 1000 ]] || { echo "peers: --rounds needs 1-1000" >&2; exit 2; }
-            ROUNDS="$2"; shift ;;
-        --smoke) ROUNDS=1 BIG_MIB=64 MID_MIB=4 MID_WARMUPS=0 BIG_WARMUPS=0 ;;
-        --keep) KEEP=1 ;;
-        -h | --help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-        *) echo "peers: unknown argument '$1' (see --help)" >&2; exit 2 ;;
-    esac
-    shift
-done
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+LIB_NAME=peers
+source "$REPO_ROOT/scripts/lib/load.sh" process apt nginx fileserver args
+ROUNDS=40 BIG_MIB=1024 MID_MIB=64 MID_WARMUPS=40 BIG_WARMUPS=2 SMOKE=0 KEEP=""
+lib_parse_args "--rounds=ROUNDS --smoke:SMOKE=1 --keep:KEEP=1" "$@"
+# At most 1000 rounds (about 35 minutes), well inside the servers' own one-hour bound.
+[[ "$ROUNDS" =~ ^[1-9][0-9]{0,3}$ && "$ROUNDS" -le 1000 ]] || lib_usage_error "--rounds needs 1-1000"
+((SMOKE)) && ROUNDS=1 BIG_MIB=64 MID_MIB=4 MID_WARMUPS=0 BIG_WARMUPS=0
 
 export LC_ALL=C DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
-REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WORK="$(mktemp -d /tmp/fileserver-peers.XXXXXX)"
 chmod 755 "$WORK"   # nginx workers (nobody) read the files below it
-LIB_NAME=peers
-source "$REPO_ROOT/scripts/lib/process.sh"
-source "$REPO_ROOT/scripts/lib/apt.sh"
-source "$REPO_ROOT/scripts/lib/nginx.sh"
-source "$REPO_ROOT/scripts/lib/fileserver.sh"
 lib_on_exit
 
 nginx_ensure && apt_need curl:curl ss:iproute2 || { echo "peers: could not install nginx, curl or ss" >&2; exit 1; }
 
 echo "# building$([[ -n "${FILESERVER_DLL:-}" ]] || echo " FileServer and") SendFilePeer (Release)"
 DLL="$(fs_build_cli)" || { echo "peers: the CLI could not be built" >&2; exit 1; }
-PEER_DLL="$(fs_build "" scripts/bench/SendFilePeer peer SendFilePeer.dll)" || { echo "peers: SendFilePeer could not be built" >&2; exit 1; }
+PEER_DLL="$(fs_build "" scripts/bench/SendFilePeer SendFilePeer)" || { echo "peers: SendFilePeer could not be built" >&2; exit 1; }
 
 mkdir -p "$WORK/www"
 head -c $((BIG_MIB << 20)) /dev/urandom >"$WORK/www/big.bin"
@@ -66,7 +54,6 @@ BIG_SIZE=$((BIG_MIB << 20))
 NAMES=(fileserver block async nginx)
 declare -A PORT
 FS_LIFETIME=3600 fs_start fileserver "$WORK/www" --log-level Warning --loopback-congestion system || exit 1
-lib_track "$FS_WRAPPER"
 PORT[fileserver]="$(sed -E 's#.*:([0-9]+)/?$#\1#' <<<"$FS_URL")"
 NGINX_CONNECTIONS=1024 NGINX_LIFETIME=3600 nginx_start nginx "$WORK/www" on || { echo "peers: nginx did not start" >&2; exit 1; }
 PORT[nginx]="$NGINX_PORT"

@@ -2,9 +2,10 @@
 # Installs what a script needs with apt-get, once, bounded: waits (at most APT_WAIT s, default 600) for another
 # apt/dpkg run to finish, runs `apt-get update` once, and bounds each apt-get by APT_TIMEOUT (default 900 s).
 #
-#   source "$REPO_ROOT/scripts/lib/apt.sh"
+#   source "$REPO_ROOT/scripts/lib/load.sh" apt
 #   apt_need curl:curl wrk:wrk openssl:openssl     # COMMAND:PACKAGE, installed where COMMAND is missing
-#   nginx_ensure && NGINX="$(nginx_bin)"           # nginx-light, else nginx
+#
+# Not root: apt-get runs through sudo -n (it fails rather than asks for a password).
 
 apt_busy() {
     local comm f
@@ -31,8 +32,10 @@ wait_for_apt() {
 }
 
 apt_get() {
+    local sudo=()
+    ((EUID == 0)) || sudo=(sudo -n)
     DEBIAN_FRONTEND=noninteractive timeout -k 10 "${APT_TIMEOUT:-900}" \
-        apt-get -o DPkg::Lock::Timeout=300 -y -qq "$@" </dev/null
+        "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=300 -y -qq "$@" </dev/null
 }
 
 APT_UPDATED=0
@@ -63,21 +66,3 @@ apt_need() {
     done
 }
 
-# nginx_bin: the nginx binary, or nothing.
-nginx_bin() {
-    command -v nginx 2>/dev/null || { [[ -x /usr/sbin/nginx ]] && echo /usr/sbin/nginx; } || true
-}
-
-# nginx_ensure: installs nginx-light (else nginx) when there is no nginx; false if there still is none.
-nginx_ensure() {
-    [[ -n "$(nginx_bin)" ]] && return 0
-    wait_for_apt
-    [[ -n "$(nginx_bin)" ]] && return 0
-    echo "# installing: nginx-light"
-    apt_update_once
-    if ! { apt-cache show nginx-light >/dev/null 2>&1 && apt_get install nginx-light >/dev/null; }; then
-        echo "# nginx-light not installable; installing nginx"
-        apt_get install nginx >/dev/null || echo "# apt-get install nginx failed"
-    fi
-    [[ -n "$(nginx_bin)" ]]
-}

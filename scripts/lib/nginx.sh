@@ -1,16 +1,36 @@
 # shellcheck shell=bash
 # A private nginx for comparisons: its own generated config, pid and logs in $WORK/NAME, on 127.0.0.1 and a free
-# port; the system nginx and /etc/nginx are never touched. Needs process.sh (and apt.sh's nginx_bin).
+# port; the system nginx and /etc/nginx are never touched. Needs process.sh, and apt.sh for nginx_ensure.
 #
+#   nginx_ensure && NGINX="$(nginx_bin)"   # installs nginx-light (else nginx) when there is none
 #   nginx_start NAME ROOT on|off [tls]     # sendfile on or off; tls listens with ssl and $TLS_CERT/$TLS_KEY
 #
 # NGINX_EXTRA_SERVER adds directives to the server block (e.g. "autoindex on;"), NGINX_WORKERS (default auto) and
 # NGINX_CONNECTIONS (default 8192) size it, NGINX_LIFETIME (default 1800 s) bounds it. Sets NGINX_URL
-# (scheme://127.0.0.1:PORT/), NGINX_PORT, NGINX_DIR and NGINX_WRAPPER (timeout's PID, tracked for the exit). Returns 1,
-# with the error log on stderr, when it did not start within 30 s.
+# (scheme://127.0.0.1:PORT/), NGINX_PORT, NGINX_DIR, NGINX_WRAPPER (timeout's PID, tracked for the exit) and
+# NGINX_MASTER (the master process). Returns 1, with the error log on stderr, when it did not start within 30 s.
+
+# nginx_bin: the nginx binary, or nothing.
+nginx_bin() {
+    command -v nginx 2>/dev/null || { [[ -x /usr/sbin/nginx ]] && echo /usr/sbin/nginx; } || true
+}
+
+# nginx_ensure: installs nginx-light (else nginx) when there is no nginx; false if there still is none.
+nginx_ensure() {
+    [[ -n "$(nginx_bin)" ]] && return 0
+    wait_for_apt
+    [[ -n "$(nginx_bin)" ]] && return 0
+    echo "# installing: nginx-light"
+    apt_update_once
+    if ! { apt-cache show nginx-light >/dev/null 2>&1 && apt_get install nginx-light >/dev/null; }; then
+        echo "# nginx-light not installable; installing nginx"
+        apt_get install nginx >/dev/null || echo "# apt-get install nginx failed"
+    fi
+    [[ -n "$(nginx_bin)" ]]
+}
 
 nginx_start() {
-    local name="$1" root="$2" sendfile="$3" tls="${4:-}" dir="$WORK/$1" attempt i scheme=http ssl_flag="" ssl_lines="" user_line=""
+    local root="$2" sendfile="$3" tls="${4:-}" dir="$WORK/$1" attempt i scheme=http ssl_flag="" ssl_lines="" user_line=""
     local nginx eflag=()
     nginx="$(nginx_bin)"
     [[ -n "$nginx" ]] || { echo "nginx is not installed" >&2; return 1; }
@@ -59,12 +79,13 @@ CONF
             </dev/null >"$dir/stdout" 2>"$dir/stderr" &
         NGINX_WRAPPER=$!
         lib_track "$NGINX_WRAPPER"
-        NGINX_DIR="$dir"
-        NGINX_URL="$scheme://127.0.0.1:$NGINX_PORT/"
+        # shellcheck disable=SC2034 # for the caller
+        NGINX_DIR="$dir" NGINX_URL="$scheme://127.0.0.1:$NGINX_PORT/"
         for ((i = 0; i < 300; i++)); do
             kill -0 "$NGINX_WRAPPER" 2>/dev/null || break
+            NGINX_MASTER="$(lib_child "$NGINX_WRAPPER")"
             # Listening, with the workers up (the master has children).
-            if lib_listening "$NGINX_PORT" && [[ -n "$(pgrep -P "$(pgrep -P "$NGINX_WRAPPER" | head -n 1)" 2>/dev/null)" ]]; then
+            if lib_listening "$NGINX_PORT" && [[ -n "$NGINX_MASTER" && -n "$(lib_child "$NGINX_MASTER")" ]]; then
                 return 0
             fi
             sleep 0.1

@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 # Processes a script starts and must stop: track them, stop each with SIGTERM and then SIGKILL after a bound, stop
-# them all (and remove $WORK unless KEEP is set) when the script exits. Source it after setting WORK.
+# them all (and remove $WORK unless KEEP is set) when the script exits; the ports they listen on and what they use.
+# WORK must be set by the time the script exits.
 #
-#   source "$REPO_ROOT/scripts/lib/process.sh"
+#   source "$REPO_ROOT/scripts/lib/load.sh" process
 #   lib_on_exit                     # traps EXIT/INT/TERM; LIB_BEFORE_EXIT, when set, names a function run first
 #   some-server & lib_track $!      # stopped at exit unless lib_stop_pid stopped it first
 #
@@ -22,23 +23,31 @@ lib_forget() {
     LIB_PIDS=("${keep[@]}")
 }
 
-# lib_stop_pid PID: SIGTERM, wait up to STOP_TIMEOUT, then SIGKILL its process group (timeout(1) leads one: nginx
-# workers, dotnet); returns PID's exit status and forgets it.
-lib_stop_pid() {
+# lib_await PID: waits up to STOP_TIMEOUT for PID to end, then SIGKILLs its process group (timeout(1) leads one:
+# nginx workers, dotnet), or PID and its children where it leads none; LIB_KILLED says whether it had to. Returns
+# PID's exit status and forgets it.
+lib_await() {
     local pid="$1" i rc=0
+    LIB_KILLED=0   # for the caller
+    for ((i = 0; i < ${STOP_TIMEOUT:-20} * 10; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
     if kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid" 2>/dev/null || true
-        for ((i = 0; i < ${STOP_TIMEOUT:-20} * 10; i++)); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        if kill -0 "$pid" 2>/dev/null; then
-            kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-        fi
+        # shellcheck disable=SC2034 # for the caller
+        LIB_KILLED=1
+        # shellcheck disable=SC2046 # one word per child
+        kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" $(pgrep -P "$pid") 2>/dev/null || true
     fi
     wait "$pid" 2>/dev/null || rc=$?
     lib_forget "$pid"
     return "$rc"
+}
+
+# lib_stop_pid PID: SIGTERM, then as lib_await.
+lib_stop_pid() {
+    kill -TERM "$1" 2>/dev/null || true
+    lib_await "$1"
 }
 
 # lib_stop_all: stops every tracked process.
@@ -73,6 +82,15 @@ lib_die() {
     exit 2
 }
 
+# lib_child PID: PID's first child, e.g. the server that timeout(1) runs.
+lib_child() { pgrep -P "$1" 2>/dev/null | head -n 1; }
+
+# lib_family PID: PID and its children (an nginx master and its workers).
+lib_family() {
+    echo "$1"
+    pgrep -P "$1" 2>/dev/null || true
+}
+
 # lib_free_port: a port in 20000-29999 with no socket bound to it (the ephemeral range, 32768+, is left to clients).
 lib_free_port() {
     local used port i
@@ -89,11 +107,13 @@ lib_listening() {
     grep -q "^ *[0-9]*: 0100007F:$(printf '%04X' "$1") 00000000:0000 0A " /proc/net/tcp
 }
 
-# lib_wait_listening PORT [SECONDS]: true once a socket listens on 127.0.0.1:PORT (default 30 s).
+# lib_wait_listening PORT [SECONDS [PID]]: true once a socket listens on 127.0.0.1:PORT (default 30 s); false at
+# once when PID, the process meant to listen, has ended.
 lib_wait_listening() {
     local i
     for ((i = 0; i < ${2:-30} * 10; i++)); do
         lib_listening "$1" && return 0
+        [[ -z "${3:-}" ]] || kill -0 "$3" 2>/dev/null || return 1
         sleep 0.1
     done
     return 1
@@ -111,3 +131,4 @@ lib_rss_kib() {
 
 # lib_fds PID: the process's open descriptors.
 lib_fds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+
