@@ -19,9 +19,6 @@ SERVER_LIFETIME=300   # hard bound on any one server run (timeout(1) kills it af
 CURL_TIMEOUT=60       # per curl invocation
 WGET_TIMEOUT=30       # wget --timeout (connect/read); the whole call is also wrapped in timeout(1)
 
-PASS=0
-FAIL=0
-
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/fileserver-it.XXXXXX")"
 
 # Interrupted: count it as a failure and still end with the summary line (on the original stdout, fd 3,
@@ -36,9 +33,7 @@ interrupted() {
 exec 3>&1
 KEEP="${FILESERVER_IT_KEEP:-}"
 STOP_TIMEOUT=5
-source "$REPO_ROOT/scripts/lib/process.sh"
-source "$REPO_ROOT/scripts/lib/apt.sh"
-source "$REPO_ROOT/scripts/lib/fileserver.sh"
+source "$REPO_ROOT/scripts/lib/load.sh" process apt fileserver check
 lib_on_exit
 trap 'interrupted INT 130' INT
 trap 'interrupted TERM 143' TERM
@@ -46,28 +41,8 @@ trap 'interrupted TERM 143' TERM
 # ---------------------------------------------------------------------------------------------------------
 # Reporting
 
-# check NAME CMD... : runs CMD (its output is kept as the diagnostic), counts and prints the result.
-check() {
-    local name="$1"
-    shift
-    local out="$WORK/check.out"
-    if "$@" >"$out" 2>&1; then
-        PASS=$((PASS + 1))
-        echo "ok - $name"
-    else
-        FAIL=$((FAIL + 1))
-        echo "not ok - $name"
-        if [[ -s "$out" ]]; then
-            head -n 15 "$out" | sed 's/^/#   /'
-        fi
-    fi
-}
-
 finish() {
-    echo "integration: $PASS passed, $FAIL failed"
-    if ((FAIL > 0)); then
-        exit 1
-    fi
+    check_summary integration || exit 1
     exit 0
 }
 
@@ -94,7 +69,7 @@ ARIA_TLS=()
 # ---------------------------------------------------------------------------------------------------------
 # Build
 
-build_cli() { DLL="$(fs_build_cli)" && [[ -f "$DLL" ]]; }
+build_cli() { DLL="$(fs_build_cli)"; }
 
 DLL=""
 if [[ -n "${FILESERVER_DLL:-}" ]]; then
@@ -105,7 +80,6 @@ fi
 if [[ -z "$DLL" || ! -f "$DLL" ]]; then
     finish
 fi
-DLL="$(cd "$(dirname "$DLL")" && pwd)/$(basename "$DLL")"
 
 # ---------------------------------------------------------------------------------------------------------
 # Test tree
@@ -154,57 +128,43 @@ start_server() {
     shift
     SERVER_OUT="$WORK/server-$label.out"
     SERVER_ERR="$WORK/server-$label.err"
-    READY_FILE="$WORK/ready-$label"
-    rm -f "$READY_FILE"
+    READY_FILE="$WORK/server-$label.ready"
     URL=""
-    timeout -k 5 "$SERVER_LIFETIME" dotnet "$DLL" "$ROOT" --host "$HOST" --port 0 --ready-file "$READY_FILE" "$@" \
-        </dev/null >"$SERVER_OUT" 2>"$SERVER_ERR" 3>&- &
-    SERVER_PID=$!
-    lib_track "$SERVER_PID"
+    FS_LIFETIME="$SERVER_LIFETIME" fs_spawn "server-$label" "$ROOT" "$@"
+    SERVER_PID="$FS_WRAPPER"
 }
 
 wait_ready() {
-    local i
-    for ((i = 0; i < READY_TIMEOUT * 10; i++)); do
-        if [[ -s "$READY_FILE" ]]; then
-            URL="$(head -n 1 "$READY_FILE")"
-            if [[ ! "$URL" =~ ^https?://127\.0\.0\.1:[0-9]+/$ ]]; then
-                echo "ready file holds '$URL', expected http(s)://127.0.0.1:PORT/"
-                return 1
-            fi
-            PORT="${URL#http*://127.0.0.1:}"
-            PORT="${PORT%/}"
-            BASE="${URL%/}"
-            return 0
-        fi
-        if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-            echo "server exited before becoming ready; stderr:"
-            head -n 10 "$SERVER_ERR"
-            return 1
-        fi
-        sleep 0.1
-    done
-    echo "no ready file after ${READY_TIMEOUT}s; stderr:"
-    head -n 10 "$SERVER_ERR"
-    return 1
+    local rc=0
+    fs_wait "$READY_FILE" "$SERVER_PID" "$READY_TIMEOUT" || rc=$?
+    if ((rc == 1)); then
+        echo "server exited before becoming ready; stderr:"
+        head -n 10 "$SERVER_ERR"
+        return 1
+    elif ((rc != 0)); then
+        echo "no ready file after ${READY_TIMEOUT}s; stderr:"
+        head -n 10 "$SERVER_ERR"
+        return 1
+    fi
+    URL="$(head -n 1 "$READY_FILE")"
+    if [[ ! "$URL" =~ ^https?://127\.0\.0\.1:[0-9]+/$ ]]; then
+        echo "ready file holds '$URL', expected http(s)://127.0.0.1:PORT/"
+        return 1
+    fi
+    PORT="${URL#http*://127.0.0.1:}"
+    PORT="${PORT%/}"
+    BASE="${URL%/}"
 }
 
 # stop_server: SIGTERM, bounded wait, exit code must be 0.
 stop_server() {
-    local i rc
-    kill -TERM "$SERVER_PID" 2>/dev/null || { echo "server (pid $SERVER_PID) already gone"; }
-    for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
-        kill -0 "$SERVER_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$SERVER_PID" 2>/dev/null; then
+    local rc=0
+    kill -0 "$SERVER_PID" 2>/dev/null || echo "server (pid $SERVER_PID) already gone"
+    lib_stop_pid "$SERVER_PID" || rc=$?
+    if ((LIB_KILLED)); then
         echo "still running ${STOP_TIMEOUT}s after SIGTERM; killing it"
-        kill -KILL -- "-$SERVER_PID" 2>/dev/null || kill -KILL "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
         return 1
     fi
-    rc=0
-    wait "$SERVER_PID" || rc=$?
     if ((rc != 0)); then
         echo "exit code $rc after SIGTERM, expected 0; stderr tail:"
         tail -n 5 "$SERVER_ERR"
@@ -414,18 +374,9 @@ end_client() {
 
 # Waits (bounded) for the server under test to exit; 0 when it did, with its exit code in SERVER_RC.
 server_exits() {
-    local i
-    for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
-        kill -0 "$SERVER_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -KILL -- "-$SERVER_PID" 2>/dev/null || kill -KILL "$SERVER_PID" "$(pgrep -P "$SERVER_PID")" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-        return 1
-    fi
     SERVER_RC=0
-    wait "$SERVER_PID" || SERVER_RC=$?
+    lib_await "$SERVER_PID" || SERVER_RC=$?
+    ((!LIB_KILLED))
 }
 
 # Starts a background curl download of r256.bin at RATE into DEST and waits (bounded) until bytes arrive; sets
@@ -440,7 +391,7 @@ begin_download() {
         sleep 0.1
     done
     [[ -s "$dest" ]] || { echo "the download never started"; end_client "$CLIENT_PID"; return 1; }
-    SERVER_CHILD="$(pgrep -P "$SERVER_PID" | head -n 1)"
+    SERVER_CHILD="$(lib_child "$SERVER_PID")"
     [[ -n "$SERVER_CHILD" ]] || { echo "no server process under pid $SERVER_PID"; end_client "$CLIENT_PID"; return 1; }
 }
 
@@ -582,7 +533,7 @@ auto_loopback_congestion() {
 }
 
 # The server process itself (start_server runs it under timeout(1)).
-server_process() { pgrep -P "$SERVER_PID" -x dotnet | head -n 1; }
+server_process() { lib_child "$SERVER_PID"; }
 
 # With a slow reader on the copy path, a drain resumes with the low watermark still queued, so the reads that refill
 # the queue are high - low (48 KiB with the defaults), not a whole 64 KiB: strace shows the pread64 sizes. The reader
