@@ -87,7 +87,7 @@ HOST=127.0.0.1
 READY_TIMEOUT=60      # seconds for a server to listen
 STOP_TIMEOUT=20       # seconds for a graceful stop after SIGTERM
 SERVER_LIFETIME=1800  # hard bound on any one server (timeout(1) ends it afterwards)
-BUILD_TIMEOUT=900     # per dotnet build
+FS_READY_TIMEOUT="$READY_TIMEOUT" FS_LIFETIME="$SERVER_LIFETIME"   # the same for fs_start
 APT_WAIT=600          # seconds to wait for another apt/dpkg run to finish
 APT_TIMEOUT=900       # per apt-get command
 DOWNLOAD_TIMEOUT=300  # per curl transfer of the big file
@@ -98,26 +98,10 @@ export LC_ALL=C   # "." as the decimal point in EPOCHREALTIME, awk and sort
 export DOTNET_NOLOGO=1
 export DOTNET_CLI_TELEMETRY_OPTOUT=1
 
-usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; }
-
-MODE=full
-SERVERS_ARG=""
-KEEP="${BENCH_KEEP:-}"
-while (($# > 0)); do
-    case "$1" in
-        --quick) MODE=quick ;;
-        --smoke) MODE=smoke ;;
-        --keep) KEEP=1 ;;
-        --servers)
-            [[ $# -ge 2 ]] || { echo "bench: --servers needs a list" >&2; exit 2; }
-            SERVERS_ARG="$2"
-            shift ;;
-        --servers=*) SERVERS_ARG="${1#--servers=}" ;;
-        -h | --help) usage; exit 0 ;;
-        *) echo "bench: unknown argument '$1' (see --help)" >&2; exit 2 ;;
-    esac
-    shift
-done
+LIB_NAME=bench
+source "$REPO_ROOT/scripts/lib/load.sh" process apt nginx fileserver tls args
+MODE=full SERVERS_ARG="" KEEP="${BENCH_KEEP:-}"
+lib_parse_args "--quick:MODE=quick --smoke:MODE=smoke --keep:KEEP=1 --servers=SERVERS_ARG" "$@"
 
 ALL_SERVERS=(fileserver fileserver-copy nginx nginx-copy kestrel fileserver-tls nginx-tls)
 case "$MODE" in
@@ -136,7 +120,7 @@ for name in "${requested[@]}"; do
         e | kestrel) name=kestrel ;;
         f | fileserver-tls | fs-tls) name=fileserver-tls ;;
         g | nginx-tls) name=nginx-tls ;;
-        *) echo "bench: unknown server '$name' (servers: ${ALL_SERVERS[*]}, or A-G)" >&2; exit 2 ;;
+        *) lib_usage_error "unknown server '$name' (servers: ${ALL_SERVERS[*]}, or A-G)" ;;
     esac
     [[ " ${SERVERS[*]} " == *" $name "* ]] || SERVERS+=("$name")
 done
@@ -169,12 +153,7 @@ FS_IDENT=""         # the FileServer measured: commit (at build time) or the pre
 NOTES=()            # printed after the table
 DISTURBED=()        # other heavy processes seen while measuring
 
-LIB_NAME=bench
-source "$REPO_ROOT/scripts/lib/process.sh"
-source "$REPO_ROOT/scripts/lib/apt.sh"
-source "$REPO_ROOT/scripts/lib/nginx.sh"
 lib_on_exit
-die() { lib_die "$@"; }
 
 fail() {
     echo "# FAILURE: $*"
@@ -193,13 +172,13 @@ if want_tls; then
 fi
 NGINX="$(nginx_bin)"
 if want nginx || want nginx-copy || want nginx-tls; then
-    [[ -n "$NGINX" ]] || die "nginx is not available"
+    [[ -n "$NGINX" ]] || lib_die "nginx is not available"
 fi
 for tool in curl wrk timeout sha256sum dd awk getconf pgrep dotnet; do
-    command -v "$tool" >/dev/null 2>&1 || die "required tool '$tool' is not available"
+    command -v "$tool" >/dev/null 2>&1 || lib_die "required tool '$tool' is not available"
 done
 if want_tls; then
-    command -v openssl >/dev/null 2>&1 || die "required tool 'openssl' is not available (for the TLS servers)"
+    command -v openssl >/dev/null 2>&1 || lib_die "required tool 'openssl' is not available (for the TLS servers)"
 fi
 
 # curl: -q (no .curlrc) must come first; never a proxy for loopback.
@@ -211,11 +190,9 @@ TLS_CERT="" TLS_KEY=""
 if want_tls; then
     mkdir -p "$WORK/tls"
     TLS_CERT="$WORK/tls/cert.pem" TLS_KEY="$WORK/tls/key.pem"
-    if ! timeout 60 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TLS_KEY" \
-        -out "$TLS_CERT" -days 2 -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
-        </dev/null >"$WORK/tls/openssl.log" 2>&1; then
+    if ! tls_self_signed "$TLS_CERT" "$TLS_KEY" >"$WORK/tls/openssl.log" 2>&1; then
         tail -n 5 "$WORK/tls/openssl.log" >&2
-        die "openssl could not make the TLS certificate"
+        lib_die "openssl could not make the TLS certificate"
     fi
     CURL+=(--cacert "$TLS_CERT")
 fi
@@ -223,37 +200,20 @@ fi
 # ---------------------------------------------------------------------------------------------------------
 # Builds (one per project)
 
-build() {  # build PROJECT_DIR NAME -> echoes the dll path
-    local project="$1" name="$2" log="$WORK/build-$2.log"
-    if ! timeout -k 10 "$BUILD_TIMEOUT" dotnet build "$project" -c Release --nologo -v quiet \
-        --disable-build-servers --artifacts-path "$WORK/artifacts" >"$log" 2>&1 </dev/null; then
-        tail -n 30 "$log" >&2
-        die "dotnet build $project failed"
-    fi
-    local dll="$WORK/artifacts/bin/$name/release/$name.dll"
-    [[ -f "$dll" ]] || die "build of $project produced no $dll"
-    echo "$dll"
-}
-
 if want fileserver || want fileserver-copy || want fileserver-tls; then
     if [[ -n "${FILESERVER_DLL:-}" ]]; then
-        [[ -f "$FILESERVER_DLL" ]] || die "FILESERVER_DLL=$FILESERVER_DLL does not exist"
         FS_IDENT="prebuilt $FILESERVER_DLL"
     else
         echo "# building src/FileServer.Cli (Release)"
         # What is built: the commit, and whether src/ differs from it at build time.
         FS_IDENT="$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
         git -C "$REPO_ROOT" diff --quiet HEAD -- src 2>/dev/null || FS_IDENT="$FS_IDENT + uncommitted changes in src/"
-        FILESERVER_DLL="$(build "$REPO_ROOT/src/FileServer.Cli" FileServer.Cli)"
     fi
+    DLL="$(fs_build_cli)" || lib_die "no FileServer build"
 fi
 if want kestrel; then
-    if [[ -n "${KESTREL_DLL:-}" ]]; then
-        [[ -f "$KESTREL_DLL" ]] || die "KESTREL_DLL=$KESTREL_DLL does not exist"
-    else
-        echo "# building scripts/bench/KestrelStatic (Release)"
-        KESTREL_DLL="$(build "$REPO_ROOT/scripts/bench/KestrelStatic" KestrelStatic)"
-    fi
+    [[ -n "${KESTREL_DLL:-}" ]] || echo "# building scripts/bench/KestrelStatic (Release)"
+    KESTREL_DLL="$(fs_build "${KESTREL_DLL:-}" scripts/bench/KestrelStatic KestrelStatic)" || lib_die "no KestrelStatic build"
 fi
 
 # ---------------------------------------------------------------------------------------------------------
@@ -267,7 +227,7 @@ head -c $((64 * MiB)) /dev/urandom >"$DATA/mid.bin"
 head -c 4096 /dev/urandom >"$DATA/small.bin"
 chmod 755 "$DATA"
 chmod 644 "$DATA"/*
-[[ "$(stat -c %s "$DATA/big.bin")" == "$BIG_SIZE" ]] || die "big.bin has the wrong size"
+[[ "$(stat -c %s "$DATA/big.bin")" == "$BIG_SIZE" ]] || lib_die "big.bin has the wrong size"
 MID_SHA="$(sha256sum <"$DATA/mid.bin" | cut -d' ' -f1)"
 SMALL_SHA="$(sha256sum <"$DATA/small.bin" | cut -d' ' -f1)"
 cat "$DATA/big.bin" >/dev/null   # in the page cache for every run
@@ -292,11 +252,9 @@ done
 
 # The server's own processes: the child of the timeout(1) wrapper, and for nginx its workers too.
 server_pids() {
-    local wrapper="$1" top
-    for top in $(pgrep -P "$wrapper" 2>/dev/null); do
-        echo "$top"
-        pgrep -P "$top" 2>/dev/null || true
-    done
+    local top
+    top="$(lib_child "$1")"
+    [[ -z "$top" ]] || lib_family "$top"
 }
 
 cpu_ticks() {  # cpu_ticks PID... -> "utime stime" summed, in clock ticks
@@ -319,18 +277,11 @@ machine_ticks() {  # -> "busy total": busy = total - idle - iowait (guest is alr
 }
 
 rss_mib() {  # rss_mib PID... -> VmRSS summed, MiB
-    local kib=0 pid v
-    for pid in "$@"; do
-        v="$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)" || true
-        kib=$((kib + ${v:-0}))
-    done
-    awk -v k="$kib" 'BEGIN { printf "%.3f", k / 1024 }'
+    awk -v k="$(lib_rss_kib "$@")" 'BEGIN { printf "%.3f", k / 1024 }'
 }
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1; if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 mibs() { printf '%s\n' "$@" | awk -v m="$MiB" '{ printf "%s%.0f", (NR > 1 ? " " : ""), $1 / m }'; }  # bytes/s -> MiB/s, on one line
-
-now() { echo "$EPOCHREALTIME"; }
 
 rec() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$RESULTS"; }
 
@@ -376,43 +327,22 @@ start_nginx() {  # start_nginx NAME on|off [tls]: with tls, listen ... ssl with 
 }
 
 start_fileserver() {  # start_fileserver NAME [extra options]
-    local name="$1" dir="$WORK/$1" i
-    shift
-    mkdir -p "$dir"
-    rm -f "$dir/ready"
-    timeout -k 5 "$SERVER_LIFETIME" dotnet "$FILESERVER_DLL" "$DATA" --host "$HOST" --port 0 \
-        --ready-file "$dir/ready" --log-level Warning "$@" </dev/null >"$dir/stdout" 2>"$dir/stderr" &
-    WRAPPER=$!
-    lib_track "$WRAPPER"
-    for ((i = 0; i < READY_TIMEOUT * 10; i++)); do
-        kill -0 "$WRAPPER" 2>/dev/null || break
-        if [[ -s "$dir/ready" ]]; then
-            URL="$(head -n 1 "$dir/ready")"   # one URL per listener, https first
-            [[ "$URL" == */ ]] || URL="$URL/"
-            return 0
-        fi
-        sleep 0.1
-    done
-    tail -n 5 "$dir/stdout" "$dir/stderr" >&2 || true
-    lib_stop_pid "$WRAPPER" || true
-    return 1
+    mkdir -p "$WORK/$1"
+    fs_start "$1" "$DATA" --log-level Warning "${@:2}" || return 1
+    WRAPPER="$FS_WRAPPER" URL="$FS_URL"   # one URL per listener, https first
 }
 
 start_kestrel() {
-    local name="$1" dir="$WORK/$1" port i
+    local dir="$WORK/$1" port
     mkdir -p "$dir"
     for _ in 1 2 3 4 5; do
-        port="$(lib_free_port)" || die "no free port found"
+        port="$(lib_free_port)" || lib_die "no free port found"
         timeout -k 5 "$SERVER_LIFETIME" dotnet "$KESTREL_DLL" --root "$DATA" --urls "http://$HOST:$port" \
             </dev/null >"$dir/stdout" 2>"$dir/stderr" &
         WRAPPER=$!
         lib_track "$WRAPPER"
         URL="http://$HOST:$port/"
-        for ((i = 0; i < READY_TIMEOUT * 10; i++)); do
-            kill -0 "$WRAPPER" 2>/dev/null || break
-            lib_listening "$port" && return 0
-            sleep 0.1
-        done
+        lib_wait_listening "$port" "$READY_TIMEOUT" "$WRAPPER" && return 0
         lib_stop_pid "$WRAPPER" || true
         grep -qs -i 'address already in use' "$dir/stdout" "$dir/stderr" || break
     done
@@ -551,19 +481,19 @@ phase_eight_streams() {
     mapfile -t pids < <(server_pids "$WRAPPER")
     c0="$(cpu_ticks "${pids[@]}")"
     m0="$(machine_ticks)"
-    t0="$(now)"
+    t0="$EPOCHREALTIME"
     for ((pass = 1; pass <= EIGHT_STREAM_PASSES; pass++)); do
         cpids=()
-        tp="$(now)"
+        tp="$EPOCHREALTIME"
         for i in 1 2 3 4 5 6 7 8; do
             "${CURL[@]}" --max-time "$DOWNLOAD_TIMEOUT" -o /dev/null -w '%{http_code} %{size_download}\n' \
                 "${URL}big.bin" >"$dir/$pass.$i" 2>&1 &
             cpids+=("$!")
         done
         for c in "${cpids[@]}"; do wait "$c" || true; done
-        passes+=("$(awk -v b=$((8 * BIG_SIZE)) -v t0="$tp" -v t1="$(now)" 'BEGIN { printf "%.0f", b / 1048576 / (t1 - t0) }')")
+        passes+=("$(awk -v b=$((8 * BIG_SIZE)) -v t0="$tp" -v t1="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b / 1048576 / (t1 - t0) }')")
     done
-    t1="$(now)"
+    t1="$EPOCHREALTIME"
     m1="$(machine_ticks)"
     c1="$(cpu_ticks "${pids[@]}")"
     printf '%s\t%s\teight_mibs\t%s\n' "$round" "$server" "${passes[*]}" >>"$SAMPLES"
@@ -613,9 +543,9 @@ phase_ranges() {
                 "$URL" "$off" "$end" "$([[ $pass == timed ]] && echo /dev/null || echo "$dir/$n")" >>"$dir/$pass.cfg"
         done <"$RANGE_LIST"
     done
-    t0="$(now)"
+    t0="$EPOCHREALTIME"
     "${CURL[@]}" --max-time 300 -K "$dir/timed.cfg" >"$dir/timed.status" 2>"$dir/timed.stderr" || true
-    t1="$(now)"
+    t1="$EPOCHREALTIME"
     "${CURL[@]}" --max-time 300 -K "$dir/verify.cfg" >"$dir/verify.status" 2>"$dir/verify.stderr" || true
     n=0
     while IFS=$'\t' read -r off end sha; do
@@ -839,11 +769,12 @@ run_server() {  # run_server ROUND NAME
         [[ "$server" == fileserver* ]] && fail "$server: exit code $rc after SIGTERM (expected 0)"
     fi
     if [[ "$server" == fileserver* ]]; then
-        warn="$(grep -c -E 'warn|fail|crit|error' "$WORK/$server/stderr" 2>/dev/null || true)"
+        # fs_start's log of the server's stderr
+        warn="$(grep -c -E 'warn|fail|crit|error' "$WORK/$server.err" 2>/dev/null || true)"
         if ((${warn:-0} > 0)); then
-            NOTES+=("$server (round $round) logged ${warn} warning/error lines, e.g.: $(grep -m1 -A1 -E 'warn|fail|crit|error' "$WORK/$server/stderr" | tr '\n' ' ' | cut -c1-200)")
+            NOTES+=("$server (round $round) logged ${warn} warning/error lines, e.g.: $(grep -m1 -A1 -E 'warn|fail|crit|error' "$WORK/$server.err" | tr '\n' ' ' | cut -c1-200)")
         fi
-        cp "$WORK/$server/stderr" "$WORK/$server/stderr.r$round" 2>/dev/null || true
+        cp "$WORK/$server.err" "$WORK/$server/stderr.r$round" 2>/dev/null || true
     fi
     echo "#   done in $((SECONDS - t0)) s"
 }

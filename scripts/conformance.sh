@@ -29,10 +29,9 @@
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-HOST=127.0.0.1
 MIN_REQUESTS=60
 SMOKE_COUNT=10
-READY_TIMEOUT=60      # seconds to wait for a server to be ready
+FS_READY_TIMEOUT=60   # seconds to wait for a server to be ready
 STOP_TIMEOUT=20       # seconds to wait for a server to stop after SIGTERM
 SERVER_LIFETIME=1800  # hard bound on any one server run (timeout(1) ends it afterwards)
 CURL_TIMEOUT=60       # per request
@@ -40,12 +39,11 @@ APT_WAIT=600          # seconds to wait for another apt/dpkg run to finish
 APT_TIMEOUT=900       # per apt-get command
 
 SMOKE=0
+source "$REPO_ROOT/scripts/lib/load.sh" process apt fileserver nginx args
 for arg in "$@"; do
     case "$arg" in
         --smoke) SMOKE=1 ;;
-        -h | --help)
-            sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
-            exit 0 ;;
+        -h | --help) lib_usage; exit 0 ;;
         *) echo "usage: $0 [--smoke]" >&2; exit 2 ;;
     esac
 done
@@ -54,13 +52,7 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/fileserver-conformance.XXXXXX")"
 KEEP="${CONFORMANCE_KEEP:-}"
 LIB_NAME=conformance
 FS_LIFETIME="$SERVER_LIFETIME"
-source "$REPO_ROOT/scripts/lib/process.sh"
-source "$REPO_ROOT/scripts/lib/apt.sh"
-source "$REPO_ROOT/scripts/lib/fileserver.sh"
-source "$REPO_ROOT/scripts/lib/nginx.sh"
 lib_on_exit
-die() { lib_die "$@"; }
-
 
 # ---------------------------------------------------------------------------------------------------------
 # Tools
@@ -68,9 +60,9 @@ die() { lib_die "$@"; }
 nginx_ensure || true
 apt_need curl:curl python3:python3 || true
 NGINX="$(nginx_bin)"
-[[ -n "$NGINX" ]] || die "nginx is not available"
+[[ -n "$NGINX" ]] || lib_die "nginx is not available"
 for tool in curl python3 timeout sha256sum dd truncate dotnet; do
-    command -v "$tool" >/dev/null 2>&1 || die "required tool '$tool' is not available"
+    command -v "$tool" >/dev/null 2>&1 || lib_die "required tool '$tool' is not available"
 done
 
 # curl: -q (no .curlrc) must come first; never a proxy for loopback.
@@ -101,7 +93,7 @@ for off in 0 $((2 * GiB - 7)) $((4 * GiB + 4093)) $((SPARSE_SIZE - MiB)); do
     head -c 4096 /dev/urandom | dd of="$DATA/sparse5g.bin" bs=4096 count=1 seek="$off" \
         oflag=seek_bytes conv=notrunc status=none
 done
-[[ "$(stat -c %s "$DATA/sparse5g.bin")" == "$SPARSE_SIZE" ]] || die "sparse file has the wrong size"
+[[ "$(stat -c %s "$DATA/sparse5g.bin")" == "$SPARSE_SIZE" ]] || lib_die "sparse file has the wrong size"
 # A fixed past modification time with a sub-second part: Last-Modified has whole seconds, so date
 # conditions must compare at one-second granularity; "a day later" is still in the past.
 touch -d '2024-03-05 06:07:08.123456789 UTC' "$DATA"/*
@@ -113,26 +105,22 @@ chmod 644 "$DATA"/*
 
 # start_nginx: sets NGINX_URL (without its trailing slash) and NGINX_PID.
 start_nginx() {
-    NGINX_WORKERS=1 NGINX_CONNECTIONS=64 NGINX_LIFETIME="$SERVER_LIFETIME" nginx_start nginx "$DATA" on || die "nginx did not start"
+    NGINX_WORKERS=1 NGINX_CONNECTIONS=64 NGINX_LIFETIME="$SERVER_LIFETIME" nginx_start nginx "$DATA" on || lib_die "nginx did not start"
     NGINX_URL="${NGINX_URL%/}" NGINX_PID="$NGINX_WRAPPER"
     echo "# nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///') on $NGINX_URL (pid $NGINX_PID)"
 }
 
-# start_fileserver LABEL ARGS... : sets FS_PID and FS_URL.
 build_cli() {
     [[ -z "${FILESERVER_DLL:-}" ]] && echo "# building src/FileServer.Cli (Release)"
-    DLL="$(fs_build_cli)" || die "build failed"
-    [[ -f "$DLL" ]] || die "no FileServer.Cli.dll at $DLL"
-    DLL="$(cd "$(dirname "$DLL")" && pwd)/$(basename "$DLL")"
+    DLL="$(fs_build_cli)" || lib_die "build failed"
 }
 
 # start_fileserver LABEL ARGS... : sets FS_PID (the timeout(1) wrapper) and FS_URL (without its trailing slash).
 start_fileserver() {
     local label="$1"
     shift
-    fs_start "fileserver-$label" "$DATA" "$@" || die "fileserver ($label) did not start"
+    fs_start "fileserver-$label" "$DATA" "$@" || lib_die "fileserver ($label) did not start"
     FS_PID="$FS_WRAPPER"
-    lib_track "$FS_PID"
     FS_URL="${FS_URL%/}"
     echo "# fileserver ($label) on $FS_URL (pid $FS_PID)"
 }
@@ -284,7 +272,7 @@ fetch_validators() {
     local side="$1" url="$2" path hdr
     for path in /eleven.txt /r10000.bin /r1m.bin /one.bin /empty.bin /sparse5g.bin; do
         hdr="$WORK/validators-$side.hdr"
-        "${CURL[@]}" -I -D "$hdr" -o /dev/null "$url$path" || die "HEAD $path on $side failed"
+        "${CURL[@]}" -I -D "$hdr" -o /dev/null "$url$path" || lib_die "HEAD $path on $side failed"
         ETAGS["$side$path"]="$(py field "$hdr" ETag)"
         if [[ "$side" == nginx && "$path" == /eleven.txt ]]; then
             LM="$(py field "$hdr" Last-Modified)"
@@ -368,7 +356,7 @@ run_pass() {
         result="$(py compare "$method" "$DATA$path" \
             "$dir/$n.fileserver.hdr" "$dir/$n.fileserver.body" "${ETAGS[fileserver$path]}" \
             "$dir/$n.nginx.hdr" "$dir/$n.nginx.body" "${ETAGS[nginx$path]}")" ||
-            die "comparison helper failed on $label:$name"
+            lib_die "comparison helper failed on $label:$name"
         pass_total=$((pass_total + 1))
         printf '%s\t%s:%s\t%s\n' "$n" "$label" "$name" "$result" >>"$WORK/results.tsv"
         if [[ "$result" == same$'\t'* ]]; then
@@ -395,13 +383,13 @@ run_pass() {
 
 MATRIX_SIZE="$(matrix | grep -c .)"
 if ((SMOKE == 0 && MATRIX_SIZE < MIN_REQUESTS)); then
-    die "the matrix has $MATRIX_SIZE requests, fewer than $MIN_REQUESTS"
+    lib_die "the matrix has $MATRIX_SIZE requests, fewer than $MIN_REQUESTS"
 fi
 
 build_cli
 start_nginx
 fetch_validators nginx "$NGINX_URL"
-[[ -n "$LM" && "$LM" != - ]] || die "nginx sent no Last-Modified"
+[[ -n "$LM" && "$LM" != - ]] || lib_die "nginx sent no Last-Modified"
 mapfile -t _dates < <(py dates "$LM")
 LM_EARLIER="${_dates[0]}"
 LM_LATER="${_dates[1]}"

@@ -35,36 +35,19 @@
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-HOST=127.0.0.1
-READY_TIMEOUT=30      # seconds for a server to listen
+FS_READY_TIMEOUT=30   # seconds for a server to write its ready file
 STOP_TIMEOUT=20       # seconds for a graceful stop after SIGTERM
 SERVER_LIFETIME=900   # hard bound on any one server (timeout(1) kills it afterwards)
-BUILD_TIMEOUT=900
 
 export LC_ALL=C   # "." as the decimal point in EPOCHREALTIME and awk
 export DOTNET_NOLOGO=1
 export DOTNET_CLI_TELEMETRY_OPTOUT=1
 
-usage() { sed -n '2,/^# shellcheck/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; }
-
-SMOKE=0
-KEEP="${STRESS_KEEP:-}"
+LIB_NAME=stress
+source "$REPO_ROOT/scripts/lib/load.sh" process apt nginx fileserver tls args
 ALL_PHASES="memory,tls-memory,abort,slowloris,stalled,rate"
-PHASES="$ALL_PHASES"
-while (($# > 0)); do
-    case "$1" in
-        --smoke) SMOKE=1 ;;
-        --keep) KEEP=1 ;;
-        --phases)
-            [[ $# -ge 2 ]] || { echo "stress: --phases needs a list" >&2; exit 2; }
-            PHASES="$2"
-            shift ;;
-        --phases=*) PHASES="${1#--phases=}" ;;
-        -h | --help) usage; exit 0 ;;
-        *) echo "stress: unknown argument '$1' (see --help)" >&2; exit 2 ;;
-    esac
-    shift
-done
+SMOKE=0 KEEP="${STRESS_KEEP:-}" PHASES="$ALL_PHASES"
+lib_parse_args "--smoke:SMOKE=1 --keep:KEEP=1 --phases=PHASES" "$@"
 IFS=',' read -r -a PHASE_LIST <<<"$PHASES"
 for phase in "${PHASE_LIST[@]}"; do
     [[ ",$ALL_PHASES," == *",$phase,"* ]] || { echo "stress: unknown phase '$phase' (phases: $ALL_PHASES)" >&2; exit 2; }
@@ -103,12 +86,7 @@ RATE_TOLERANCE=10        # percent
 # Work directory, process bookkeeping, cleanup
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/fileserver-stress.XXXXXX")"
-LIB_NAME=stress
 STOP_TIMEOUT="${STOP_TIMEOUT:-5}"
-source "$REPO_ROOT/scripts/lib/process.sh"
-source "$REPO_ROOT/scripts/lib/apt.sh"
-source "$REPO_ROOT/scripts/lib/nginx.sh"
-source "$REPO_ROOT/scripts/lib/fileserver.sh"
 lib_on_exit
 trap 'echo "stress: interrupted" >&2; print_table; exit 130' INT
 trap 'echo "stress: terminated" >&2; print_table; exit 143' TERM
@@ -158,8 +136,7 @@ print_table() {
     return 0
 }
 
-now() { echo "${EPOCHREALTIME:-$(date +%s)}"; }
-elapsed_since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+elapsed_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
 # calc EXPR: floating-point arithmetic with awk, one decimal unless the expression formats itself.
 calc() { awk "BEGIN { printf \"%.1f\", $1 }"; }
 # fcmp "A op B": floating-point comparison (exit status).
@@ -168,16 +145,8 @@ fcmp() { awk "BEGIN { exit !($1) }"; }
 # ---------------------------------------------------------------------------------------------------------
 # Process helpers
 
-child_of() { pgrep -P "$1" | head -n 1; }
 # Sockets and served files among them: what a leaked connection would leave behind.
 fd_conn_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 \( -lname 'socket:*' -o -lname "$ROOT/*" \) 2>/dev/null | wc -l; }
-# Every process of the server under test (the nginx master has its workers).
-server_pids() {
-    echo "$SRV_PID"
-    if [[ "$SRV_KIND" == nginx ]]; then
-        pgrep -P "$SRV_PID" || true
-    fi
-}
 
 # kv FILE KEY: the value of KEY=... in a loadgen summary, or "-".
 kv() {
@@ -223,12 +192,10 @@ start_fileserver() {
     shift
     SRV_KIND=fileserver SRV_LABEL="$label" SRV_ERR="$WORK/$label.err" SRV_FAIL="" URL="" SRV_PID=""
     if ! FS_LIFETIME="$SERVER_LIFETIME" fs_start "$label" "$ROOT" --log-level Warning "$@" 2>/dev/null; then
-        lib_stop_pid "$FS_WRAPPER" || true
         SRV_FAIL="server did not start: $(head -n 2 "$SRV_ERR" | tr '\n' ' ' | sed 's/ *$//')"
         return 1
     fi
     SRV_WRAP="$FS_WRAPPER" SRV_PID="$FS_PID" URL="$FS_URL"
-    lib_track "$SRV_WRAP"
 }
 
 # start_nginx LABEL on|off [tls]: a private nginx (own conf, logs and temp paths in the work dir); same outputs.
@@ -240,27 +207,32 @@ start_nginx() {
         SRV_FAIL="nginx did not start: $(head -n 2 "$WORK/$label.start.err" | tr '\n' ' ' | sed 's/ *$//')"
         return 1
     fi
-    SRV_WRAP="$NGINX_WRAPPER" URL="$NGINX_URL" SRV_PID="$(child_of "$NGINX_WRAPPER")"
+    SRV_WRAP="$NGINX_WRAPPER" URL="$NGINX_URL" SRV_PID="$NGINX_MASTER"
+}
+
+# start_or_record PHASE FIGURE TARGET fileserver|nginx LABEL ARGS...: "-- LABEL", then the server as start_fileserver
+# or start_nginx LABEL ARGS... would; a server that does not start is recorded as FIGURE could not run (false).
+start_or_record() {
+    local phase="$1" figure="$2" target="$3" kind="$4"
+    shift 4
+    echo "-- $1"
+    "start_$kind" "$@" && return 0
+    record "$phase" "$figure" "$SRV_FAIL" "$target" "could not run"
+    return 1
 }
 
 STOPS_OK=0
 STOPS_BAD=()
 # stop_server: SIGTERM to the server (nginx: its master), bounded wait; a FileServer must exit 0.
 stop_server() {
-    local i rc=0
+    local rc=0
     kill -TERM "$SRV_PID" 2>/dev/null || true
-    for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
-        kill -0 "$SRV_WRAP" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$SRV_WRAP" 2>/dev/null; then
+    lib_await "$SRV_WRAP" || rc=$?
+    if ((LIB_KILLED)); then
         echo "   # $SRV_LABEL still running ${STOP_TIMEOUT}s after SIGTERM: killed"
-        lib_stop_pid "$SRV_WRAP" || true
         [[ "$SRV_KIND" == fileserver ]] && STOPS_BAD+=("$SRV_LABEL: killed after ${STOP_TIMEOUT}s")
         return 0
     fi
-    wait "$SRV_WRAP" || rc=$?
-    lib_forget "$SRV_WRAP"
     if [[ "$SRV_KIND" == fileserver ]]; then
         if ((rc == 0)); then
             STOPS_OK=$((STOPS_OK + 1))
@@ -291,12 +263,10 @@ warm_up() {
 # ---------------------------------------------------------------------------------------------------------
 # Build and data
 
-build_started="$(now)"
+build_started="$EPOCHREALTIME"
 [[ -z "${FILESERVER_DLL:-}${LOADGEN_DLL:-}" ]] && echo "== build src/FileServer.Cli and scripts/loadgen (Release)"
 DLL="$(fs_build_cli)" || { echo "stress: the CLI does not build" >&2; exit 1; }
 LOADGEN="$(fs_build_loadgen)" || { echo "stress: the load generator does not build" >&2; exit 1; }
-[[ -f "$DLL" && -f "$LOADGEN" ]] || { echo "stress: no CLI at $DLL or no load generator at $LOADGEN" >&2; exit 1; }
-DLL="$(cd "$(dirname "$DLL")" && pwd)/$(basename "$DLL")"
 PHASE_SECONDS[build]="$(elapsed_since "$build_started")"
 
 ROOT="$WORK/root"
@@ -330,12 +300,7 @@ memory_run() {
     local extra=() wrong
     shift 3
     [[ -n "$target" ]] && target_text="<= $target"
-    echo "-- $label"
-    if [[ "$kind" == nginx ]]; then
-        start_nginx "$label" "$@" || { record "$MEM_PHASE" "$label KiB/client" "$SRV_FAIL" "$target_text" "could not run"; return 0; }
-    else
-        start_fileserver "$label" "$@" || { record "$MEM_PHASE" "$label KiB/client" "$SRV_FAIL" "$target_text" "could not run"; return 0; }
-    fi
+    start_or_record "$MEM_PHASE" "$label KiB/client" "$target_text" "$kind" "$label" "$@" || return 0
     if ! warm_up; then
         record "$MEM_PHASE" "$label KiB/client" "warm-up download failed" "$target_text" "could not run"
         stop_server
@@ -343,7 +308,7 @@ memory_run() {
     fi
     sleep "$MEM_SETTLE"
     # shellcheck disable=SC2046 # word splitting of the pid list is meant
-    base="$(lib_rss_kib $(server_pids))"
+    base="$(lib_rss_kib $(lib_family "$SRV_PID"))"
     peak="$base"
     out="$WORK/$label.slow-readers"
     set_tls_args
@@ -353,7 +318,7 @@ memory_run() {
         --seconds "$MEM_SECONDS" --rcvbuf "$MEM_RCVBUF" --ramp-seconds "$MEM_RAMP" "${extra[@]}"
     while kill -0 "$LG_WRAP" 2>/dev/null && ((samples < (MEM_SECONDS + 100) * 2)); do
         # shellcheck disable=SC2046
-        rss="$(lib_rss_kib $(server_pids))"
+        rss="$(lib_rss_kib $(lib_family "$SRV_PID"))"
         ((rss > peak)) && peak="$rss"
         samples=$((samples + 1))
         sleep 0.5
@@ -427,21 +392,17 @@ phase_tls_memory() {
             echo "-- nginx not installed: no TLS reference figure"
         elif ! command -v openssl >/dev/null 2>&1; then
             echo "-- openssl not installed: no certificate for nginx, no TLS reference figure"
-        elif ! make_tls_certificate "$WORK/tls" >"$WORK/tls/openssl.log" 2>&1; then
-            record tls-memory "nginx-tls KiB/client" "openssl could not make a certificate: $(head -n 1 "$WORK/tls/openssl.log")" - "could not run"
         else
-            TLS_CA="$TLS_CERT"
-            memory_run nginx-tls "" nginx off tls
+            TLS_CERT="$WORK/tls/nginx.pem" TLS_KEY="$WORK/tls/nginx.key"
+            if tls_self_signed "$TLS_CERT" "$TLS_KEY" >"$WORK/tls/openssl.log" 2>&1; then
+                TLS_CA="$TLS_CERT"
+                memory_run nginx-tls "" nginx off tls
+            else
+                record tls-memory "nginx-tls KiB/client" "openssl could not make a certificate: $(head -n 1 "$WORK/tls/openssl.log")" - "could not run"
+            fi
         fi
     fi
     MEM_PHASE="$saved_phase" MEM_VERIFY="$saved_verify"
-}
-
-# make_tls_certificate DIR: a self-signed P-256 certificate for localhost and 127.0.0.1; sets TLS_CERT, TLS_KEY.
-make_tls_certificate() {
-    TLS_CERT="$1/nginx.pem" TLS_KEY="$1/nginx.key"
-    timeout 60 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TLS_KEY" -out "$TLS_CERT" \
-        -days 2 -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" </dev/null
 }
 
 # ---------------------------------------------------------------------------------------------------------
@@ -450,8 +411,7 @@ make_tls_certificate() {
 abort_run() {
     local label="$1" seed="$2" out fd0 fd1 sock0 sock1 rss0 rss1 tolerance i waited problems status dl
     shift 2
-    echo "-- $label"
-    start_fileserver "$label" "$@" || { record abort "$label storm" "$SRV_FAIL" - "could not run"; return 0; }
+    start_or_record abort "$label storm" - fileserver "$label" "$@" || return 0
     # Warm-up: a download, and a few aborts, whose first exceptions make the runtime map some more assemblies
     # (System.Diagnostics.StackTrace, System.Reflection.Metadata, the pdb...: ~10 fds, once) before the baseline.
     if ! warm_up || ! loadgen "$WORK/$label.warm-storm" 120 abort-storm --url "${URL}big.bin" --requests "$ABORT_WARM_REQUESTS" \
@@ -551,11 +511,7 @@ phase_slowloris() {
 stalled_run() {
     local label="$1" out status after
     shift
-    echo "-- $label"
-    start_fileserver "$label" --send-timeout "$ST_SEND_TIMEOUT" "$@" || {
-        record stalled "$label drop after stall" "$SRV_FAIL" "~${ST_SEND_TIMEOUT} s" "could not run"
-        return 0
-    }
+    start_or_record stalled "$label drop after stall" "~${ST_SEND_TIMEOUT} s" fileserver "$label" --send-timeout "$ST_SEND_TIMEOUT" "$@" || return 0
     out="$WORK/$label.stalled"
     status=0
     loadgen "$out" $((ST_SECONDS + 90)) stalled --url "${URL}big.bin" --read-bytes "$ST_READ_BYTES" --seconds "$ST_SECONDS" || status=$?
@@ -586,11 +542,7 @@ phase_stalled() {
 rate_run() {
     local label="$1" out status rate percent
     shift
-    echo "-- $label"
-    start_fileserver "$label" --limit-rate "$RATE_LIMIT" "$@" || {
-        record rate "$label rate" "$SRV_FAIL" "1 MiB/s +-$RATE_TOLERANCE %" "could not run"
-        return 0
-    }
+    start_or_record rate "$label rate" "1 MiB/s +-$RATE_TOLERANCE %" fileserver "$label" --limit-rate "$RATE_LIMIT" "$@" || return 0
     out="$WORK/$label.rate"
     status=0
     loadgen "$out" $((RATE_SECONDS + 60)) rate --url "${URL}big.bin" --seconds "$RATE_SECONDS" || status=$?
@@ -617,7 +569,7 @@ phase_rate() {
 # Run
 
 for phase in "${PHASE_LIST[@]}"; do
-    started="$(now)"
+    started="$EPOCHREALTIME"
     "phase_${phase//-/_}"
     PHASE_SECONDS[$phase]="$(elapsed_since "$started")"
     echo "   ($phase: ${PHASE_SECONDS[$phase]} s)"
