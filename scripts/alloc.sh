@@ -32,12 +32,8 @@ SMALL_GOAL=512          # bytes per small-file request
 CHUNK=65536
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/fileserver-alloc.XXXXXX")"
-PASS=0
-FAIL=0
 LIB_NAME=alloc
-source "$REPO_ROOT/scripts/lib/process.sh"
-source "$REPO_ROOT/scripts/lib/apt.sh"
-source "$REPO_ROOT/scripts/lib/fileserver.sh"
+source "$REPO_ROOT/scripts/lib/load.sh" process apt fileserver check
 lib_on_exit
 
 apt_need curl:curl wrk:wrk || { echo "alloc: curl or wrk is missing and could not be installed"; echo "alloc: 0 passed, 1 failed"; exit 1; }
@@ -51,7 +47,6 @@ head -c $((BIG_MIB / 4 * 1024 * 1024)) "$WORK/root/big.bin" >"$WORK/root/small-b
 # start ARGS... : starts the server on a free port with the access log off; sets URL.
 start() {
     FS_LIFETIME=600 fs_start server "$WORK/root" --no-access-log "$@" || { echo "alloc: the server did not start"; return 1; }
-    lib_track "$FS_WRAPPER"
     URL="$FS_URL"
 }
 
@@ -59,8 +54,7 @@ start() {
 # BYTES_PER_REQUEST" from the server's stop line (not in a subshell: wait needs the child).
 stop() {
     kill -TERM "$FS_PID"
-    wait "$FS_WRAPPER" || { echo "alloc: the server exited non-zero" >&2; return 1; }
-    lib_forget "$FS_WRAPPER"
+    lib_await "$FS_WRAPPER" || { echo "alloc: the server exited non-zero" >&2; return 1; }
     STOPPED="$(sed -n 's/.*Stopped after \([0-9]*\) requests; \([0-9]*\) bytes of managed memory allocated per request.*/\1 \2/p' "$WORK/server.err" | tail -n 1)"
 }
 
@@ -127,5 +121,4 @@ big_body() { # GOAL LABEL CURL_OPTS... -- SERVER_ARGS...
 big_body "$CHUNK_GOAL" "copy path (--no-sendfile)" -- --no-sendfile
 big_body "$TLS_CHUNK_GOAL" "HTTPS (TLS 1.3, copy path)" -k -- --tls-self-signed
 
-echo "alloc: $PASS passed, $FAIL failed"
-((FAIL == 0))
+check_summary alloc

@@ -18,10 +18,7 @@ export LC_ALL=C DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/fileserver-listing.XXXXXX")"
 chmod 755 "$WORK"
 LIB_NAME=bench-listing
-source "$REPO_ROOT/scripts/lib/process.sh"
-source "$REPO_ROOT/scripts/lib/apt.sh"
-source "$REPO_ROOT/scripts/lib/nginx.sh"
-source "$REPO_ROOT/scripts/lib/fileserver.sh"
+source "$REPO_ROOT/scripts/lib/load.sh" process apt nginx fileserver
 lib_on_exit
 
 apt_need curl:curl || lib_die "curl is missing"
@@ -47,13 +44,12 @@ measure() {
 
 declare -A ROW
 FS_LIFETIME=900 fs_start server "$WORK/data" --no-access-log || lib_die "FileServer did not start"
-lib_track "$FS_WRAPPER"
 ROW[fileserver-html]="$(measure fileserver "${FS_URL}big/" "$FS_PID")"
 ROW[fileserver-json]="$(measure fileserver "${FS_URL}big/?format=json" "$FS_PID")"
 lib_stop_pid "$FS_WRAPPER" || true
 if [[ -n "$(nginx_bin)" ]]; then
     NGINX_WORKERS=1 NGINX_EXTRA_SERVER="autoindex on;" nginx_start nginx "$WORK/data" on || lib_die "nginx did not start"
-    worker="$(pgrep -P "$(pgrep -P "$NGINX_WRAPPER" | head -n 1)" | head -n 1)"
+    worker="$(lib_child "$NGINX_MASTER")"
     ROW[nginx-autoindex]="$(measure nginx "${NGINX_URL}big/" "$worker")"
     lib_stop_pid "$NGINX_WRAPPER" || true
 fi

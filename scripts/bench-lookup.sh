@@ -20,12 +20,9 @@ command -v wrk >/dev/null || { echo "bench-lookup: wrk is needed (apt-get instal
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/fileserver-lookup.XXXXXX")"
 SERVER=""
-source "$REPO_ROOT/scripts/lib/process.sh"
-source "$REPO_ROOT/scripts/lib/apt.sh"
-source "$REPO_ROOT/scripts/lib/nginx.sh"
+source "$REPO_ROOT/scripts/lib/load.sh" process apt nginx fileserver
 lib_on_exit
 
-source "$REPO_ROOT/scripts/lib/fileserver.sh"
 DLL="$(fs_build_cli)" || { echo "bench-lookup: the CLI could not be built"; exit 1; }
 mkdir -p "$WORK/data/sub/dir/deep"
 head -c 4096 /dev/urandom >"$WORK/data/small.bin"
@@ -39,7 +36,6 @@ start_fileserver() { # DLL [walk]
     fs_start server "$WORK/data" --no-access-log || { echo "bench-lookup: $DLL did not start"; exit 1; }
     unset FILESERVER_PATH_LOOKUP
     SERVER="$FS_WRAPPER"
-    lib_track "$SERVER"
     URL="$FS_URL"
 }
 
@@ -57,7 +53,7 @@ rps() { # URL SECONDS
 declare -A RESULT
 NAMES=(new walk)
 [[ -n "${BASELINE_DLL:-}" ]] && NAMES=(baseline "${NAMES[@]}")
-command -v nginx >/dev/null && NAMES+=(nginx)
+[[ -n "$(nginx_bin)" ]] && NAMES+=(nginx)
 for ((round = 1; round <= ROUNDS; round++)); do
     for name in "${NAMES[@]}"; do
         case "$name" in

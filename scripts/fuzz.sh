@@ -33,13 +33,14 @@ done
     || { echo "fuzz: --seconds must be 1..86400" >&2; exit 2; }
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/fileserver-fuzz.XXXXXX")"
-trap 'rm -rf "$WORK"' EXIT
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
+LIB_NAME=fuzz
+source "$REPO_ROOT/scripts/lib/load.sh" process apt fileserver
+lib_on_exit
 
 # The plain build runs seeds and replays; a second, instrumented copy is what AFL++ drives.
-timeout 900 dotnet build "$REPO_ROOT/tests/FileServer.Fuzz" -c Release -o "$WORK/plain" --nologo -v quiet >"$WORK/build.log" 2>&1 \
-    || { echo "fuzz: building tests/FileServer.Fuzz failed"; tail -n 20 "$WORK/build.log"; exit 1; }
-FUZZ=(dotnet "$WORK/plain/FileServer.Fuzz.dll")
+PLAIN="$(fs_build "" tests/FileServer.Fuzz FileServer.Fuzz)" || { echo "fuzz: building tests/FileServer.Fuzz failed"; exit 1; }
+FUZZ=(dotnet "$PLAIN")
 
 failed=0
 seed() { # TARGET -> $WORK/seeds/TARGET
@@ -59,18 +60,11 @@ if ((SMOKE)); then
     exit "$failed"
 fi
 
-if ! command -v afl-fuzz >/dev/null; then
-    SUDO=()
-    ((EUID == 0)) || SUDO=(sudo -n)
-    echo "fuzz: installing afl++ (apt-get)"
-    timeout 900 "${SUDO[@]}" apt-get update -qq >/dev/null 2>&1 || true
-    DEBIAN_FRONTEND=noninteractive timeout 900 "${SUDO[@]}" apt-get install -y -qq afl++ >/dev/null 2>&1 \
-        || { echo "fuzz: afl++ is not installed and apt-get could not install it"; exit 1; }
-fi
+apt_need afl-fuzz:afl++ || { echo "fuzz: afl++ is not installed and apt-get could not install it"; exit 1; }
 
 timeout 300 dotnet tool install --tool-path "$WORK/tools" SharpFuzz.CommandLine --version 2.3.0 >"$WORK/tool.log" 2>&1 \
     || { echo "fuzz: installing the sharpfuzz tool failed"; tail -n 5 "$WORK/tool.log"; exit 1; }
-cp -r "$WORK/plain" "$WORK/instrumented"
+cp -r "$(dirname "$PLAIN")" "$WORK/instrumented"
 "$WORK/tools/sharpfuzz" "$WORK/instrumented/FileServer.dll" \
     || { echo "fuzz: instrumenting FileServer.dll failed"; exit 1; }
 

@@ -12,20 +12,18 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CLIENTS="${1:-10000}"
 HOLD_SECONDS=8
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/fileserver-idle.XXXXXX")"
-source "$REPO_ROOT/scripts/lib/process.sh"
+source "$REPO_ROOT/scripts/lib/load.sh" process fileserver
 lib_on_exit
 
 ulimit -n "$(ulimit -Hn)"
 ((CLIENTS + 64 <= $(ulimit -n))) || { echo "idle: open-file limit $(ulimit -n) is too low for $CLIENTS clients"; exit 1; }
 
-source "$REPO_ROOT/scripts/lib/fileserver.sh"
 DLL="$(fs_build_cli)" || { echo "idle: the CLI could not be built"; exit 1; }
 LOADGEN="$(fs_build_loadgen)" || { echo "idle: loadgen could not be built"; exit 1; }
 
 mkdir -p "$WORK/root"
 head -c 4096 /dev/urandom >"$WORK/root/small.bin"
 FS_LIFETIME=300 fs_start server "$WORK/root" --no-access-log || { echo "idle: the server did not start"; exit 1; }
-lib_track "$FS_WRAPPER"
 URL="$FS_URL"
 PID="$FS_PID"
 rss() { lib_rss_kib "$PID"; }

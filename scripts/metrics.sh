@@ -17,27 +17,15 @@ REQUESTS=200
 export LC_ALL=C DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/fileserver-metrics.XXXXXX")"
 LIB_NAME=metrics
-source "$REPO_ROOT/scripts/lib/process.sh"
-source "$REPO_ROOT/scripts/lib/apt.sh"
-source "$REPO_ROOT/scripts/lib/fileserver.sh"
+source "$REPO_ROOT/scripts/lib/load.sh" process apt fileserver check
+CHECK_LINES=20
 lib_on_exit
-PASS=0 FAIL=0
-check() {
-    local name="$1"
-    shift
-    if "$@" >"$WORK/check.out" 2>&1; then
-        PASS=$((PASS + 1)); echo "ok - $name"
-    else
-        FAIL=$((FAIL + 1)); echo "not ok - $name"; sed 's/^/#   /' "$WORK/check.out" | head -n 20
-    fi
-}
 
 apt_need curl:curl || lib_die "curl is missing"
 DLL="$(fs_build_cli)" || lib_die "the CLI could not be built"
 mkdir -p "$WORK/root"
 head -c 100000 /dev/urandom >"$WORK/root/file.bin"
 FS_LIFETIME=600 fs_start server "$WORK/root" --metrics-port 0 --no-access-log || lib_die "the server did not start"
-lib_track "$FS_WRAPPER"
 for _ in $(seq 100); do grep -q 'Metrics on ' "$WORK/server.err" && break; sleep 0.1; done
 METRICS_URL="$(grep -o 'http://127.0.0.1:[0-9]*/metrics' "$WORK/server.err" | head -n 1)"
 
@@ -92,5 +80,4 @@ scrape_is_prometheus_text() {
 
 check "dotnet-counters reads the meter FileServer and counts the requests sent" counters_see_the_meter
 check "curl scrapes --metrics-port in the Prometheus text format" scrape_is_prometheus_text
-echo "metrics: $PASS passed, $FAIL failed"
-((FAIL == 0))
+check_summary metrics

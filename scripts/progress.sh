@@ -14,9 +14,7 @@ export LC_ALL=C.UTF-8 DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/fileserver-progress.XXXXXX")"
 SESSION="fileserver-progress-$$"
 LIB_NAME=progress
-source "$REPO_ROOT/scripts/lib/process.sh"
-source "$REPO_ROOT/scripts/lib/apt.sh"
-source "$REPO_ROOT/scripts/lib/fileserver.sh"
+source "$REPO_ROOT/scripts/lib/load.sh" process apt fileserver check
 end_session() { tmux kill-session -t "$SESSION" 2>/dev/null || true; }
 LIB_BEFORE_EXIT=end_session
 lib_on_exit
@@ -29,8 +27,7 @@ head -c $((64 << 20)) /dev/urandom >"$WORK/root/second.iso"
 
 tmux new-session -d -s "$SESSION" -x 160 -y 30 \
     "dotnet '$DLL' '$WORK/root' --host 127.0.0.1 --port 0 --ready-file '$WORK/ready' --progress 2>'$WORK/server.err'"
-for _ in $(seq 300); do [[ -s "$WORK/ready" ]] && break; sleep 0.1; done
-[[ -s "$WORK/ready" ]] || { cat "$WORK/server.err"; lib_die "the server did not start in the pane"; }
+fs_wait "$WORK/ready" "" 30 || { cat "$WORK/server.err"; lib_die "the server did not start in the pane"; }
 URL="$(head -n 1 "$WORK/ready")"
 
 # Two downloads that last about 8 s each: the pane is captured while both run.
@@ -54,12 +51,9 @@ mkdir -p "$REPO_ROOT/TestResults"
 cp "$capture" "$REPO_ROOT/TestResults/progress-pane.txt"
 sed 's/^/# | /' "$capture"
 
-PASS=0 FAIL=0
-verdict() { if "${@:2}"; then PASS=$((PASS + 1)); echo "ok - $1"; else FAIL=$((FAIL + 1)); echo "not ok - $1"; fi; }
-verdict "the pane shows a row for each of two running downloads" test "$shown" -eq 1
-verdict "each row has a percentage" test "$(grep -E '/(first|second)\.iso' "$capture" | grep -cE '[0-9]+\.[0-9]%')" -eq 2
-verdict "the totals show 2 connections and 2 transfers" grep -qE 'connections 2 +transfers 2' "$capture"
-verdict "each row has a rate" test "$(grep -E '/(first|second)\.iso' "$capture" | grep -cE '[0-9.]+ [KMG]iB/s')" -eq 2
-verdict "each row names its body path (sendfile)" test "$(grep -E '/(first|second)\.iso' "$capture" | grep -c sendfile)" -eq 2
-echo "progress: $PASS passed, $FAIL failed"
-((FAIL == 0))
+check "the pane shows a row for each of two running downloads" test "$shown" -eq 1
+check "each row has a percentage" test "$(grep -E '/(first|second)\.iso' "$capture" | grep -cE '[0-9]+\.[0-9]%')" -eq 2
+check "the totals show 2 connections and 2 transfers" grep -qE 'connections 2 +transfers 2' "$capture"
+check "each row has a rate" test "$(grep -E '/(first|second)\.iso' "$capture" | grep -cE '[0-9.]+ [KMG]iB/s')" -eq 2
+check "each row names its body path (sendfile)" test "$(grep -E '/(first|second)\.iso' "$capture" | grep -c sendfile)" -eq 2
+check_summary progress

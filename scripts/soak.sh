@@ -40,13 +40,12 @@ export LC_ALL=C DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/fileserver-soak.XXXXXX")"
 [[ "${SOAK_KEEP:-0}" == 1 ]] && KEEP=1
 LOAD_PIDS=()
-source "$REPO_ROOT/scripts/lib/process.sh"
+source "$REPO_ROOT/scripts/lib/load.sh" process fileserver
 lib_on_exit
 
 # ---------------------------------------------------------------------------------------------------------
 # Build and tree
 
-source "$REPO_ROOT/scripts/lib/fileserver.sh"
 DLL="$(fs_build_cli)" || { echo "soak: the CLI could not be built"; exit 1; }
 LOADGEN="$(fs_build_loadgen)" || { echo "soak: loadgen could not be built"; exit 1; }
 
@@ -71,7 +70,6 @@ start_server() { # NAME ARGS...
     local name="$1"
     shift
     FS_LIFETIME=$((DURATION + 600)) fs_start "$name" "$ROOT" --no-access-log "$@" || { echo "soak: server $name did not start"; exit 1; }
-    lib_track "$FS_WRAPPER"
     URL[$name]="$FS_URL"
     PID[$name]="$FS_PID"
 }
@@ -135,28 +133,25 @@ report "start (0 s)"
 END=$((SECONDS + DURATION))
 SLOW_SECONDS=$((SMOKE ? 8 : 30))
 RACE_SECONDS=$((SMOKE ? 8 : 60))
+# load ARGS...: run_load in the background until END, tracked.
+load() {
+    run_load "$END" "$@" &
+    LOAD_PIDS+=($!)
+    lib_track $!
+}
 for name in "${SERVERS[@]}"; do
-    run_load "$END" download --url "${URL[$name]}big.bin" --count 4 --concurrency 2 --sha256 "$BIG_SHA" --time-limit "$DURATION" &
-    LOAD_PIDS+=($!) && lib_track $!
+    load download --url "${URL[$name]}big.bin" --count 4 --concurrency 2 --sha256 "$BIG_SHA" --time-limit "$DURATION"
 done
-run_load "$END" download --url "${URL[sendfile]}small.bin" --count 2000 --concurrency 4 --sha256 "$SMALL_SHA" --time-limit "$DURATION" &
-LOAD_PIDS+=($!) && lib_track $!
-run_load "$END" ranges --url "${URL[copy]}big.bin" --file "$ROOT/big.bin" --count 200 --concurrency 2 --time-limit "$DURATION" &
-LOAD_PIDS+=($!) && lib_track $!
-run_load "$END" ranges --url "${URL[tls]}big.bin" --file "$ROOT/big.bin" --count 50 --concurrency 1 --time-limit "$DURATION" &
-LOAD_PIDS+=($!) && lib_track $!
-run_load "$END" abort-storm --url "${URL[sendfile]}big.bin" --requests 500 --concurrency 20 --max-bytes 4m --time-limit "$DURATION" &
-LOAD_PIDS+=($!) && lib_track $!
-run_load "$END" slow-readers --url "${URL[copy]}big.bin" --clients 20 --rate 256k --seconds "$SLOW_SECONDS" --verify "$ROOT/big.bin" &
-LOAD_PIDS+=($!) && lib_track $!
-run_load "$END" slow-readers --url "${URL[tls]}big.bin" --clients 10 --rate 256k --seconds "$SLOW_SECONDS" --verify "$ROOT/big.bin" &
-LOAD_PIDS+=($!) && lib_track $!
-run_load "$END" race --url "${URL[sendfile]}d/secret.txt" --swap "$ROOT/d" --with "$ROOT/d-swap" --outside-marker "$MARKER" \
-    --clients 2 --seconds "$RACE_SECONDS" &
-LOAD_PIDS+=($!) && lib_track $!
-run_load "$END" race --url "${URL[copy]}f/secret.txt" --swap "$ROOT/f/secret.txt" --with "$ROOT/f/secret-swap" --outside-marker "$MARKER" \
-    --clients 2 --seconds "$RACE_SECONDS" &
-LOAD_PIDS+=($!) && lib_track $!
+load download --url "${URL[sendfile]}small.bin" --count 2000 --concurrency 4 --sha256 "$SMALL_SHA" --time-limit "$DURATION"
+load ranges --url "${URL[copy]}big.bin" --file "$ROOT/big.bin" --count 200 --concurrency 2 --time-limit "$DURATION"
+load ranges --url "${URL[tls]}big.bin" --file "$ROOT/big.bin" --count 50 --concurrency 1 --time-limit "$DURATION"
+load abort-storm --url "${URL[sendfile]}big.bin" --requests 500 --concurrency 20 --max-bytes 4m --time-limit "$DURATION"
+load slow-readers --url "${URL[copy]}big.bin" --clients 20 --rate 256k --seconds "$SLOW_SECONDS" --verify "$ROOT/big.bin"
+load slow-readers --url "${URL[tls]}big.bin" --clients 10 --rate 256k --seconds "$SLOW_SECONDS" --verify "$ROOT/big.bin"
+load race --url "${URL[sendfile]}d/secret.txt" --swap "$ROOT/d" --with "$ROOT/d-swap" --outside-marker "$MARKER" \
+    --clients 2 --seconds "$RACE_SECONDS"
+load race --url "${URL[copy]}f/secret.txt" --swap "$ROOT/f/secret.txt" --with "$ROOT/f/secret-swap" --outside-marker "$MARKER" \
+    --clients 2 --seconds "$RACE_SECONDS"
 
 # The middle sample waits for the middle: sleeping here paces a report, it synchronises nothing.
 sleep $((DURATION / 2))

@@ -20,10 +20,8 @@ INTEGRATION_TIMEOUT=1800  # seconds for scripts/integration.sh (build included)
 
 # The browser test drives Debian's chromium (Browser/ListingBrowserTests); every other tool a script needs, that
 # script installs itself.
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/fileserver-test.XXXXXX")"
-source "$REPO_ROOT/scripts/lib/apt.sh"
+source "$REPO_ROOT/scripts/lib/load.sh" apt
 apt_need chromium:chromium || echo "# chromium could not be installed: the browser test will fail"
-rm -rf "$WORK"
 
 mkdir -p TestResults
 RESULTS="$(mktemp -d "$REPO_ROOT/TestResults/run.XXXXXX")"
@@ -76,10 +74,13 @@ echo "unit: $unit_passed passed, $unit_failed failed ($unit_executed executed of
 # The end-to-end scripts share one Release build of the CLI, unless the caller gave one.
 if [[ -z "${FILESERVER_DLL:-}" ]]; then
     echo "== building the CLI (Release) for the end-to-end scripts"
-    if timeout --foreground -k 30 900 dotnet build src/FileServer.Cli -c Release -o "$RESULTS/cli" --nologo -v quiet >"$RESULTS/cli-build.log" 2>&1; then
-        export FILESERVER_DLL="$RESULTS/cli/FileServer.Cli.dll"
+    # fs_build builds below WORK: here the results directory, which is kept.
+    WORK="$RESULTS"
+    source "$REPO_ROOT/scripts/lib/load.sh" fileserver
+    if FILESERVER_DLL="$(fs_build_cli)"; then
+        export FILESERVER_DLL
     else
-        problems+=("building src/FileServer.Cli (Release) failed; see $RESULTS/cli-build.log")
+        problems+=("building src/FileServer.Cli (Release) failed; see $RESULTS/build-FileServer.Cli.log")
     fi
 fi
 
