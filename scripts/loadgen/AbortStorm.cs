@@ -25,9 +25,8 @@ internal static class AbortStorm
         public ConcurrentBag<string> Errors { get; } = [];
     }
 
-    public static async Task<int> RunAsync(Args args)
+    public static async Task<int> RunAsync(Target target, Args args)
     {
-        var target = Target.Parse(args.Required("url"));
         var requests = args.Int("requests", 10_000, 1, 10_000_000);
         var concurrency = args.Int("concurrency", 100, 1, 10_000);
         var maxBytes = args.Size("max-bytes", 1024 * 1024, 0, 1L << 40);

@@ -31,9 +31,8 @@ internal static class Download
         public void Dispose() => Stream.Dispose();
     }
 
-    public static async Task<int> RunAsync(Args args)
+    public static async Task<int> RunAsync(Target target, Args args)
     {
-        var target = Target.Parse(args.Required("url"), tlsAllowed: true);
         var count = args.Int("count", 100, 1, 10_000_000);
         var concurrency = args.Int("concurrency", 4, 1, 10_000);
         var expected = args.Text("sha256")?.Trim().ToLowerInvariant();

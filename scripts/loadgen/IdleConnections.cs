@@ -9,9 +9,8 @@ namespace LoadGen;
 /// </summary>
 internal static class IdleConnections
 {
-    public static async Task<int> RunAsync(Args args)
+    public static async Task<int> RunAsync(Target target, Args args)
     {
-        var target = Target.Parse(args.Required("url"));
         var clients = args.Int("clients", 10_000, 1, 100_000);
         var seconds = args.Double("seconds", 10, 0.1, 3600);
         var timeout = TimeSpan.FromSeconds(args.Double("connect-timeout", 10, 0.1, 600));

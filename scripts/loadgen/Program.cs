@@ -64,21 +64,22 @@ try
 {
     var mode = args[0];
     var options = Args.Parse(args[1..]);
-    Func<Args, Task<int>> run = mode switch
+    // Every mode needs --url, parsed here; the modes that can speak TLS take an https:// one too.
+    (Func<Target, Args, Task<int>> Run, bool Tls) entry = mode switch
     {
-        "slow-readers" => SlowReaders.RunAsync,
-        "abort-storm" => AbortStorm.RunAsync,
-        "slowloris" => Slowloris.RunAsync,
-        "download" => Download.RunAsync,
-        "stalled" => Stalled.RunAsync,
-        "rate" => RateProbe.RunAsync,
-        "idle" => IdleConnections.RunAsync,
-        "ranges" => Ranges.RunAsync,
-        "race" => Race.RunAsync,
+        "slow-readers" => (SlowReaders.RunAsync, true),
+        "abort-storm" => (AbortStorm.RunAsync, false),
+        "slowloris" => (Slowloris.RunAsync, false),
+        "download" => (Download.RunAsync, true),
+        "stalled" => (Stalled.RunAsync, false),
+        "rate" => (RateProbe.RunAsync, false),
+        "idle" => (IdleConnections.RunAsync, false),
+        "ranges" => (Ranges.RunAsync, true),
+        "race" => (Race.RunAsync, false),
         _ => throw new UsageException($"unknown mode '{mode}'"),
     };
     Report.Put("mode", mode);
-    var code = await run(options);
+    var code = await entry.Run(Target.Parse(options.Required("url"), entry.Tls), options);
     await Console.Out.FlushAsync();
     return code;
 }

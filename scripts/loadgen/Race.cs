@@ -12,9 +12,8 @@ namespace LoadGen;
 /// </summary>
 internal static partial class Race
 {
-    public static async Task<int> RunAsync(Args args)
+    public static async Task<int> RunAsync(Target target, Args args)
     {
-        var target = Target.Parse(args.Required("url"));
         var swap = args.Required("swap");
         var with = args.Required("with");
         var marker = Encoding.UTF8.GetBytes(args.Required("outside-marker"));

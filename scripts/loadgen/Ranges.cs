@@ -10,9 +10,8 @@ namespace LoadGen;
 /// </summary>
 internal static class Ranges
 {
-    public static async Task<int> RunAsync(Args args)
+    public static async Task<int> RunAsync(Target target, Args args)
     {
-        var target = Target.Parse(args.Required("url"), tlsAllowed: true);
         var file = await File.ReadAllBytesAsync(args.Required("file"));
         var count = args.Int("count", 1000, 1, 10_000_000);
         var concurrency = args.Int("concurrency", 2, 1, 1000);

@@ -10,9 +10,8 @@ namespace LoadGen;
 /// </summary>
 internal static class RateProbe
 {
-    public static async Task<int> RunAsync(Args args)
+    public static async Task<int> RunAsync(Target target, Args args)
     {
-        var target = Target.Parse(args.Required("url"));
         var seconds = args.Double("seconds", 10, 0.1, 86_400);
         var timeout = TimeSpan.FromSeconds(args.Double("timeout", 10, 0.1, 3600));
         args.EnsureAllUsed();

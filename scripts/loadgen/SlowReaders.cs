@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net.Security;
 using System.Net.Sockets;
 
@@ -61,14 +60,13 @@ internal static class SlowReaders
         }
     }
 
-    public static async Task<int> RunAsync(Args args)
+    public static async Task<int> RunAsync(Target target, Args args)
     {
-        var target = Target.Parse(args.Required("url"), tlsAllowed: true);
         var clients = args.Int("clients", 1000, 1, 200_000);
         var rate = args.Size("rate", 16 * 1024, 4, 1L << 30);
         var seconds = args.Double("seconds", 20, 0, 86_400);
         var receiveBuffer = (int)args.Size("rcvbuf", 16 * 1024, 0, 256L << 20);
-        var ramp = args.Double("ramp-seconds", 2, 0, 600);
+        var rampSeconds = args.Double("ramp-seconds", 2, 0, 600);
         var connectTimeout = TimeSpan.FromSeconds(args.Double("connect-timeout", 10, 0.1, 600));
         var trust = TlsTrust.FromArgs(args);
         var verifyPath = args.Text("verify");
@@ -85,29 +83,20 @@ internal static class SlowReaders
                 throw new UsageException($"--verify: cannot read '{verifyPath}': {e.Message}");
             }
         }
-        var rampBound = ramp + connectTimeout.TotalSeconds + 5;
-        Watchdog.Arm(TimeSpan.FromSeconds(rampBound + seconds + 30));
-
+        var ramp = new Ramp<Client>(clients, rampSeconds, seconds, connectTimeout);
         var quantum = (int)Math.Clamp(rate / 4, 1, int.MaxValue);
         var request = target.Request();
-        var joined = new ConcurrentQueue<Client>();
         var connectErrors = new ConcurrentBag<string>();
-        var clock = Stopwatch.StartNew();
 
-        async Task ConnectOneAsync(int index)
+        async Task<Client?> ConnectOneAsync()
         {
-            var delay = ramp * index / clients;
-            if (delay > 0)
-            {
-                await Task.Delay(TimeSpan.FromSeconds(delay));
-            }
             Stream? stream = null;
             try
             {
                 // Connect and, over TLS, the handshake: within the connect timeout.
                 (var socket, stream) = await target.OpenAsync(connectTimeout, trust, receiveBuffer);
                 await stream.WriteAsync(request);
-                joined.Enqueue(new Client(socket, stream as SslStream, clock.Elapsed.TotalSeconds));
+                return new Client(socket, stream as SslStream, ramp.Clock.Elapsed.TotalSeconds);
             }
             catch (Exception e) when (Errors.IsNetwork(e))
             {
@@ -116,63 +105,30 @@ internal static class SlowReaders
                     await stream.DisposeAsync();
                 }
                 connectErrors.Add(Errors.Kind(e));
+                return null;
             }
         }
 
-        var connects = new Task[clients];
-        for (var i = 0; i < clients; i++)
-        {
-            connects[i] = ConnectOneAsync(i);
-        }
-        var allConnected = Task.WhenAll(connects);
-
-        var active = new List<Client>(clients);
         var buffer = new byte[Math.Clamp(quantum, 4096, 1 << 20)];
-        double? rampDone = null;
-        using (var timer = new PeriodicTimer(Tick))
+        await ramp.RunAsync(Tick, ConnectOneAsync, (client, _) =>
         {
-            while (true)
+            if (client.End is not null)
             {
-                while (joined.TryDequeue(out var client))
-                {
-                    active.Add(client);
-                }
-                var now = clock.Elapsed.TotalSeconds;
-                if (rampDone is null && (allConnected.IsCompleted || now > rampBound))
-                {
-                    rampDone = now;
-                }
-                if (rampDone is not null && now >= rampDone + seconds)
-                {
-                    break;
-                }
-                foreach (var client in active)
-                {
-                    if (client.End is not null)
-                    {
-                        continue;
-                    }
-                    if (client.Tls is null)
-                    {
-                        ReadSome(client, quantum, buffer, expected);
-                    }
-                    else if (client.Pending is null || client.Pending.IsCompleted)
-                    {
-                        client.Pending = ReadSomeTlsAsync(client, quantum, expected);
-                    }
-                }
-                await timer.WaitForNextTickAsync();
+                return;
             }
-        }
-        var endedAt = clock.Elapsed.TotalSeconds;
-        var readSeconds = endedAt - rampDone!.Value;
+            if (client.Tls is null)
+            {
+                ReadSome(client, quantum, buffer, expected);
+            }
+            else if (client.Pending is null || client.Pending.IsCompleted)
+            {
+                client.Pending = ReadSomeTlsAsync(client, quantum, expected);
+            }
+        });
+        var active = ramp.Active;
+        var endedAt = ramp.Ended;
+        var readSeconds = endedAt - ramp.RampDone;
 
-        // Connects still running are bounded by their timeout; whatever joins late is counted and closed too.
-        await Task.WhenAny(allConnected, Task.Delay(connectTimeout + TimeSpan.FromSeconds(2)));
-        while (joined.TryDequeue(out var late))
-        {
-            active.Add(late);
-        }
         var tlsInfo = active.Select(c => c.Tls).FirstOrDefault(t => t is not null) is { } first
             ? $"{first.SslProtocol} {first.NegotiatedCipherSuite}"
             : "-";
@@ -199,7 +155,7 @@ internal static class SlowReaders
         Report.Put("connected", connected);
         Report.Put("connect_failures", connectErrors.Count);
         Report.Put("connect_errors", Report.Tally(connectErrors));
-        Report.Put("ramp_seconds", rampDone.Value);
+        Report.Put("ramp_seconds", ramp.RampDone);
         Report.Put("read_seconds", readSeconds);
         Report.Put("head_200", head200);
         Report.Put("head_other", headOther);

