@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What observing costs: FileServer plain, with a JSON access log to a file (--access-log FILE --access-log-format
 # json), and with the live view alone (--progress, on a pseudo-terminal made by script(1)), in turns of
-# ROUNDS rounds: 4 KiB requests per second (wrk -t2 -c50, keep-alive: a log line per request is the most it can cost)
+# ROUNDS rounds (each starting with another variant): 4 KiB requests per second (wrk -t2 -c50, keep-alive: a log line per request is the most it can cost)
 # and one 1 GiB download (curl, MiB/s). Ratios to the plain server of the same round are the figures.
 #
 #   bash scripts/bench-observe.sh          (ROUNDS=3 SECS=10 WARM=5)
@@ -14,9 +14,7 @@ ROUNDS="${ROUNDS:-3}" SECS="${SECS:-10}" WARM="${WARM:-5}"
 export LC_ALL=C.UTF-8 DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/fileserver-observe.XXXXXX")"
 LIB_NAME=bench-observe
-source "$REPO_ROOT/scripts/lib/process.sh"
-source "$REPO_ROOT/scripts/lib/apt.sh"
-source "$REPO_ROOT/scripts/lib/fileserver.sh"
+source "$REPO_ROOT/scripts/lib/load.sh" process apt fileserver
 lib_on_exit
 
 apt_need wrk:wrk curl:curl script:util-linux || lib_die "wrk, curl or script is missing"
@@ -44,13 +42,16 @@ start() {
     fi
     SERVER=$!
     lib_track "$SERVER"
-    lib_wait_listening "$port" 60 || { cat "$WORK/server.err"; lib_die "$1 did not start"; }
+    lib_wait_listening "$port" 60 "$SERVER" || { cat "$WORK/server.err"; lib_die "$1 did not start"; }
 }
 
 declare -A RPS MIBS
 NAMES=(plain accesslog progress)
 for ((round = 1; round <= ROUNDS; round++)); do
-    for name in "${NAMES[@]}"; do
+    # Each round starts with another variant: a place in the order (a warmer machine, a later minute) is not a cost.
+    order=()
+    for ((i = 0; i < ${#NAMES[@]}; i++)); do order+=("${NAMES[(round - 1 + i) % ${#NAMES[@]}]}"); done
+    for name in "${order[@]}"; do
         start "$name"
         wrk -t2 -c50 -d"${WARM}s" "${URL}small.bin" >/dev/null
         RPS[$round,$name]="$(wrk -t2 -c50 -d"${SECS}s" "${URL}small.bin" | awk '/^Requests\/sec:/ { printf "%.0f", $2 }')"
@@ -70,4 +71,4 @@ for ((round = 1; round <= ROUNDS; round++)); do
             'BEGIN { printf "| %s | %s | %s | %s | %.3f | %s | %.3f |\n", r, f, p, a, a / p, l, l / p }'
     done
 done
-echo "(wrk -t2 -c50 for ${SECS} s after ${WARM} s of warm-up; one curl download of 1 GiB; one server at a time, the same order every round)"
+echo "(wrk -t2 -c50 for ${SECS} s after ${WARM} s of warm-up; one curl download of 1 GiB; one server at a time, the order rotated every round)"
