@@ -14,6 +14,9 @@ internal sealed class LiveView
 {
     private static readonly TimeSpan Refresh = TimeSpan.FromMilliseconds(250);
     private const int BarWidth = 24;
+    // The lines around the table's rows: the totals, the table's top border, heading, rule and bottom border, and
+    // the "and N more" line.
+    private const int ChromeLines = 6;
 
     private readonly FileServerHost _host;
     private readonly IAnsiConsole _console;
@@ -41,18 +44,37 @@ internal sealed class LiveView
         Out = new AnsiConsoleOutput(Console.Out),
     });
 
-    /// <summary>Redraws until <paramref name="stop"/> completes.</summary>
-    public async Task RunAsync(Task stop)
+    /// <summary>
+    /// Redraws until <paramref name="stop"/> completes, on a thread of its own at the lowest priority: drawing a frame
+    /// takes milliseconds of CPU (Spectre lays out every cell), which under load must come from idle time only.
+    /// </summary>
+    public Task RunAsync(Task stop)
     {
-        await _console.Live(Render()).AutoClear(false).StartAsync(async context =>
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
         {
-            using var timer = new PeriodicTimer(Refresh);
-            while (!stop.IsCompleted)
+            try
             {
-                await Task.WhenAny(stop, timer.WaitForNextTickAsync().AsTask()).ConfigureAwait(false);
-                context.UpdateTarget(Render());
+                BackgroundPriority.LowerCurrentThread();
+                _console.Live(Render()).AutoClear(false).Start(context =>
+                {
+                    // The wait is the refresh period, cut short by the stop.
+                    while (!((IAsyncResult)stop).AsyncWaitHandle.WaitOne(Refresh))
+                    {
+                        context.UpdateTarget(Render());
+                    }
+                    context.UpdateTarget(Render());
+                });
+                done.SetResult();
             }
-        }).ConfigureAwait(false);
+            catch (Exception e)
+            {
+                done.SetException(e);
+            }
+        })
+        { IsBackground = true, Name = "Live view" };
+        thread.Start();
+        return done.Task;
     }
 
     private Rows Render()
@@ -64,6 +86,8 @@ internal sealed class LiveView
             .AddColumn(new TableColumn("ETA").RightAligned()).AddColumn("body");
         long rateSum = 0;
         var seen = new HashSet<long>();
+        // Rows past the terminal's height would be laid out only to be cropped: they count in the totals only.
+        var room = Math.Max(1, _console.Profile.Height - ChromeLines);
         foreach (var transfer in transfers)
         {
             seen.Add(transfer.Id);
@@ -82,6 +106,10 @@ internal sealed class LiveView
                 _previous[transfer.Id] = (transfer.Sent, now);
             }
             rateSum += rate;
+            if (table.Rows.Count == room)
+            {
+                continue;
+            }
             table.AddRow(
                 Markup.Escape(transfer.Client),
                 Markup.Escape(Shorten(transfer.Target, 48)),
@@ -97,7 +125,13 @@ internal sealed class LiveView
         var requests = _host.Statistics.Requests;
         var header = new Markup(string.Create(CultureInfo.InvariantCulture,
             $"[bold]fileserver[/]  connections {_host.ConnectionCount}  transfers {transfers.Count}  requests {requests}  throughput {Markup.Escape(Bytes(rateSum))}/s"));
-        return transfers.Count == 0 ? new Rows(header, new Markup("[grey]no transfers running[/]")) : new Rows(header, table);
+        if (transfers.Count == 0)
+        {
+            return new Rows(header, new Markup("[grey]no transfers running[/]"));
+        }
+        var hidden = transfers.Count - table.Rows.Count;
+        return hidden == 0 ? new Rows(header, table)
+            : new Rows(header, table, new Markup(string.Create(CultureInfo.InvariantCulture, $"[grey]… and {hidden} more[/]")));
     }
 
     private static string Bar(long sent, long total)
