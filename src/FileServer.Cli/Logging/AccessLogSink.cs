@@ -6,7 +6,7 @@ namespace FileServer.Cli.Logging;
 
 /// <summary>
 /// The access log's own destination (<c>--access-log FILE</c>, or <c>-</c> with a chosen format): access events
-/// formatted by <see cref="AccessLineFormat"/> and written off the request path. The queue is bounded: when the disk
+/// formatted by <see cref="AccessLineWriter"/> and written off the request path. The queue is bounded: when the disk
 /// (or terminal) is slower than the traffic, lines are dropped and counted rather than a download waiting, and the
 /// count is logged (event 34) at most once a second. <see cref="Reopen"/> (on SIGHUP) closes and reopens the file by
 /// name, so <c>logrotate</c> can rename it away.
@@ -14,10 +14,13 @@ namespace FileServer.Cli.Logging;
 internal sealed class AccessLogSink : ILoggerProvider
 {
     private const int QueueLimit = 16 * 1024;
-    private static readonly TimeSpan FlushDelay = TimeSpan.FromMilliseconds(100);
+    private const int WriteSize = 64 * 1024;
+    // As nginx's access_log flush=: lines wait this long to leave together, in one write(2), instead of waking the
+    // writer one by one. A line is in the file at most this long after its response.
+    private static readonly TimeSpan BatchPause = TimeSpan.FromMilliseconds(20);
 
     private readonly string? _path;
-    private readonly TextWriter? _stderr;
+    private readonly Stream? _stderr;
     private readonly AccessLogFormat _format;
     // Wait mode only so that TryWrite says when the queue is full (DropWrite would drop silently): nothing ever waits.
     private readonly Channel<AccessRecord> _lines = Channel.CreateBounded<AccessRecord>(new BoundedChannelOptions(QueueLimit) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
@@ -26,13 +29,13 @@ internal sealed class AccessLogSink : ILoggerProvider
     private long _dropped;
     private int _reopen;
 
-    /// <summary>Writes to the file at <paramref name="path"/> (appending), or to <paramref name="stderr"/> when the path is null.</summary>
+    /// <summary>Writes to the file at <paramref name="path"/> (appending), or to <paramref name="stderr"/> (standard error by default) when the path is null.</summary>
     /// <exception cref="IOException">The file cannot be opened (reported at start, not at the first request).</exception>
-    public AccessLogSink(string? path, AccessLogFormat format, TextWriter? stderr = null)
+    public AccessLogSink(string? path, AccessLogFormat format, Stream? stderr = null)
     {
         _path = path;
         _format = format;
-        _stderr = path is null ? stderr ?? Console.Error : null;
+        _stderr = path is null ? stderr ?? Console.OpenStandardError() : null;
         var first = path is null ? null : Open(path);
         _writer = Task.Run(() => WriteAsync(first));
     }
@@ -65,45 +68,20 @@ internal sealed class AccessLogSink : ILoggerProvider
         }
     }
 
-    // True when lines are waiting; false when none came within the flush delay (only asked while some are unflushed)
-    // or the queue is complete.
-    private async ValueTask<bool> WaitForLinesAsync(bool unflushed)
-    {
-        if (!unflushed || _lines.Reader.TryPeek(out _))
-        {
-            return await _lines.Reader.WaitToReadAsync().ConfigureAwait(false);
-        }
-        using var quiet = new CancellationTokenSource(FlushDelay);
-        try
-        {
-            return await _lines.Reader.WaitToReadAsync(quiet.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-    }
+    // Unbuffered: the lines leave in the writer's own blocks, one write(2) each.
+    private static FileStream Open(string path) =>
+        new(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
 
-    private static StreamWriter Open(string path) =>
-        new(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 64 * 1024), bufferSize: 64 * 1024) { AutoFlush = false };
-
-    private async Task WriteAsync(StreamWriter? file)
+    private async Task WriteAsync(FileStream? file)
     {
         long reported = 0;
         var lastReport = DateTime.MinValue;
         var output = file ?? _stderr!;
+        using var lines = new AccessLineWriter(_format);
         try
         {
-            var unflushed = false;
-            while (await WaitForLinesAsync(unflushed).ConfigureAwait(false) is var more && (more || unflushed))
+            while (await _lines.Reader.WaitToReadAsync().ConfigureAwait(false))
             {
-                if (!more)
-                {
-                    // Quiet for a moment: what was written reaches the file now, not at the next burst.
-                    await output.FlushAsync().ConfigureAwait(false);
-                    unflushed = false;
-                    continue;
-                }
                 if (_path is not null && Interlocked.Exchange(ref _reopen, 0) == 1)
                 {
                     await output.DisposeAsync().ConfigureAwait(false);
@@ -111,15 +89,24 @@ internal sealed class AccessLogSink : ILoggerProvider
                 }
                 while (_lines.Reader.TryRead(out var record))
                 {
-                    await output.WriteAsync(AccessLineFormat.Format(record, _format)).ConfigureAwait(false);
+                    lines.Append(record);
+                    if (lines.Written.Length >= WriteSize)
+                    {
+                        await output.WriteAsync(lines.Written).ConfigureAwait(false);
+                        lines.Clear();
+                    }
                 }
-                // Under load the lines leave in the writer's 64 KiB blocks, not one write(2) per burst.
-                unflushed = true;
+                await output.WriteAsync(lines.Written).ConfigureAwait(false);
+                lines.Clear();
                 var dropped = Dropped;
                 if (dropped != reported && DateTime.UtcNow - lastReport >= TimeSpan.FromSeconds(1) && _diagnostics is { } log)
                 {
                     CliLog.AccessLinesDropped(log, dropped - reported, dropped);
                     (reported, lastReport) = (dropped, DateTime.UtcNow);
+                }
+                if (!_lines.Reader.Completion.IsCompleted)
+                {
+                    await Task.Delay(BatchPause).ConfigureAwait(false);
                 }
             }
         }
@@ -140,9 +127,13 @@ internal sealed class AccessLogSink : ILoggerProvider
         }
         finally
         {
-            if (file is not null || _path is not null)
+            if (_path is not null)
             {
                 await output.DisposeAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                await output.FlushAsync().ConfigureAwait(false);
             }
         }
     }

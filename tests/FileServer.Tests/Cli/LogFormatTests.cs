@@ -23,7 +23,7 @@ public sealed partial class LogFormatTests
     [Test]
     public void Common_ParsesBack_WithEveryQuoteEscaped()
     {
-        var line = AccessLineFormat.Format(Hostile, AccessLogFormat.Common);
+        var line = AccessLineWriter.Format(Hostile, AccessLogFormat.Common);
         var match = CommonPattern().Match(line);
         Assert.Multiple(() =>
         {
@@ -40,7 +40,7 @@ public sealed partial class LogFormatTests
     [Test]
     public void Combined_AddsRefererAndUserAgent_AsQuotedFields()
     {
-        var line = AccessLineFormat.Format(Hostile, AccessLogFormat.Combined);
+        var line = AccessLineWriter.Format(Hostile, AccessLogFormat.Combined);
         var match = CombinedPattern().Match(line);
         Assert.Multiple(() =>
         {
@@ -53,7 +53,7 @@ public sealed partial class LogFormatTests
     [Test]
     public void Json_HoldsEveryFieldAsIs()
     {
-        var line = AccessLineFormat.Format(Hostile, AccessLogFormat.Json);
+        var line = AccessLineWriter.Format(Hostile, AccessLogFormat.Json);
         using var json = JsonDocument.Parse(line);
         var root = json.RootElement;
         Assert.Multiple(() =>
@@ -137,7 +137,7 @@ public sealed partial class LogFormatTests
     public void SlowSink_DropsAndCounts_AndNeverHoldsTheLogger()
     {
         using var gate = new ManualResetEventSlim(false);
-        var sink = new AccessLogSink(null, AccessLogFormat.Common, new StreamWriter(new BlockingStream(gate)));
+        var sink = new AccessLogSink(null, AccessLogFormat.Common, new BlockingStream(gate));
         var logger = sink.CreateLogger(FileServerHost.AccessLogCategory);
         // The writer is stuck in its first write; every call below must still return at once.
         for (var i = 0; i < 40_000; i++)
