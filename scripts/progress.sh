@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # --progress in a real terminal: the server runs in a tmux pane, two slow downloads run, and the pane, captured,
 # shows a row for each (path and percentage) and the totals. The capture is printed and kept in
-# TestResults/progress-pane.txt.
+# TestResults/progress-pane.txt. Then, on a terminal of 10 rows (scripts/lib/on_terminal.py), six downloads: the
+# rows that do not fit are counted on an "and N more" line; and when the terminal goes away, the server serves on
+# and still stops cleanly.
 #
 #   bash scripts/progress.sh [--smoke]      (the same either way: about 15 s)
 #
@@ -56,4 +58,34 @@ check "each row has a percentage" test "$(grep -E '/(first|second)\.iso' "$captu
 check "the totals show 2 connections and 2 transfers" grep -qE 'connections 2 +transfers 2' "$capture"
 check "each row has a rate" test "$(grep -E '/(first|second)\.iso' "$capture" | grep -cE '[0-9.]+ [KMG]iB/s')" -eq 2
 check "each row names its body path (sendfile)" test "$(grep -E '/(first|second)\.iso' "$capture" | grep -c sendfile)" -eq 2
+
+# Six downloads on a terminal of 10 rows: 4 rows fit (the totals, the table's borders, heading and the last line
+# take 6), the other 2 are counted.
+FS_TERMINAL="$WORK/small-terminal.out 100 10" fs_start small "$WORK/root" --progress
+downloads=()
+for i in 1 2 3 4 5 6; do
+    timeout 60 curl -q -sf --limit-rate 4M -o /dev/null "${FS_URL}first.iso?n=$i" &
+    lib_track $!
+    downloads+=($!)
+done
+more=0
+for _ in $(seq 60); do
+    grep -qa 'and 2 more' "$WORK/small-terminal.out" && { more=1; break; }
+    sleep 0.1
+done
+check "a terminal too short for six transfers shows four rows and 'and 2 more'" test "$more" -eq 1
+# Its terminal closed under it (the copier ends, as a terminal window that closes without a hangup): the view's
+# next frame fails with EIO; the server must neither crash nor stop serving.
+# The copier is the one python3 process left with this command line (the server exec'd away from it; timeout(1) has one too).
+pkill -f "^python3 .*on_terminal.py $WORK/small-terminal.out" || true
+for _ in $(seq 20); do pgrep -f "^python3 .*on_terminal.py $WORK/small-terminal.out" >/dev/null || break; sleep 0.1; done
+# About 2 s (64 MiB at 32 MiB/s): frames are due meanwhile, and each meets the closed terminal.
+code="$(curl -q -s --limit-rate 32M -o /dev/null -w "%{http_code}" "${FS_URL}second.iso" --max-time 30 || true)"
+echo "# after the terminal closed: HTTP $code"
+check "with its terminal gone, the server still answers" test "$code" = 200
+for pid in "${downloads[@]}"; do lib_stop_pid "$pid" || true; done
+rc=0
+lib_stop_pid "$FS_WRAPPER" || rc=$?
+check "and stops cleanly on SIGTERM (exit code 0)" test "$rc" -eq 0
+check "no unhandled exception on its stderr" bash -c "! grep -q 'Unhandled exception' '$WORK/small.err'"
 check_summary progress

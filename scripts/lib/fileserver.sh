@@ -38,12 +38,16 @@ fs_build_loadgen() { fs_build "${LOADGEN_DLL:-}" scripts/loadgen LoadGen; }
 # fs_spawn NAME ROOT [ARGS...]: starts $DLL in the background on 127.0.0.1, port 0, bounded by FS_LIFETIME seconds
 # (default 900), with its ready file, stdout and stderr in $WORK/NAME.{ready,out,err}; the server holds none of the
 # script's other descriptors (fd 3, a copy of the script's stdout, would keep a pipe reader waiting). Sets FS_WRAPPER
-# (timeout's PID, tracked for the exit).
+# (timeout's PID, tracked for the exit). FS_TERMINAL="FILE COLUMNS ROWS" puts its stdout on a pseudo-terminal of that size
+# (on_terminal.py: the same process, the same session) and copies what it draws into FILE.
 fs_spawn() {
     local name="$1" root="$2"
     shift 2
     rm -f "$WORK/$name.ready"
-    timeout -k 5 "${FS_LIFETIME:-900}" dotnet "$DLL" "$root" --host 127.0.0.1 --port 0 --ready-file "$WORK/$name.ready" "$@" \
+    local terminal=()
+    # shellcheck disable=SC2206 # three words, split on purpose
+    [[ -z "${FS_TERMINAL:-}" ]] || terminal=(python3 "$REPO_ROOT/scripts/lib/on_terminal.py" $FS_TERMINAL)
+    timeout -k 5 "${FS_LIFETIME:-900}" "${terminal[@]}" dotnet "$DLL" "$root" --host 127.0.0.1 --port 0 --ready-file "$WORK/$name.ready" "$@" \
         </dev/null >"$WORK/$name.out" 2>"$WORK/$name.err" 3>&- &
     FS_WRAPPER=$!
     lib_track "$FS_WRAPPER"

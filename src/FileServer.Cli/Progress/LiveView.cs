@@ -67,6 +67,11 @@ internal sealed class LiveView
                 });
                 done.SetResult();
             }
+            catch (IOException)
+            {
+                // The terminal is gone (EIO: its window closed without a hangup): the view ends, the server serves on.
+                done.SetResult();
+            }
             catch (Exception e)
             {
                 done.SetException(e);
