@@ -35,7 +35,8 @@ internal sealed record LoggingChoice(LogLevel Level, bool Json, string? AccessLo
             var sinkName = typeof(AccessLogSink).FullName;
             filters.Rules.Add(new LoggerFilterRule(typeof(StderrLoggerProvider).FullName, FileServerHost.AccessLogCategory, LogLevel.None, null));
             filters.Rules.Add(new LoggerFilterRule(sinkName, null, LogLevel.None, null));
-            filters.Rules.Add(new LoggerFilterRule(sinkName, FileServerHost.AccessLogCategory, accessLevel, null));
+            // A log of its own is written whatever --log-level says, as nginx's access_log is apart from error_log.
+            filters.Rules.Add(new LoggerFilterRule(sinkName, FileServerHost.AccessLogCategory, LogLevel.Information, null));
         }
         ILoggerProvider[] providers = accessSink is null ? [stderr] : [stderr, accessSink];
         var factory = new LoggerFactory(providers, filters);

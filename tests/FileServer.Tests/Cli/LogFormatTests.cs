@@ -134,6 +134,27 @@ public sealed partial class LogFormatTests
     }
 
     [Test]
+    public async Task AccessLogFile_IsWritten_WhateverTheLogLevel()
+    {
+        using var tree = new TempTree();
+        tree.WriteText("root/a.txt", "a");
+        var log = tree.PathOf("access.log");
+        using var server = CliProcess.StartWithOpenFileLimit(4096, 4096, tree.PathOf("root"), "--log-level", "Warning", "--access-log", log, "--access-log-format", "json");
+        using (var http = new HttpClient { BaseAddress = server.Url })
+        {
+            await http.GetStringAsync("a.txt?quiet");
+        }
+        Assert.That(server.Stop(TimeSpan.FromSeconds(30)), Is.Zero, "the stop writes what is queued");
+        var lines = File.ReadAllLines(log);
+        Assert.Multiple(() =>
+        {
+            Assert.That(lines, Has.Length.EqualTo(1), "the access log is apart from the diagnostics' level");
+            Assert.That(JsonDocument.Parse(lines[0]).RootElement.GetProperty("target").GetString(), Is.EqualTo("/a.txt?quiet"));
+            Assert.That(server.Log, Does.Not.Contain("info:"), "while Information events stay off stderr");
+        });
+    }
+
+    [Test]
     public void SlowSink_DropsAndCounts_AndNeverHoldsTheLogger()
     {
         using var gate = new ManualResetEventSlim(false);
