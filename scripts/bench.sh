@@ -3,13 +3,18 @@
 #
 #   bash scripts/bench.sh [--quick | --smoke] [--servers LIST] [--keep]
 #
-# Servers (LIST is comma-separated names or letters; default all seven):
+# Servers (LIST is comma-separated names or letters; default all eight):
 #   A fileserver       FileServer, zero-copy body path (sendfile, the default)
 #   B fileserver-copy  FileServer --no-sendfile (write-then-drain copy loop)
 #   C nginx            private nginx: worker_processes auto; sendfile on; tcp_nopush on; access_log off
 #   D nginx-copy       the same with sendfile off
 #   E kestrel          ASP.NET Core UseStaticFiles on Kestrel (scripts/bench/KestrelStatic; Kestrel copies
 #                      bodies in user space, so its "same body mode" nginx is nginx-copy)
+#   H fileserver-observed  A, observed: --access-log FILE --access-log-format json (a line per request, to a file)
+#                      and --progress, its stdout a 120x40 pseudo-terminal (scripts/lib/on_terminal.py: the live view
+#                      draws 4 frames a second; the same process and session as the others, as autogroup scheduling
+#                      would treat a server under script(1) apart). Its figures ÷ A's, same round, are the price of
+#                      observing; the access log's line count and the terminal's bytes are reported too.
 #   F fileserver-tls   FileServer over HTTPS: --tls-cert/--tls-key (every TLS body takes the copy loop)
 #   G nginx-tls        nginx as C with listen ... ssl, ssl_protocols TLSv1.2 TLSv1.3, sendfile off
 #   F and G serve the same certificate and key, made by openssl (P-256, self-signed for localhost and
@@ -103,10 +108,10 @@ source "$REPO_ROOT/scripts/lib/load.sh" process apt nginx fileserver tls args
 MODE=full SERVERS_ARG="" KEEP="${BENCH_KEEP:-}"
 lib_parse_args "--quick:MODE=quick --smoke:MODE=smoke --keep:KEEP=1 --servers=SERVERS_ARG" "$@"
 
-ALL_SERVERS=(fileserver fileserver-copy nginx nginx-copy kestrel fileserver-tls nginx-tls)
+ALL_SERVERS=(fileserver fileserver-copy nginx nginx-copy kestrel fileserver-observed fileserver-tls nginx-tls)
 case "$MODE" in
-    full) ROUNDS=2 BIG_MIB=1024 RANGES=100 WRK_SECONDS=10 FRESH_SECONDS=5 WRK_WARMUP_SECONDS=15 BIG_WARMUPS=3 MID_WARMUPS=24 WARM_WRK_SECONDS=3 ONE_STREAM_DOWNLOADS=5 EIGHT_STREAM_PASSES=2 PAIRS=20 DEFAULT_SERVERS="fileserver,fileserver-copy,nginx,nginx-copy,kestrel,fileserver-tls,nginx-tls" ;;
-    quick) ROUNDS=1 BIG_MIB=256 RANGES=20 WRK_SECONDS=3 FRESH_SECONDS=3 WRK_WARMUP_SECONDS=2 BIG_WARMUPS=1 MID_WARMUPS=24 WARM_WRK_SECONDS=1 ONE_STREAM_DOWNLOADS=3 EIGHT_STREAM_PASSES=1 PAIRS=6 DEFAULT_SERVERS="fileserver,fileserver-copy,nginx,nginx-copy,kestrel,fileserver-tls,nginx-tls" ;;
+    full) ROUNDS=2 BIG_MIB=1024 RANGES=100 WRK_SECONDS=10 FRESH_SECONDS=5 WRK_WARMUP_SECONDS=15 BIG_WARMUPS=3 MID_WARMUPS=24 WARM_WRK_SECONDS=3 ONE_STREAM_DOWNLOADS=5 EIGHT_STREAM_PASSES=2 PAIRS=20 DEFAULT_SERVERS="fileserver,fileserver-copy,nginx,nginx-copy,kestrel,fileserver-observed,fileserver-tls,nginx-tls" ;;
+    quick) ROUNDS=1 BIG_MIB=256 RANGES=20 WRK_SECONDS=3 FRESH_SECONDS=3 WRK_WARMUP_SECONDS=2 BIG_WARMUPS=1 MID_WARMUPS=24 WARM_WRK_SECONDS=1 ONE_STREAM_DOWNLOADS=3 EIGHT_STREAM_PASSES=1 PAIRS=6 DEFAULT_SERVERS="fileserver,fileserver-copy,nginx,nginx-copy,kestrel,fileserver-observed,fileserver-tls,nginx-tls" ;;
     smoke) ROUNDS=1 BIG_MIB=64 RANGES=5 WRK_SECONDS=1 FRESH_SECONDS=1 WRK_WARMUP_SECONDS=0 BIG_WARMUPS=0 MID_WARMUPS=0 WARM_WRK_SECONDS=0 ONE_STREAM_DOWNLOADS=3 EIGHT_STREAM_PASSES=1 PAIRS=1 DEFAULT_SERVERS="fileserver,nginx,fileserver-tls,nginx-tls" ;;
 esac
 SERVERS=()
@@ -120,7 +125,8 @@ for name in "${requested[@]}"; do
         e | kestrel) name=kestrel ;;
         f | fileserver-tls | fs-tls) name=fileserver-tls ;;
         g | nginx-tls) name=nginx-tls ;;
-        *) lib_usage_error "unknown server '$name' (servers: ${ALL_SERVERS[*]}, or A-G)" ;;
+        h | fileserver-observed | observed) name=fileserver-observed ;;
+        *) lib_usage_error "unknown server '$name' (servers: ${ALL_SERVERS[*]}, or A-H)" ;;
     esac
     [[ " ${SERVERS[*]} " == *" $name "* ]] || SERVERS+=("$name")
 done
@@ -200,7 +206,7 @@ fi
 # ---------------------------------------------------------------------------------------------------------
 # Builds (one per project)
 
-if want fileserver || want fileserver-copy || want fileserver-tls; then
+if want fileserver || want fileserver-copy || want fileserver-observed || want fileserver-tls; then
     if [[ -n "${FILESERVER_DLL:-}" ]]; then
         FS_IDENT="prebuilt $FILESERVER_DLL"
     else
@@ -354,6 +360,11 @@ start_server() {
     case "$1" in
         fileserver) start_fileserver "$1" "${@:2}" ;;
         fileserver-copy) start_fileserver "$1" --no-sendfile ;;
+        fileserver-observed)
+            mkdir -p "$WORK/$1"
+            rm -f "$WORK/$1/access.log"
+            FS_TERMINAL="$WORK/$1/terminal.out 120 40" start_fileserver "$1" \
+                --access-log "$WORK/$1/access.log" --access-log-format json --progress ;;
         nginx) start_nginx "$1" on ;;
         nginx-copy) start_nginx "$1" off ;;
         kestrel) start_kestrel "$1" ;;
@@ -730,7 +741,7 @@ run_pairs() {
 }
 
 run_server() {  # run_server ROUND NAME
-    local round="$1" server="$2" t0=$SECONDS pids rc=0 warn c0 c1 m0 m1 bg
+    local round="$1" server="$2" t0=$SECONDS pids rc=0 warn c0 c1 m0 m1 bg dropped
     wait_for_quiet 600
     echo "## round $round: $server"
     if ! start_server "$server"; then
@@ -764,6 +775,15 @@ run_server() {  # run_server ROUND NAME
     ((${#pids[@]} == 0)) || rec "$round" "$server" after_rss_mib "$(rss_mib "${pids[@]}")"
     check_disturbance "round $round $server"
     lib_stop_pid "$WRAPPER" || rc=$?
+    if [[ "$server" == fileserver-observed ]]; then
+        # After the stop, which writes what was queued: one line per response, unless some were dropped (event 34).
+        rec "$round" "$server" access_lines "$(wc -l <"$WORK/$server/access.log" 2>/dev/null || echo 0)"
+        # Event 34's "(N since start)": the last one says how many in all.
+        dropped="$( (grep -o '([0-9]* since start)' "$WORK/$server.err" 2>/dev/null || true) | tail -n 1 | tr -dc 0-9)"
+        rec "$round" "$server" access_dropped "${dropped:-0}"
+        rec "$round" "$server" terminal_kib "$(awk -v b="$(stat -c %s "$WORK/$server/terminal.out" 2>/dev/null || echo 0)" 'BEGIN { printf "%.0f", b / 1024 }')"
+        [[ -z "$KEEP" ]] || cp "$WORK/$server/access.log" "$WORK/$server/access.r$round.log" 2>/dev/null || true
+    fi
     if ((rc != 0)); then
         NOTES+=("$server (round $round) exited with code $rc after SIGTERM")
         [[ "$server" == fileserver* ]] && fail "$server: exit code $rc after SIGTERM (expected 0)"
@@ -804,11 +824,7 @@ echo "- machine: $(nproc) CPUs, ${model:-unknown model}, kernel $(uname -r), $(a
 echo "- FileServer ${FS_IDENT:-not run}, .NET $(dotnet --list-runtimes | awk '/NETCore.App/ { v = $2 } END { print v }'), nginx $([[ -n "$NGINX" ]] && "$NGINX" -v 2>&1 | sed 's/.*nginx\///' || echo '-'), $(wrk -v 2>&1 | head -n 1 | awk '{ print $1, $2 }'), curl $(curl --version | awk 'NR == 1 { print $2 }')"
 want_tls && echo "- TLS: $(openssl version | awk '{ print $1, $2 }') (certificate, and nginx's and curl's TLS library as installed); FileServer uses the runtime's OpenSSL through SslStream"
 system_cc="$(cat /proc/sys/net/ipv4/tcp_congestion_control 2>/dev/null || echo unknown)"
-case "$system_cc" in
-    bbr*) fs_cc="cubic (reno where cubic is not allowed)" ;;
-    *) fs_cc="$system_cc" ;;
-esac
-echo "- TCP congestion control: $system_cc (the system's default) for nginx, Kestrel and curl; $fs_cc for FileServer's clients on this machine (--loopback-congestion auto), except in the side-by-side series, where FileServer runs with --loopback-congestion system"
+echo "- TCP congestion control: $system_cc (the system's default) for every server and client (FileServer's --loopback-congestion defaults to system)"
 echo "- loopback only (127.0.0.1); big file $BIG_LABEL, hot page cache (nothing dropped); $ROUNDS round(s); servers measured one at a time; load generators (curl, wrk) run on the same $(nproc) CPUs"
 echo "- measuring took ${MEASURE_SECONDS} s; whole run $((SECONDS - START_SECONDS)) s"
 if ((${#DISTURBED[@]} > 0)); then
@@ -848,7 +864,7 @@ function ratio(s, ref, m,    r, out, v, any) {
     return any ? out : "—"
 }
 function same_mode_nginx(s) {
-    if (s == "fileserver") return "nginx"
+    if (s == "fileserver" || s == "fileserver-observed") return "nginx"
     if (s == "fileserver-copy" || s == "kestrel") return "nginx-copy"
     return ""
 }
@@ -858,6 +874,7 @@ function label(s) {
     if (s == "nginx") return "nginx sendfile on"
     if (s == "nginx-copy") return "nginx sendfile off"
     if (s == "kestrel") return "Kestrel static files"
+    if (s == "fileserver-observed") return "FileServer zero-copy, JSON access log file + live view"
     return s
 }
 # Goals: per round, met when cmp holds; combined over the rounds.
@@ -942,6 +959,23 @@ END {
     }
     printf "\nRatios are server ÷ reference from the same round (↑: higher is better, ↓: lower is better). "
     printf "Kestrel copies bodies in user space, so its same-mode nginx is sendfile off.\n\n"
+    if (index(" " servers " ", " fileserver-observed ") && index(" " servers " ", " fileserver ")) {
+        print "## Observing: FileServer with a JSON access log file and the live view, ÷ FileServer plain (same round)"
+        print ""
+        printf "| figure | observed: %s | plain: %s | observed ÷ plain |\n", rl, rl
+        print "|---|---|---|---|"
+        no = split("one_mibs eight_mibs total_s_gib small_rps small_p99_ms fresh_rps idle_rss_mib after_rss_mib", O, " ")
+        for (i = 1; i <= no; i++) {
+            m = O[i]
+            printf "| %s | %s | %s | %s |\n", L[m], cell("fileserver-observed", m, FM[m]), cell("fileserver", m, FM[m]), ratio("fileserver-observed", "fileserver", m)
+        }
+        printf "| access-log lines written (JSON, counted after the stop) | %s | — | — |\n", cell("fileserver-observed", "access_lines", "")
+        printf "| access-log lines dropped (event 34) | %s | — | — |\n", cell("fileserver-observed", "access_dropped", "")
+        printf "| live view: bytes drawn on the terminal, KiB | %s | — | — |\n", cell("fileserver-observed", "terminal_kib", "")
+        print ""
+        print "Single downloads scatter widely here (phase 1); the 8-stream aggregate and the 4 KiB req/s are the steadier figures."
+        print ""
+    }
     if (tls_servers != "") {
         print "## HTTPS: 1 × " big " download (curl --cacert to /dev/null; the same openssl P-256 certificate for both)"
         print ""
@@ -993,6 +1027,8 @@ END {
     goal("small files (copy) req/s ≥ 0.8× nginx sendfile off", "fileserver-copy", "small_rps", "nginx-copy", ">=", 0.8)
     goal("small files (copy) p99 ≤ 1.5× nginx sendfile off", "fileserver-copy", "small_p99_ms", "nginx-copy", "<=", 1.5)
     goal("idle RSS (zero-copy) ≤ 40 MiB", "fileserver", "idle_rss_mib", "", "<=", 40)
+    goal("observed (JSON access log file + live view) 4 KiB req/s ≥ 0.95× plain", "fileserver-observed", "small_rps", "fileserver", ">=", 0.95)
+    goal("observed (JSON access log file + live view) 8-stream throughput ≥ 0.95× plain", "fileserver-observed", "eight_mibs", "fileserver", ">=", 0.95)
     goal("idle RSS (copy) ≤ 40 MiB", "fileserver-copy", "idle_rss_mib", "", "<=", 40)
 }' "$RESULTS"
 
