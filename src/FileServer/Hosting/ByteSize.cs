@@ -3,7 +3,7 @@ using System.Globalization;
 namespace FileServer.Hosting;
 
 /// <summary>Sizes as people write them on a command line: <c>65536</c>, <c>64k</c>, <c>1m</c>, <c>2g</c>, <c>256KiB</c> (binary multiples, as nginx).</summary>
-public static class ByteSize
+internal static class ByteSize
 {
     /// <summary>Parses <paramref name="text"/>; false for anything but a non-negative size that fits in a long.</summary>
     public static bool TryParse(string? text, out long bytes)

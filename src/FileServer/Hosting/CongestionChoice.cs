@@ -1,7 +1,7 @@
 namespace FileServer.Hosting;
 
 /// <summary>What <see cref="LoopbackCongestion.Apply"/> did with a connection.</summary>
-public enum CongestionChoice
+internal enum CongestionChoice
 {
     /// <summary>The client is on another machine (or the connection was gone): left with the system's default.</summary>
     Elsewhere,

@@ -10,13 +10,28 @@ using Microsoft.Extensions.Logging;
 namespace FileServer.Hosting;
 
 /// <summary>
-/// The server: binds a listening socket, accepts connections and runs each on its own <see cref="Connection"/>,
-/// and stops gracefully (stop accepting, close idle connections, give running responses a deadline, then abort).
+/// A file server: construct it with its <see cref="FileServerOptions"/>, <see cref="Start"/> it (it binds and serves
+/// on the thread pool; <see cref="Urls"/> then says where), and <see cref="StopAsync"/> it (it stops accepting,
+/// closes idle connections, gives running responses <see cref="FileServerOptions.ShutdownTimeout"/>, then aborts
+/// them). Disposing stops it too.
 /// </summary>
+/// <example>
+/// <code>
+/// await using var server = new FileServerHost(new FileServerOptions { Root = "./www", Port = 0 });
+/// server.Start();
+/// Console.WriteLine(server.Url);
+/// </code>
+/// </example>
 public sealed class FileServerHost : IAsyncDisposable
 {
-    /// <summary>The logger category of the access log, one line per response.</summary>
+    /// <summary>
+    /// The logger category of the access log: one event (id 2) per response, whose state is an
+    /// <see cref="AccessRecord"/> (a provider can write its own layout from the fields).
+    /// </summary>
     public const string AccessLogCategory = "FileServer.Access";
+
+    /// <summary>The name of the server's <see cref="System.Diagnostics.Metrics.Meter"/> (requests, bytes, transfers, durations).</summary>
+    public const string MeterName = ServerMetrics.MeterName;
 
     private readonly FileServerOptions _options;
     private readonly IPlatform _platform;
@@ -42,8 +57,17 @@ public sealed class FileServerHost : IAsyncDisposable
     private long _connectionsAccepted;
 
     /// <summary>Creates a server; nothing is bound until <see cref="Start"/>.</summary>
-    public FileServerHost(FileServerOptions options, ILoggerFactory loggerFactory, IPlatform? platform = null, TimeProvider? clock = null)
+    /// <param name="options">What to serve and how; validated by <see cref="Start"/>.</param>
+    /// <param name="loggerFactory">Where its logs and access log go; none when null.</param>
+    public FileServerHost(FileServerOptions options, ILoggerFactory? loggerFactory = null)
+        : this(options, loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, null, null)
     {
+    }
+
+    /// <summary>A server on a given platform and clock (tests).</summary>
+    internal FileServerHost(FileServerOptions options, ILoggerFactory loggerFactory, IPlatform? platform, TimeProvider? clock = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
         _options = options;
         _platform = platform ?? PlatformDetector.Detect();
         _clock = clock ?? TimeProvider.System;
@@ -64,7 +88,7 @@ public sealed class FileServerHost : IAsyncDisposable
     private Listener Primary => _listeners.Count > 0 ? _listeners[0] : throw new InvalidOperationException("not started");
 
     /// <summary>The server's instruments (meter <c>FileServer</c>).</summary>
-    public ServerMetrics Metrics { get; }
+    internal ServerMetrics Metrics { get; }
 
     /// <summary>The response bodies being sent now (a snapshot), for a live view.</summary>
     public IReadOnlyList<TransferView> ActiveTransfers() => _connections.Transfers();
@@ -73,7 +97,7 @@ public sealed class FileServerHost : IAsyncDisposable
     public int ConnectionCount => _connections.Count;
 
     /// <summary>Requests served and allocation per request, for logs and benchmarks.</summary>
-    public ServerStatistics Statistics { get; } = new();
+    internal ServerStatistics Statistics { get; } = new();
 
     /// <summary>Validates the options and the root, binds, and starts accepting.</summary>
     /// <exception cref="StartupException">With a one-line message for the user.</exception>

@@ -12,7 +12,7 @@ namespace FileServer.Hosting;
 /// about 6,000–8,500 (nginx's alike). Connections from elsewhere keep the system's choice: there the algorithm
 /// shares a real path with other flows, and choosing it is the administrator's call.
 /// </summary>
-public sealed class LoopbackCongestion
+internal sealed class LoopbackCongestion
 {
     /// <summary>The setting that picks cubic (or reno) where the system's default is a BBR version.</summary>
     public const string Auto = "auto";

@@ -5,7 +5,7 @@ using FileServer.Serving;
 namespace FileServer.Hosting;
 
 /// <summary>Why a transfer ended before its last byte.</summary>
-public enum AbortCause
+internal enum AbortCause
 {
     /// <summary>The client closed or reset the connection.</summary>
     ClientGone,
@@ -23,7 +23,7 @@ public enum AbortCause
 /// path, active connections and transfers, aborted transfers by cause, time to first byte and response duration,
 /// open-file-cache hits and misses. One per host: two servers in one process have two meters.
 /// </summary>
-public sealed class ServerMetrics : IDisposable
+internal sealed class ServerMetrics : IDisposable
 {
     /// <summary>The meter's name.</summary>
     public const string MeterName = "FileServer";

@@ -4,7 +4,7 @@ namespace FileServer.Hosting;
 /// Counters of one server run: requests served, and managed bytes allocated since the first request, so the
 /// steady-state allocation per request can be read off at stop (start-up allocations are left out).
 /// </summary>
-public sealed class ServerStatistics
+internal sealed class ServerStatistics
 {
     private long _requests;
     private long _allocatedAtFirstRequest = -1;

@@ -1,7 +1,7 @@
 namespace FileServer.Hosting;
 
 /// <summary>What a stop signal (SIGINT, SIGTERM) asks for, given the ones before it.</summary>
-public enum StopSignal
+internal enum StopSignal
 {
     /// <summary>The first: stop gracefully.</summary>
     First,
@@ -20,7 +20,7 @@ public enum StopSignal
 /// a signal that comes <see cref="EchoWindow"/> or more after the first one means "stop now". Safe to call from
 /// concurrent signal handlers.
 /// </summary>
-public sealed class StopSignals
+internal sealed class StopSignals
 {
     /// <summary>Signals this soon after the first are taken as duplicates of it.</summary>
     public static readonly TimeSpan EchoWindow = TimeSpan.FromMilliseconds(500);

@@ -6,7 +6,7 @@ namespace FileServer.Http;
 /// RFC 9110 §12.5.3 <c>Accept-Encoding</c>: the q-value the client gives a content coding. A coding listed gets its
 /// own q; one not listed gets the q of <c>*</c>, or 0 without it; <c>x-gzip</c> is <c>gzip</c> (§8.4.1.3).
 /// </summary>
-public static class AcceptEncoding
+internal static class AcceptEncoding
 {
     /// <summary>The client's q-value for <paramref name="coding"/> under <paramref name="accept"/> (the combined field value).</summary>
     public static double Quality(string accept, string coding)

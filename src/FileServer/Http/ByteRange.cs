@@ -5,7 +5,7 @@ namespace FileServer.Http;
 /// <summary>A satisfiable byte range of a representation: <see cref="Length"/> bytes from <see cref="Start"/> (RFC 9110 §14.1).</summary>
 /// <param name="Start">Offset of the first byte.</param>
 /// <param name="Length">Number of bytes, at least 1.</param>
-public readonly record struct ByteRange(long Start, long Length)
+internal readonly record struct ByteRange(long Start, long Length)
 {
     /// <summary>Offset of the last byte (inclusive), the <c>last-pos</c> of RFC 9110.</summary>
     public long End => Start + Length - 1;

@@ -16,7 +16,7 @@ namespace FileServer.Http;
 /// than the representation, are ignored (whole representation, 200); ranges that overlap are coalesced
 /// (§15.3.7.2 allows it). A response never carries more file bytes than the file has.
 /// </summary>
-public static class ByteRangeParser
+internal static class ByteRangeParser
 {
     /// <summary>Most range-specs honoured in one request; Apache's default <c>MaxRanges</c> is 200, ours is stricter.</summary>
     public const int MaxRanges = 32;

@@ -4,7 +4,7 @@ namespace FileServer.Http;
 /// The <c>Date</c> field value (RFC 9110 §6.6.1) for the current second, formatted once per second rather
 /// than once per response.
 /// </summary>
-public sealed class DateHeaderCache
+internal sealed class DateHeaderCache
 {
     private readonly TimeProvider _clock;
     private volatile CachedDate _cached = new(long.MinValue, string.Empty);

@@ -5,7 +5,7 @@ namespace FileServer.Http;
 /// <summary>An entity tag (RFC 9110 §8.8.3): an opaque quoted string, strong or weak.</summary>
 /// <param name="Tag">The opaque-tag including its double quotes, e.g. <c>"5f-1a2b"</c>.</param>
 /// <param name="IsWeak">Whether the tag carries the <c>W/</c> prefix.</param>
-public readonly record struct EntityTag(string Tag, bool IsWeak)
+internal readonly record struct EntityTag(string Tag, bool IsWeak)
 {
     /// <summary>
     /// The strong validator of a file version: its size and modification time in nanoseconds. No inode, so

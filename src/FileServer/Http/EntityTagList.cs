@@ -4,7 +4,7 @@ namespace FileServer.Http;
 /// The value of <c>If-Match</c> / <c>If-None-Match</c> (RFC 9110 §13.1.1–§13.1.2): <c>*</c> or a list of
 /// entity-tags, <c>entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE</c>.
 /// </summary>
-public sealed class EntityTagList
+internal sealed class EntityTagList
 {
     private EntityTagList(bool isAny, IReadOnlyList<EntityTag> tags)
     {

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace FileServer.Http;
 
 /// <summary>HTTP-date formatting and parsing (RFC 9110 §5.6.7).</summary>
-public static class HttpDate
+internal static class HttpDate
 {
     // A sender MUST generate IMF-fixdate; a recipient MUST accept all three formats.
     private static readonly string[] AcceptedFormats =

@@ -1,7 +1,7 @@
 namespace FileServer.Http;
 
 /// <summary>The HTTP/1.x versions this server speaks (RFC 9112 §2.3).</summary>
-public enum HttpProtocolVersion
+internal enum HttpProtocolVersion
 {
     /// <summary>HTTP/1.0: connections close unless the client asks for keep-alive.</summary>
     Http10,

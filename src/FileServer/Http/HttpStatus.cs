@@ -1,7 +1,7 @@
 namespace FileServer.Http;
 
 /// <summary>The status codes this server sends, with their RFC 9110 §15 reason phrases.</summary>
-public static class HttpStatus
+internal static class HttpStatus
 {
     /// <summary>200 OK.</summary>
     public const int Ok = 200;

@@ -8,7 +8,7 @@ namespace FileServer.Http;
 /// before each part's bytes and a closing delimiter, with the exact total length computed up front so the
 /// response can carry a Content-Length.
 /// </summary>
-public sealed class MultipartByteRanges
+internal sealed class MultipartByteRanges
 {
     private readonly string _boundary;
     private readonly string _partContentType;

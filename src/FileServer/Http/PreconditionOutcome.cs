@@ -1,7 +1,7 @@
 namespace FileServer.Http;
 
 /// <summary>The result of evaluating a request's preconditions (RFC 9110 §13.2.2).</summary>
-public enum PreconditionOutcome
+internal enum PreconditionOutcome
 {
     /// <summary>Perform the method (and then consider Range).</summary>
     Proceed,

@@ -10,7 +10,7 @@ namespace FileServer.Http;
 /// <item>(GET with Range) If-Range present: false → ignore Range (see <see cref="RangeApplies"/>).</item>
 /// </list>
 /// </summary>
-public static class Preconditions
+internal static class Preconditions
 {
     /// <summary>
     /// Evaluates steps 1–4 for the selected representation's validators; without <paramref name="lastModified"/>

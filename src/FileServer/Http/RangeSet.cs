@@ -1,7 +1,7 @@
 namespace FileServer.Http;
 
 /// <summary>What a Range header field asks of a representation, after parsing (RFC 9110 §14.2).</summary>
-public enum RangeSetKind
+internal enum RangeSetKind
 {
     /// <summary>No usable Range: absent, another unit, unparsable, or refused as abusive. Send the whole representation (200).</summary>
     Ignored,
@@ -14,7 +14,7 @@ public enum RangeSetKind
 /// <summary>The parsed Range of one request against one representation length.</summary>
 /// <param name="Kind">Whether to ignore, refuse or honour the Range.</param>
 /// <param name="Ranges">The ranges to send, for <see cref="RangeSetKind.Satisfiable"/>; otherwise empty.</param>
-public sealed record RangeSet(RangeSetKind Kind, IReadOnlyList<ByteRange> Ranges)
+internal sealed record RangeSet(RangeSetKind Kind, IReadOnlyList<ByteRange> Ranges)
 {
     /// <summary>Send the whole representation.</summary>
     public static RangeSet Ignored { get; } = new(RangeSetKind.Ignored, []);

@@ -1,7 +1,7 @@
 namespace FileServer.Http;
 
 /// <summary>How a request's body is delimited (RFC 9112 §6.3).</summary>
-public enum RequestBodyFraming
+internal enum RequestBodyFraming
 {
     /// <summary>No body.</summary>
     None,

@@ -1,7 +1,7 @@
 namespace FileServer.Http;
 
 /// <summary>A parsed and framing-checked request head (RFC 9112 §2–§6).</summary>
-public sealed class RequestHead
+internal sealed class RequestHead
 {
     /// <summary>Creates a request head from its parsed parts.</summary>
     public RequestHead(string method, string target, HttpProtocolVersion version, RequestHeaders headers, RequestBodyFraming bodyFraming, long contentLength)

@@ -10,7 +10,7 @@ namespace FileServer.Http;
 /// the head and the position after it once complete, and throws <see cref="HttpRequestRejectedException"/>
 /// for a head that is malformed, too large, or whose body framing is ambiguous.
 /// </summary>
-public sealed class RequestHeadParser
+internal sealed class RequestHeadParser
 {
     private readonly RequestLimits _limits;
 

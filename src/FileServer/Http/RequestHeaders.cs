@@ -4,7 +4,7 @@ namespace FileServer.Http;
 /// The header fields of one request in arrival order. Names compare case-insensitively (RFC 9110 §5.1);
 /// a field that occurs several times keeps every occurrence.
 /// </summary>
-public sealed class RequestHeaders
+internal sealed class RequestHeaders
 {
     // Most clients send fewer than eight fields (curl three, wrk one); the array grows for the rest. A connection
     // reuses one instance for all its requests: Clear keeps the old entries so that Add can reuse their strings.

@@ -7,7 +7,7 @@ namespace FileServer.Http;
 /// A response's status line and header fields (RFC 9112 §4), rendered to bytes in one piece so the head
 /// leaves in a single write.
 /// </summary>
-public sealed class ResponseHead
+internal sealed class ResponseHead
 {
     private readonly List<KeyValuePair<string, string>> _fields = new(12);
     private byte[]? _rendered;

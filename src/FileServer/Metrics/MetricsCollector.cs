@@ -11,7 +11,7 @@ namespace FileServer.Metrics;
 /// each <see cref="Render"/>. Names become Prometheus names (<c>fileserver.bytes_sent</c> → <c>fileserver_bytes_sent</c>,
 /// counters with <c>_total</c>, units in seconds or bytes appended as Prometheus does).
 /// </summary>
-public sealed class MetricsCollector : IDisposable
+internal sealed class MetricsCollector : IDisposable
 {
     private static readonly double[] Bounds = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 

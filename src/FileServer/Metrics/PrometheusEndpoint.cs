@@ -10,7 +10,7 @@ namespace FileServer.Metrics;
 /// framework is loaded for one resource. One request per connection, read within 5 s and 8 KiB; anything but
 /// <c>GET</c>/<c>HEAD /metrics</c> gets 404 or 405.
 /// </summary>
-public sealed class PrometheusEndpoint : IAsyncDisposable
+internal sealed class PrometheusEndpoint : IAsyncDisposable
 {
     private const int MaxHead = 8 * 1024;
     private static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(5);

@@ -7,7 +7,7 @@ namespace FileServer.Platform;
 /// <param name="Length">The size in bytes; -1 when the entry could not be stat'ed.</param>
 /// <param name="ModifiedUnixNanoseconds">The modification time; 0 when the entry could not be stat'ed.</param>
 /// <param name="IsLink">Whether the name is a symbolic link (listed as what it leads to).</param>
-public readonly record struct DirectoryEntry(string Name, byte[]? RawName, FileKind Kind, long Length, long ModifiedUnixNanoseconds, bool IsLink = false)
+internal readonly record struct DirectoryEntry(string Name, byte[]? RawName, FileKind Kind, long Length, long ModifiedUnixNanoseconds, bool IsLink = false)
 {
     /// <summary>Whether size and time are known.</summary>
     public bool HasStatus => Length >= 0;

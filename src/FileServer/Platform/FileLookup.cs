@@ -1,7 +1,7 @@
 namespace FileServer.Platform;
 
 /// <summary>What a lookup beneath the root found.</summary>
-public enum LookupOutcome
+internal enum LookupOutcome
 {
     /// <summary>Something is there: see <see cref="FileLookup.Status"/> for its kind.</summary>
     Found,
@@ -21,7 +21,7 @@ public enum LookupOutcome
 /// A value type holding plain descriptors, so that the lookup of a cached file costs no allocation: dispose
 /// exactly one copy, exactly once.
 /// </remarks>
-public readonly struct FileLookup : IDisposable
+internal readonly struct FileLookup : IDisposable
 {
     private readonly string? _rootPath;
     private readonly string? _path;

@@ -5,14 +5,14 @@ namespace FileServer.Platform;
 /// <param name="Length">Size in bytes.</param>
 /// <param name="ModifiedUnixNanoseconds">Modification time, nanoseconds since the Unix epoch.</param>
 /// <param name="Identity">Which file this is (device and inode); <see cref="FileIdentity.Unknown"/> where the platform cannot tell.</param>
-public readonly record struct FileStatus(FileKind Kind, long Length, long ModifiedUnixNanoseconds, FileIdentity Identity = default)
+internal readonly record struct FileStatus(FileKind Kind, long Length, long ModifiedUnixNanoseconds, FileIdentity Identity = default)
 {
     /// <summary>Modification time as a <see cref="DateTimeOffset"/> (100 ns precision).</summary>
     public DateTimeOffset Modified => DateTimeOffset.UnixEpoch.AddTicks(ModifiedUnixNanoseconds / 100);
 }
 
 /// <summary>The kinds of file system entry the server tells apart.</summary>
-public enum FileKind
+internal enum FileKind
 {
     /// <summary>A regular file: the only kind whose bytes are served.</summary>
     Regular,
@@ -30,7 +30,7 @@ public enum FileKind
 /// </summary>
 /// <param name="Device">The device the file lives on (<c>st_dev</c>).</param>
 /// <param name="Inode">The file's inode number on that device (<c>st_ino</c>).</param>
-public readonly record struct FileIdentity(ulong Device, ulong Inode)
+internal readonly record struct FileIdentity(ulong Device, ulong Inode)
 {
     /// <summary>The identity of a platform that cannot tell files apart (both numbers zero).</summary>
     public static FileIdentity Unknown => default;

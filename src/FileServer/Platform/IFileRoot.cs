@@ -6,7 +6,7 @@ namespace FileServer.Platform;
 /// (<c>openat2</c> with <c>RESOLVE_BENEATH</c>) or with a walk of <c>openat(O_NOFOLLOW)</c> calls, never by name
 /// from <c>/</c>; a symlink may lead anywhere inside the root, and out of it only where allowed.
 /// </summary>
-public interface IFileRoot : IDisposable
+internal interface IFileRoot : IDisposable
 {
     /// <summary>The root's real path (every link resolved), for logs and messages.</summary>
     string RealPath { get; }

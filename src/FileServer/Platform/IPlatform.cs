@@ -8,7 +8,7 @@ namespace FileServer.Platform;
 /// target, through Mono.Posix and libc) and other systems (plain .NET) lives behind it, so no other code
 /// branches on the OS.
 /// </summary>
-public interface IPlatform
+internal interface IPlatform
 {
     /// <summary>A short name for logs, e.g. <c>posix</c> or <c>managed</c>.</summary>
     string Name { get; }

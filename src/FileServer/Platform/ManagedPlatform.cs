@@ -7,7 +7,7 @@ namespace FileServer.Platform;
 /// Portable implementation on plain .NET APIs, for systems where Mono.Posix's native helper is missing.
 /// Modification times are as precise as the OS reports through <see cref="File.GetLastWriteTimeUtc(SafeFileHandle)"/>.
 /// </summary>
-public sealed class ManagedPlatform : IPlatform
+internal sealed class ManagedPlatform : IPlatform
 {
     /// <inheritdoc />
     public string Name => "managed";

@@ -6,7 +6,7 @@ namespace FileServer.Platform;
 /// A file opened for serving: its handle for positional reads, its status as of opening, and — only when a
 /// body goes zero-copy — a stream on the same file that .NET's send-file path accepts. Disposing closes all.
 /// </summary>
-public sealed class OpenedFile : IDisposable
+internal sealed class OpenedFile : IDisposable
 {
     private readonly Func<SafeFileHandle, FileStream> _openZeroCopyStream;
     private readonly Lock _opening = new();

@@ -1,7 +1,7 @@
 namespace FileServer.Platform;
 
 /// <summary>Picks the <see cref="IPlatform"/> for the machine the server runs on.</summary>
-public static class PlatformDetector
+internal static class PlatformDetector
 {
     /// <summary>
     /// The environment variable that, set to <c>walk</c>, makes the Linux root confine lookups with its

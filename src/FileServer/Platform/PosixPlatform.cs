@@ -10,7 +10,7 @@ namespace FileServer.Platform;
 /// <see cref="LinuxSocketOptions"/>, the process's own limits through <see cref="LinuxProcess"/>; every direct libc
 /// call is declared once, in <see cref="LibC"/>.
 /// </summary>
-public sealed class PosixPlatform : IPlatform
+internal sealed class PosixPlatform : IPlatform
 {
     private readonly bool _useOpenat2;
 

@@ -12,7 +12,7 @@ namespace FileServer.Serving;
 /// its turn comes, the version planned (another size or time) aborts the connection: a short or mixed archive is never
 /// presented as complete.
 /// </summary>
-public sealed class ArchiveHandler
+internal sealed class ArchiveHandler
 {
     private static readonly byte[] Zeros = new byte[TarPlan.TrailerLength];
 

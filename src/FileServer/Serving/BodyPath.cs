@@ -1,7 +1,7 @@
 namespace FileServer.Serving;
 
 /// <summary>How a response body left the server; named in the access log (<c>body=…</c>).</summary>
-public enum BodyPath
+internal enum BodyPath
 {
     /// <summary>No body (HEAD, 304, errors answered from memory).</summary>
     None,

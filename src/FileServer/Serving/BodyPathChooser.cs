@@ -10,7 +10,7 @@ namespace FileServer.Serving;
 /// is not on a file system the kernel already refused); the write-then-drain copy loop otherwise (TLS,
 /// <c>--no-sendfile</c>, bodies of at most <see cref="SmallBodyLimit"/> bytes, refusals).
 /// </summary>
-public sealed class BodyPathChooser
+internal sealed class BodyPathChooser
 {
     private readonly bool _disableSendFile;
     private readonly ZeroCopyBodySender _zeroCopy;

@@ -1,7 +1,7 @@
 namespace FileServer.Serving;
 
 /// <summary>One piece of a response: bytes from memory (a head, part headers) or a range of the file.</summary>
-public readonly record struct BodySegment
+internal readonly record struct BodySegment
 {
     private BodySegment(ReadOnlyMemory<byte> bytes, long fileOffset, long fileCount)
     {

@@ -6,7 +6,7 @@ namespace FileServer.Serving;
 /// <c>Content-Disposition: attachment</c> (RFC 6266) for <c>?download</c>: a quoted ASCII <c>filename</c> for old
 /// clients, and <c>filename*</c> in RFC 8187's <c>UTF-8''</c> form when the name is not plain ASCII.
 /// </summary>
-public static class ContentDisposition
+internal static class ContentDisposition
 {
     /// <summary>Whether <paramref name="query"/> (with its <c>?</c>, or empty) asks for a download: a <c>download</c> parameter, with or without a value.</summary>
     public static bool IsRequested(string query)

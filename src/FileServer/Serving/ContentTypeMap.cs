@@ -5,7 +5,7 @@ namespace FileServer.Serving;
 /// <c>mime.types</c> file that the table lacks, then the user's overrides (<c>--mime ext=type</c>) over both. Text
 /// types carry <c>charset=utf-8</c> unless they name a charset.
 /// </summary>
-public sealed class ContentTypeMap
+internal sealed class ContentTypeMap
 {
     /// <summary>The type for unknown extensions: bytes, nothing more (RFC 9110 §8.3).</summary>
     public const string Fallback = "application/octet-stream";

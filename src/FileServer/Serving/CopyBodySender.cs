@@ -9,7 +9,7 @@ namespace FileServer.Serving;
 /// — write first, then drain, never the other way round. Chunks are sized by <see cref="ITransport.WriteBudget"/>,
 /// so a connection's queue never holds more than the high watermark, however slowly the peer reads.
 /// </summary>
-public sealed class CopyBodySender : IBodySender
+internal sealed class CopyBodySender : IBodySender
 {
     private const int MinimumRead = 4096;
 

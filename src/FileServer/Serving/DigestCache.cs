@@ -11,7 +11,7 @@ namespace FileServer.Serving;
 /// <param name="Identity">Device and inode (unknown on platforms without them).</param>
 /// <param name="Length">Its size.</param>
 /// <param name="ModifiedUnixNanoseconds">Its modification time.</param>
-public readonly record struct FileVersion(FileIdentity Identity, long Length, long ModifiedUnixNanoseconds)
+internal readonly record struct FileVersion(FileIdentity Identity, long Length, long ModifiedUnixNanoseconds)
 {
     /// <summary>The version <paramref name="status"/> describes.</summary>
     public static FileVersion Of(FileStatus status) => new(status.Identity, status.Length, status.ModifiedUnixNanoseconds);
@@ -25,7 +25,7 @@ public readonly record struct FileVersion(FileIdentity Identity, long Length, lo
 /// <c>capacity</c> versions remembered (the oldest forgotten first) and 256 waiting to be hashed (more are dropped
 /// and asked again by a later request).
 /// </summary>
-public sealed class DigestCache : IAsyncDisposable
+internal sealed class DigestCache : IAsyncDisposable
 {
     private const int ReadSize = 1024 * 1024;
 

@@ -10,7 +10,7 @@ namespace FileServer.Serving;
 /// <c>sha256sum</c> line (<c>HEX  file.ext</c>), so <c>sha256sum -c file.ext.sha256</c> checks a download. It waits
 /// for the digest (computed once per file version in the background); its ETag is the digest itself.
 /// </summary>
-public sealed class DigestSiblingHandler
+internal sealed class DigestSiblingHandler
 {
     /// <summary>The suffix that names a digest sibling.</summary>
     public const string Suffix = ".sha256";

@@ -5,7 +5,7 @@ namespace FileServer.Serving;
 /// holds its buffer for one read and one send to a socket that had room for it, so a few suffice for any number of
 /// connections; when all are out the caller takes the queued path instead, so this memory never grows with the load.
 /// </summary>
-public sealed class DirectBufferPool
+internal sealed class DirectBufferPool
 {
     private readonly byte[]?[] _slots;
     private readonly int _bufferSize;

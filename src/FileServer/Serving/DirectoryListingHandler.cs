@@ -12,7 +12,7 @@ namespace FileServer.Serving;
 /// revalidates gets 304 while nothing it shows has changed. Memory is the entries (a name and three numbers each)
 /// and the rendered page, both freed when the response is queued.
 /// </summary>
-public sealed class DirectoryListingHandler
+internal sealed class DirectoryListingHandler
 {
     private readonly PathResolver _resolver;
     private readonly ResponseWriter _responses;

@@ -8,7 +8,7 @@ namespace FileServer.Serving;
 /// <param name="Transport">The connection the response goes out on.</param>
 /// <param name="KeepAlive">Whether the response may promise to keep the connection open.</param>
 /// <param name="Progress">Where a handler records the response once its body starts, for a caller whose send fails.</param>
-public readonly record struct Exchange(RequestHead Request, ITransport Transport, bool KeepAlive, ResponseProgress Progress)
+internal readonly record struct Exchange(RequestHead Request, ITransport Transport, bool KeepAlive, ResponseProgress Progress)
 {
     /// <summary>Whether the request asks for the head only.</summary>
     public bool IsHead => Request.Method == "HEAD";

@@ -8,7 +8,7 @@ namespace FileServer.Serving;
 /// client's fault. Out of descriptors is a passing overload, 503 with <c>Retry-After</c> (RFC 9110 §15.6.4) logged at
 /// most once a second; anything else (EIO) is a 500 logged as an error.
 /// </summary>
-public sealed class FileOpenFailures
+internal sealed class FileOpenFailures
 {
     // Linux errno values, which .NET and the platform layer carry as an IOException's HResult.
     private const int Enfile = 23;

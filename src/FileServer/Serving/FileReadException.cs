@@ -5,7 +5,7 @@ namespace FileServer.Serving;
 /// left: the connection must be aborted, and the failure reported as the server's, never as a client leaving.
 /// Deliberately not an <see cref="IOException"/>, which the connection takes for a peer that went away.
 /// </summary>
-public sealed class FileReadException : Exception
+internal sealed class FileReadException : Exception
 {
     /// <summary>Creates the exception for <paramref name="path"/>, from the read's own failure.</summary>
     public FileReadException(string path, IOException cause)

@@ -10,7 +10,7 @@ namespace FileServer.Serving;
 /// preconditions (RFC 9110 §13), picks the ranges (§14), writes the head, and hands the body to whichever
 /// <see cref="IBodySender"/> the <see cref="BodyPathChooser"/> picks.
 /// </summary>
-public sealed class FileRequestHandler
+internal sealed class FileRequestHandler
 {
     private readonly PathResolver _resolver;
     private readonly ContentTypeMap _contentTypes;

@@ -4,7 +4,7 @@ namespace FileServer.Serving;
 /// The file ended before the promised Content-Length was sent (it shrank or was replaced while being served).
 /// The connection must be aborted: padding or a short body on a kept-alive connection would corrupt the client's copy.
 /// </summary>
-public sealed class FileTruncatedException : IOException
+internal sealed class FileTruncatedException : IOException
 {
     /// <summary>Creates the exception for a file that gave out after <paramref name="sent"/> of <paramref name="expected"/> bytes.</summary>
     public FileTruncatedException(long sent, long expected)

@@ -4,7 +4,7 @@ using FileServer.Transport;
 namespace FileServer.Serving;
 
 /// <summary>Sends a response — head, then file ranges interleaved with in-memory bytes — in order.</summary>
-public interface IBodySender
+internal interface IBodySender
 {
     /// <summary>The path this sender takes for file bytes, for logs and metrics.</summary>
     BodyPath Path { get; }

@@ -6,7 +6,7 @@ namespace FileServer.Serving;
 /// The entries a listing shows, in its order: dotfiles left out unless served, directories first, then by the
 /// chosen column (ties by name), reversed on request.
 /// </summary>
-public static class ListingEntries
+internal static class ListingEntries
 {
     /// <summary>Filters and sorts <paramref name="entries"/> in place of a new list.</summary>
     public static List<DirectoryEntry> Arrange(IReadOnlyList<DirectoryEntry> entries, ListingQuery query, bool showDotfiles)

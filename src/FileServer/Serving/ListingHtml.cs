@@ -11,7 +11,7 @@ namespace FileServer.Serving;
 /// one style and the one script are inline and named by hash in <see cref="ContentSecurityPolicy"/>, so no other
 /// script can run, whatever the names in the directory.
 /// </summary>
-public static class ListingHtml
+internal static class ListingHtml
 {
     private const string Style =
         ":root{color-scheme:light dark;--fg:#1b1f24;--bg:#fff;--muted:#5f6b76;--line:#e3e7eb;--link:#0b5fb8}" +

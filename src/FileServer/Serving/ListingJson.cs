@@ -9,7 +9,7 @@ namespace FileServer.Serving;
 /// listing's order; <c>type</c> is <c>"file"</c> or <c>"directory"</c>, <c>mtime</c> RFC 3339 in UTC, and
 /// <c>size</c>/<c>mtime</c> null for an entry that could not be stat'ed (a directory's size is null too).
 /// </summary>
-public static class ListingJson
+internal static class ListingJson
 {
     /// <summary>Renders the listing of the directory at <paramref name="path"/> (its decoded names) into <paramref name="output"/>.</summary>
     public static void Render(IReadOnlyList<string> path, List<DirectoryEntry> entries, IBufferWriter<byte> output)

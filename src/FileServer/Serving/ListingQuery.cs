@@ -4,7 +4,7 @@ using FileServer.Http;
 namespace FileServer.Serving;
 
 /// <summary>The column a listing is sorted by.</summary>
-public enum ListingSort
+internal enum ListingSort
 {
     /// <summary>By name (ordinal, case-insensitive first).</summary>
     Name,
@@ -21,7 +21,7 @@ public enum ListingSort
 /// <param name="Sort">The column.</param>
 /// <param name="Descending">Whether the order is reversed.</param>
 /// <param name="Json">Whether the listing is sent as JSON.</param>
-public readonly record struct ListingQuery(ListingSort Sort, bool Descending, bool Json)
+internal readonly record struct ListingQuery(ListingSort Sort, bool Descending, bool Json)
 {
     /// <summary>Reads the query (with its <c>?</c>, or empty) and the request's <c>Accept</c> field; unknown values fall back to the defaults.</summary>
     public static ListingQuery Parse(string query, RequestHeaders headers)

@@ -5,7 +5,7 @@ using FileServer.Platform;
 namespace FileServer.Serving;
 
 /// <summary>How a listing writes names, links, sizes and times: HTML-escaped text, percent-encoded links.</summary>
-public static class ListingText
+internal static class ListingText
 {
     private static readonly string[] Units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
 

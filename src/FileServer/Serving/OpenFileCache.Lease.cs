@@ -3,7 +3,7 @@ using FileServer.Platform;
 namespace FileServer.Serving;
 
 // What the cache hands out: a lease on an open file, and the cached entry behind it.
-public sealed partial class OpenFileCache
+internal sealed partial class OpenFileCache
 {
     /// <summary>
     /// One response's hold on an open file, and the file's status for this response. Disposing ends the hold

@@ -22,7 +22,7 @@ namespace FileServer.Serving;
 /// closed once it has left the cache and its last lease has ended.
 /// </para>
 /// </remarks>
-public sealed partial class OpenFileCache : IDisposable
+internal sealed partial class OpenFileCache : IDisposable
 {
     private readonly int _capacity;
     private readonly TimeSpan _inactiveTime;

@@ -3,7 +3,7 @@ using FileServer.Platform;
 namespace FileServer.Serving;
 
 /// <summary>What a request path leads to.</summary>
-public enum PathResolutionKind
+internal enum PathResolutionKind
 {
     /// <summary>A regular file to serve, found by <see cref="PathResolution.File"/>.</summary>
     File,
@@ -25,7 +25,7 @@ public enum PathResolutionKind
 /// <param name="Location">The redirect target, for <see cref="PathResolutionKind.Redirect"/>.</param>
 /// <param name="Reason">A short reason, for the error kinds.</param>
 /// <param name="Held">The open-file cache's file for the path, taken before the lookup, for <see cref="PathResolutionKind.File"/>.</param>
-public readonly record struct PathResolution(PathResolutionKind Kind, FileLookup File = default, string? Location = null, string? Reason = null, OpenFileCache.Entry? Held = null)
+internal readonly record struct PathResolution(PathResolutionKind Kind, FileLookup File = default, string? Location = null, string? Reason = null, OpenFileCache.Entry? Held = null)
 {
     /// <summary>A 404 with <paramref name="reason"/>.</summary>
     public static PathResolution NotFound(string reason) => new(PathResolutionKind.NotFound, Reason: reason);

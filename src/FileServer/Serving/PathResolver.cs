@@ -8,7 +8,7 @@ namespace FileServer.Serving;
 /// <see cref="IFileRoot"/>, which confines links to the root and hands over what it found, not a name to open
 /// again. Listings, precompressed siblings and archives resolve through here too.
 /// </summary>
-public sealed class PathResolver
+internal sealed class PathResolver
 {
     private const string IndexFile = "index.html";
 

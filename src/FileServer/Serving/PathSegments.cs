@@ -6,7 +6,7 @@ namespace FileServer.Serving;
 /// Decodes a request path into file-system-safe segments: percent-decoding exactly once (RFC 3986 §2.1),
 /// then refusing every way a segment could step outside the directory it names.
 /// </summary>
-public static class PathSegments
+internal static class PathSegments
 {
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 

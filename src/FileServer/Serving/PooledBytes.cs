@@ -3,7 +3,7 @@ using System.Buffers;
 namespace FileServer.Serving;
 
 /// <summary>Bytes in an array rented from <see cref="ArrayPool{T}.Shared"/>; disposing returns the array.</summary>
-public readonly struct PooledBytes : IDisposable
+internal readonly struct PooledBytes : IDisposable
 {
     private readonly byte[] _array;
     private readonly int _length;

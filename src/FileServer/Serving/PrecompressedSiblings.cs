@@ -7,7 +7,7 @@ namespace FileServer.Serving;
 /// <param name="Sibling">The encoded sibling's lookup, when <paramref name="Coding"/> is set (the caller disposes it then, and only then).</param>
 /// <param name="Coding">Its content coding (<c>br</c>, <c>zstd</c>, <c>gzip</c>), or null for the original's bytes.</param>
 /// <param name="Varies">Whether the file has a usable sibling, so the response depends on <c>Accept-Encoding</c>.</param>
-public readonly record struct EncodingChoice(FileLookup Sibling, string? Coding, bool Varies);
+internal readonly record struct EncodingChoice(FileLookup Sibling, string? Coding, bool Varies);
 
 /// <summary>
 /// Serves <c>file.ext.br</c>, <c>.zst</c> or <c>.gz</c> in place of <c>file.ext</c> when the client accepts that
@@ -16,7 +16,7 @@ public readonly record struct EncodingChoice(FileLookup Sibling, string? Coding,
 /// rules hold, and they go out zero-copy like any file. Only a request that accepts one of the codings costs the
 /// lookups; a request without <c>Accept-Encoding</c> gets the original without <c>Vary</c>, as from nginx.
 /// </summary>
-public sealed class PrecompressedSiblings
+internal sealed class PrecompressedSiblings
 {
     private static readonly Dictionary<string, string> Extensions = new(StringComparer.OrdinalIgnoreCase)
     {

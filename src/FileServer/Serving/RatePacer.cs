@@ -7,7 +7,7 @@ namespace FileServer.Serving;
 /// already sent — of the whole body, all ranges of a multipart one included — fit the rate since the first byte. Pieces are kept small (an eighth of a second's worth) so the
 /// flow is smooth on both body paths — zero-copy sends slices, it is not turned into copying.
 /// </summary>
-public sealed class RatePacer
+internal sealed class RatePacer
 {
     private const long MinimumSlice = 4096;
 

@@ -8,7 +8,7 @@ namespace FileServer.Serving;
 /// <c>/</c> (a leading <c>//</c> or <c>/\</c> would name another host to a browser), and the query keeps only
 /// the characters RFC 3986 §3.4 allows, the rest percent-encoded.
 /// </summary>
-public static class RedirectLocation
+internal static class RedirectLocation
 {
     private const string Hex = "0123456789ABCDEF";
 

@@ -11,7 +11,7 @@ namespace FileServer.Serving;
 /// Only the size and modification time (and the type, from the name) go into these fields, so they stay right
 /// exactly as long as <see cref="Describes"/> holds for the status this request's own stat found.
 /// </remarks>
-public sealed class RepresentationFields
+internal sealed class RepresentationFields
 {
     private readonly string _contentType;
     private readonly ValidatorCache.Entry _validators;

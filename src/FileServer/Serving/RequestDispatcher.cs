@@ -9,7 +9,7 @@ namespace FileServer.Serving;
 /// handler answers. Each kind of answer is a handler of its own beside this one (a file today; listings, archives
 /// and digests beside it), all writing through one <see cref="ResponseWriter"/>.
 /// </summary>
-public sealed class RequestDispatcher
+internal sealed class RequestDispatcher
 {
     private const string AllowedMethods = "GET, HEAD, OPTIONS";
 

@@ -8,7 +8,7 @@ namespace FileServer.Serving;
 /// </summary>
 /// <param name="RawPath">The path, still percent-encoded, always starting with <c>/</c>.</param>
 /// <param name="Query">The query including its <c>?</c>, or empty.</param>
-public readonly record struct RequestTarget(string RawPath, string Query)
+internal readonly record struct RequestTarget(string RawPath, string Query)
 {
     /// <summary>Splits <paramref name="target"/>; false for forms we do not serve (authority-form, asterisk-form, garbage).</summary>
     public static bool TryParse(string target, out RequestTarget parsed)

@@ -5,7 +5,7 @@ namespace FileServer.Serving;
 /// response that is then cut short (the client gone, the send timeout, the shutdown deadline, a file that shrank),
 /// with the body bytes that did leave. One per connection, reused for each of its responses.
 /// </summary>
-public sealed class ResponseProgress
+internal sealed class ResponseProgress
 {
     private readonly TimeProvider _clock;
     private long _bodyStartsAt;

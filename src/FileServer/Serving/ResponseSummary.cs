@@ -5,4 +5,4 @@ namespace FileServer.Serving;
 /// <param name="BodyBytes">Body bytes sent (or queued).</param>
 /// <param name="BodyPath">How the body left.</param>
 /// <param name="KeepAlive">Whether the response promised to keep the connection open.</param>
-public readonly record struct ResponseSummary(int Status, long BodyBytes, BodyPath BodyPath, bool KeepAlive);
+internal readonly record struct ResponseSummary(int Status, long BodyBytes, BodyPath BodyPath, bool KeepAlive);

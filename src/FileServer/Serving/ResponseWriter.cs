@@ -8,7 +8,7 @@ namespace FileServer.Serving;
 /// The one way responses start: the fields every response carries, heads queued on a transport or rendered to wait
 /// for their body, and the short text error responses, for the request reader and every handler alike.
 /// </summary>
-public sealed class ResponseWriter
+internal sealed class ResponseWriter
 {
     /// <summary>The <c>Server</c> field value.</summary>
     public const string ServerName = "FileServer";

@@ -9,7 +9,7 @@ namespace FileServer.Serving;
 /// size of 8 GiB or more (the 11 octal digits of <c>size</c> end there). Every header is a whole number of 512-byte
 /// blocks, and its length is known before it is rendered, so an archive's exact length can be computed first.
 /// </summary>
-public static class TarHeader
+internal static class TarHeader
 {
     /// <summary>The block size of tar.</summary>
     public const int Block = 512;

@@ -13,7 +13,7 @@ namespace FileServer.Serving;
 /// <param name="IsDirectory">Whether it is a directory (a header only).</param>
 /// <param name="Offset">Where its header starts.</param>
 /// <param name="HeaderLength">Its header's length (more than one block with a pax header).</param>
-public readonly record struct TarMember(string Name, string RelativePath, long Size, long ModifiedUnixNanoseconds, bool IsDirectory, long Offset, int HeaderLength)
+internal readonly record struct TarMember(string Name, string RelativePath, long Size, long ModifiedUnixNanoseconds, bool IsDirectory, long Offset, int HeaderLength)
 {
     /// <summary>Where its data starts.</summary>
     public long DataOffset => Offset + HeaderLength;
@@ -29,7 +29,7 @@ public readonly record struct TarMember(string Name, string RelativePath, long S
 /// follows the listing's rules (dotfiles, links beneath the root only) and descends into real directories only, so a
 /// link cannot make it loop.
 /// </summary>
-public sealed class TarPlan
+internal sealed class TarPlan
 {
     /// <summary>The two zero blocks that end an archive.</summary>
     public const int TrailerLength = 2 * TarHeader.Block;

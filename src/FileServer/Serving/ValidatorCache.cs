@@ -8,7 +8,7 @@ namespace FileServer.Serving;
 /// <c>Content-Length</c> of the whole file), cached so that serving the same files again formats nothing. A small
 /// direct-mapped table of immutable entries: a collision just replaces the entry, a lookup never locks.
 /// </summary>
-public sealed class ValidatorCache
+internal sealed class ValidatorCache
 {
     private const int Size = 256;
     private readonly Entry?[] _entries = new Entry?[Size];

@@ -6,7 +6,7 @@ namespace FileServer.Serving;
 /// RFC 9530 §4: <c>Want-Repr-Digest</c> is a dictionary of algorithms and preferences 0–10, 0 meaning "not
 /// acceptable". The server has SHA-256 only, and sends it unless the client gave it 0.
 /// </summary>
-public static class WantReprDigest
+internal static class WantReprDigest
 {
     /// <summary>Whether the request asks for a <c>Repr-Digest</c> that SHA-256 can answer.</summary>
     public static bool AsksForSha256(RequestHeaders headers)

@@ -11,7 +11,7 @@ namespace FileServer.Serving;
 /// system that cannot splice), the rest of the body goes through the copy loop, from the first byte not sent — as
 /// aiohttp falls back from <c>loop.sendfile</c> — and the refusal is recorded so later bodies start there.
 /// </summary>
-public sealed class ZeroCopyBodySender : IBodySender
+internal sealed class ZeroCopyBodySender : IBodySender
 {
     private readonly long _limitRate;
     private readonly TimeProvider _clock;

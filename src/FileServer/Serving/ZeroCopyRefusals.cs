@@ -11,7 +11,7 @@ namespace FileServer.Serving;
 /// <c>sendfile</c> (remembered by device). Each cause is logged once, as a warning: a body that falls back is still
 /// served whole, but slower than it could be, and the operator may want to know why.
 /// </summary>
-public sealed class ZeroCopyRefusals
+internal sealed class ZeroCopyRefusals
 {
     // Enough for every cause a machine can produce; past it a new cause still falls back, it just is not logged.
     private const int MaxLoggedCauses = 256;

@@ -83,7 +83,7 @@ public static class TlsCertificates
     /// Makes a self-signed ECDSA P-256 certificate for <c>localhost</c>, <c>127.0.0.1</c> and <c>::1</c>, valid from
     /// a day ago for 30 days: for development and test scripts, which trust it by its PEM or fingerprint.
     /// </summary>
-    public static X509Certificate2 CreateSelfSigned(TimeProvider clock)
+    internal static X509Certificate2 CreateSelfSigned(TimeProvider clock)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=localhost, O=FileServer development certificate", key, HashAlgorithmName.SHA256);
@@ -102,10 +102,10 @@ public static class TlsCertificates
     }
 
     /// <summary>A certificate context for a certificate made by <see cref="CreateSelfSigned"/> (no intermediates).</summary>
-    public static SslStreamCertificateContext ForSelfSigned(X509Certificate2 certificate) => Context(certificate, []);
+    internal static SslStreamCertificateContext ForSelfSigned(X509Certificate2 certificate) => Context(certificate, []);
 
     /// <summary>The SHA-256 fingerprint as <c>openssl x509 -fingerprint -sha256</c> prints it (colon-separated hex).</summary>
-    public static string Fingerprint(X509Certificate2 certificate) =>
+    internal static string Fingerprint(X509Certificate2 certificate) =>
         string.Join(':', certificate.GetCertHash(HashAlgorithmName.SHA256).Select(b => b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture)));
 
     private static SslStreamCertificateContext Context(X509Certificate2 leaf, X509Certificate2Collection intermediates)

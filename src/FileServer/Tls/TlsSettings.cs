@@ -11,7 +11,7 @@ public sealed record TlsSettings(SslStreamCertificateContext Certificate)
     /// The server side of every handshake: TLS 1.2 and 1.3 only, ALPN <c>http/1.1</c> (the only protocol served),
     /// no client certificates, no renegotiation.
     /// </summary>
-    public SslServerAuthenticationOptions CreateAuthenticationOptions() => new()
+    internal SslServerAuthenticationOptions CreateAuthenticationOptions() => new()
     {
         ServerCertificateContext = Certificate,
         EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,

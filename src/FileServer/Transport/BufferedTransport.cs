@@ -11,7 +11,7 @@ namespace FileServer.Transport;
 /// watermarks, whose pump sends them as fast as the peer reads. Subclasses say how bytes leave (straight to the
 /// socket, or through TLS) and how input arrives.
 /// </summary>
-public abstract class BufferedTransport : ITransport
+internal abstract class BufferedTransport : ITransport
 {
     private readonly Socket _socket;
     private readonly TransportOptions _options;

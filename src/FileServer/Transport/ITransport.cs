@@ -17,7 +17,7 @@ namespace FileServer.Transport;
 /// </list>
 /// Not thread-safe: one request handler writes at a time.
 /// </summary>
-public interface ITransport : IAsyncDisposable
+internal interface ITransport : IAsyncDisposable
 {
     /// <summary>The bytes the peer sends.</summary>
     PipeReader Input { get; }

@@ -4,7 +4,7 @@ using FileServer.Platform;
 namespace FileServer.Transport;
 
 /// <summary>Makes the transport for each accepted socket of one listener: plain TCP or TLS.</summary>
-public interface ITransportFactory
+internal interface ITransportFactory
 {
     /// <summary>The URL scheme the transports speak: <c>http</c> or <c>https</c>.</summary>
     string Scheme { get; }
@@ -14,7 +14,7 @@ public interface ITransportFactory
 }
 
 /// <summary>Plain TCP transports, which can send files zero-copy.</summary>
-public sealed class SocketTransportFactory : ITransportFactory
+internal sealed class SocketTransportFactory : ITransportFactory
 {
     /// <inheritdoc />
     public string Scheme => "http";

@@ -7,7 +7,7 @@ namespace FileServer.Transport;
 /// <c>EOPNOTSUPP</c>, or an error .NET does not name, such as <c>ENOSYS</c> or a disk error): no byte of the refused
 /// call left and the connection is intact, so the caller can send the rest of the range another way.
 /// </summary>
-public sealed class SendFileRefusedException : IOException
+internal sealed class SendFileRefusedException : IOException
 {
     /// <summary>Creates the exception for a refusal with <paramref name="error"/> after <paramref name="sent"/> bytes of the range.</summary>
     public SendFileRefusedException(SocketError error, long sent, Exception inner)

@@ -11,7 +11,7 @@ namespace FileServer.Transport;
 /// A plain TCP connection: queued bytes leave in gathered socket sends, and file ranges through the kernel's
 /// zero-copy path (sendfile).
 /// </summary>
-public sealed class SocketTransport : BufferedTransport
+internal sealed class SocketTransport : BufferedTransport
 {
     private readonly PipeReader _input;
     private readonly List<ArraySegment<byte>> _gather = new(4);

@@ -16,7 +16,7 @@ namespace FileServer.Transport;
 /// socket, but every byte is encrypted in user space, so <see cref="CanSendFile"/> is false and file bodies go
 /// through the copy loop. <see cref="OpenAsync"/> runs the server side of the handshake.
 /// </summary>
-public sealed class TlsTransport : BufferedTransport
+internal sealed class TlsTransport : BufferedTransport
 {
     private static readonly TimeSpan PlainHttpLinger = TimeSpan.FromSeconds(1);
 

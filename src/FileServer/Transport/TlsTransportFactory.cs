@@ -8,7 +8,7 @@ namespace FileServer.Transport;
 /// TLS transports with one set of handshake options. A class of its own so that a server without TLS never
 /// loads the TLS and cryptography assemblies (about 2 MiB of resident memory).
 /// </summary>
-public sealed class TlsTransportFactory(SslServerAuthenticationOptions authentication) : ITransportFactory
+internal sealed class TlsTransportFactory(SslServerAuthenticationOptions authentication) : ITransportFactory
 {
     /// <inheritdoc />
     public string Scheme => "https";

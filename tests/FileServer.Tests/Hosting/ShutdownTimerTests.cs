@@ -14,7 +14,7 @@ public class ShutdownTimerTests
         tree.WriteText("small.txt", "small");
         var clock = new CountingTimeProvider();
         var options = new FileServerOptions { Root = tree.Root, Port = 0, ShutdownTimeout = TimeSpan.FromHours(1) };
-        var host = new FileServerHost(options, NullLoggerFactory.Instance, clock: clock);
+        var host = new FileServerHost(options, NullLoggerFactory.Instance, null, clock);
         host.Start();
         try
         {

@@ -55,9 +55,10 @@ public class PreconditionsTests
     [TestCase("GET", new[] { "If-Match: \"xyz\"", "If-None-Match: \"abc\"" }, PreconditionOutcome.PreconditionFailed, TestName = "IfMatch_EvaluatedFirst")]
     [TestCase("GET", new[] { "If-Modified-Since: " + AtModified, "If-Modified-Since: " + Before }, PreconditionOutcome.Proceed, TestName = "IfModifiedSince_TwoLines_Ignored")]
     [TestCase("GET", new[] { "If-Unmodified-Since: " + Before, "If-Unmodified-Since: " + After }, PreconditionOutcome.Proceed, TestName = "IfUnmodifiedSince_TwoLines_Ignored")]
-    public void Evaluate_FollowsTheRfcOrder(string method, string[] fields, PreconditionOutcome expected)
+    // The outcome comes as object: a public test method cannot take the engine's internal enum.
+    public void Evaluate_FollowsTheRfcOrder(string method, string[] fields, object expected)
     {
-        Assert.That(Preconditions.Evaluate(method, Headers(fields), Current, Modified), Is.EqualTo(expected));
+        Assert.That(Preconditions.Evaluate(method, Headers(fields), Current, Modified), Is.EqualTo((PreconditionOutcome)expected));
     }
 
     [TestCase(null, true, TestName = "NoIfRange_RangeApplies")]

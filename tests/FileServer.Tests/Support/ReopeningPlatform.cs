@@ -11,7 +11,7 @@ namespace FileServer.Tests.Support;
 /// unmapped addresses give EIO; a FIFO, which <c>sendfile(2)</c> refuses), or a send-file
 /// stream that cannot be opened at all. Status, path and everything else stay the real file's.
 /// </summary>
-public sealed class ReopeningPlatform(
+internal sealed class ReopeningPlatform(
     Func<OpenedFile, SafeFileHandle>? readHandle = null,
     Func<SafeFileHandle, FileStream>? zeroCopyStream = null) : IPlatform
 {

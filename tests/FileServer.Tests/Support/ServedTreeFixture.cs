@@ -7,7 +7,7 @@ public abstract class ServedTreeFixture
 {
     protected TempTree Tree { get; private set; } = null!;
 
-    protected TestServer Server { get; private set; } = null!;
+    private protected TestServer Server { get; private set; } = null!;
 
     /// <summary>Writes the files to serve, under <c>root/</c> of <paramref name="tree"/>.</summary>
     protected abstract void Populate(TempTree tree);

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace FileServer.Tests.Support;
 
 /// <summary>A real <see cref="FileServerHost"/> on 127.0.0.1 and a free port, with captured logs.</summary>
-public sealed class TestServer : IAsyncDisposable
+internal sealed class TestServer : IAsyncDisposable
 {
     private readonly ILoggerFactory _loggerFactory;
 

@@ -3,7 +3,7 @@ using FileServer.Transport;
 namespace FileServer.Tests.Support;
 
 /// <summary>Checks shared by the tests of every transport's write/drain contract.</summary>
-public static class TransportProbe
+internal static class TransportProbe
 {
     /// <summary>
     /// Writes 64 KiB chunks to a transport whose peer has gone, draining after each, until a drain throws (at most
