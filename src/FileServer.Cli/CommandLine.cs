@@ -75,7 +75,7 @@ internal static class CommandLine
         {
             root, host, port, noSendFile, readyFile, logLevel, followSymlinks, dotfiles, noListing, cacheControl, mime, digest, precompressed, shutdownTimeout,
             headerTimeout, idleTimeout, sendTimeout, highWatermark, lowWatermark, chunkSize, limitRate, maxConnections, openFileCache, noAccessLog, logFormat, accessLog, accessLogFormat, metricsPort, progress,
-            loopbackCongestion, new HelpOption(), new VersionOption(),
+            loopbackCongestion, new HelpOption(), new VersionOption { Action = new VersionLine() },
         };
         tls.AddTo(command);
         command.SetAction(async (result, _) =>
