@@ -33,7 +33,13 @@ public sealed class CliProcess : IDisposable
     public string Log => string.Join('\n', _log);
 
     /// <summary>Starts <c>fileserver ROOT --port 0 ARGS</c> under <c>prlimit --nofile=SOFT:HARD</c> and waits for its URL.</summary>
-    public static CliProcess StartWithOpenFileLimit(ulong soft, ulong hard, string root, params string[] args)
+    public static CliProcess StartWithOpenFileLimit(ulong soft, ulong hard, string root, params string[] args) =>
+        Start(soft, hard, root, 0, args);
+
+    /// <summary>Starts <c>fileserver ROOT --port PORT ARGS</c> (a port a server of the same test had: a restart).</summary>
+    public static CliProcess StartOnPort(int port, string root, params string[] args) => Start(4096, 4096, root, port, args);
+
+    private static CliProcess Start(ulong soft, ulong hard, string root, int port, string[] args)
     {
         var cli = Path.Combine(AppContext.BaseDirectory, "FileServer.Cli.dll");
         var info = new ProcessStartInfo("prlimit")
@@ -44,7 +50,7 @@ public sealed class CliProcess : IDisposable
             UseShellExecute = false,
         };
         // prlimit execs the command: the process started is the server itself.
-        foreach (var argument in (string[])[$"--nofile={soft}:{hard}", "--", "dotnet", cli, root, "--host", "127.0.0.1", "--port", "0", .. args])
+        foreach (var argument in (string[])[$"--nofile={soft}:{hard}", "--", "dotnet", cli, root, "--host", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. args])
         {
             info.ArgumentList.Add(argument);
         }
@@ -93,6 +99,13 @@ public sealed class CliProcess : IDisposable
                 return null;
             }
         }
+    }
+
+    /// <summary>Kills the server at once (SIGKILL), as a crash would, and waits for it to be gone.</summary>
+    public void Kill()
+    {
+        _process.Kill();
+        _process.WaitForExit();
     }
 
     /// <summary>Sends <paramref name="signal"/> to the server.</summary>
