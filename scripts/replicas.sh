@@ -85,6 +85,11 @@ http {
     uwsgi_temp_path $dir/tmp/uwsgi;
     scgi_temp_path $dir/tmp/scgi;
 
+    map \$remote_addr \$forwarded_for {
+        ~^[0-9.]+\$ "for=\$remote_addr";
+        ~:          "for=\\"[\$remote_addr]\\"";
+        default     "for=unknown";
+    }
     upstream fileserver {
         server 127.0.0.1:$ONE_PORT;
         server 127.0.0.1:$TWO_PORT;
@@ -100,9 +105,8 @@ http {
             proxy_set_header Host \$http_host;
             proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto \$scheme;
+            proxy_set_header Forwarded "\$forwarded_for;proto=\$scheme";
             proxy_buffering off;           # stream large bodies, no temp files
-            proxy_read_timeout 1h;
-            proxy_send_timeout 1h;
             proxy_redirect off;            # FileServer's Location is a path: nothing to rewrite
             add_header X-Replica \$upstream_addr always;
         }

@@ -72,6 +72,7 @@ fi
 # 2. The options, read from the file.
 has_options() {
     local missing=() line
+    # shellcheck disable=SC2016 # $MAINPID is the unit's, not the shell's
     for line in "DynamicUser=yes" "ProtectSystem=strict" "ProtectHome=yes" "ReadOnlyPaths=/srv/files" \
         "PrivateTmp=yes" "NoNewPrivileges=yes" "PrivateDevices=yes" "ProtectKernelTunables=yes" \
         "ProtectKernelModules=yes" "ProtectControlGroups=yes" "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX" \

@@ -125,6 +125,7 @@ smoke fuzz "a fuzz target failed on its seeds or on a past finding"
 smoke soak "an escape, a wrong byte, a failed request, a server error or descriptors not flat"
 smoke metrics "dotnet-counters did not see the meter or the Prometheus text was malformed"
 smoke progress "the live view in tmux did not show both running downloads"
+smoke package "dotnet pack, the tool install, the installed command's download or the public API check failed"
 
 # ---------------------------------------------------------------------------------------------------------
 # Allocation smoke slice (the full run, >= 100,000 requests and 1 GiB bodies, is scripts/alloc.sh)
