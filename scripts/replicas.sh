@@ -12,7 +12,7 @@
 # The nginx config is the one docs/deployment.md describes (keep-alive to the upstream, proxy_buffering off,
 # X-Forwarded-For); it adds X-Replica: $upstream_addr to each answer so that the output shows who served what.
 #
-#   bash scripts/replicas.sh [--keep]      (about 20 s; --keep leaves the work dir, nginx.conf and logs in place)
+#   bash scripts/replicas.sh [--keep]      (about 10 s; --keep leaves the work dir, nginx.conf and logs in place)
 #
 # FILESERVER_DLL skips the build. Installs nginx-light (else nginx) and curl with apt-get when missing. Ends with
 # "replicas: N passed, N failed".

@@ -49,6 +49,17 @@ internal static class CommandLine
             Description = "TCP congestion control for clients on this machine: system (the default: the kernel's choice), auto (cubic or reno where the system default is bbr), or a name",
             DefaultValueFactory = _ => LoopbackCongestion.System,
         };
+        var trustedProxy = new Option<string[]>("--trusted-proxy") { Description = "A proxy (ADDR or ADDR/PREFIX, repeatable) whose Forwarded or X-Forwarded-For names the client in the access log", AllowMultipleArgumentsPerToken = false };
+        trustedProxy.Validators.Add(result =>
+        {
+            foreach (var value in result.GetValueOrDefault<string[]>() ?? [])
+            {
+                if (ProxyNetwork(value) is null)
+                {
+                    result.AddError($"--trusted-proxy '{value}': expected an address or a network, e.g. 10.0.0.0/8 or ::1");
+                }
+            }
+        });
         var openFileCache = new Option<int>("--open-file-cache") { Description = "Files kept open between requests, checked against their path on every request; 0 = off", DefaultValueFactory = _ => 1000 };
 
         mime.Validators.Add(result =>
@@ -75,7 +86,7 @@ internal static class CommandLine
         {
             root, host, port, noSendFile, readyFile, logLevel, followSymlinks, dotfiles, noListing, cacheControl, mime, digest, precompressed, shutdownTimeout,
             headerTimeout, idleTimeout, sendTimeout, highWatermark, lowWatermark, chunkSize, limitRate, maxConnections, openFileCache, noAccessLog, logFormat, accessLog, accessLogFormat, metricsPort, progress,
-            loopbackCongestion, new HelpOption(), new VersionOption { Action = new VersionLine() },
+            loopbackCongestion, trustedProxy, new HelpOption(), new VersionOption { Action = new VersionLine() },
         };
         tls.AddTo(command);
         command.SetAction(async (result, _) =>
@@ -103,6 +114,7 @@ internal static class CommandLine
                 AlwaysDigest = result.GetValue(digest),
                 Precompressed = result.GetValue(precompressed)!,
                 MimeTypes = MimeOverrides(result.GetValue(mime) ?? []),
+                TrustedProxies = (result.GetValue(trustedProxy) ?? []).Select(value => ProxyNetwork(value)!.Value).ToList(),
                 ShutdownTimeout = TimeSpan.FromSeconds(result.GetValue(shutdownTimeout)),
                 HeaderTimeout = TimeSpan.FromSeconds(result.GetValue(headerTimeout)),
                 IdleTimeout = TimeSpan.FromSeconds(result.GetValue(idleTimeout)),
@@ -190,4 +202,10 @@ internal static class CommandLine
                 return 0;
             },
         };
+
+    // An address alone is a network of one: 10.0.0.2 is 10.0.0.2/32, ::1 is ::1/128.
+    private static System.Net.IPNetwork? ProxyNetwork(string value) =>
+        System.Net.IPNetwork.TryParse(value, out var network) ? network
+        : System.Net.IPAddress.TryParse(value, out var address) ? new System.Net.IPNetwork(address, address.GetAddressBytes().Length * 8)
+        : null;
 }

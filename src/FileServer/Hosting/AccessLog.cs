@@ -8,7 +8,8 @@ namespace FileServer.Hosting;
 /// The access log of one connection: a line per response, including responses cut short mid-body (with the bytes
 /// that left) and the 4xx answers to requests that never parsed.
 /// </summary>
-internal sealed class AccessLog(ILogger log, TimeProvider clock, string client)
+/// <remarks>Behind a trusted proxy (<paramref name="proxies"/> set), the client is the one the proxy names.</remarks>
+internal sealed class AccessLog(ILogger log, TimeProvider clock, string client, TrustedProxies? proxies = null)
 {
     private static readonly EventId AccessEvent = new(2, "Access");
 
@@ -22,11 +23,14 @@ internal sealed class AccessLog(ILogger log, TimeProvider clock, string client)
         {
             var elapsed = clock.GetElapsedTime(started);
             var headers = request.Headers;
-            Write(new AccessRecord(client, clock.GetUtcNow() - elapsed, request.Method, request.Target, request.VersionText, status,
+            Write(new AccessRecord(ClientOf(request), clock.GetUtcNow() - elapsed, request.Method, request.Target, request.VersionText, status,
                 bodyBytes, (long)elapsed.TotalMilliseconds, BodyPathName(bodyPath), headers.GetCombined("Referer"),
                 headers.GetCombined("User-Agent"), headers.GetCombined("Range"), Tls));
         }
     }
+
+    /// <summary>The client of <paramref name="request"/>: the peer, or the client a trusted proxy names.</summary>
+    public string ClientOf(RequestHead request) => proxies?.ClientOf(request.Headers) ?? client;
 
     /// <summary>Logs an error answer to a request whose head could not be read.</summary>
     public void Unparsed(int status, long bodyBytes)

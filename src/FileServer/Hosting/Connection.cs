@@ -47,7 +47,10 @@ internal sealed class Connection : IDisposable
         _dispatcher = dispatcher;
         _responses = responses;
         _client = transport.RemoteEndPoint?.ToString() ?? "-";
-        _accessLog = new AccessLog(accessLog, clock, _client);
+        // Only a trusted peer's word on the client is taken; everyone else's forwarding fields are ignored.
+        var proxies = options.TrustedProxies.Count > 0 && transport.RemoteEndPoint is System.Net.IPEndPoint peer
+            && new TrustedProxies(options.TrustedProxies) is var trusted && trusted.Trusts(peer.Address) ? trusted : null;
+        _accessLog = new AccessLog(accessLog, clock, _client, proxies);
         _requests = new RequestReader(transport, parser, responses, options, log, _accessLog, clock, _client);
         _recorder = new ResponseRecorder(statistics, _accessLog, metrics, clock, transport, _progress);
         _options = options;
@@ -69,7 +72,7 @@ internal sealed class Connection : IDisposable
             return null;
         }
         var path = _transport is TlsTransport ? "tls" : AccessLog.BodyPathName(_progress.BodyPath);
-        return new TransferView(_id, _client, request.Target, path, _progress.BodyBytesSent(_transport.BytesSent), _progress.BodyLength);
+        return new TransferView(_id, _accessLog.ClientOf(request), request.Target, path, _progress.BodyBytesSent(_transport.BytesSent), _progress.BodyLength);
     }
 
     /// <summary>The peer's address, for logs.</summary>

@@ -67,6 +67,12 @@ public sealed record FileServerOptions
     /// <summary>Media types by extension (<c>md</c> or <c>.md</c>), over the built-in table and <see cref="MimeTypesFile"/>.</summary>
     public IReadOnlyDictionary<string, string> MimeTypes { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>
+    /// Proxies (balancers, CDNs) whose <c>Forwarded</c> or <c>X-Forwarded-For</c> names the client in the access log
+    /// and the live view; from anyone else those fields are ignored. None by default.
+    /// </summary>
+    public IReadOnlyList<System.Net.IPNetwork> TrustedProxies { get; init; } = [];
+
     /// <summary>Watermarks and send-file slice size.</summary>
     public TransportOptions Transport { get; init; } = TransportOptions.Default;
 
