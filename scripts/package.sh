@@ -36,7 +36,7 @@ timeout -k 10 300 dotnet tool install --tool-path "$WORK/tool" --add-source "$WO
 check "dotnet tool install --tool-path put the command fileserver there" test -x "$WORK/tool/fileserver"
 
 # 3. The installed command.
-commit="$(git -C "$REPO_ROOT" rev-parse --short=7 HEAD 2>/dev/null || echo unknown)"
+commit="$(git -C "$REPO_ROOT" rev-parse HEAD 2>/dev/null | cut -c1-7)"
 said="$("$WORK/tool/fileserver" --version)"
 echo "# fileserver --version: $said"
 check "--version says 'fileserver $version (commit $commit)'" test "$said" = "fileserver $version (commit $commit)"

@@ -23,7 +23,7 @@ export LC_ALL=C DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 LIB_NAME=replicas
 source "$REPO_ROOT/scripts/lib/load.sh" process apt nginx fileserver check args
 KEEP=""
-lib_parse_args "--keep:KEEP=1" "$@"
+lib_parse_args "--keep:KEEP=1 --smoke:SMOKE=1" "$@"   # --smoke: the same run (about 10 s), for the test command
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/fileserver-replicas.XXXXXX")"
 chmod 755 "$WORK"   # nginx workers that are not root still reach their temp dirs below it
 CHECK_LINES=20
@@ -47,10 +47,10 @@ echo "# pub/big.bin: $SIZE bytes, sha256 $ORIGINAL_SHA"
 echo "# copy:  $(stat -c '%n inode %i mtime %y' "$WORK/a/pub/big.bin")"
 echo "#        $(stat -c '%n inode %i mtime %y' "$WORK/b/pub/big.bin")"
 
-FS_LIFETIME=300 fs_start one "$WORK/a" || lib_die "replica one did not start"
+FS_LIFETIME=300 fs_start one "$WORK/a" --trusted-proxy 127.0.0.1 || lib_die "replica one did not start"
 ONE_URL="$FS_URL" ONE_PORT="${FS_URL##*:}"
 ONE_PORT="${ONE_PORT%/}"
-FS_LIFETIME=300 fs_start two "$WORK/b" || lib_die "replica two did not start"
+FS_LIFETIME=300 fs_start two "$WORK/b" --trusted-proxy 127.0.0.1 || lib_die "replica two did not start"
 TWO_URL="$FS_URL" TWO_PORT="${FS_URL##*:}"
 TWO_PORT="${TWO_PORT%/}"
 echo "# replica one: $ONE_URL (serves $WORK/a)"
@@ -256,6 +256,21 @@ alternate() {
     [[ ("$one" == "1 3 5 " && "$two" == "2 4 6 ") || ("$one" == "2 4 6 " && "$two" == "1 3 5 ") ]]
 }
 check "the replicas' access logs show the requests alternating (round robin)" alternate
+
+# 6. The client behind the balancer: curl connects to nginx from 127.0.0.2 and sends a forged X-Forwarded-For; nginx
+# sets Forwarded: for=127.0.0.2 (what it saw) and appends to X-Forwarded-For. The replicas trust 127.0.0.1 (the
+# balancer) only, read Forwarded first, and so log 127.0.0.2: neither the balancer nor the forged address.
+echo
+echo "# 6. the client through nginx (the replicas run with --trusted-proxy 127.0.0.1)"
+"${CURL[@]}" --interface 127.0.0.2 -o /dev/null -H 'X-Forwarded-For: 203.0.113.9' "${BALANCER_URL}pub/small.txt?client=1" || true
+for _ in $(seq 50); do
+    cat "$WORK/one.err" "$WORK/two.err" | grep -q 'client=1 ' && break
+    sleep 0.1
+done
+logged="$(cat "$WORK/one.err" "$WORK/two.err" | grep 'client=1 ' | head -n 1)"
+echo "#   curl from 127.0.0.2 with a forged X-Forwarded-For: 203.0.113.9; the replica logged: ${logged#*FileServer.Access\[2\] }"
+check "a replica's access line names the client nginx saw (127.0.0.2), not the balancer nor a forged address" \
+    grep -q 'FileServer.Access\[2\] 127\.0\.0\.2 "GET' <<<"$logged"
 check "nothing went wrong on the replicas or nginx (no fail/crit line, no [error] or [crit])" \
     bash -c "! grep -E ' (fail|crit): ' '$WORK/one.err' '$WORK/two.err' && ! grep -E '\[(error|crit|alert|emerg)\]' '$WORK/nginx/error.log'"
 echo

@@ -22,7 +22,7 @@ export LC_ALL=C.UTF-8 DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 LIB_NAME=systemd-verify
 source "$REPO_ROOT/scripts/lib/load.sh" process apt fileserver check args
 INSTALL=0
-lib_parse_args "--install:INSTALL=1" "$@"
+lib_parse_args "--install:INSTALL=1 --smoke:SMOKE=1" "$@"   # --smoke: the same checks, for the test command
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/fileserver-systemd.XXXXXX")"
 CHECK_LINES=30
 lib_on_exit

@@ -126,6 +126,8 @@ smoke soak "an escape, a wrong byte, a failed request, a server error or descrip
 smoke metrics "dotnet-counters did not see the meter or the Prometheus text was malformed"
 smoke progress "the live view in tmux did not show both running downloads"
 smoke package "dotnet pack, the tool install, the installed command's download or the public API check failed"
+smoke replicas "behind nginx: validators differ between replicas, a resume on the other replica failed, or the client was misnamed"
+smoke systemd-verify "the systemd unit did not verify, lacks a sandboxing option, or the CLI refused its arguments or signals"
 
 # ---------------------------------------------------------------------------------------------------------
 # Allocation smoke slice (the full run, >= 100,000 requests and 1 GiB bodies, is scripts/alloc.sh)
