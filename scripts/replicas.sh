@@ -56,35 +56,12 @@ TWO_PORT="${TWO_PORT%/}"
 echo "# replica one: $ONE_URL (serves $WORK/a)"
 echo "# replica two: $TWO_URL (serves $WORK/b)"
 
-# balancer_start: nginx as a round-robin upstream over the two replicas, in $WORK/nginx, on a free port. Not
-# nginx_start: that one serves a root, and an upstream block belongs to http{}, outside its server block. One worker,
+# balancer_start: nginx (lib/nginx.sh, in $WORK/nginx) as a round-robin upstream over the two replicas. One worker,
 # so that round robin is one sequence (each worker keeps its own without a shared zone).
 balancer_start() {
-    local dir="$WORK/nginx" nginx attempt i user_line="" eflag=()
-    nginx="$(nginx_bin)"
-    mkdir -p "$dir/tmp"
-    ((EUID == 0)) && user_line="user root;"
-    "$nginx" -h 2>&1 | grep -q -- '-e filename' && eflag=(-e "$dir/error.log")
-    for ((attempt = 0; attempt < 5; attempt++)); do
-        BALANCER_PORT="$(lib_free_port)" || return 1
-        cat >"$dir/nginx.conf" <<CONF
-# Private balancer for ${0##*/}; nothing from /etc/nginx is included.
-daemon off;
-master_process on;
-$user_line
-worker_processes 1;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events { worker_connections 1024; }
-http {
-    log_format balancer '\$remote_addr "\$request" \$status \$body_bytes_sent upstream=\$upstream_addr \$upstream_status';
-    access_log $dir/access.log balancer;
-    client_body_temp_path $dir/tmp/body;
-    proxy_temp_path $dir/tmp/proxy;
-    fastcgi_temp_path $dir/tmp/fastcgi;
-    uwsgi_temp_path $dir/tmp/uwsgi;
-    scgi_temp_path $dir/tmp/scgi;
-
+    local http server
+    http="$(cat <<HTTP
+log_format balancer '\$remote_addr "\$request" \$status \$body_bytes_sent upstream=\$upstream_addr \$upstream_status';
     map \$remote_addr \$forwarded_for {
         ~^[0-9.]+\$ "for=\$remote_addr";
         ~:          "for=\\"[\$remote_addr]\\"";
@@ -95,9 +72,10 @@ http {
         server 127.0.0.1:$TWO_PORT;
         keepalive 16;                      # idle connections kept open to the replicas
     }
-    server {
-        listen 127.0.0.1:$BALANCER_PORT;
-        server_name localhost;
+HTTP
+)"
+    server="$(cat <<SERVER
+access_log $WORK/nginx/access.log balancer;
         location / {
             proxy_pass http://fileserver;
             proxy_http_version 1.1;        # keep-alive to the upstream needs 1.1 ...
@@ -110,28 +88,11 @@ http {
             proxy_redirect off;            # FileServer's Location is a path: nothing to rewrite
             add_header X-Replica \$upstream_addr always;
         }
-    }
-}
-CONF
-        timeout -k 5 300 "$nginx" "${eflag[@]}" -p "$dir" -c "$dir/nginx.conf" \
-            </dev/null >"$dir/stdout" 2>"$dir/stderr" &
-        BALANCER_WRAPPER=$!
-        lib_track "$BALANCER_WRAPPER"
-        BALANCER_URL="http://127.0.0.1:$BALANCER_PORT/"
-        for ((i = 0; i < 300; i++)); do
-            kill -0 "$BALANCER_WRAPPER" 2>/dev/null || break
-            local master
-            master="$(lib_child "$BALANCER_WRAPPER")"
-            if lib_listening "$BALANCER_PORT" && [[ -n "$master" && -n "$(lib_child "$master")" ]]; then
-                return 0
-            fi
-            sleep 0.1
-        done
-        lib_stop_pid "$BALANCER_WRAPPER" || true
-        grep -q "Address already in use" "$dir/error.log" "$dir/stderr" 2>/dev/null || break
-    done
-    tail -n 20 "$dir/error.log" "$dir/stderr" >&2 2>/dev/null || true
-    return 1
+SERVER
+)"
+    NGINX_WORKERS=1 NGINX_CONNECTIONS=1024 NGINX_LIFETIME=300 NGINX_EXTRA_HTTP="$http" NGINX_EXTRA_SERVER="$server" \
+        nginx_start nginx "$WORK/a" off || return 1
+    BALANCER_URL="$NGINX_URL" BALANCER_PORT="$NGINX_PORT"
 }
 balancer_start || lib_die "nginx did not start"
 echo "# balancer:    $BALANCER_URL (nginx, round robin over 127.0.0.1:$ONE_PORT and 127.0.0.1:$TWO_PORT)"

@@ -5,7 +5,8 @@
 #   nginx_ensure && NGINX="$(nginx_bin)"   # installs nginx-light (else nginx) when there is none
 #   nginx_start NAME ROOT on|off [tls]     # sendfile on or off; tls listens with ssl and $TLS_CERT/$TLS_KEY
 #
-# NGINX_EXTRA_SERVER adds directives to the server block (e.g. "autoindex on;"), NGINX_WORKERS (default auto) and
+# NGINX_EXTRA_SERVER adds directives to the server block (e.g. "autoindex on;"), NGINX_EXTRA_HTTP to the http block
+# before it (a log_format, a map, an upstream), NGINX_WORKERS (default auto) and
 # NGINX_CONNECTIONS (default 8192) size it, NGINX_LIFETIME (default 1800 s) bounds it. Sets NGINX_URL
 # (scheme://127.0.0.1:PORT/), NGINX_PORT, NGINX_DIR, NGINX_WRAPPER (timeout's PID, tracked for the exit) and
 # NGINX_MASTER (the master process). Returns 1, with the error log on stderr, when it did not start within 30 s.
@@ -66,6 +67,7 @@ http {
     fastcgi_temp_path $dir/tmp/fastcgi;
     uwsgi_temp_path $dir/tmp/uwsgi;
     scgi_temp_path $dir/tmp/scgi;
+    ${NGINX_EXTRA_HTTP:-}
     server {
         listen 127.0.0.1:$NGINX_PORT$ssl_flag;
         server_name localhost;

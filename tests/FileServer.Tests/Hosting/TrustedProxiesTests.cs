@@ -72,14 +72,5 @@ public sealed class TrustedProxiesTests
         }
     }
 
-    private static RequestHeaders Headers(params string[] fields)
-    {
-        var headers = new RequestHeaders();
-        foreach (var field in fields)
-        {
-            var colon = field.IndexOf(':', StringComparison.Ordinal);
-            headers.Add(field[..colon], field[(colon + 1)..].Trim());
-        }
-        return headers;
-    }
+    private static RequestHeaders Headers(params string[] fields) => HeaderFields.Of(fields);
 }

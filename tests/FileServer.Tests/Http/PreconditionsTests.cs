@@ -1,4 +1,5 @@
 using FileServer.Http;
+using FileServer.Tests.Support;
 
 namespace FileServer.Tests.Http;
 
@@ -11,16 +12,7 @@ public class PreconditionsTests
     private const string Before = "Wed, 01 May 2024 11:59:59 GMT";
     private const string After = "Wed, 01 May 2024 12:00:01 GMT";
 
-    private static RequestHeaders Headers(params string[] fields)
-    {
-        var headers = new RequestHeaders();
-        foreach (var field in fields)
-        {
-            var colon = field.IndexOf(':', StringComparison.Ordinal);
-            headers.Add(field[..colon], field[(colon + 1)..].Trim());
-        }
-        return headers;
-    }
+    private static RequestHeaders Headers(params string[] fields) => HeaderFields.Of(fields);
 
     [TestCase("GET", new string[0], PreconditionOutcome.Proceed, TestName = "NoConditions_Proceed")]
     // Step 1: If-Match, strong comparison.
