@@ -47,6 +47,8 @@ public sealed class FileServerHost : IAsyncDisposable
     private RequestHeadParser? _parser;
     private LoopbackCongestion? _loopbackCongestion;
     private SendTimeoutWatchdog? _watchdog;
+    private IdleMemoryTrim? _trim;
+    private long _connectionsEnded;
     private OpenFileCache? _files;
     private DigestCache? _digests;
     private IFileRoot? _root;
@@ -170,6 +172,9 @@ public sealed class FileServerHost : IAsyncDisposable
             ServerLog.LoopbackCongestion(_log, _loopbackCongestion.Algorithm, systemCongestion ?? "unknown");
         }
         _watchdog = new SendTimeoutWatchdog(_options.SendTimeout, _clock, _log, Metrics);
+        // Activity: connections opened and closed, and requests answered (keep-alive traffic opens none).
+        _trim = new IdleMemoryTrim(_options.IdleTrimAfter,
+            () => Interlocked.Read(ref _connectionsAccepted) + Interlocked.Read(ref _connectionsEnded) + Statistics.Requests, _platform.TrimNativeHeap, _clock, _log);
         _connectionSlots = new SemaphoreSlim(maxConnections, maxConnections);
         ServerLog.Started(_log, root, string.Join(' ', Urls), _platform.Name, _options.DisableSendFile ? "off" : "on", _root.Confinement);
         var outOfDescriptorsLog = new LogThrottle(_clock, TimeSpan.FromSeconds(1));
@@ -222,6 +227,7 @@ public sealed class FileServerHost : IAsyncDisposable
 
         await _connections.StopAsync(_options.ShutdownTimeout, _clock, _log, Metrics, _graceOver.Token).ConfigureAwait(false);
         await _watchdog!.DisposeAsync().ConfigureAwait(false);
+        await _trim!.DisposeAsync().ConfigureAwait(false);
         await _digests!.DisposeAsync().ConfigureAwait(false);
         _files!.Dispose();
         _root?.Dispose();
@@ -286,6 +292,7 @@ public sealed class FileServerHost : IAsyncDisposable
         {
             watch.Dispose();
             _connectionSlots!.Release();
+            Interlocked.Increment(ref _connectionsEnded);
         });
         if (_stopAccepting.IsCancellationRequested)
         {

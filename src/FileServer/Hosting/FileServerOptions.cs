@@ -91,6 +91,9 @@ public sealed record FileServerOptions
     /// <summary>Time a kept-alive connection may sit idle between requests.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(75);
 
+    /// <summary>How long without a connection opened or closed or a request answered before the memory a burst left is given back.</summary>
+    internal TimeSpan IdleTrimAfter { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>On stop, how long running responses may take to finish before they are aborted.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(10);
 

@@ -72,4 +72,7 @@ internal static partial class ServerLog
 
     [LoggerMessage(EventId = 20, Level = LogLevel.Debug, Message = "TLS handshake with {Client} failed: {Reason}")]
     public static partial void HandshakeFailed(ILogger logger, string client, string reason);
+
+    [LoggerMessage(EventId = 38, Level = LogLevel.Debug, Message = "Quiet after a burst: the managed heap's committed memory trimmed from {BeforeMiB} MiB to {AfterMiB} MiB")]
+    public static partial void MemoryTrimmed(ILogger logger, long beforeMiB, long afterMiB);
 }

@@ -78,6 +78,12 @@ internal interface IPlatform
     /// <summary>Raises the soft open-file limit to the hard limit; returns the limit now in force, or null if unknown.</summary>
     ulong? RaiseOpenFileLimit();
 
+    /// <summary>
+    /// Returns the native heap's free memory to the system (glibc <c>malloc_trim</c>: the runtime's and OpenSSL's
+    /// allocations for thousands of connections stay in malloc's arenas after they are freed). No-op elsewhere.
+    /// </summary>
+    void TrimNativeHeap();
+
     /// <summary>How many descriptors this process has open now; null where unknown.</summary>
     int? CountOpenDescriptors();
 }

@@ -54,6 +54,9 @@ internal static unsafe partial class LibC
     [LibraryImport("libc", SetLastError = true)]
     public static partial int sigaction(int signal, byte* action, byte* previous);
 
+    [LibraryImport("libc")]
+    public static partial int malloc_trim(nuint pad);
+
     [LibraryImport("libc", SetLastError = true)]
     public static partial nint signal(int signal, nint handler);
 

@@ -22,6 +22,19 @@ internal static unsafe class LinuxProcess
     /// <summary>See <see cref="IPlatform.CountOpenDescriptors"/>.</summary>
     public static int CountOpenDescriptors() => Directory.EnumerateFileSystemEntries("/proc/self/fd").Count();
 
+    /// <summary>See <see cref="IPlatform.TrimNativeHeap"/>.</summary>
+    public static void TrimNativeHeap()
+    {
+        // musl has no malloc_trim: the symbol lookup fails there, and there is nothing to give back that way.
+        try
+        {
+            _ = LibC.malloc_trim(0);
+        }
+        catch (EntryPointNotFoundException)
+        {
+        }
+    }
+
     /// <summary>See <see cref="IPlatform.RaiseOpenFileLimit"/>.</summary>
     public static ulong? RaiseOpenFileLimit()
     {

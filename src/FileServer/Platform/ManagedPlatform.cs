@@ -126,6 +126,12 @@ internal sealed class ManagedPlatform : IPlatform
     public ulong? RaiseOpenFileLimit() => null;
 
     /// <inheritdoc />
+    public void TrimNativeHeap()
+    {
+        // Not glibc (or not known to be): nothing to ask.
+    }
+
+    /// <inheritdoc />
     public int? CountOpenDescriptors() => null;
 
     private static long ToNanoseconds(DateTime utc) => (utc - DateTime.UnixEpoch).Ticks * 100;

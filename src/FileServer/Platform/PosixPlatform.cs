@@ -126,4 +126,7 @@ internal sealed class PosixPlatform : IPlatform
 
     /// <inheritdoc />
     public ulong? RaiseOpenFileLimit() => LinuxProcess.RaiseOpenFileLimit();
+
+    /// <inheritdoc />
+    public void TrimNativeHeap() => LinuxProcess.TrimNativeHeap();
 }

@@ -82,6 +82,8 @@ internal sealed class ReopeningPlatform(
 
     public ulong? RaiseOpenFileLimit() => _real.RaiseOpenFileLimit();
 
+    public void TrimNativeHeap() => _real.TrimNativeHeap();
+
     public int? CountOpenDescriptors() => _real.CountOpenDescriptors();
 }
 

