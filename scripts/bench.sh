@@ -50,6 +50,13 @@
 #      close). Not a goal of the issue; shown because nginx leads here;
 #   5. RSS (VmRSS, nginx summed) idle (after start, before any request) and after the run;
 #   6. time to first byte of the big file (curl %{time_starttransfer}), median of 5;
+#   7. cold: 4 downloads of files dropped from the page cache (POSIX_FADV_DONTNEED, right before each server's
+#      phase; 4 x 1 GiB, quick 256 MiB, smoke 32 MiB) while wrk -t1 -c10 asks for the 4 KiB file: its req/s and p99,
+#      and the downloads' MiB/s summed (scripts/bench/scenarios.sh);
+#   8. sweep: the 4 KiB file at 10, 100, 1000 and 5000 keep-alive connections (wrk -t2 -cN, 5 s each): req/s and
+#      p99 per count, drawn as a chart per server (gnuplot SVG, TestResults/bench-sweep-MODE.svg or BENCH_CHART);
+#   9. burst: 5,000 keep-alive connections (scripts/loadgen idle; smoke 200), one 4 KiB GET each, held 5 s, closed;
+#      RSS at the peak and 30 s later, against the idle RSS at start;
 #   TLS (F, G only): one download of the big file over HTTPS (curl --cacert to /dev/null), MiB/s, median of
 #      3; over the 3 downloads the server's user and user+system CPU seconds per GiB (/proc/PID/stat) and the
 #      machine's busy CPU per GiB (clients included), as in phase 2.
@@ -105,10 +112,16 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1
 
 LIB_NAME=bench
 source "$REPO_ROOT/scripts/lib/load.sh" process apt nginx fileserver tls args
+source "$REPO_ROOT/scripts/bench/scenarios.sh"
 MODE=full SERVERS_ARG="" KEEP="${BENCH_KEEP:-}"
 lib_parse_args "--quick:MODE=quick --smoke:MODE=smoke --keep:KEEP=1 --servers=SERVERS_ARG" "$@"
 
 ALL_SERVERS=(fileserver fileserver-copy nginx nginx-copy kestrel fileserver-observed fileserver-tls nginx-tls)
+case "$MODE" in
+    full) COLD_MIB=1024 COLD_WRK_SECONDS=8 SWEEP_CONNECTIONS="10 100 1000 5000" SWEEP_SECONDS=5 BURST_CLIENTS=5000 BURST_HOLD=5 BURST_QUIET=30 ;;
+    quick) COLD_MIB=256 COLD_WRK_SECONDS=4 SWEEP_CONNECTIONS="10 100 1000 5000" SWEEP_SECONDS=2 BURST_CLIENTS=5000 BURST_HOLD=3 BURST_QUIET=30 ;;
+    smoke) COLD_MIB=32 COLD_WRK_SECONDS=1 SWEEP_CONNECTIONS="10 100" SWEEP_SECONDS=1 BURST_CLIENTS=200 BURST_HOLD=1 BURST_QUIET=2 ;;
+esac
 case "$MODE" in
     full) ROUNDS=2 BIG_MIB=1024 RANGES=100 WRK_SECONDS=10 FRESH_SECONDS=5 WRK_WARMUP_SECONDS=15 BIG_WARMUPS=3 MID_WARMUPS=24 WARM_WRK_SECONDS=3 ONE_STREAM_DOWNLOADS=5 EIGHT_STREAM_PASSES=2 PAIRS=20 DEFAULT_SERVERS="fileserver,fileserver-copy,nginx,nginx-copy,kestrel,fileserver-observed,fileserver-tls,nginx-tls" ;;
     quick) ROUNDS=1 BIG_MIB=256 RANGES=20 WRK_SECONDS=3 FRESH_SECONDS=3 WRK_WARMUP_SECONDS=2 BIG_WARMUPS=1 MID_WARMUPS=24 WARM_WRK_SECONDS=1 ONE_STREAM_DOWNLOADS=3 EIGHT_STREAM_PASSES=1 PAIRS=6 DEFAULT_SERVERS="fileserver,fileserver-copy,nginx,nginx-copy,kestrel,fileserver-observed,fileserver-tls,nginx-tls" ;;
@@ -172,7 +185,7 @@ fail() {
 if want nginx || want nginx-copy || want nginx-tls; then
     nginx_ensure || true
 fi
-apt_need wrk:wrk curl:curl || true
+apt_need wrk:wrk curl:curl gnuplot:gnuplot-nox || true
 if want_tls; then
     apt_need openssl:openssl || true
 fi
@@ -217,6 +230,9 @@ if want fileserver || want fileserver-copy || want fileserver-observed || want f
     fi
     DLL="$(fs_build_cli)" || lib_die "no FileServer build"
 fi
+LOADGEN="$(fs_build_loadgen)" || lib_die "no load generator build (scripts/loadgen, for the burst)"
+# The sweep's and the burst's thousands of connections, on the client side.
+ulimit -n "$(ulimit -Hn)"
 if want kestrel; then
     [[ -n "${KESTREL_DLL:-}" ]] || echo "# building scripts/bench/KestrelStatic (Release)"
     KESTREL_DLL="$(fs_build "${KESTREL_DLL:-}" scripts/bench/KestrelStatic KestrelStatic)" || lib_die "no KestrelStatic build"
@@ -241,6 +257,8 @@ cat "$DATA/big.bin" >/dev/null   # in the page cache for every run
 # kernel writeback of the fresh 1 GiB while round 1's first server ran its 4 KiB phase went with p99 outliers
 # (16.8-16.9 ms in 2 of 3 full runs, always that server, 2.9-3.6 ms otherwise).
 sync "$DATA/big.bin" "$DATA/mid.bin" "$DATA/small.bin" 2>/dev/null || sync
+echo "# generating the cold set: 4 x $COLD_MIB MiB (dropped from the page cache before each server's cold phase)"
+cold_files
 
 # The ranges: the same pseudo-random list for every server, each with the sha256 of its bytes.
 RANGE_LIST="$WORK/ranges.tsv"
@@ -328,7 +346,7 @@ check_disturbance() {  # check_disturbance WHEN
 # Servers: start_server NAME sets WRAPPER (timeout(1) pid) and URL (ends with /); returns 1 if it can't start.
 
 start_nginx() {  # start_nginx NAME on|off [tls]: with tls, listen ... ssl with $TLS_CERT/$TLS_KEY (https:// URL)
-    NGINX_CONNECTIONS=1024 NGINX_LIFETIME="$SERVER_LIFETIME" nginx_start "$1" "$DATA" "$2" "${3:-}" || return 1
+    NGINX_CONNECTIONS=8192 NGINX_LIFETIME="$SERVER_LIFETIME" nginx_start "$1" "$DATA" "$2" "${3:-}" || return 1
     WRAPPER="$NGINX_WRAPPER" URL="$NGINX_URL"
 }
 
@@ -764,7 +782,7 @@ run_server() {  # run_server ROUND NAME
     echo "#   $URL  pids ${pids[*]}  idle RSS $(rss_mib "${pids[@]}") MiB, other CPU load ${bg} %"
     verify_basics "$server"
     warm_up "$server"
-    local phase phases=(one_stream eight_streams ranges small fresh ttfb)
+    local phase phases=(one_stream eight_streams ranges small fresh ttfb cold sweep burst)
     [[ "$server" == *-tls ]] && phases=(tls_session tls_stream)
     for phase in "${phases[@]}"; do
         alive "$server" "phase $phase" || break
@@ -841,7 +859,8 @@ for server in "${SERVERS[@]}"; do
     if [[ "$server" == *-tls ]]; then TLS_SERVERS+=("$server"); else PLAIN_SERVERS+=("$server"); fi
 done
 awk -F'\t' -v mode="$MODE" -v rounds="$ROUNDS" -v servers="${PLAIN_SERVERS[*]}" -v tls_servers="${TLS_SERVERS[*]}" \
-    -v big="$BIG_LABEL" -v nranges="$RANGES" -v wrks="$WRK_SECONDS" -v wwarm="$WRK_WARMUP_SECONDS" -v one_n="$ONE_STREAM_DOWNLOADS" -v eight_n="$EIGHT_STREAM_PASSES" -v fresh="$FRESH_SECONDS" '
+    -v sweep="$SWEEP_CONNECTIONS" -v sweeps="$SWEEP_SECONDS" -v coldmib="$COLD_MIB" -v coldwrk="$COLD_WRK_SECONDS" \
+    -v burstn="$BURST_CLIENTS" -v burstq="$BURST_QUIET" -v big="$BIG_LABEL" -v nranges="$RANGES" -v wrks="$WRK_SECONDS" -v wwarm="$WRK_WARMUP_SECONDS" -v one_n="$ONE_STREAM_DOWNLOADS" -v eight_n="$EIGHT_STREAM_PASSES" -v fresh="$FRESH_SECONDS" '
 { val[$1, $2, $3] = $4; has[$1, $2, $3] = 1 }
 function fmt(v, f) { return sprintf(f, v) }
 function cell(s, m, f,    r, out, v) {
@@ -927,7 +946,18 @@ function pair_goal(series, how,    n) {
 }
 END {
     ns = split(servers, S, " ")
-    nf = split("one_mibs eight_mibs user_s_gib total_s_gib machine_s_gib ranges_rps ranges_ok small_rps small_p99_ms small_errors small_warmup_rps fresh_rps fresh_p99_ms idle_rss_mib after_rss_mib ttfb_ms bg_cpu_pct", F, " ")
+    nf = split("one_mibs eight_mibs user_s_gib total_s_gib machine_s_gib ranges_rps ranges_ok small_rps small_p99_ms small_errors small_warmup_rps fresh_rps fresh_p99_ms cold_small_rps cold_small_p99_ms cold_mibs idle_rss_mib after_rss_mib burst_peak_rss_mib burst_after_rss_mib burst_added_mib ttfb_ms bg_cpu_pct", F, " ")
+    ns2 = split(sweep, SW, " ")
+    for (k = 1; k <= ns2; k++) {
+        F[++nf] = "sweep_rps_" SW[k]; L[F[nf]] = "4 KiB file, wrk -t2 -c" SW[k] " " sweeps " s, req/s (↑)"; FM[F[nf]] = "%.0f"
+        F[++nf] = "sweep_p99_ms_" SW[k]; L[F[nf]] = "4 KiB file, wrk -t2 -c" SW[k] ", p99 latency, ms (↓)"; FM[F[nf]] = "%.2f"
+    }
+    L["cold_small_rps"] = "4 KiB file during 4 cold " coldmib " MiB downloads, wrk -t1 -c10 " coldwrk " s, req/s (↑)"; FM["cold_small_rps"] = "%.0f"
+    L["cold_small_p99_ms"] = "4 KiB file during the cold downloads, p99 latency, ms (↓)"; FM["cold_small_p99_ms"] = "%.2f"
+    L["cold_mibs"] = "the 4 cold downloads (evicted with POSIX_FADV_DONTNEED), MiB/s summed (↑)"; FM["cold_mibs"] = "%.0f"
+    L["burst_peak_rss_mib"] = "RSS at the peak of " burstn " keep-alive connections, MiB (↓)"; FM["burst_peak_rss_mib"] = "%.1f"
+    L["burst_after_rss_mib"] = "RSS " burstq " s after they closed, MiB (↓)"; FM["burst_after_rss_mib"] = "%.1f"
+    L["burst_added_mib"] = "that RSS minus the idle RSS at start, MiB (↓)"; FM["burst_added_mib"] = "%.1f"
     L["one_mibs"] = "1 × " big " download, MiB/s (↑, median of " one_n ")";           FM["one_mibs"] = "%.0f"
     L["eight_mibs"] = "8 × " big " concurrent, aggregate MiB/s (↑, " eight_n " pass" (eight_n > 1 ? "es" : "") ")"; FM["eight_mibs"] = "%.0f"
     L["user_s_gib"] = "server user CPU, s/GiB (↓, 8 streams)";                      FM["user_s_gib"] = "%.3f"
@@ -1027,10 +1057,20 @@ END {
     goal("small files (copy) req/s ≥ 0.8× nginx sendfile off", "fileserver-copy", "small_rps", "nginx-copy", ">=", 0.8)
     goal("small files (copy) p99 ≤ 1.5× nginx sendfile off", "fileserver-copy", "small_p99_ms", "nginx-copy", "<=", 1.5)
     goal("idle RSS (zero-copy) ≤ 40 MiB", "fileserver", "idle_rss_mib", "", "<=", 40)
+    goal("4 KiB req/s during cold downloads ≥ 1.0× nginx sendfile on", "fileserver", "cold_small_rps", "nginx", ">=", 1.0)
+    goal("4 KiB p99 during cold downloads ≤ 1.0× nginx sendfile on", "fileserver", "cold_small_p99_ms", "nginx", "<=", 1.0)
+    goal("cold download throughput ≥ 1.0× nginx sendfile on", "fileserver", "cold_mibs", "nginx", ">=", 1.0)
+    goal("a new connection per request: req/s ≥ 1.0× nginx sendfile on", "fileserver", "fresh_rps", "nginx", ">=", 1.0)
+    goal("RSS " burstq " s after " burstn " connections ≤ idle + 16 MiB", "fileserver", "burst_added_mib", "", "<=", 16)
     goal("observed (JSON access log file + live view) 4 KiB req/s ≥ 0.95× plain", "fileserver-observed", "small_rps", "fileserver", ">=", 0.95)
     goal("observed (JSON access log file + live view) 8-stream throughput ≥ 0.95× plain", "fileserver-observed", "eight_mibs", "fileserver", ">=", 0.95)
     goal("idle RSS (copy) ≤ 40 MiB", "fileserver-copy", "idle_rss_mib", "", "<=", 40)
 }' "$RESULTS"
+
+# The chart: throughput and p99 against the connection count, per server (scripts/bench/scenarios.sh).
+CHART=""
+sweep_chart "${BENCH_CHART:-$REPO_ROOT/TestResults/bench-sweep-$MODE.svg}"
+[[ -z "$CHART" ]] || { echo; echo "Chart (req/s and p99 against concurrent connections, round 1): $CHART"; }
 
 if ((${#NOTES[@]} > 0)); then
     echo

@@ -1,0 +1,117 @@
+# shellcheck shell=bash
+# bench.sh's scenarios where large-file servers hurt (sourced by scripts/bench.sh; uses its rec, fail, server_pids,
+# rss_mib, wrk_p99_ms, URL, WORK, DATA and the scale variables):
+#   phase_cold   4 KiB requests (wrk -t1 -c10) while 4 downloads of files evicted from the page cache run: the
+#                files (cold/c1..c4.bin, COLD_MIB each) are dropped with POSIX_FADV_DONTNEED (dd iflag=nocache)
+#                right before each server's phase, so every server starts equally cold;
+#   phase_sweep  4 KiB requests at SWEEP_CONNECTIONS concurrent keep-alive connections (wrk -t2 -cN): req/s and
+#                p99 per count, for the chart;
+#   phase_burst  BURST_CLIENTS keep-alive connections, each after one 4 KiB GET, held BURST_HOLD s (scripts/loadgen
+#                idle), closed; RSS at the peak and BURST_QUIET s after they closed, against the idle RSS at start.
+# sweep_chart FILE draws req/s and p99 against the connection count, one line per server (gnuplot, SVG).
+
+# cold_files: the cold set, made once (random bytes, written back so that eviction can drop them).
+cold_files() {
+    local i
+    mkdir -p "$DATA/cold"
+    for i in 1 2 3 4; do
+        [[ -f "$DATA/cold/c$i.bin" ]] || head -c $((COLD_MIB * MiB)) /dev/urandom >"$DATA/cold/c$i.bin"
+    done
+    chmod 755 "$DATA/cold"
+    chmod 644 "$DATA"/cold/*
+    sync "$DATA"/cold/* 2>/dev/null || sync
+}
+
+phase_cold() {
+    local round="$1" server="$2" dir="$WORK/$2/cold.r$1" i rps p99 mibs
+    mkdir -p "$dir"
+    for i in 1 2 3 4; do
+        dd if="$DATA/cold/c$i.bin" iflag=nocache count=0 status=none
+    done
+    local downloads=()
+    for i in 1 2 3 4; do
+        timeout -k 5 "$DOWNLOAD_TIMEOUT" "${CURL[@]}" -sf -o /dev/null -w '%{http_code} %{size_download} %{speed_download}\n' \
+            "${URL}cold/c$i.bin" >"$dir/download.$i" 2>&1 &
+        downloads+=($!)
+    done
+    timeout -k 5 $((COLD_WRK_SECONDS + 60)) wrk -t1 -c10 -d"${COLD_WRK_SECONDS}s" --latency "${URL}small.bin" >"$dir/wrk.txt" 2>&1 || true
+    for i in "${downloads[@]}"; do wait "$i" || true; done
+    rps="$(awk '/^Requests\/sec:/ { print $2 }' "$dir/wrk.txt")"
+    p99="$(wrk_p99_ms "$dir/wrk.txt")"
+    mibs="$(cat "$dir"/download.* | awk -v size=$((COLD_MIB * MiB)) -v m="$MiB" '
+        $1 == 200 && $2 == size { sum += $3; n++ } END { if (n == 4) printf "%.0f", sum / m }')"
+    [[ -n "$rps" && -n "$p99" ]] || { fail "$server: wrk during the cold downloads gave no result"; return 0; }
+    [[ -n "$mibs" ]] || { fail "$server: a cold download failed ($(cat "$dir"/download.* | tr '\n' ' '))"; return 0; }
+    rec "$round" "$server" cold_small_rps "$rps"
+    rec "$round" "$server" cold_small_p99_ms "$p99"
+    rec "$round" "$server" cold_mibs "$mibs"
+}
+
+phase_sweep() {
+    local round="$1" server="$2" n out rps p99
+    for n in $SWEEP_CONNECTIONS; do
+        out="$WORK/$server/sweep-$n.r$round.txt"
+        timeout -k 5 $((SWEEP_SECONDS + 60)) wrk -t2 -c"$n" -d"${SWEEP_SECONDS}s" --latency "${URL}small.bin" >"$out" 2>&1 || true
+        rps="$(awk '/^Requests\/sec:/ { print $2 }' "$out")"
+        p99="$(wrk_p99_ms "$out")"
+        [[ -n "$rps" && -n "$p99" ]] || { fail "$server: wrk -c$n gave no result ($(tail -n 1 "$out"))"; continue; }
+        rec "$round" "$server" "sweep_rps_$n" "$rps"
+        rec "$round" "$server" "sweep_p99_ms_$n" "$p99"
+    done
+}
+
+phase_burst() {
+    local round="$1" server="$2" out="$WORK/$2/burst.r$1.out" pids peak=0 now load i
+    mapfile -t pids < <(server_pids "$WRAPPER")
+    timeout -k 5 $((BURST_HOLD + 120)) dotnet "$LOADGEN" idle --url "${URL}small.bin" --clients "$BURST_CLIENTS" \
+        --seconds "$BURST_HOLD" >"$out" 2>&1 &
+    load=$!
+    while kill -0 "$load" 2>/dev/null; do
+        now="$(rss_mib "${pids[@]}")"
+        awk -v a="$now" -v b="$peak" 'BEGIN { exit !(a > b) }' && peak="$now"
+        sleep 0.3
+    done
+    wait "$load" || true
+    [[ "$(sed -n 's/^ok=//p' "$out")" == "$BURST_CLIENTS" ]] || { fail "$server: the burst of $BURST_CLIENTS connections did not all get their answer ($(tail -n 2 "$out" | tr '\n' ' '))"; return 0; }
+    for ((i = 0; i < BURST_QUIET; i++)); do sleep 1; done   # the quiet period is the measurement
+    mapfile -t pids < <(server_pids "$WRAPPER")
+    now="$(rss_mib "${pids[@]}")"
+    rec "$round" "$server" burst_peak_rss_mib "$peak"
+    rec "$round" "$server" burst_after_rss_mib "$now"
+    # Against the idle RSS this server had at its start (run_server's first figure).
+    awk -F'\t' -v r="$round" -v s="$server" -v now="$now" '$1 == r && $2 == s && $3 == "idle_rss_mib" { printf "%.1f\n", now - $4 }' \
+        "$RESULTS" | { read -r added && rec "$round" "$server" burst_added_mib "$added"; } || true
+}
+
+# sweep_chart FILE: req/s and p99 (round 1) against the connection count, per plain server, as an SVG by gnuplot.
+sweep_chart() {
+    local file="$1" data="$WORK/sweep.dat" server n
+    command -v gnuplot >/dev/null || { NOTES+=("no chart: gnuplot is missing"); return 0; }
+    : >"$data"
+    for server in "${PLAIN_SERVERS[@]}"; do
+        [[ "$server" == fileserver-observed ]] && continue
+        printf '"%s"\n' "$server" >>"$data"
+        for n in $SWEEP_CONNECTIONS; do
+            awk -F'\t' -v s="$server" -v n="$n" '$1 == 1 && $2 == s && $3 == "sweep_rps_" n { r = $4 } $1 == 1 && $2 == s && $3 == "sweep_p99_ms_" n { p = $4 }
+                END { if (r != "" && p != "") print n, r, p }' "$RESULTS" >>"$data"
+        done
+        printf '\n\n' >>"$data"
+    done
+    mkdir -p "$(dirname "$file")"
+    gnuplot <<GNUPLOT 2>"$WORK/gnuplot.err" || { NOTES+=("no chart: gnuplot failed ($(head -c 200 "$WORK/gnuplot.err"))"); return 0; }
+set terminal svg size 1000,420 dynamic font "sans,11"
+set output "$file"
+set multiplot layout 1,2 title "4 KiB file, wrk -t2 -cN, keep-alive ($MODE scale, round 1)"
+set logscale x
+set xlabel "concurrent connections"
+set key top left
+set grid
+set ylabel "requests/s"
+plot for [i=0:*] "$data" index i using 1:2 with linespoints title columnheader(1)
+set ylabel "p99 latency, ms"
+set logscale y
+plot for [i=0:*] "$data" index i using 1:3 with linespoints title columnheader(1)
+unset multiplot
+GNUPLOT
+    CHART="$file"
+}
