@@ -7,7 +7,8 @@
 #   phase_sweep  4 KiB requests at SWEEP_CONNECTIONS concurrent keep-alive connections (wrk -t2 -cN): req/s and
 #                p99 per count, for the chart;
 #   phase_burst  BURST_CLIENTS keep-alive connections, each after one 4 KiB GET, held BURST_HOLD s (scripts/loadgen
-#                idle), closed; RSS at the peak and BURST_QUIET s after they closed, against the idle RSS at start.
+#                idle), closed; RSS before (the server idle after its warm-up), at the peak and BURST_QUIET s after
+#                they closed.
 # sweep_chart FILE draws req/s and p99 against the connection count, one line per server (gnuplot, SVG).
 
 # cold_files: the cold set, made once (random bytes, written back so that eviction can drop them).
@@ -61,8 +62,9 @@ phase_sweep() {
 }
 
 phase_burst() {
-    local round="$1" server="$2" out="$WORK/$2/burst.r$1.out" pids peak=0 now load i
+    local round="$1" server="$2" out="$WORK/$2/burst.r$1.out" pids peak=0 now load i before
     mapfile -t pids < <(server_pids "$WRAPPER")
+    before="$(rss_mib "${pids[@]}")"
     timeout -k 5 $((BURST_HOLD + 120)) dotnet "$LOADGEN" idle --url "${URL}small.bin" --clients "$BURST_CLIENTS" \
         --seconds "$BURST_HOLD" >"$out" 2>&1 &
     load=$!
@@ -76,11 +78,10 @@ phase_burst() {
     for ((i = 0; i < BURST_QUIET; i++)); do sleep 1; done   # the quiet period is the measurement
     mapfile -t pids < <(server_pids "$WRAPPER")
     now="$(rss_mib "${pids[@]}")"
+    rec "$round" "$server" burst_before_rss_mib "$before"
     rec "$round" "$server" burst_peak_rss_mib "$peak"
     rec "$round" "$server" burst_after_rss_mib "$now"
-    # Against the idle RSS this server had at its start (run_server's first figure).
-    awk -F'\t' -v r="$round" -v s="$server" -v now="$now" '$1 == r && $2 == s && $3 == "idle_rss_mib" { printf "%.1f\n", now - $4 }' \
-        "$RESULTS" | { read -r added && rec "$round" "$server" burst_added_mib "$added"; } || true
+    rec "$round" "$server" burst_added_mib "$(awk -v a="$now" -v b="$before" 'BEGIN { printf "%.1f", a - b }')"
 }
 
 # sweep_chart FILE: req/s and p99 (round 1) against the connection count, per plain server, as an SVG by gnuplot.
