@@ -48,6 +48,7 @@ public sealed class FileServerHost : IAsyncDisposable
     private LoopbackCongestion? _loopbackCongestion;
     private SendTimeoutWatchdog? _watchdog;
     private IdleMemoryTrim? _trim;
+    private ColdRangeWarmer? _warmer;
     private long _connectionsEnded;
     private OpenFileCache? _files;
     private DigestCache? _digests;
@@ -142,7 +143,8 @@ public sealed class FileServerHost : IAsyncDisposable
         _parser = new RequestHeadParser(_options.Limits);
         var resolver = new PathResolver(_root, _options.AllowDotfiles, _files, listDirectories: !_options.DisableListing);
         var openFailures = new FileOpenFailures(_responses, _clock, _log);
-        var chooser = new BodyPathChooser(_options.DisableSendFile, _options.CopyChunkSize, _options.LimitRate, _clock, _log);
+        _warmer = new ColdRangeWarmer(_platform, readers: 8);
+        var chooser = new BodyPathChooser(_options.DisableSendFile, _options.CopyChunkSize, _options.LimitRate, _clock, _log, _warmer);
         var fileHandler = new FileRequestHandler(
             resolver,
             contentTypes,
@@ -228,6 +230,7 @@ public sealed class FileServerHost : IAsyncDisposable
         await _connections.StopAsync(_options.ShutdownTimeout, _clock, _log, Metrics, _graceOver.Token).ConfigureAwait(false);
         await _watchdog!.DisposeAsync().ConfigureAwait(false);
         await _trim!.DisposeAsync().ConfigureAwait(false);
+        _warmer?.Dispose();
         await _digests!.DisposeAsync().ConfigureAwait(false);
         _files!.Dispose();
         _root?.Dispose();

@@ -35,6 +35,13 @@ internal interface IPlatform
     /// <summary>Status of an open file, so what is served matches what was opened.</summary>
     FileStatus GetStatus(SafeFileHandle file);
 
+    /// <summary>
+    /// Whether the bytes at <paramref name="offset"/>, <paramref name="length"/> long, are in the page cache, as far
+    /// as a look at its first, middle and last page tells (Linux <c>preadv2(RWF_NOWAIT)</c>, which reads only
+    /// cached pages). True where the platform cannot tell: the caller then does what it would have done anyway.
+    /// </summary>
+    bool IsCached(SafeFileHandle file, long offset, long length);
+
     /// <summary>The canonical absolute path with every symlink resolved; null when some component does not exist.</summary>
     string? ResolveRealPath(string path);
 

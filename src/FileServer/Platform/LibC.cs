@@ -57,6 +57,17 @@ internal static unsafe partial class LibC
     [LibraryImport("libc")]
     public static partial int malloc_trim(nuint pad);
 
+    /// <summary><c>struct iovec</c>.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct IoVector
+    {
+        public void* Base;
+        public nuint Length;
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint preadv2(int descriptor, IoVector* vectors, int count, long offset, int flags);
+
     [LibraryImport("libc", SetLastError = true)]
     public static partial nint signal(int signal, nint handler);
 

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;
+using Microsoft.Win32.SafeHandles;
 using Mono.Unix.Native;
 
 namespace FileServer.Platform;
@@ -156,4 +157,41 @@ internal static unsafe class LinuxFileCalls
 
     [StructLayout(LayoutKind.Sequential)]
     private readonly record struct OpenHow(ulong Flags, ulong Mode, ulong Resolve);
+
+    private const int RwfNoWait = 0x8; // RWF_NOWAIT: read only what is cached, else EAGAIN
+    private const int EAgain = 11;
+
+    /// <summary>See <see cref="IPlatform.IsCached"/>.</summary>
+    public static bool IsCached(SafeFileHandle file, long offset, long length)
+    {
+        if (length <= 0)
+        {
+            return true;
+        }
+        var added = false;
+        try
+        {
+            file.DangerousAddRef(ref added);
+            var descriptor = (int)file.DangerousGetHandle();
+            byte probe;
+            var vector = new LibC.IoVector { Base = &probe, Length = 1 };
+            foreach (var at in (ReadOnlySpan<long>)[offset, offset + length / 2, offset + length - 1])
+            {
+                if (LibC.preadv2(descriptor, &vector, 1, at, RwfNoWait) < 0 && Marshal.GetLastPInvokeError() == EAgain)
+                {
+                    return false;
+                }
+                // 1 (cached), 0 (past the end) or another error (a kernel or file system without RWF_NOWAIT): nothing
+                // known to be missing.
+            }
+            return true;
+        }
+        finally
+        {
+            if (added)
+            {
+                file.DangerousRelease();
+            }
+        }
+    }
 }

@@ -126,6 +126,9 @@ internal sealed class ManagedPlatform : IPlatform
     public ulong? RaiseOpenFileLimit() => null;
 
     /// <inheritdoc />
+    public bool IsCached(SafeFileHandle file, long offset, long length) => true;
+
+    /// <inheritdoc />
     public void TrimNativeHeap()
     {
         // Not glibc (or not known to be): nothing to ask.

@@ -128,5 +128,8 @@ internal sealed class PosixPlatform : IPlatform
     public ulong? RaiseOpenFileLimit() => LinuxProcess.RaiseOpenFileLimit();
 
     /// <inheritdoc />
+    public bool IsCached(SafeFileHandle file, long offset, long length) => LinuxFileCalls.IsCached(file, offset, length);
+
+    /// <inheritdoc />
     public void TrimNativeHeap() => LinuxProcess.TrimNativeHeap();
 }

@@ -17,17 +17,20 @@ internal sealed class ZeroCopyBodySender : IBodySender
     private readonly TimeProvider _clock;
     private readonly CopyBodySender _fallback;
     private readonly ZeroCopyRefusals _refusals;
+    private readonly ColdRangeWarmer? _warmer;
 
     /// <summary>
     /// Creates the sender; <paramref name="limitRate"/> bytes per second per body, 0 for no limit; refused bodies go
-    /// on through <paramref name="fallback"/>, recorded in <paramref name="refusals"/>.
+    /// on through <paramref name="fallback"/>, recorded in <paramref name="refusals"/>; with a
+    /// <paramref name="warmer"/>, each slice not in the page cache is read in by it before the kernel sends it.
     /// </summary>
-    public ZeroCopyBodySender(long limitRate, TimeProvider clock, CopyBodySender fallback, ZeroCopyRefusals refusals)
+    public ZeroCopyBodySender(long limitRate, TimeProvider clock, CopyBodySender fallback, ZeroCopyRefusals refusals, ColdRangeWarmer? warmer = null)
     {
         _limitRate = limitRate;
         _clock = clock;
         _fallback = fallback;
         _refusals = refusals;
+        _warmer = warmer;
     }
 
     /// <inheritdoc />
@@ -76,6 +79,11 @@ internal sealed class ZeroCopyBodySender : IBodySender
     {
         // Paced: kernel-sent slices, each once the rate allows it.
         var slice = pacer?.SliceSize(range.FileCount) ?? range.FileCount;
+        if (_warmer is not null)
+        {
+            // A slice at a time, each looked at (and read in when cold) before the kernel sends it.
+            slice = Math.Min(slice, ColdRangeWarmer.Slice);
+        }
         long done = 0;
         while (done < range.FileCount)
         {
@@ -83,6 +91,10 @@ internal sealed class ZeroCopyBodySender : IBodySender
             if (pacer is not null)
             {
                 await pacer.WaitAsync(transport).ConfigureAwait(false);
+            }
+            if (_warmer is not null)
+            {
+                await _warmer.EnsureCachedAsync(file.Handle, range.FileOffset + done, count).ConfigureAwait(false);
             }
             long sent;
             try

@@ -84,6 +84,8 @@ internal sealed class ReopeningPlatform(
 
     public void TrimNativeHeap() => _real.TrimNativeHeap();
 
+    public bool IsCached(SafeFileHandle file, long offset, long length) => _real.IsCached(file, offset, length);
+
     public int? CountOpenDescriptors() => _real.CountOpenDescriptors();
 }
 

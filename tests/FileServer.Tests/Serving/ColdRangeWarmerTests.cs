@@ -1,0 +1,67 @@
+using System.Security.Cryptography;
+using FileServer.Platform;
+using FileServer.Serving;
+using FileServer.Tests.Support;
+using Mono.Unix.Native;
+
+namespace FileServer.Tests.Serving;
+
+/// <summary>
+/// Cold ranges: the page-cache probe tells an evicted range from a cached one, the warmer reads it in on its own
+/// threads, and a download of an evicted file through the server is byte for byte the file.
+/// </summary>
+[NonParallelizable]
+public sealed class ColdRangeWarmerTests
+{
+    private const int Size = 8 * 1024 * 1024;
+    private readonly IPlatform _platform = PlatformDetector.Detect();
+
+    [Test]
+    public async Task AnEvictedRange_IsNotCached_UntilTheWarmerHasReadIt()
+    {
+        using var tree = new TempTree();
+        tree.WriteRandom("cold.bin", Size);
+        var path = tree.PathOf("cold.bin");
+        using var file = File.OpenHandle(path);
+        Assume.That(_platform.Name, Is.EqualTo("posix"), "the probe is preadv2(RWF_NOWAIT), Linux only");
+        Evict(path);
+        using var warmer = new ColdRangeWarmer(_platform, readers: 2);
+        Assert.That(_platform.IsCached(file, 0, ColdRangeWarmer.Slice), Is.False, "just evicted");
+        await warmer.EnsureCachedAsync(file, 0, ColdRangeWarmer.Slice).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Multiple(() =>
+        {
+            Assert.That(_platform.IsCached(file, 0, ColdRangeWarmer.Slice), Is.True, "read in by the warmer");
+            Assert.That(_platform.IsCached(file, Size - ColdRangeWarmer.Slice, ColdRangeWarmer.Slice), Is.False, "and only that slice");
+        });
+    }
+
+    [Test]
+    public async Task AnEvictedFile_IsServedByteForByte()
+    {
+        using var tree = new TempTree();
+        var expected = tree.WriteRandom("root/cold.bin", Size + 12345);
+        var path = tree.PathOf("root/cold.bin");
+        await using var server = TestServer.Start(tree.PathOf("root"));
+        Evict(path);
+        using var connection = server.Connect();
+        var whole = connection.Get("/cold.bin");
+        Evict(path);
+        var range = connection.Get("/cold.bin", "Range: bytes=3000000-\r\n");
+        Assert.Multiple(() =>
+        {
+            Assert.That(whole.Status, Is.EqualTo(200));
+            Assert.That(whole.BodySha256, Is.EqualTo(expected));
+            Assert.That(range.Status, Is.EqualTo(206));
+            Assert.That(range.BodySha256, Is.EqualTo(Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path).AsSpan(3000000)))));
+        });
+    }
+
+    // Written back, then dropped from the page cache (POSIX_FADV_DONTNEED drops only clean pages).
+    private static void Evict(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
+        stream.Flush(flushToDisk: true);
+        var descriptor = (int)stream.SafeFileHandle.DangerousGetHandle();
+        Assert.That(Syscall.posix_fadvise(descriptor, 0, 0, PosixFadviseAdvice.POSIX_FADV_DONTNEED), Is.Zero);
+    }
+}
