@@ -13,10 +13,9 @@ internal sealed class IdleMemoryTrim : IAsyncDisposable
 {
     private readonly Func<long> _activity;
     private readonly Action _trimNative;
-    private readonly TimeProvider _clock;
     private readonly ILogger _log;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _loop;
+    private readonly QuietSpell _spell;
+    private readonly PeriodicLoop _loop;
 
     /// <summary>
     /// Watches <paramref name="activity"/> (a count that moves with every connection opened or closed) every
@@ -27,44 +26,27 @@ internal sealed class IdleMemoryTrim : IAsyncDisposable
     {
         _activity = activity;
         _trimNative = trimNative;
-        _clock = clock;
         _log = log;
-        _loop = RunAsync(quiet);
+        _spell = new QuietSpell(activity());
+        _loop = new PeriodicLoop(quiet, clock, Tick);
     }
 
     /// <summary>Trims done so far.</summary>
     public int Trims { get; private set; }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await _loop.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // The loop ends by cancellation: that is how it stops.
-        }
-        _stop.Dispose();
-    }
+    public ValueTask DisposeAsync() => _loop.DisposeAsync();
 
-    private async Task RunAsync(TimeSpan quiet)
+    private void Tick()
     {
-        using var timer = new PeriodicTimer(quiet, _clock);
-        var spell = new QuietSpell(_activity());
-        while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+        if (!_spell.EndsBurst(_activity()))
         {
-            if (!spell.EndsBurst(_activity()))
-            {
-                continue;
-            }
-            var before = GC.GetGCMemoryInfo().TotalCommittedBytes;
-            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-            _trimNative();
-            Trims++;
-            ServerLog.MemoryTrimmed(_log, before >> 20, GC.GetGCMemoryInfo().TotalCommittedBytes >> 20);
+            return;
         }
+        var before = GC.GetGCMemoryInfo().TotalCommittedBytes;
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        _trimNative();
+        Trims++;
+        ServerLog.MemoryTrimmed(_log, before >> 20, GC.GetGCMemoryInfo().TotalCommittedBytes >> 20);
     }
 }
 

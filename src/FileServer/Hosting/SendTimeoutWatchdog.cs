@@ -16,8 +16,7 @@ internal sealed class SendTimeoutWatchdog : IAsyncDisposable
     private readonly ILogger _log;
     private readonly ServerMetrics? _metrics;
     private readonly ConcurrentDictionary<Watched, byte> _watched = new();
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _loop;
+    private readonly PeriodicLoop _loop;
 
     public SendTimeoutWatchdog(TimeSpan timeout, TimeProvider clock, ILogger log, ServerMetrics? metrics = null)
     {
@@ -28,7 +27,7 @@ internal sealed class SendTimeoutWatchdog : IAsyncDisposable
         // A stall is noticed at most one period late and acted on at most one period late: checking ten times
         // per timeout (at most once a second) keeps the overshoot within a fifth of it, or two seconds.
         var period = TimeSpan.FromTicks(Math.Clamp(timeout.Ticks / 10, TimeSpan.TicksPerMillisecond * 50, TimeSpan.TicksPerSecond));
-        _loop = RunAsync(period);
+        _loop = new PeriodicLoop(period, _clock, CheckAll);
     }
 
     /// <summary>Watches <paramref name="transport"/> until the returned registration is disposed.</summary>
@@ -39,30 +38,14 @@ internal sealed class SendTimeoutWatchdog : IAsyncDisposable
         return watched;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await _loop.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // The loop ends by cancellation: that is how it stops.
-        }
-        _stop.Dispose();
-    }
+    public ValueTask DisposeAsync() => _loop.DisposeAsync();
 
-    private async Task RunAsync(TimeSpan period)
+    private void CheckAll()
     {
-        using var timer = new PeriodicTimer(period, _clock);
-        while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+        var now = _clock.GetTimestamp();
+        foreach (var watched in _watched.Keys)
         {
-            var now = _clock.GetTimestamp();
-            foreach (var watched in _watched.Keys)
-            {
-                watched.Check(now);
-            }
+            watched.Check(now);
         }
     }
 
