@@ -15,13 +15,6 @@ namespace FileServer.Hosting;
 /// closes idle connections, gives running responses <see cref="FileServerOptions.ShutdownTimeout"/>, then aborts
 /// them). Disposing stops it too.
 /// </summary>
-/// <example>
-/// <code>
-/// await using var server = new FileServerHost(new FileServerOptions { Root = "./www", Port = 0 });
-/// server.Start();
-/// Console.WriteLine(server.Url);
-/// </code>
-/// </example>
 public sealed class FileServerHost : IAsyncDisposable
 {
     /// <summary>
