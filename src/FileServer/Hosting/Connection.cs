@@ -48,9 +48,7 @@ internal sealed class Connection : IDisposable
         _responses = responses;
         _client = transport.RemoteEndPoint?.ToString() ?? "-";
         // Only a trusted peer's word on the client is taken; everyone else's forwarding fields are ignored.
-        var proxies = options.TrustedProxies.Count > 0 && transport.RemoteEndPoint is System.Net.IPEndPoint peer
-            && new TrustedProxies(options.TrustedProxies) is var trusted && trusted.Trusts(peer.Address) ? trusted : null;
-        _accessLog = new AccessLog(accessLog, clock, _client, proxies);
+        _accessLog = new AccessLog(accessLog, clock, _client, TrustedProxies.ForPeer(options.TrustedProxies, transport.RemoteEndPoint));
         _requests = new RequestReader(transport, parser, responses, options, log, _accessLog, clock, _client);
         _recorder = new ResponseRecorder(statistics, _accessLog, metrics, clock, transport, _progress);
         _options = options;

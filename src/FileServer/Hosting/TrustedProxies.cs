@@ -12,6 +12,17 @@ namespace FileServer.Hosting;
 /// </summary>
 internal sealed class TrustedProxies(IReadOnlyList<IPNetwork> networks)
 {
+    /// <summary>The proxies to read a connection's requests with: null unless <paramref name="peer"/> is one of them.</summary>
+    public static TrustedProxies? ForPeer(IReadOnlyList<IPNetwork> networks, EndPoint? peer)
+    {
+        if (networks.Count == 0 || peer is not IPEndPoint { Address: var address })
+        {
+            return null;
+        }
+        var proxies = new TrustedProxies(networks);
+        return proxies.Trusts(address) ? proxies : null;
+    }
+
     /// <summary>Whether <paramref name="address"/> is a trusted proxy.</summary>
     public bool Trusts(IPAddress address)
     {
