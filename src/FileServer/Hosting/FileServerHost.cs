@@ -156,7 +156,7 @@ public sealed class FileServerHost : IAsyncDisposable
 
         _reserve = new DescriptorReserve();
         var (maxConnections, budget) = CapConnections(openFileLimit, cacheSize);
-        _listeners.AddRange(new ListenerBinder(_options).BindAll());
+        _listeners.AddRange(new ListenerBinder(_options, _platform).BindAll());
         if (budget is { } capped)
         {
             // Only once the start has succeeded: a start that fails says one line, its reason.

@@ -53,6 +53,13 @@ internal interface IPlatform
     void SetCork(Socket socket, bool corked);
 
     /// <summary>
+    /// Makes the listening socket <paramref name="listener"/> hand over a connection only once its first bytes have
+    /// arrived (Linux <c>TCP_DEFER_ACCEPT</c>, nginx's <c>listen … deferred</c>, Apache's default <c>AcceptFilter … data</c>),
+    /// or after about <paramref name="wait"/> without any. No-op where unsupported.
+    /// </summary>
+    void DeferAccept(Socket listener, TimeSpan wait);
+
+    /// <summary>
     /// The congestion control the kernel gives new TCP connections (Linux <c>net.ipv4.tcp_congestion_control</c>,
     /// e.g. <c>cubic</c> or <c>bbr</c>); null where unknown.
     /// </summary>

@@ -4,7 +4,7 @@ using System.Text;
 namespace FileServer.Platform;
 
 /// <summary>
-/// The Linux TCP socket options and queries the transport uses: TCP_CORK, TCP_CONGESTION, tcp_info's acknowledged
+/// The Linux TCP socket options and queries the server uses: TCP_CORK, TCP_DEFER_ACCEPT, TCP_CONGESTION, tcp_info's acknowledged
 /// bytes, and the free room of the send buffer (SIOCOUTQ against SO_SNDBUF).
 /// </summary>
 internal static class LinuxSocketOptions
@@ -13,6 +13,7 @@ internal static class LinuxSocketOptions
     private const int TcpCork = 3;
     private const int SolSocket = 1;
     private const int SoSndBuf = 7;
+    private const int TcpDeferAccept = 9;
     private const int TcpInfo = 11;
     private const int TcpCongestion = 13;
     private const int TcpCongestionNameMax = 15; // TCP_CA_NAME_MAX (16) less the NUL the kernel adds
@@ -27,6 +28,16 @@ internal static class LinuxSocketOptions
         Span<byte> value = stackalloc byte[sizeof(int)];
         BitConverter.TryWriteBytes(value, corked ? 1 : 0);
         socket.SetRawSocketOption(IpProtoTcp, TcpCork, value);
+    }
+
+    /// <summary>See <see cref="IPlatform.DeferAccept"/>.</summary>
+    public static void DeferAccept(Socket listener, TimeSpan wait)
+    {
+        // Whole seconds, at least one: the kernel turns them into SYN-ACK retransmissions, after which a connection
+        // that has sent nothing is handed over anyway.
+        Span<byte> value = stackalloc byte[sizeof(int)];
+        BitConverter.TryWriteBytes(value, (int)Math.Clamp(Math.Ceiling(wait.TotalSeconds), 1, int.MaxValue));
+        listener.SetRawSocketOption(IpProtoTcp, TcpDeferAccept, value);
     }
 
     /// <summary>See <see cref="IPlatform.DefaultCongestionControl"/>.</summary>

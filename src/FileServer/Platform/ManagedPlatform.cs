@@ -105,6 +105,12 @@ internal sealed class ManagedPlatform : IPlatform
     }
 
     /// <inheritdoc />
+    public void DeferAccept(Socket listener, TimeSpan wait)
+    {
+        // No portable equivalent: connections are accepted as soon as the handshake completes.
+    }
+
+    /// <inheritdoc />
     public string? DefaultCongestionControl => null;
 
     /// <inheritdoc />

@@ -107,6 +107,9 @@ internal sealed class PosixPlatform : IPlatform
     public void SetCork(Socket socket, bool corked) => LinuxSocketOptions.SetCork(socket, corked);
 
     /// <inheritdoc />
+    public void DeferAccept(Socket listener, TimeSpan wait) => LinuxSocketOptions.DeferAccept(listener, wait);
+
+    /// <inheritdoc />
     public string? DefaultCongestionControl => LinuxSocketOptions.DefaultCongestionControl();
 
     /// <inheritdoc />

@@ -70,6 +70,8 @@ internal sealed class ReopeningPlatform(
 
     public void SetCork(Socket socket, bool corked) => _real.SetCork(socket, corked);
 
+    public void DeferAccept(Socket listener, TimeSpan wait) => _real.DeferAccept(listener, wait);
+
     public string? DefaultCongestionControl => _real.DefaultCongestionControl;
 
     public bool TrySetCongestionControl(Socket socket, string name) => _real.TrySetCongestionControl(socket, name);
