@@ -12,10 +12,10 @@ namespace FileServer.Hosting;
 /// </summary>
 /// <remarks>
 /// Every listener defers accepting (<see cref="IPlatform.DeferAccept"/>) until the client's first bytes arrive: the
-/// connection is then read, served and, for a client that asked to close, closed in one pass on the accepting thread,
-/// instead of waiting once more on epoll for its request. Measured with a new connection per 4 KiB request (wrk -c20,
-/// Connection: close): 1.15x the requests per second. A client that connects and says nothing is handed over after
-/// about <see cref="DeferAcceptWait"/> all the same, and its idle timeout starts then.
+/// connection's first read then finds its request, and it is read, served and (for a client that asked to close)
+/// closed in one pass, instead of registering with epoll and waiting for a wake-up first. A client that connects and
+/// says nothing is handed over after about <see cref="DeferAcceptWait"/> all the same, and its idle timeout starts then.
+/// Figures: docs/performance.md, "A new connection per request".
 /// </remarks>
 internal sealed class ListenerBinder(FileServerOptions options, IPlatform platform)
 {
