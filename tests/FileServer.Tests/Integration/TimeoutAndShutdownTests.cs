@@ -57,6 +57,19 @@ public class TimeoutAndShutdownTests
         Assert.That(connection.IsClosedByServer(), Is.True, "closed quietly, without a response");
     }
 
+    [Test]
+    public async Task SilentNewConnection_IsStillHandedOver_AndClosedAtTheIdleTimeout()
+    {
+        // The listener defers accepting until a client's first bytes; one that never sends any is handed over by the
+        // kernel after about a second all the same, and then meets the idle timeout like any other.
+        await using var server = TestServer.Start(_tree.Root, o => o with { IdleTimeout = TimeSpan.FromSeconds(1) });
+        using var silent = server.Connect();
+
+        Assert.That(silent.IsClosedByServer(), Is.True, "closed quietly, without a response");
+        using var next = server.Connect();
+        Assert.That(next.Get("/small.txt").BodyText, Is.EqualTo("small"), "and the server serves on");
+    }
+
     [TestCase(false)]
     [TestCase(true)]
     public async Task Stop_ClosesIdleConnections_AndLetsRunningResponsesFinish(bool disableSendFile)
