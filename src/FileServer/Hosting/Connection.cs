@@ -14,7 +14,7 @@ namespace FileServer.Hosting;
 /// pipelining), and ends the connection gracefully, on a timeout, or by abort. Never throws: every failure
 /// ends this connection only, with a log line.
 /// </summary>
-internal sealed class Connection : IDisposable
+internal sealed class Connection : IDisposable, IThreadPoolWorkItem
 {
     private readonly ITransport _transport;
     private readonly RequestDispatcher _dispatcher;
@@ -38,8 +38,10 @@ internal sealed class Connection : IDisposable
     private bool _peerSendsNoMore;
 
     public Connection(ITransport transport, RequestDispatcher dispatcher, ResponseWriter responses, RequestHeadParser parser,
-        FileServerOptions options, ILogger log, ILogger accessLog, TimeProvider clock, ServerStatistics statistics, ServerMetrics metrics, long id = 0)
+        FileServerOptions options, ILogger log, ILogger accessLog, TimeProvider clock, ServerStatistics statistics, ServerMetrics metrics, long id = 0,
+        Action<Connection>? ended = null)
     {
+        _ended = ended;
         _id = id;
         _metrics = metrics;
         _progress = new ResponseProgress(clock);
@@ -59,6 +61,7 @@ internal sealed class Connection : IDisposable
     }
 
     private readonly long _id;
+    private readonly Action<Connection>? _ended;
     private volatile RequestHead? _current;
 
     /// <summary>The body being sent now, or null between responses.</summary>
@@ -72,6 +75,9 @@ internal sealed class Connection : IDisposable
         var path = _transport is TlsTransport ? "tls" : AccessLog.BodyPathName(_progress.BodyPath);
         return new TransferView(_id, _accessLog.ClientOf(request), request.Target, path, _progress.BodyBytesSent(_transport.BytesSent), _progress.BodyLength);
     }
+
+    /// <summary>The connection's registration with the send-timeout watchdog, released when it ends.</summary>
+    public IDisposable? Watch { get; set; }
 
     /// <summary>The peer's address, for logs.</summary>
     public string Client => _client;
@@ -104,7 +110,10 @@ internal sealed class Connection : IDisposable
     /// <summary>Ends the connection now, mid-response if need be.</summary>
     public void Abort() => _transport.Abort();
 
-    /// <summary>Serves requests until the connection ends.</summary>
+    /// <summary>Runs the connection as a thread-pool work item (see <see cref="RunAsync"/>).</summary>
+    void IThreadPoolWorkItem.Execute() => _ = RunAsync();
+
+    /// <summary>Serves requests until the connection ends, then reports its end to whoever started it. Never throws.</summary>
     public async Task RunAsync()
     {
         _metrics.Connection(+1);
@@ -115,6 +124,7 @@ internal sealed class Connection : IDisposable
         finally
         {
             _metrics.Connection(-1);
+            _ended?.Invoke(this);
         }
     }
 

@@ -9,7 +9,9 @@ namespace FileServer.Hosting;
 /// </summary>
 internal sealed class ConnectionRegistry
 {
-    private readonly ConcurrentDictionary<Connection, Task> _running = new();
+    private readonly ConcurrentDictionary<Connection, byte> _running = new();
+    // Set by the stop: completed once the last connection has ended.
+    private TaskCompletionSource? _allEnded;
 
     /// <summary>How many connections are running.</summary>
     public int Count => _running.Count;
@@ -28,15 +30,24 @@ internal sealed class ConnectionRegistry
         return views;
     }
 
-    /// <summary>Tracks <paramref name="connection"/> while <paramref name="run"/> runs; <paramref name="ended"/> runs after it.</summary>
-    public void Track(Connection connection, Task run, Action ended)
+    /// <summary>
+    /// Tracks <paramref name="connection"/> and runs it on the thread pool; it reports its end with <see cref="Ended"/>.
+    /// A work item of its own rather than <c>Task.Run</c> and a continuation: no task, delegate or closure per connection.
+    /// </summary>
+    public void Start(Connection connection)
     {
-        _running[connection] = run;
-        run.ContinueWith(_ =>
+        _running[connection] = 0;
+        ThreadPool.UnsafeQueueUserWorkItem(connection, preferLocal: false);
+    }
+
+    /// <summary>Stops tracking <paramref name="connection"/>, which has ended.</summary>
+    public void Ended(Connection connection)
+    {
+        _running.TryRemove(connection, out _);
+        if (Volatile.Read(ref _allEnded) is { } all && _running.IsEmpty)
         {
-            _running.TryRemove(connection, out Task? _);
-            ended();
-        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            all.TrySetResult();
+        }
     }
 
     /// <summary>
@@ -50,7 +61,14 @@ internal sealed class ConnectionRegistry
         {
             connection.RequestStop();
         }
-        var all = Task.WhenAll(_running.Values);
+        var allEnded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _allEnded, allEnded);
+        // Checked after publishing the source: a connection that ends from here on completes it itself.
+        if (_running.IsEmpty)
+        {
+            allEnded.TrySetResult();
+        }
+        var all = allEnded.Task;
         // Its own source, so the grace period's timer ends with the stop instead of running out its whole length.
         using var waiting = CancellationTokenSource.CreateLinkedTokenSource(graceOver);
         var finished = await Task.WhenAny(all, Task.Delay(grace, clock, waiting.Token)).ConfigureAwait(false);

@@ -32,6 +32,8 @@ public sealed class FileServerHost : IAsyncDisposable
     private readonly ILogger _log;
     private readonly ILogger _accessLog;
     private readonly ConnectionRegistry _connections = new();
+    // One delegate for every connection's end, not one per connection.
+    private readonly Action<Connection> _endConnection;
     private readonly CancellationTokenSource _stopAccepting = new();
     private readonly CancellationTokenSource _graceOver = new();
     private readonly List<Listener> _listeners = [];
@@ -66,6 +68,7 @@ public sealed class FileServerHost : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
         _platform = platform ?? PlatformDetector.Detect();
+        _endConnection = EndConnection;
         _clock = clock ?? TimeProvider.System;
         _log = loggerFactory.CreateLogger("FileServer");
         _accessLog = loggerFactory.CreateLogger(AccessLogCategory);
@@ -281,18 +284,21 @@ public sealed class FileServerHost : IAsyncDisposable
             ServerLog.CongestionRefused(_log, socket.RemoteEndPoint?.ToString() ?? "?", _loopbackCongestion.Algorithm);
         }
         var transport = transports.Create(socket, _platform, _options.Transport, _clock);
-        var connection = new Connection(transport, _dispatcher!, _responses!, _parser!, _options, _log, _accessLog, _clock, Statistics, Metrics, Interlocked.Increment(ref _connectionsAccepted));
-        var watch = _watchdog!.Watch(transport, connection.Client);
-        var run = Task.Run(connection.RunAsync);
-        _connections.Track(connection, run, () =>
-        {
-            watch.Dispose();
-            _connectionSlots!.Release();
-            Interlocked.Increment(ref _connectionsEnded);
-        });
+        var connection = new Connection(transport, _dispatcher!, _responses!, _parser!, _options, _log, _accessLog, _clock, Statistics, Metrics,
+            Interlocked.Increment(ref _connectionsAccepted), _endConnection);
+        connection.Watch = _watchdog!.Watch(transport, connection.Client);
+        _connections.Start(connection);
         if (_stopAccepting.IsCancellationRequested)
         {
             connection.RequestStop();
         }
+    }
+
+    private void EndConnection(Connection connection)
+    {
+        connection.Watch?.Dispose();
+        _connections.Ended(connection);
+        _connectionSlots!.Release();
+        Interlocked.Increment(ref _connectionsEnded);
     }
 }
