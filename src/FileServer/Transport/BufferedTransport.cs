@@ -173,7 +173,7 @@ internal abstract class BufferedTransport : ITransport
             SetSendingOutsideQueue(true);
             try
             {
-                await GracefulClose.RunAsync(ShutdownSendAsync, Input, _socket, linger, peerSendsNoMore, _clock).ConfigureAwait(false);
+                await GracefulClose.RunAsync(ShutdownSendAsync(), Input, _socket, linger, peerSendsNoMore, _clock).ConfigureAwait(false);
             }
             finally
             {

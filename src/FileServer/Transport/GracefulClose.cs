@@ -11,16 +11,24 @@ namespace FileServer.Transport;
 internal static class GracefulClose
 {
     /// <summary>
-    /// Runs <paramref name="shutdownSend"/> (bounded by <paramref name="linger"/>), then discards input until the peer
+    /// Waits for <paramref name="shutdownSend"/>, already started (bounded by <paramref name="linger"/>), then discards input until the peer
     /// closes or <paramref name="linger"/> passes; skips the discard when the peer already said it sends no more and
     /// nothing of it is pending. Returns false when the half-close itself did not finish in time.
     /// </summary>
     public static async ValueTask<bool> RunAsync(
-        Func<ValueTask> shutdownSend, PipeReader input, Socket socket, TimeSpan linger, bool peerSendsNoMore, TimeProvider clock)
+        ValueTask shutdownSend, PipeReader input, Socket socket, TimeSpan linger, bool peerSendsNoMore, TimeProvider clock)
     {
         try
         {
-            await shutdownSend().AsTask().WaitAsync(linger, clock).ConfigureAwait(false);
+            if (shutdownSend.IsCompleted)
+            {
+                // A plain socket's half-close is a syscall, done by now: no task, no timer.
+                await shutdownSend.ConfigureAwait(false);
+            }
+            else
+            {
+                await shutdownSend.AsTask().WaitAsync(linger, clock).ConfigureAwait(false);
+            }
         }
         catch (TimeoutException)
         {

@@ -17,6 +17,14 @@ namespace FileServer.Transport;
 /// </remarks>
 internal sealed class OutputQueue
 {
+    private static readonly PipeOptions PipeOptions = new(
+        readerScheduler: PipeScheduler.Inline,
+        writerScheduler: PipeScheduler.Inline,
+        pauseWriterThreshold: 0,
+        resumeWriterThreshold: 0,
+        minimumSegmentSize: 16 * 1024,
+        useSynchronizationContext: false);
+
     private readonly TransportOptions _options;
     private readonly Func<ReadOnlySequence<byte>, ValueTask> _send;
     private readonly Pipe _pipe;
@@ -38,13 +46,7 @@ internal sealed class OutputQueue
         // The pump resumes inline when a write commits bytes: a small response leaves in the writer's own send call,
         // without a hand-off to another thread. A drain resumes inline too (DrainWaiter), on the thread whose send made
         // room, so the next chunk is read and sent on one core (perf showed the cross-core copy costing up to 3x).
-        _pipe = new Pipe(new PipeOptions(
-            readerScheduler: PipeScheduler.Inline,
-            writerScheduler: PipeScheduler.Inline,
-            pauseWriterThreshold: 0,
-            resumeWriterThreshold: 0,
-            minimumSegmentSize: 16 * 1024,
-            useSynchronizationContext: false));
+        _pipe = new Pipe(PipeOptions);
     }
 
     /// <summary>Bytes handed to the kernel, from the queue or outside it.</summary>
@@ -57,7 +59,7 @@ internal sealed class OutputQueue
     public long QueuedBytes => Interlocked.Read(ref _committed) - Interlocked.Read(ref _sent);
 
     /// <summary>Whether a send has failed (or the connection was aborted).</summary>
-    public bool HasFailed => Volatile.Read(ref _sendError) is not null;
+    public bool HasFailed => Volatile.Read(ref _sendError) is not null || Volatile.Read(ref _aborted) != 0;
 
     /// <summary>Starts the pump; it runs up to its first wait on the empty queue.</summary>
     public void Start() => _pump = PumpAsync();
@@ -122,7 +124,7 @@ internal sealed class OutputQueue
         {
             Publish();
         }
-        if (Volatile.Read(ref _sendError) is { } error)
+        if (Failure() is { } error)
         {
             return ValueTask.FromException(Surface(error));
         }
@@ -146,7 +148,7 @@ internal sealed class OutputQueue
         {
             return;
         }
-        if (Volatile.Read(ref _sendError) is { } error)
+        if (Failure() is { } error)
         {
             _drain.Release(Surface(error));
         }
@@ -190,7 +192,7 @@ internal sealed class OutputQueue
     /// <summary>Records a send error made outside the queue so the next drain reports it, and returns it.</summary>
     public IOException StoreSendError(IOException error)
     {
-        Interlocked.CompareExchange(ref _sendError, error, null);
+        Keep(error);
         return error;
     }
 
@@ -204,8 +206,9 @@ internal sealed class OutputQueue
     /// <summary>Stops sending: a waiting drain or flush ends with "connection aborted". Call before closing the socket.</summary>
     public void Abort()
     {
+        // Every connection ends here, most with no error and nothing waiting: "connection aborted" is made only when
+        // something asks (Failure).
         Volatile.Write(ref _aborted, 1);
-        Interlocked.CompareExchange(ref _sendError, new IOException("connection aborted"), null);
         _pipe.Reader.CancelPendingRead();
         ReleaseDrainIfDone();
         Volatile.Read(ref _emptyWaiter)?.TrySetResult();
@@ -261,7 +264,7 @@ internal sealed class OutputQueue
                 ObjectDisposedException when Volatile.Read(ref _aborted) != 0 => new IOException("connection aborted", e),
                 _ => e,
             };
-            Interlocked.CompareExchange(ref _sendError, error, null);
+            Keep(error);
             await reader.CompleteAsync(error).ConfigureAwait(false);
             ReleaseDrainIfDone();
             Volatile.Read(ref _emptyWaiter)?.TrySetResult();
@@ -275,9 +278,22 @@ internal sealed class OutputQueue
     private long SendSize(long queued) =>
         queued >= _options.HighWatermark ? queued - _options.LowWatermark : queued;
 
+    // The first failure is the one reported; after an abort, "connection aborted" is, whatever the sends then said.
+    private void Keep(Exception error)
+    {
+        if (Volatile.Read(ref _aborted) == 0)
+        {
+            Interlocked.CompareExchange(ref _sendError, error, null);
+        }
+    }
+
+    // The stored send error, else "connection aborted" once aborted, else null.
+    private Exception? Failure() =>
+        Volatile.Read(ref _sendError) ?? (Volatile.Read(ref _aborted) != 0 ? new IOException("connection aborted") : null);
+
     private void ThrowIfFailed()
     {
-        if (Volatile.Read(ref _sendError) is { } error)
+        if (Failure() is { } error)
         {
             if (error is IOException)
             {

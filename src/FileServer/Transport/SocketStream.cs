@@ -11,7 +11,8 @@ namespace FileServer.Transport;
 internal sealed class SocketStream(Socket socket) : Stream
 {
     private readonly ReceiveOperation _receive = new();
-    private readonly SocketSendOperation _send = new();
+    // Made on first use: only TLS writes through the stream; a plain connection's bytes leave by its transport.
+    private SocketSendOperation? _send;
 
     public override bool CanRead => true;
 
@@ -72,7 +73,7 @@ internal sealed class SocketStream(Socket socket) : Stream
         cancellationToken.ThrowIfCancellationRequested();
         try
         {
-            await _send.SendAsync(socket, buffer).ConfigureAwait(false);
+            await (_send ??= new SocketSendOperation()).SendAsync(socket, buffer).ConfigureAwait(false);
         }
         catch (SocketException e)
         {
@@ -103,7 +104,7 @@ internal sealed class SocketStream(Socket socket) : Stream
         if (disposing)
         {
             _receive.Dispose();
-            _send.Dispose();
+            _send?.Dispose();
         }
         base.Dispose(disposing);
     }

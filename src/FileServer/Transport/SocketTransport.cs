@@ -14,9 +14,11 @@ namespace FileServer.Transport;
 internal sealed class SocketTransport : BufferedTransport
 {
     private readonly PipeReader _input;
-    private readonly List<ArraySegment<byte>> _gather = new(4);
+    // Made on first use, as the writer's send below: a small response leaves in one plain send from the pump, and a
+    // connection that makes only such responses (a script's one request) never needs them.
+    private List<ArraySegment<byte>>? _gather;
     // The writer's sends (direct bytes, file ranges) and the pump's (queued bytes): never two at once on either.
-    private readonly SocketSendOperation _writerSend = new();
+    private SocketSendOperation? _writerSend;
     private readonly SocketSendOperation _pumpSend = new();
     private bool _sendFileRefused;
 
@@ -30,6 +32,8 @@ internal sealed class SocketTransport : BufferedTransport
 
     /// <inheritdoc />
     public override PipeReader Input => _input;
+
+    private SocketSendOperation WriterSend => _writerSend ??= new SocketSendOperation();
 
     /// <inheritdoc />
     // False once the kernel refused a file on this connection: .NET then counts the socket as no longer connected
@@ -54,7 +58,7 @@ internal sealed class SocketTransport : BufferedTransport
                 try
                 {
                     // Not cancellable once handed over (an abort ends it): only complete sends are counted.
-                    sent = await _writerSend.SendAsync(Socket, bytes).ConfigureAwait(false);
+                    sent = await WriterSend.SendAsync(Socket, bytes).ConfigureAwait(false);
                 }
                 catch (SocketException e)
                 {
@@ -109,7 +113,7 @@ internal sealed class SocketTransport : BufferedTransport
             int sent;
             try
             {
-                sent = await _writerSend.SendFileAsync(Socket, file, offset + total, slice).ConfigureAwait(false);
+                sent = await WriterSend.SendFileAsync(Socket, file, offset + total, slice).ConfigureAwait(false);
             }
             catch (SocketException e) when (SendFileRefusedException.IsRefusal(e.SocketErrorCode) && !IsAborted)
             {
@@ -152,40 +156,41 @@ internal sealed class SocketTransport : BufferedTransport
             return;
         }
         // Several segments leave in one gathered send (sendmsg), not one syscall each.
-        _gather.Clear();
+        var gather = _gather ??= new List<ArraySegment<byte>>(4);
+        gather.Clear();
         foreach (var segment in buffer)
         {
             if (!MemoryMarshal.TryGetArray(segment, out var array))
             {
                 throw new InvalidOperationException("pipe memory is expected to be array-backed");
             }
-            _gather.Add(array);
+            gather.Add(array);
         }
         var remaining = buffer.Length;
         while (remaining > 0)
         {
-            var sent = await _pumpSend.SendAsync(Socket, _gather).ConfigureAwait(false);
+            var sent = await _pumpSend.SendAsync(Socket, gather).ConfigureAwait(false);
             remaining -= sent;
             if (remaining > 0)
             {
-                TrimGathered(sent);
+                TrimGathered(gather, sent);
             }
         }
     }
 
-    private void TrimGathered(int sent)
+    private static void TrimGathered(List<ArraySegment<byte>> gather, int sent)
     {
         while (sent > 0)
         {
-            var first = _gather[0];
+            var first = gather[0];
             if (sent >= first.Count)
             {
                 sent -= first.Count;
-                _gather.RemoveAt(0);
+                gather.RemoveAt(0);
             }
             else
             {
-                _gather[0] = first[sent..];
+                gather[0] = first[sent..];
                 sent = 0;
             }
         }
@@ -194,7 +199,7 @@ internal sealed class SocketTransport : BufferedTransport
     /// <inheritdoc />
     protected override ValueTask ReleaseAsync()
     {
-        _writerSend.Dispose();
+        _writerSend?.Dispose();
         _pumpSend.Dispose();
         return ValueTask.CompletedTask;
     }
