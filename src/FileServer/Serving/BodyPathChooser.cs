@@ -20,13 +20,13 @@ internal sealed class BodyPathChooser
     /// <summary>
     /// Creates a chooser; <paramref name="disableSendFile"/> forces the copy loop everywhere;
     /// <paramref name="limitRate"/> paces every body on either path (bytes per second, 0: no limit); zero-copy
-    /// refusals are logged to <paramref name="log"/>, once per cause; cold slices of zero-copy bodies are read in by
-    /// <paramref name="warmer"/> first.
+    /// refusals are logged to <paramref name="log"/>, once per cause; cold slices of large bodies, on either path, are
+    /// read in by <paramref name="warmer"/> first.
     /// </summary>
     public BodyPathChooser(bool disableSendFile, int copyChunkSize, long limitRate, TimeProvider clock, ILogger log, ColdRangeWarmer? warmer = null)
     {
         _disableSendFile = disableSendFile;
-        _copy = new CopyBodySender(copyChunkSize, limitRate, clock);
+        _copy = new CopyBodySender(copyChunkSize, limitRate, clock, warmer);
         _refusals = new ZeroCopyRefusals(log);
         _zeroCopy = new ZeroCopyBodySender(limitRate, clock, _copy, _refusals, warmer);
     }

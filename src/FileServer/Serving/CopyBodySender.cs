@@ -12,18 +12,25 @@ namespace FileServer.Serving;
 internal sealed class CopyBodySender : IBodySender
 {
     private const int MinimumRead = 4096;
+    // Ranges below this are read on the caller's thread without a look at the page cache first: three probes would
+    // cost more than most such reads, and a cold one waits briefly.
+    private const long WarmedRangeMinimum = 256 * 1024;
 
     private readonly int _chunkSize;
     private readonly long _limitRate;
     private readonly TimeProvider _clock;
     private readonly DirectBufferPool _directBuffers;
+    private readonly ColdRangeWarmer? _warmer;
 
     /// <summary>
     /// Creates a sender reading <paramref name="chunkSize"/> bytes at a time, pacing each body to
-    /// <paramref name="limitRate"/> bytes per second (0: no limit).
+    /// <paramref name="limitRate"/> bytes per second (0: no limit). With <paramref name="warmer"/>, a large range is
+    /// looked at a slice at a time and a slice not in the page cache is read in by the warmer's threads before the
+    /// chunks read from it: the disk wait is theirs, not a pool thread's (TLS and --no-sendfile bodies).
     /// </summary>
-    public CopyBodySender(int chunkSize, long limitRate, TimeProvider clock)
+    public CopyBodySender(int chunkSize, long limitRate, TimeProvider clock, ColdRangeWarmer? warmer = null)
     {
+        _warmer = warmer;
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 1);
         _chunkSize = chunkSize;
         _limitRate = limitRate;
@@ -73,12 +80,25 @@ internal sealed class CopyBodySender : IBodySender
     private async ValueTask CopyRangeAsync(ITransport transport, OpenedFile file, long offset, long count, RatePacer? pacer, CancellationToken cancellationToken)
     {
         var chunk = (int)(pacer?.SliceSize(_chunkSize) ?? _chunkSize);
+        var warmer = count >= WarmedRangeMinimum ? _warmer : null;
         long done = 0;
+        long warmedUpTo = 0;
+        // The next slice, read in while this one is copied out (see ZeroCopyBodySender).
+        Task? ahead = null;
         while (done < count)
         {
             if (pacer is not null)
             {
                 await pacer.WaitAsync(transport).ConfigureAwait(false);
+            }
+            if (warmer is not null && done >= warmedUpTo)
+            {
+                var slice = Math.Min(ColdRangeWarmer.Slice, count - done);
+                await (ahead ?? warmer.EnsureCachedAsync(file.Handle, offset + done, slice)).ConfigureAwait(false);
+                warmedUpTo = done + slice;
+                ahead = warmedUpTo < count
+                    ? warmer.EnsureCachedAsync(file.Handle, offset + warmedUpTo, Math.Min(ColdRangeWarmer.Slice, count - warmedUpTo))
+                    : null;
             }
             var budget = Math.Max(MinimumRead, transport.WriteBudget);
             var want = (int)Math.Min(chunk, count - done);

@@ -8,7 +8,7 @@ namespace FileServer.Tests.Serving;
 
 /// <summary>
 /// Cold ranges: the page-cache probe tells an evicted range from a cached one, the warmer reads it in on its own
-/// threads, and a download of an evicted file through the server is byte for byte the file.
+/// threads, and a download of an evicted file through the server, on either body path, is byte for byte the file.
 /// </summary>
 [NonParallelizable]
 public sealed class ColdRangeWarmerTests
@@ -35,13 +35,14 @@ public sealed class ColdRangeWarmerTests
         });
     }
 
-    [Test]
-    public async Task AnEvictedFile_IsServedByteForByte()
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task AnEvictedFile_IsServedByteForByte(bool disableSendFile)
     {
         using var tree = new TempTree();
         var expected = tree.WriteRandom("root/cold.bin", Size + 12345);
         var path = tree.PathOf("root/cold.bin");
-        await using var server = TestServer.Start(tree.PathOf("root"));
+        await using var server = TestServer.Start(tree.PathOf("root"), o => o with { DisableSendFile = disableSendFile });
         Evict(path);
         using var connection = server.Connect();
         var whole = connection.Get("/cold.bin");
