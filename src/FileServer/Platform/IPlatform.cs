@@ -42,6 +42,13 @@ internal interface IPlatform
     /// </summary>
     bool IsCached(SafeFileHandle file, long offset, long length);
 
+    /// <summary>
+    /// Starts reading the bytes at <paramref name="offset"/>, <paramref name="length"/> long, into the page cache and
+    /// returns without waiting for them (Linux <c>posix_fadvise(POSIX_FADV_WILLNEED)</c>): nothing is copied. It may
+    /// still wait to queue the reads, so call it off the thread pool. No-op where unsupported.
+    /// </summary>
+    void Prefetch(SafeFileHandle file, long offset, long length);
+
     /// <summary>The canonical absolute path with every symlink resolved; null when some component does not exist.</summary>
     string? ResolveRealPath(string path);
 

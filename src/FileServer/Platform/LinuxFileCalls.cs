@@ -161,6 +161,25 @@ internal static unsafe class LinuxFileCalls
     private const int RwfNoWait = 0x8; // RWF_NOWAIT: read only what is cached, else EAGAIN
     private const int EAgain = 11;
 
+    /// <summary>See <see cref="IPlatform.Prefetch"/>.</summary>
+    public static void Prefetch(SafeFileHandle file, long offset, long length)
+    {
+        var added = false;
+        try
+        {
+            file.DangerousAddRef(ref added);
+            // Advice only: a refusal (an odd file system) leaves the warm-up to the read that follows.
+            _ = Syscall.posix_fadvise((int)file.DangerousGetHandle(), offset, length, PosixFadviseAdvice.POSIX_FADV_WILLNEED);
+        }
+        finally
+        {
+            if (added)
+            {
+                file.DangerousRelease();
+            }
+        }
+    }
+
     /// <summary>See <see cref="IPlatform.IsCached"/>.</summary>
     public static bool IsCached(SafeFileHandle file, long offset, long length)
     {

@@ -135,6 +135,12 @@ internal sealed class ManagedPlatform : IPlatform
     public bool IsCached(SafeFileHandle file, long offset, long length) => true;
 
     /// <inheritdoc />
+    public void Prefetch(SafeFileHandle file, long offset, long length)
+    {
+        // No portable equivalent: the read that follows brings the bytes in.
+    }
+
+    /// <inheritdoc />
     public void TrimNativeHeap()
     {
         // Not glibc (or not known to be): nothing to ask.

@@ -134,5 +134,8 @@ internal sealed class PosixPlatform : IPlatform
     public bool IsCached(SafeFileHandle file, long offset, long length) => LinuxFileCalls.IsCached(file, offset, length);
 
     /// <inheritdoc />
+    public void Prefetch(SafeFileHandle file, long offset, long length) => LinuxFileCalls.Prefetch(file, offset, length);
+
+    /// <inheritdoc />
     public void TrimNativeHeap() => LinuxProcess.TrimNativeHeap();
 }

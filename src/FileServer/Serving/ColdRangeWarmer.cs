@@ -41,7 +41,20 @@ internal sealed class ColdRangeWarmer : IDisposable
             return Task.CompletedTask;
         }
         var request = new Request(file, offset, length, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-        return _requests.TryAdd(request) ? request.Done.Task : Task.CompletedTask;
+        return _requests.TryAdd(request) ? request.Done!.Task : Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Asks the disk for a range that does not look cached and returns at once: a reader thread starts the reads
+    /// (<see cref="IPlatform.Prefetch"/>) without waiting for them or copying a byte, so the range is usually in by
+    /// the time <see cref="EnsureCachedAsync"/> looks at it. For the slice after the one being sent.
+    /// </summary>
+    public void Prefetch(SafeFileHandle file, long offset, long length)
+    {
+        if (!_platform.IsCached(file, offset, length))
+        {
+            _requests.TryAdd(new Request(file, offset, length, Done: null));
+        }
     }
 
     /// <summary>Lets the reader threads end once the queue is empty.</summary>
@@ -52,6 +65,11 @@ internal sealed class ColdRangeWarmer : IDisposable
         byte[]? buffer = null;
         foreach (var request in _requests.GetConsumingEnumerable())
         {
+            if (request.Done is null)
+            {
+                Prefetch(request);
+                continue;
+            }
             buffer ??= GC.AllocateUninitializedArray<byte>(ReadSize);
             try
             {
@@ -70,9 +88,22 @@ internal sealed class ColdRangeWarmer : IDisposable
                 // Only a warm-up: the sendfile that follows reads the same bytes, meets the same error and reports it
                 // through the response's own path (a truncated file, an I/O error, an aborted connection).
             }
-            request.Done.SetResult();
+            request.Done!.SetResult();
         }
     }
 
-    private sealed record Request(SafeFileHandle File, long Offset, long Length, TaskCompletionSource Done);
+    private void Prefetch(Request request)
+    {
+        try
+        {
+            _platform.Prefetch(request.File, request.Offset, request.Length);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The response ended and its file was closed before its turn: nothing left to fetch for.
+        }
+    }
+
+    // Done is null for a prefetch, which nobody waits for.
+    private sealed record Request(SafeFileHandle File, long Offset, long Length, TaskCompletionSource? Done);
 }

@@ -83,8 +83,6 @@ internal sealed class CopyBodySender : IBodySender
         var warmer = count >= WarmedRangeMinimum ? _warmer : null;
         long done = 0;
         long warmedUpTo = 0;
-        // The next slice, read in while this one is copied out (see ZeroCopyBodySender).
-        Task? ahead = null;
         while (done < count)
         {
             if (pacer is not null)
@@ -94,11 +92,13 @@ internal sealed class CopyBodySender : IBodySender
             if (warmer is not null && done >= warmedUpTo)
             {
                 var slice = Math.Min(ColdRangeWarmer.Slice, count - done);
-                await (ahead ?? warmer.EnsureCachedAsync(file.Handle, offset + done, slice)).ConfigureAwait(false);
+                await warmer.EnsureCachedAsync(file.Handle, offset + done, slice).ConfigureAwait(false);
                 warmedUpTo = done + slice;
-                ahead = warmedUpTo < count
-                    ? warmer.EnsureCachedAsync(file.Handle, offset + warmedUpTo, Math.Min(ColdRangeWarmer.Slice, count - warmedUpTo))
-                    : null;
+                // The next slice is asked of the disk while this one is copied out (see ZeroCopyBodySender).
+                if (warmedUpTo < count)
+                {
+                    warmer.Prefetch(file.Handle, offset + warmedUpTo, Math.Min(ColdRangeWarmer.Slice, count - warmedUpTo));
+                }
             }
             var budget = Math.Max(MinimumRead, transport.WriteBudget);
             var want = (int)Math.Min(chunk, count - done);

@@ -85,9 +85,6 @@ internal sealed class ZeroCopyBodySender : IBodySender
             slice = Math.Min(slice, ColdRangeWarmer.Slice);
         }
         long done = 0;
-        // The next slice, read in while this one is sent: the disk and the socket work at once, as nginx's aio
-        // threads with read-ahead do, instead of in turn.
-        Task? ahead = null;
         while (done < range.FileCount)
         {
             var count = Math.Min(slice, range.FileCount - done);
@@ -97,11 +94,15 @@ internal sealed class ZeroCopyBodySender : IBodySender
             }
             if (_warmer is not null)
             {
-                await (ahead ?? _warmer.EnsureCachedAsync(file.Handle, range.FileOffset + done, count)).ConfigureAwait(false);
+                await _warmer.EnsureCachedAsync(file.Handle, range.FileOffset + done, count).ConfigureAwait(false);
+                // The next slice is asked of the disk while this one is sent: disk and socket work at once, as with
+                // nginx's aio threads and read-ahead, instead of in turn; usually it is in by its turn, and no thread
+                // has copied it.
                 var next = done + count;
-                ahead = next < range.FileCount
-                    ? _warmer.EnsureCachedAsync(file.Handle, range.FileOffset + next, Math.Min(slice, range.FileCount - next))
-                    : null;
+                if (next < range.FileCount)
+                {
+                    _warmer.Prefetch(file.Handle, range.FileOffset + next, Math.Min(slice, range.FileCount - next));
+                }
             }
             long sent;
             try

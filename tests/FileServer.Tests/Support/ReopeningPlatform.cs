@@ -88,6 +88,8 @@ internal sealed class ReopeningPlatform(
 
     public bool IsCached(SafeFileHandle file, long offset, long length) => _real.IsCached(file, offset, length);
 
+    public void Prefetch(SafeFileHandle file, long offset, long length) => _real.Prefetch(file, offset, length);
+
     public int? CountOpenDescriptors() => _real.CountOpenDescriptors();
 }
 
