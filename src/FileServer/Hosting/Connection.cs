@@ -76,9 +76,6 @@ internal sealed class Connection : IDisposable, IThreadPoolWorkItem
         return new TransferView(_id, _accessLog.ClientOf(request), request.Target, path, _progress.BodyBytesSent(_transport.BytesSent), _progress.BodyLength);
     }
 
-    /// <summary>The connection's registration with the send-timeout watchdog, released when it ends.</summary>
-    public IDisposable? Watch { get; set; }
-
     /// <summary>The peer's address, for logs.</summary>
     public string Client => _client;
 

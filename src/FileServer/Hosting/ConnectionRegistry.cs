@@ -9,7 +9,8 @@ namespace FileServer.Hosting;
 /// </summary>
 internal sealed class ConnectionRegistry
 {
-    private readonly ConcurrentDictionary<Connection, byte> _running = new();
+    // Each running connection with its registration at the send-timeout watchdog, released when it ends.
+    private readonly ConcurrentDictionary<Connection, IDisposable> _running = new();
     // Set by the stop: completed once the last connection has ended.
     private TaskCompletionSource? _allEnded;
 
@@ -31,19 +32,23 @@ internal sealed class ConnectionRegistry
     }
 
     /// <summary>
-    /// Tracks <paramref name="connection"/> and runs it on the thread pool; it reports its end with <see cref="Ended"/>.
+    /// Tracks <paramref name="connection"/> with its <paramref name="watch"/> and runs it on the thread pool; it reports
+    /// its end with <see cref="Ended"/>.
     /// A work item of its own rather than <c>Task.Run</c> and a continuation: no task, delegate or closure per connection.
     /// </summary>
-    public void Start(Connection connection)
+    public void Start(Connection connection, IDisposable watch)
     {
-        _running[connection] = 0;
+        _running[connection] = watch;
         ThreadPool.UnsafeQueueUserWorkItem(connection, preferLocal: false);
     }
 
-    /// <summary>Stops tracking <paramref name="connection"/>, which has ended.</summary>
+    /// <summary>Stops tracking <paramref name="connection"/>, which has ended, and releases its watch.</summary>
     public void Ended(Connection connection)
     {
-        _running.TryRemove(connection, out _);
+        if (_running.TryRemove(connection, out var watch))
+        {
+            watch.Dispose();
+        }
         if (Volatile.Read(ref _allEnded) is { } all && _running.IsEmpty)
         {
             all.TrySetResult();

@@ -141,17 +141,8 @@ public sealed class FileServerHost : IAsyncDisposable
         var openFailures = new FileOpenFailures(_responses, _clock, _log);
         _warmer = new ColdRangeWarmer(_platform, readers: 8);
         var chooser = new BodyPathChooser(_options.DisableSendFile, _options.CopyChunkSize, _options.LimitRate, _clock, _log, _warmer);
-        var fileHandler = new FileRequestHandler(
-            resolver,
-            contentTypes,
-            chooser,
-            _responses,
-            _files,
-            openFailures,
-            _clock,
-            _options.CacheControl,
-            _digests = new DigestCache(_root, _platform, _log),
-            _options.AlwaysDigest);
+        var fileHandler = new FileRequestHandler(resolver, contentTypes, chooser, _responses, _files, openFailures, _clock, _options.CacheControl,
+            _digests = new DigestCache(_root, _platform, _log), _options.AlwaysDigest);
         var listings = new DirectoryListingHandler(resolver, _responses, openFailures);
         _dispatcher = new RequestDispatcher(resolver, fileHandler, listings, _responses, openFailures, new DigestSiblingHandler(_digests, _responses),
             new PrecompressedSiblings(precompressionOrder, _root),
@@ -286,8 +277,7 @@ public sealed class FileServerHost : IAsyncDisposable
         var transport = transports.Create(socket, _platform, _options.Transport, _clock);
         var connection = new Connection(transport, _dispatcher!, _responses!, _parser!, _options, _log, _accessLog, _clock, Statistics, Metrics,
             Interlocked.Increment(ref _connectionsAccepted), _endConnection);
-        connection.Watch = _watchdog!.Watch(transport, connection.Client);
-        _connections.Start(connection);
+        _connections.Start(connection, _watchdog!.Watch(transport, connection.Client));
         if (_stopAccepting.IsCancellationRequested)
         {
             connection.RequestStop();
@@ -296,7 +286,6 @@ public sealed class FileServerHost : IAsyncDisposable
 
     private void EndConnection(Connection connection)
     {
-        connection.Watch?.Dispose();
         _connections.Ended(connection);
         _connectionSlots!.Release();
         Interlocked.Increment(ref _connectionsEnded);

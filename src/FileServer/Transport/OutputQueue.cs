@@ -17,6 +17,9 @@ namespace FileServer.Transport;
 /// </remarks>
 internal sealed class OutputQueue
 {
+    // The pump resumes inline when a write commits bytes: a small response leaves in the writer's own send call,
+    // without a hand-off to another thread. A drain resumes inline too (DrainWaiter), on the thread whose send made
+    // room, so the next chunk is read and sent on one core (perf showed the cross-core copy costing up to 3x).
     private static readonly PipeOptions PipeOptions = new(
         readerScheduler: PipeScheduler.Inline,
         writerScheduler: PipeScheduler.Inline,
@@ -27,7 +30,7 @@ internal sealed class OutputQueue
 
     private readonly TransportOptions _options;
     private readonly Func<ReadOnlySequence<byte>, ValueTask> _send;
-    private readonly Pipe _pipe;
+    private readonly Pipe _pipe = new(PipeOptions);
     private readonly DrainWaiter _drain = new();
     private Task _pump = Task.CompletedTask;
 
@@ -43,10 +46,6 @@ internal sealed class OutputQueue
     {
         _options = options;
         _send = send;
-        // The pump resumes inline when a write commits bytes: a small response leaves in the writer's own send call,
-        // without a hand-off to another thread. A drain resumes inline too (DrainWaiter), on the thread whose send made
-        // room, so the next chunk is read and sent on one core (perf showed the cross-core copy costing up to 3x).
-        _pipe = new Pipe(PipeOptions);
     }
 
     /// <summary>Bytes handed to the kernel, from the queue or outside it.</summary>
@@ -295,11 +294,7 @@ internal sealed class OutputQueue
     {
         if (Failure() is { } error)
         {
-            if (error is IOException)
-            {
-                throw new IOException(error.Message, error);
-            }
-            ExceptionDispatchInfo.Throw(error);
+            ExceptionDispatchInfo.Throw(Surface(error));
         }
     }
 }
