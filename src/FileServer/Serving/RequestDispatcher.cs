@@ -84,6 +84,12 @@ internal sealed class RequestDispatcher
         {
             return _openFailures.Answer(exchange, target.RawPath, e);
         }
+        if (resolution.Kind is PathResolutionKind.Directory || (resolution.Kind is PathResolutionKind.NotFound && _digestSiblings is not null))
+        {
+            // A listing reads a whole directory, an archive compresses, a digest may wait for a whole file's hash:
+            // none of it on a socket engine thread, where a file's answer is made (ThreadPoolHop).
+            await ThreadPoolHop.OffEngineThread();
+        }
         return resolution.Kind switch
         {
             PathResolutionKind.File => await ServeFileAsync(exchange, resolution, target, cancellationToken).ConfigureAwait(false),

@@ -17,9 +17,13 @@ internal abstract class SocketOperation : SocketAsyncEventArgs, IValueTaskSource
 {
     private ManualResetValueTaskSourceCore<int> _completion;
 
-    protected SocketOperation() : base(unsafeSuppressExecutionContextFlow: true)
+    /// <param name="inlineContinuation">
+    /// Whether the awaiting code resumes on the thread that completed the operation (the socket engine's) instead of
+    /// being queued to the thread pool.
+    /// </param>
+    protected SocketOperation(bool inlineContinuation = false) : base(unsafeSuppressExecutionContextFlow: true)
     {
-        _completion.RunContinuationsAsynchronously = true;
+        _completion.RunContinuationsAsynchronously = !inlineContinuation;
     }
 
     /// <summary>Readies the next operation; call before setting its buffers.</summary>

@@ -8,9 +8,9 @@ namespace FileServer.Transport;
 /// costs one <see cref="IOException"/>, as <see cref="NetworkStream"/> would throw, wrapping a <see cref="SocketException"/>. One read and one write at a
 /// time; the socket stays the caller's.
 /// </summary>
-internal sealed class SocketStream(Socket socket) : Stream
+internal sealed class SocketStream(Socket socket, bool inlineReads = false) : Stream
 {
-    private readonly ReceiveOperation _receive = new();
+    private readonly ReceiveOperation _receive = new(inlineReads);
     // Made on first use: only TLS writes through the stream; a plain connection's bytes leave by its transport.
     private SocketSendOperation? _send;
 
@@ -110,7 +110,7 @@ internal sealed class SocketStream(Socket socket) : Stream
     }
 
     /// <summary>A reusable awaitable receive into one buffer; 0 bytes is the peer's end of stream.</summary>
-    private sealed class ReceiveOperation : SocketOperation
+    private sealed class ReceiveOperation(bool inlineContinuation) : SocketOperation(inlineContinuation)
     {
         public ValueTask<int> ReceiveAsync(Socket socket, Memory<byte> buffer)
         {

@@ -26,7 +26,7 @@ internal sealed class SocketTransport : BufferedTransport
     public SocketTransport(Socket socket, IPlatform platform, TransportOptions options, TimeProvider? clock = null)
         : base(socket, platform, options, clock)
     {
-        _input = PipeReader.Create(new SocketStream(socket), InputOptions);
+        _input = PipeReader.Create(new SocketStream(socket, inlineReads: true), InputOptions);
         StartPump();
     }
 

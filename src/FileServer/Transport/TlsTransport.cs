@@ -51,6 +51,8 @@ internal sealed class TlsTransport : BufferedTransport
     public override async ValueTask OpenAsync(CancellationToken cancellationToken)
     {
         await RejectIfNotTlsAsync(cancellationToken).ConfigureAwait(false);
+        // The handshake's key exchange is milliseconds of CPU: not on a socket engine thread.
+        await ThreadPoolHop.OffEngineThread();
         try
         {
             await _tls.AuthenticateAsServerAsync(_authentication, cancellationToken).ConfigureAwait(false);

@@ -39,7 +39,11 @@ public sealed class CliProcess : IDisposable
     /// <summary>Starts <c>fileserver ROOT --port PORT ARGS</c> (a port a server of the same test had: a restart).</summary>
     public static CliProcess StartOnPort(int port, string root, params string[] args) => Start(4096, 4096, root, port, args);
 
-    private static CliProcess Start(ulong soft, ulong hard, string root, int port, string[] args)
+    /// <summary>Starts <c>fileserver ROOT --port 0 ARGS</c> with <paramref name="environment"/> added to (or, null, removed from) this process's.</summary>
+    public static CliProcess StartWithEnvironment(IReadOnlyDictionary<string, string?> environment, string root, params string[] args) =>
+        Start(4096, 4096, root, 0, args, environment);
+
+    private static CliProcess Start(ulong soft, ulong hard, string root, int port, string[] args, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var cli = Path.Combine(AppContext.BaseDirectory, "FileServer.Cli.dll");
         var info = new ProcessStartInfo("prlimit")
@@ -49,6 +53,17 @@ public sealed class CliProcess : IDisposable
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null)
+            {
+                info.Environment.Remove(name);
+            }
+            else
+            {
+                info.Environment[name] = value;
+            }
+        }
         // prlimit execs the command: the process started is the server itself.
         foreach (var argument in (string[])[$"--nofile={soft}:{hard}", "--", "dotnet", cli, root, "--host", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. args])
         {
