@@ -43,6 +43,15 @@ internal interface IPlatform
     bool IsCached(SafeFileHandle file, long offset, long length);
 
     /// <summary>
+    /// Reads into <paramref name="buffer"/> from <paramref name="offset"/> only what the page cache holds, without
+    /// waiting for the disk (Linux <c>preadv2(RWF_NOWAIT)</c>): the bytes read, fewer than asked when only a first part
+    /// is cached, 0 at the end of the file, or -1 when not even the first page is cached. A plain read where the
+    /// platform cannot tell.
+    /// </summary>
+    /// <exception cref="IOException">The read failed.</exception>
+    int ReadIfCached(SafeFileHandle file, Span<byte> buffer, long offset);
+
+    /// <summary>
     /// Starts reading the bytes at <paramref name="offset"/>, <paramref name="length"/> long, into the page cache and
     /// returns without waiting for them (Linux <c>posix_fadvise(POSIX_FADV_WILLNEED)</c>): nothing is copied. It may
     /// still wait to queue the reads, so call it off the thread pool. No-op where unsupported.

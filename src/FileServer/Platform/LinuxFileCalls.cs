@@ -180,6 +180,42 @@ internal static unsafe class LinuxFileCalls
         }
     }
 
+    /// <summary>See <see cref="IPlatform.ReadIfCached"/>.</summary>
+    public static int ReadIfCached(SafeFileHandle file, Span<byte> buffer, long offset)
+    {
+        if (buffer.IsEmpty)
+        {
+            return 0;
+        }
+        var added = false;
+        try
+        {
+            file.DangerousAddRef(ref added);
+            fixed (byte* start = buffer)
+            {
+                var vector = new LibC.IoVector { Base = start, Length = (nuint)buffer.Length };
+                var read = LibC.preadv2((int)file.DangerousGetHandle(), &vector, 1, offset, RwfNoWait);
+                if (read >= 0)
+                {
+                    return (int)read;
+                }
+                if (Marshal.GetLastPInvokeError() == EAgain)
+                {
+                    return -1;
+                }
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                file.DangerousRelease();
+            }
+        }
+        // A file system without RWF_NOWAIT, or a failure: the plain read answers, and throws what it throws.
+        return RandomAccess.Read(file, buffer, offset);
+    }
+
     /// <summary>See <see cref="IPlatform.IsCached"/>.</summary>
     public static bool IsCached(SafeFileHandle file, long offset, long length)
     {

@@ -135,6 +135,9 @@ internal sealed class ManagedPlatform : IPlatform
     public bool IsCached(SafeFileHandle file, long offset, long length) => true;
 
     /// <inheritdoc />
+    public int ReadIfCached(SafeFileHandle file, Span<byte> buffer, long offset) => RandomAccess.Read(file, buffer, offset);
+
+    /// <inheritdoc />
     public void Prefetch(SafeFileHandle file, long offset, long length)
     {
         // No portable equivalent: the read that follows brings the bytes in.

@@ -134,6 +134,9 @@ internal sealed class PosixPlatform : IPlatform
     public bool IsCached(SafeFileHandle file, long offset, long length) => LinuxFileCalls.IsCached(file, offset, length);
 
     /// <inheritdoc />
+    public int ReadIfCached(SafeFileHandle file, Span<byte> buffer, long offset) => LinuxFileCalls.ReadIfCached(file, buffer, offset);
+
+    /// <inheritdoc />
     public void Prefetch(SafeFileHandle file, long offset, long length) => LinuxFileCalls.Prefetch(file, offset, length);
 
     /// <inheritdoc />

@@ -45,6 +45,12 @@ internal sealed class ColdRangeWarmer : IDisposable
     }
 
     /// <summary>
+    /// Reads only what the page cache holds (<see cref="IPlatform.ReadIfCached"/>): -1 when the first page is not
+    /// cached, and the caller then waits for <see cref="EnsureCachedAsync"/> instead of the disk.
+    /// </summary>
+    public int ReadIfCached(SafeFileHandle file, Span<byte> buffer, long offset) => _platform.ReadIfCached(file, buffer, offset);
+
+    /// <summary>
     /// Asks the disk for a range that does not look cached and returns at once: a reader thread starts the reads
     /// (<see cref="IPlatform.Prefetch"/>) without waiting for them or copying a byte, so the range is usually in by
     /// the time <see cref="EnsureCachedAsync"/> looks at it. For the slice after the one being sent.

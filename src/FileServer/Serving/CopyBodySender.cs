@@ -112,7 +112,7 @@ internal sealed class CopyBodySender : IBodySender
                     // buffer and hand it to the kernel at once, so a fast peer costs 4 reads and sends per MiB instead
                     // of 16. Nothing is queued; the send holds the buffer until the kernel took every byte, and a slow
                     // peer's full socket never has such room, so the queue still holds at most the watermark.
-                    read = ReadOrThrow(file, direct.AsSpan(0, want), offset + done, done, count);
+                    read = await ReadAsync(file, direct.AsMemory(0, want), offset + done, done, count).ConfigureAwait(false);
                     await transport.SendDirectAsync(direct.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
                 }
                 finally
@@ -122,7 +122,7 @@ internal sealed class CopyBodySender : IBodySender
             }
             else
             {
-                read = CopyQueued(transport, file, offset + done, Math.Min(want, budget), done, count);
+                read = await CopyQueuedAsync(transport, file, offset + done, Math.Min(want, budget), done, count).ConfigureAwait(false);
             }
             done += read;
             pacer?.Sent(read);
@@ -132,27 +132,50 @@ internal sealed class CopyBodySender : IBodySender
 
     // Reads straight into the transport's queue (no extra buffer, no copy), never past the high watermark: with a
     // slow peer the queue then holds at most the watermark, not the watermark plus a chunk.
-    private static int CopyQueued(ITransport transport, OpenedFile file, long position, int want, long done, long count)
+    private async ValueTask<int> CopyQueuedAsync(ITransport transport, OpenedFile file, long position, int want, long done, long count)
     {
         var buffer = transport.GetWriteBuffer(want);
-        var read = ReadOrThrow(file, buffer.Span[..want], position, done, count);
+        var read = await ReadAsync(file, buffer[..want], position, done, count).ConfigureAwait(false);
         transport.CommitWrite(read);
         return read;
     }
 
+    // With a warmer, a read never waits for the disk on the caller's thread — with inline socket completions that is
+    // the event loop every other connection waits on: a page-cache miss is brought in by the warmer's threads, and
+    // read again once it is in (on the thread that resumes, a pool thread). Ranges from 256 KiB were looked at
+    // already; this catches the smaller ones, at no cost when cached (the read is the one that would be made anyway).
+    private async ValueTask<int> ReadAsync(OpenedFile file, Memory<byte> buffer, long position, long done, long count)
+    {
+        if (_warmer is null)
+        {
+            return ReadOrThrow(file, buffer.Span, position, done, count, ifCached: false);
+        }
+        var read = ReadOrThrow(file, buffer.Span, position, done, count, ifCached: true);
+        if (read >= 0)
+        {
+            return read;
+        }
+        await _warmer.EnsureCachedAsync(file.Handle, position, buffer.Length).ConfigureAwait(false);
+        return ReadOrThrow(file, buffer.Span, position, done, count, ifCached: false);
+    }
+
     // Counts what was really read: a short read is fine, a zero read means the file shrank, a failed read is the
-    // server's failure (a disk error), not the client's.
-    private static int ReadOrThrow(OpenedFile file, Span<byte> buffer, long position, long done, long count)
+    // server's failure (a disk error), not the client's. -1: nothing cached (only when asked for cached bytes).
+    private int ReadOrThrow(OpenedFile file, Span<byte> buffer, long position, long done, long count, bool ifCached)
     {
         int read;
         try
         {
-            read = RandomAccess.Read(file.Handle, buffer, position);
+            read = ifCached ? _warmer!.ReadIfCached(file.Handle, buffer, position) : RandomAccess.Read(file.Handle, buffer, position);
         }
         catch (IOException e)
         {
             throw new FileReadException(file.Path, e);
         }
-        return read > 0 ? read : throw new FileTruncatedException(done, count);
+        return read switch
+        {
+            > 0 or -1 => read,
+            _ => throw new FileTruncatedException(done, count),
+        };
     }
 }

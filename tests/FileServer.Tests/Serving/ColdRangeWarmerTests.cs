@@ -57,6 +57,56 @@ public sealed class ColdRangeWarmerTests
         });
     }
 
+    [Test]
+    public async Task ReadIfCached_ReadsNothingOfAnEvictedFile_AndTheBytesOnceTheWarmerHasThem()
+    {
+        using var tree = new TempTree();
+        tree.WriteRandom("cold.bin", 20_000);
+        var path = tree.PathOf("cold.bin");
+        var expected = File.ReadAllBytes(path);
+        using var file = File.OpenHandle(path);
+        Assume.That(_platform.Name, Is.EqualTo("posix"), "preadv2(RWF_NOWAIT) is Linux's");
+        Evict(path);
+        using var warmer = new ColdRangeWarmer(_platform, readers: 1);
+        var buffer = new byte[32 * 1024];
+
+        var cold = warmer.ReadIfCached(file, buffer, 0);
+        await warmer.EnsureCachedAsync(file, 0, buffer.Length).WaitAsync(TimeSpan.FromSeconds(30));
+        var warm = warmer.ReadIfCached(file, buffer, 0);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(cold, Is.EqualTo(-1), "nothing cached, nothing read, no wait");
+            Assert.That(warm, Is.EqualTo(expected.Length));
+            Assert.That(buffer.AsSpan(0, warm).SequenceEqual(expected), Is.True);
+            Assert.That(warmer.ReadIfCached(file, buffer, expected.Length), Is.Zero, "the end of the file");
+        });
+    }
+
+    // Below the size whose pages are looked at first: read without waiting, the miss left to the warmer.
+    [TestCase(20_000, false)]
+    [TestCase(20_000, true)]
+    [TestCase(200_000, true)]
+    public async Task AnEvictedSmallFile_IsServedByteForByte(int size, bool disableSendFile)
+    {
+        using var tree = new TempTree();
+        var expected = tree.WriteRandom("root/small.bin", size);
+        var path = tree.PathOf("root/small.bin");
+        await using var server = TestServer.Start(tree.PathOf("root"), o => o with { DisableSendFile = disableSendFile });
+        using var connection = server.Connect();
+        Evict(path);
+        var whole = connection.Get("/small.bin");
+        Evict(path);
+        var range = connection.Get("/small.bin", "Range: bytes=1000-\r\n");
+        Assert.Multiple(() =>
+        {
+            Assert.That(whole.Status, Is.EqualTo(200));
+            Assert.That(whole.BodySha256, Is.EqualTo(expected));
+            Assert.That(range.Status, Is.EqualTo(206));
+            Assert.That(range.BodySha256, Is.EqualTo(Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path).AsSpan(1000)))));
+        });
+    }
+
     // Written back, then dropped from the page cache (POSIX_FADV_DONTNEED drops only clean pages).
     private static void Evict(string path)
     {

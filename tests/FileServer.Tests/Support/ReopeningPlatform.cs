@@ -90,6 +90,8 @@ internal sealed class ReopeningPlatform(
 
     public void Prefetch(SafeFileHandle file, long offset, long length) => _real.Prefetch(file, offset, length);
 
+    public int ReadIfCached(SafeFileHandle file, Span<byte> buffer, long offset) => _real.ReadIfCached(file, buffer, offset);
+
     public int? CountOpenDescriptors() => _real.CountOpenDescriptors();
 }
 
