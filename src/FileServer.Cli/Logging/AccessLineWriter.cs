@@ -1,8 +1,7 @@
 using System.Buffers;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using FileServer.Hosting;
 
 namespace FileServer.Cli.Logging;
@@ -15,16 +14,10 @@ namespace FileServer.Cli.Logging;
 /// </summary>
 internal sealed class AccessLineWriter : IDisposable
 {
-    private static readonly JsonWriterOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
-    private static readonly JsonEncodedText TimeName = JsonEncodedText.Encode("time"), ClientName = JsonEncodedText.Encode("client"),
-        MethodName = JsonEncodedText.Encode("method"), TargetName = JsonEncodedText.Encode("target"), VersionName = JsonEncodedText.Encode("version"),
-        StatusName = JsonEncodedText.Encode("status"), BytesName = JsonEncodedText.Encode("bytes"), DurationName = JsonEncodedText.Encode("duration_ms"),
-        BodyPathName = JsonEncodedText.Encode("body_path"), RefererName = JsonEncodedText.Encode("referer"),
-        UserAgentName = JsonEncodedText.Encode("user_agent"), RangeName = JsonEncodedText.Encode("range"), TlsName = JsonEncodedText.Encode("tls");
-
     private readonly AccessLogFormat _format;
     private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
-    private readonly Utf8JsonWriter _json;
+    // Made only for the JSON layout: the others never load System.Text.Json (idle RSS).
+    private readonly JsonAccessLine? _json;
     // The second of the last line and its text in the layout's form ("04/Dec/2026:03:04:05" or "2026-12-04T03:04:05").
     private long _second = long.MinValue;
     private string _secondText = "";
@@ -33,7 +26,10 @@ internal sealed class AccessLineWriter : IDisposable
     public AccessLineWriter(AccessLogFormat format)
     {
         _format = format;
-        _json = new Utf8JsonWriter(_buffer, JsonOptions);
+        if (format == AccessLogFormat.Json)
+        {
+            _json = CreateJson(_buffer);
+        }
     }
 
     /// <summary>The lines appended since the last <see cref="Clear"/>.</summary>
@@ -51,7 +47,7 @@ internal sealed class AccessLineWriter : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => _json.Dispose();
+    public void Dispose() => DisposeJson();
 
     /// <summary>Appends the line of <paramref name="record"/>, with its newline.</summary>
     public void Append(AccessRecord record)
@@ -70,7 +66,7 @@ internal sealed class AccessLineWriter : IDisposable
                 Ascii("\"");
                 break;
             case AccessLogFormat.Json:
-                Json(record);
+                AppendJson(record);
                 break;
             default:
                 var text = AccessRecord.Format(record, null);
@@ -104,44 +100,25 @@ internal sealed class AccessLineWriter : IDisposable
         Number(r.BodyBytes);
     }
 
-    private void Json(AccessRecord r)
+    // The JSON layout's members, each apart (never inlined), so that compiling this class does not load
+    // System.Text.Json.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static JsonAccessLine CreateJson(ArrayBufferWriter<byte> buffer) => new(buffer);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void AppendJson(AccessRecord r)
     {
-        _json.Reset(_buffer);
-        _json.WriteStartObject();
         var time = r.Time.UtcDateTime;
         Span<char> stamp = stackalloc char[24];
         Second(time, "yyyy-MM-dd'T'HH:mm:ss").CopyTo(stamp);
         stamp[19] = '.';
         time.Millisecond.TryFormat(stamp[20..23], out _, "000", CultureInfo.InvariantCulture);
         stamp[23] = 'Z';
-        _json.WriteString(TimeName, stamp);
-        _json.WriteString(ClientName, Host(r.Client));
-        _json.WriteString(MethodName, r.Method);
-        _json.WriteString(TargetName, r.Target);
-        _json.WriteString(VersionName, r.Version);
-        _json.WriteNumber(StatusName, r.Status);
-        _json.WriteNumber(BytesName, r.BodyBytes);
-        _json.WriteNumber(DurationName, r.DurationMs);
-        _json.WriteString(BodyPathName, r.BodyPath);
-        StringOrNull(RefererName, r.Referer);
-        StringOrNull(UserAgentName, r.UserAgent);
-        StringOrNull(RangeName, r.Range);
-        StringOrNull(TlsName, r.Tls);
-        _json.WriteEndObject();
-        _json.Flush();
+        _json!.Write(r, stamp, Host(r.Client));
     }
 
-    private void StringOrNull(JsonEncodedText name, string? value)
-    {
-        if (value is null)
-        {
-            _json.WriteNull(name);
-        }
-        else
-        {
-            _json.WriteString(name, value);
-        }
-    }
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void DisposeJson() => _json?.Dispose();
 
     // The time's second in the layout's form, formatted once per second.
     private string Second(DateTime time, string layout)

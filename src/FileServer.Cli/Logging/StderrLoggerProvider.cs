@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.Extensions.Logging;
 
@@ -123,7 +124,7 @@ internal sealed class StderrLoggerProvider : ILoggerProvider
             }
             if (sink._json)
             {
-                sink.Enqueue(JsonLogLine.Format(DateTimeOffset.UtcNow, category, logLevel, eventId, state, formatter(state, exception), exception));
+                sink.Enqueue(FormatJson(logLevel, eventId, state, formatter(state, exception), exception));
                 return;
             }
             var line = new StringBuilder(160)
@@ -137,5 +138,11 @@ internal sealed class StderrLoggerProvider : ILoggerProvider
             }
             sink.Enqueue(line.Append(Environment.NewLine).ToString());
         }
+
+        // Apart and never inlined, so that compiling Log does not load System.Text.Json for the text layout
+        // (idle RSS).
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private string FormatJson<TState>(LogLevel level, EventId eventId, TState state, string message, Exception? exception) =>
+            JsonLogLine.Format(DateTimeOffset.UtcNow, category, level, eventId, state, message, exception);
     }
 }
