@@ -150,7 +150,7 @@ public sealed class FileServerHost : IAsyncDisposable
 
         _reserve = new DescriptorReserve();
         var (maxConnections, budget) = CapConnections(openFileLimit, cacheSize);
-        _listeners.AddRange(new ListenerBinder(_options, _platform).BindAll());
+        _listeners.AddRange(new ListenerBinder(_options, _platform, new ReadResumption(OpenConnections, ReadResumption.DefaultInlineUpTo)).BindAll());
         if (budget is { } capped)
         {
             // Only once the start has succeeded: a start that fails says one line, its reason.
@@ -283,6 +283,8 @@ public sealed class FileServerHost : IAsyncDisposable
             connection.RequestStop();
         }
     }
+
+    private long OpenConnections() => Interlocked.Read(ref _connectionsAccepted) - Interlocked.Read(ref _connectionsEnded);
 
     private void EndConnection(Connection connection)
     {

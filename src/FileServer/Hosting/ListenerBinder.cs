@@ -17,7 +17,7 @@ namespace FileServer.Hosting;
 /// says nothing is handed over after about <see cref="DeferAcceptWait"/> all the same, and its idle timeout starts then.
 /// Figures: docs/performance.md, "A new connection per request".
 /// </remarks>
-internal sealed class ListenerBinder(FileServerOptions options, IPlatform platform)
+internal sealed class ListenerBinder(FileServerOptions options, IPlatform platform, ReadResumption? resumption = null)
 {
     /// <summary>How long the kernel holds a connection that has sent nothing before handing it over anyway.</summary>
     public static readonly TimeSpan DeferAcceptWait = TimeSpan.FromSeconds(1);
@@ -37,12 +37,12 @@ internal sealed class ListenerBinder(FileServerOptions options, IPlatform platfo
                 listeners.Add(new Listener(Bind(address, _options.TlsPort ?? _options.Port), CreateTlsTransports()));
                 if (_options.TlsPort is not null)
                 {
-                    listeners.Add(new Listener(Bind(address, _options.Port), new SocketTransportFactory()));
+                    listeners.Add(new Listener(Bind(address, _options.Port), new SocketTransportFactory(resumption)));
                 }
             }
             else
             {
-                listeners.Add(new Listener(Bind(address, _options.Port), new SocketTransportFactory()));
+                listeners.Add(new Listener(Bind(address, _options.Port), new SocketTransportFactory(resumption)));
             }
         }
         catch

@@ -13,12 +13,13 @@ internal interface ITransportFactory
     BufferedTransport Create(Socket socket, IPlatform platform, TransportOptions options, TimeProvider clock);
 }
 
-/// <summary>Plain TCP transports, which can send files zero-copy.</summary>
-internal sealed class SocketTransportFactory : ITransportFactory
+/// <summary>Plain TCP transports, which can send files zero-copy; their reads resume where <paramref name="resumption"/> says.</summary>
+internal sealed class SocketTransportFactory(ReadResumption? resumption = null) : ITransportFactory
 {
     /// <inheritdoc />
     public string Scheme => "http";
 
     /// <inheritdoc />
-    public BufferedTransport Create(Socket socket, IPlatform platform, TransportOptions options, TimeProvider clock) => new SocketTransport(socket, platform, options, clock);
+    public BufferedTransport Create(Socket socket, IPlatform platform, TransportOptions options, TimeProvider clock) =>
+        new SocketTransport(socket, platform, options, clock, resumption);
 }

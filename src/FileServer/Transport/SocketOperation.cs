@@ -17,17 +17,20 @@ internal abstract class SocketOperation : SocketAsyncEventArgs, IValueTaskSource
 {
     private ManualResetValueTaskSourceCore<int> _completion;
 
-    /// <param name="inlineContinuation">
-    /// Whether the awaiting code resumes on the thread that completed the operation (the socket engine's) instead of
-    /// being queued to the thread pool.
-    /// </param>
-    protected SocketOperation(bool inlineContinuation = false) : base(unsafeSuppressExecutionContextFlow: true)
+    protected SocketOperation() : base(unsafeSuppressExecutionContextFlow: true)
     {
-        _completion.RunContinuationsAsynchronously = !inlineContinuation;
+        _completion.RunContinuationsAsynchronously = true;
     }
 
-    /// <summary>Readies the next operation; call before setting its buffers.</summary>
-    protected void Reset() => _completion.Reset();
+    /// <summary>
+    /// Readies the next operation; call before setting its buffers. With <paramref name="resumeInline"/> the awaiting
+    /// code resumes on the thread that completes it (the socket engine's) instead of being queued to the thread pool.
+    /// </summary>
+    protected void Reset(bool resumeInline = false)
+    {
+        _completion.Reset();
+        _completion.RunContinuationsAsynchronously = !resumeInline;
+    }
 
     /// <summary>Turns the result of <c>socket.XxxAsync(this)</c> into the operation's task.</summary>
     protected ValueTask<int> Start(bool pending)

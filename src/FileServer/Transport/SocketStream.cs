@@ -6,11 +6,12 @@ namespace FileServer.Transport;
 /// A connected socket as an asynchronous stream, for the request reader and for TLS: <see cref="NetworkStream"/>
 /// without its failure path (see <see cref="SocketOperation"/>): a client that resets an idle keep-alive connection
 /// costs one <see cref="IOException"/>, as <see cref="NetworkStream"/> would throw, wrapping a <see cref="SocketException"/>. One read and one write at a
-/// time; the socket stays the caller's.
+/// time; the socket stays the caller's. With a <see cref="ReadResumption"/> a read may resume its caller on the thread
+/// that completed it: with .NET's inline socket completions, the socket engine's event loop.
 /// </summary>
-internal sealed class SocketStream(Socket socket, bool inlineReads = false) : Stream
+internal sealed class SocketStream(Socket socket, ReadResumption? resumption = null) : Stream
 {
-    private readonly ReceiveOperation _receive = new(inlineReads);
+    private readonly ReceiveOperation _receive = new(resumption);
     // Made on first use: only TLS writes through the stream; a plain connection's bytes leave by its transport.
     private SocketSendOperation? _send;
 
@@ -110,11 +111,11 @@ internal sealed class SocketStream(Socket socket, bool inlineReads = false) : St
     }
 
     /// <summary>A reusable awaitable receive into one buffer; 0 bytes is the peer's end of stream.</summary>
-    private sealed class ReceiveOperation(bool inlineContinuation) : SocketOperation(inlineContinuation)
+    private sealed class ReceiveOperation(ReadResumption? resumption) : SocketOperation
     {
         public ValueTask<int> ReceiveAsync(Socket socket, Memory<byte> buffer)
         {
-            Reset();
+            Reset(resumeInline: resumption?.Inline == true);
             SetBuffer(buffer);
             return Start(socket.ReceiveAsync(this));
         }

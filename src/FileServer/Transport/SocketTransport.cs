@@ -22,11 +22,16 @@ internal sealed class SocketTransport : BufferedTransport
     private readonly SocketSendOperation _pumpSend = new();
     private bool _sendFileRefused;
 
-    /// <summary>Takes ownership of a connected socket and starts the send pump; timeouts run on <paramref name="clock"/> (default: the system's).</summary>
-    public SocketTransport(Socket socket, IPlatform platform, TransportOptions options, TimeProvider? clock = null)
+    /// <summary>
+    /// Takes ownership of a connected socket and starts the send pump; timeouts run on <paramref name="clock"/>
+    /// (default: the system's); reads resume where <paramref name="resumption"/> says (default: on the pool).
+    /// </summary>
+    public SocketTransport(Socket socket, IPlatform platform, TransportOptions options, TimeProvider? clock = null, ReadResumption? resumption = null)
         : base(socket, platform, options, clock)
     {
-        _input = PipeReader.Create(new SocketStream(socket, inlineReads: true), InputOptions);
+        // A request read inline is answered on the thread that saw its bytes arrive: no hand-off per request. Sends
+        // that have to wait still resume on the pool, so a large body leaves that thread after its first full buffer.
+        _input = PipeReader.Create(new SocketStream(socket, resumption), InputOptions);
         StartPump();
     }
 
