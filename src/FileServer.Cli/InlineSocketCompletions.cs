@@ -16,7 +16,8 @@ namespace FileServer.Cli;
 /// </para>
 /// <para>
 /// Work that can run long before its first wait hops to the pool (<c>ThreadPoolHop</c>), and only a plain
-/// connection's reads resume inline. .NET reads both variables once, when the first socket is made: this must run
+/// connection's reads resume inline, while few connections are open (<c>ReadResumption</c>: beyond that one thread is
+/// one core, and the pool's threads do more). .NET reads both variables once, when the first socket is made: this must run
 /// before any. An application that hosts FileServer itself can set the same two variables.
 /// </para>
 /// </remarks>
