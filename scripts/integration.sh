@@ -536,7 +536,8 @@ auto_loopback_congestion() {
 server_process() { lib_child "$SERVER_PID"; }
 
 # With a slow reader on the copy path, a drain resumes with the low watermark still queued, so the reads that refill
-# the queue are high - low (48 KiB with the defaults), not a whole 64 KiB: strace shows the pread64 sizes. The reader
+# the queue are high - low (48 KiB with the defaults), not a whole 64 KiB: strace shows the read sizes (the copy path
+# reads with preadv2(RWF_NOWAIT), which never waits for the disk; pread64 is the warmer's and the fallback's). The reader
 # is scripts/loadgen's (a 16 KiB receive buffer, 2 MB/s): curl's autotuned megabytes of socket buffer would take most
 # of the body without the queue ever waiting.
 copy_refills_from_low_watermark() {
@@ -544,7 +545,7 @@ copy_refills_from_low_watermark() {
     loadgen="$(fs_build_loadgen)" || { echo "building scripts/loadgen failed"; return 1; }
     pid="$(server_process)"
     [[ -n "$pid" ]] || { echo "no server process"; return 1; }
-    timeout 20 strace -f -qq -e trace=pread64 -o "$trace" -p "$pid" &
+    timeout 20 strace -f -qq -e trace=pread64,preadv2 -o "$trace" -p "$pid" &
     tracer=$!
     # strace has attached once it traces anything: the first request's reads prove it.
     for _ in $(seq 50); do "${CURL[@]}" -o /dev/null "$BASE/b65537.bin"; [[ -s "$trace" ]] && break; sleep 0.1; done
@@ -553,11 +554,11 @@ copy_refills_from_low_watermark() {
     kill -INT "$tracer" 2>/dev/null; wait "$tracer" 2>/dev/null
     # The first reads fill the socket buffers without any wait (whole 64 KiB reads, as asyncio's send() would take
     # them whole); the second half of the trace is the slow reader's steady state.
-    grep -oE 'pread64\([0-9]+, .*, [0-9]+, [0-9]+\) = [0-9]+$' "$trace" | sed -E 's/.* = //' >"$trace.sizes"
+    grep -oE 'pread(64|v2)\([0-9]+, .*\) = [0-9]+$' "$trace" | sed -E 's/.* = //' >"$trace.sizes"
     sizes="$(tail -n "$(($(wc -l <"$trace.sizes") / 2))" "$trace.sizes")"
     refills="$(grep -cx 49152 <<<"$sizes" || true)"
     whole="$(grep -cx 65536 <<<"$sizes" || true)"
-    echo "second half of the slow read: pread64 of 48 KiB: $refills, of 64 KiB: $whole (whole trace: $(sort -n "$trace.sizes" | uniq -c | sort -rn | head -n 3 | tr -s ' \n' ' '))"
+    echo "second half of the slow read: reads of 48 KiB: $refills, of 64 KiB: $whole (whole trace: $(sort -n "$trace.sizes" | uniq -c | sort -rn | head -n 3 | tr -s ' \n' ' '))"
     ((refills >= 10 && refills > whole))
 }
 
@@ -881,7 +882,7 @@ signal_run foreignready "a ready file rewritten by someone else is left in place
 start_server slowreader --no-sendfile
 check "slowreader: server writes its URL to the ready file" wait_ready
 if [[ -n "$URL" ]]; then
-    check "slowreader: a slow reader's copy-path refills are high - low watermark (48 KiB), not 64 KiB (strace pread64)" copy_refills_from_low_watermark
+    check "slowreader: a slow reader's copy-path refills are high - low watermark (48 KiB), not 64 KiB (strace preadv2/pread64)" copy_refills_from_low_watermark
 fi
 check "slowreader: SIGTERM stops the server with exit code 0" stop_server
 for m in sendfile copy; do
