@@ -84,10 +84,10 @@ internal sealed class RequestDispatcher
         {
             return _openFailures.Answer(exchange, target.RawPath, e);
         }
-        if (resolution.Kind is PathResolutionKind.Directory || (resolution.Kind is PathResolutionKind.NotFound && _digestSiblings is not null))
+        if (resolution.Kind is PathResolutionKind.Directory)
         {
-            // A listing reads a whole directory, an archive compresses, a digest may wait for a whole file's hash:
-            // none of it on a socket engine thread, where a file's answer is made (ThreadPoolHop).
+            // A listing reads a whole directory, an archive compresses: not on a socket engine thread, where a file's
+            // answer is made (ThreadPoolHop).
             await ThreadPoolHop.OffEngineThread();
         }
         return resolution.Kind switch
@@ -133,6 +133,8 @@ internal sealed class RequestDispatcher
     // A real file of that name wins (it was looked up first); else the digest of the file beside it, if there is one.
     private async ValueTask<ResponseSummary> ServeDigestSiblingAsync(Exchange exchange, RequestTarget target, string? reason)
     {
+        // A digest may wait for a whole file's hash: not on a socket engine thread (ThreadPoolHop).
+        await ThreadPoolHop.OffEngineThread();
         PathResolution original;
         try
         {
