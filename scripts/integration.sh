@@ -562,6 +562,30 @@ copy_refills_from_low_watermark() {
     ((refills >= 10 && refills > whole))
 }
 
+# A new connection's request is read with one recv: the listener defers the accept until it has arrived, so no
+# one-byte MSG_PEEK (.NET's answer to a zero-byte read) comes first. "Connection: close" with nothing left unread ends
+# with close(2) alone, no shutdown(2), as nginx does; the client still gets every byte and an orderly end.
+close_requests_cost_no_peek_or_shutdown() {
+    local pid trace="$WORK/close.trace" tracer i peeks shutdowns closes
+    pid="$(server_process)"
+    [[ -n "$pid" ]] || { echo "no server process"; return 1; }
+    timeout 20 strace -f -qq -e trace=recvfrom,shutdown,close -o "$trace" -p "$pid" &
+    tracer=$!
+    # Every request here says Connection: close, so whatever the trace catches of the first ones counts the same.
+    for _ in $(seq 50); do "${CURL[@]}" -H 'Connection: close' -o /dev/null "$BASE/one.bin"; [[ -s "$trace" ]] && break; sleep 0.1; done
+    for i in 1 2 3 4 5; do
+        [[ "$("${CURL[@]}" -H 'Connection: close' -o /dev/null -w '%{size_download}' "$BASE/b65537.bin")" == 65537 ]] ||
+            { echo "request $i: not the whole body"; kill -INT "$tracer"; return 1; }
+    done
+    kill -INT "$tracer" 2>/dev/null; wait "$tracer" 2>/dev/null
+    peeks="$(grep -c 'MSG_PEEK' "$trace" || true)"
+    shutdowns="$(grep -c 'shutdown(' "$trace" || true)"
+    closes="$(grep -cE 'close\([0-9]+\) += 0' "$trace" || true)"
+    echo "requests with Connection: close: MSG_PEEK $peeks, shutdown $shutdowns, close $closes"
+    # The last close may come after curl has its body and strace is stopped.
+    ((peeks == 0 && shutdowns == 0 && closes >= 4))
+}
+
 # Clients that leave mid-body (the server paces the body, so it is still sending when they go) cost no stack-trace
 # rendering: the server never maps .NET's stack-trace support or its own symbols for them.
 leaving_clients_render_no_stack_trace() {
@@ -883,6 +907,7 @@ start_server slowreader --no-sendfile
 check "slowreader: server writes its URL to the ready file" wait_ready
 if [[ -n "$URL" ]]; then
     check "slowreader: a slow reader's copy-path refills are high - low watermark (48 KiB), not 64 KiB (strace preadv2/pread64)" copy_refills_from_low_watermark
+    check "slowreader: a Connection: close request costs no MSG_PEEK and no shutdown(2), and arrives whole (strace)" close_requests_cost_no_peek_or_shutdown
 fi
 check "slowreader: SIGTERM stops the server with exit code 0" stop_server
 for m in sendfile copy; do

@@ -31,7 +31,8 @@ internal sealed class Connection : IDisposable, IThreadPoolWorkItem
     private readonly ResponseRecorder _recorder;
     private static ReadOnlySpan<byte> ContinueResponse => "HTTP/1.1 100 Continue\r\n\r\n"u8;
 
-    private readonly CancellationTokenSource _opening;
+    // The handshake's timer, made only for a transport that has a handshake: a plain connection needs none.
+    private CancellationTokenSource? _opening;
     private volatile bool _idle;
     private volatile bool _stopRequested;
     // The peer said it sends nothing more after a request read whole: the close need not wait for its end.
@@ -56,8 +57,6 @@ internal sealed class Connection : IDisposable, IThreadPoolWorkItem
         _options = options;
         _log = log;
         _clock = clock;
-        // A timer of the injected clock, so tests can drive the timeouts.
-        _opening = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _clock);
     }
 
     private readonly long _id;
@@ -85,7 +84,7 @@ internal sealed class Connection : IDisposable, IThreadPoolWorkItem
         _stopRequested = true;
         try
         {
-            _opening.Cancel();
+            Volatile.Read(ref _opening)?.Cancel();
         }
         catch (ObjectDisposedException)
         {
@@ -101,7 +100,7 @@ internal sealed class Connection : IDisposable, IThreadPoolWorkItem
     public void Dispose()
     {
         _requests.Dispose();
-        _opening.Dispose();
+        _opening?.Dispose();
     }
 
     /// <summary>Ends the connection now, mid-response if need be.</summary>
@@ -265,19 +264,24 @@ internal sealed class Connection : IDisposable, IThreadPoolWorkItem
     /// </summary>
     private async Task<bool> OpenAsync()
     {
+        if (_transport.OpensAtOnce)
+        {
+            // A plain socket: no timer to make, arm and disarm for every connection.
+            return true;
+        }
         try
         {
-            var opening = _transport.OpenAsync(_opening.Token);
-            if (opening.IsCompleted)
+            // A timer of the injected clock, so tests can drive the timeouts.
+            var opening = new CancellationTokenSource(_options.HandshakeTimeout, _clock);
+            Volatile.Write(ref _opening, opening);
+            if (_stopRequested)
             {
-                // A plain socket is open at once: no timer to arm and disarm for every connection.
-                await opening.ConfigureAwait(false);
-                return true;
+                // A stop that came before the source was there to cancel.
+                opening.Cancel();
             }
-            _opening.CancelAfter(_options.HandshakeTimeout);
-            await opening.ConfigureAwait(false);
+            await _transport.OpenAsync(opening.Token).ConfigureAwait(false);
             // Stops the handshake timer; a later RequestStop cancelling the source is harmless.
-            _opening.TryReset();
+            opening.TryReset();
             return true;
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or SocketException)

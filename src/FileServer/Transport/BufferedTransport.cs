@@ -73,6 +73,9 @@ internal abstract class BufferedTransport : ITransport
     public virtual ValueTask OpenAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
     /// <inheritdoc />
+    public virtual bool OpensAtOnce => true;
+
+    /// <inheritdoc />
     public long BytesSent => _queue.BytesSent;
 
     /// <inheritdoc />
@@ -170,6 +173,12 @@ internal abstract class BufferedTransport : ITransport
             await _queue.CompleteAsync().ConfigureAwait(false);
             // A peer that stopped reading can leave even the last few bytes of a close (TLS close_notify) unsent:
             // the send timeout watches them too, and the linger time bounds the wait.
+            if (peerSendsNoMore && CloseEndsSending && !GracefulClose.IsInputPending(Input, _socket))
+            {
+                // Nothing to read and nothing more coming: the close below sends the FIN after the queued bytes, as
+                // the half-close would, without its syscall.
+                return;
+            }
             SetSendingOutsideQueue(true);
             try
             {
@@ -185,6 +194,12 @@ internal abstract class BufferedTransport : ITransport
             Abort();
         }
     }
+
+    /// <summary>
+    /// Whether closing the socket tells the peer all a half-close would: true where no bytes of the protocol's own
+    /// end (TLS close_notify) have to be sent first.
+    /// </summary>
+    protected virtual bool CloseEndsSending => false;
 
     /// <summary>Tells the peer no more bytes follow (TLS close_notify, then a TCP half-close).</summary>
     protected virtual ValueTask ShutdownSendAsync()

@@ -42,8 +42,8 @@ internal static class GracefulClose
         return true;
     }
 
-    // Bytes the peer sent that nobody read, buffered in the reader or still in the kernel.
-    private static bool IsInputPending(PipeReader input, Socket socket)
+    /// <summary>Whether the peer sent bytes that nobody read, buffered in the reader or still in the kernel.</summary>
+    public static bool IsInputPending(PipeReader input, Socket socket)
     {
         if (input.TryRead(out var buffered))
         {

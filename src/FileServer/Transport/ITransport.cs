@@ -50,6 +50,9 @@ internal interface ITransport : IAsyncDisposable
     /// <exception cref="OperationCanceledException">The handshake took too long.</exception>
     ValueTask OpenAsync(CancellationToken cancellationToken);
 
+    /// <summary>Whether <see cref="OpenAsync"/> has nothing to wait for (a plain socket): no handshake timer is needed.</summary>
+    bool OpensAtOnce { get; }
+
     /// <summary>Queues <paramref name="bytes"/> for sending. Never blocks.</summary>
     void Write(ReadOnlySpan<byte> bytes);
 

@@ -14,6 +14,10 @@ internal sealed class SocketStream(Socket socket, ReadResumption? resumption = n
     private readonly ReceiveOperation _receive = new(resumption);
     // Made on first use: only TLS writes through the stream; a plain connection's bytes leave by its transport.
     private SocketSendOperation? _send;
+    // A new connection's first bytes are nearly always there already (the listener defers the accept until they
+    // arrive), so the first zero-byte read — a reader's "tell me when there is data" — would only cost a syscall:
+    // .NET answers it with a one-byte MSG_PEEK before the real read.
+    private bool _firstReadPending = true;
 
     public override bool CanRead => true;
 
@@ -32,6 +36,14 @@ internal sealed class SocketStream(Socket socket, ReadResumption? resumption = n
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        if (_firstReadPending)
+        {
+            _firstReadPending = false;
+            if (buffer.IsEmpty)
+            {
+                return 0;
+            }
+        }
         try
         {
             var receive = _receive.ReceiveAsync(socket, buffer);

@@ -14,6 +14,9 @@ namespace FileServer.Transport;
 internal sealed class SocketTransport : BufferedTransport
 {
     private readonly PipeReader _input;
+    // Left open by the reader (the socket is the transport's to close); disposed here so its receive operation is
+    // released at once rather than by the finalizer thread.
+    private readonly SocketStream _stream;
     // Made on first use, as the writer's send below: a small response leaves in one plain send from the pump, and a
     // connection that makes only such responses (a script's one request) never needs them.
     private List<ArraySegment<byte>>? _gather;
@@ -31,7 +34,8 @@ internal sealed class SocketTransport : BufferedTransport
     {
         // A request read inline is answered on the thread that saw its bytes arrive: no hand-off per request. Sends
         // that have to wait still resume on the pool, so a large body leaves that thread after its first full buffer.
-        _input = PipeReader.Create(new SocketStream(socket, resumption), InputOptions);
+        _stream = new SocketStream(socket, resumption);
+        _input = PipeReader.Create(_stream, InputOptions);
         StartPump();
     }
 
@@ -47,6 +51,9 @@ internal sealed class SocketTransport : BufferedTransport
 
     /// <inheritdoc />
     protected override long KernelSendSpace() => Probe.SendSpace();
+
+    /// <inheritdoc />
+    protected override bool CloseEndsSending => true;
 
     /// <inheritdoc />
     // Runs once per direct chunk: pooled state machines instead of one allocation each.
@@ -204,6 +211,7 @@ internal sealed class SocketTransport : BufferedTransport
     /// <inheritdoc />
     protected override ValueTask ReleaseAsync()
     {
+        _stream.Dispose();
         _writerSend?.Dispose();
         _pumpSend.Dispose();
         return ValueTask.CompletedTask;

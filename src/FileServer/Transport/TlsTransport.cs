@@ -48,6 +48,9 @@ internal sealed class TlsTransport : BufferedTransport
     };
 
     /// <inheritdoc />
+    public override bool OpensAtOnce => false;
+
+    /// <inheritdoc />
     public override async ValueTask OpenAsync(CancellationToken cancellationToken)
     {
         await RejectIfNotTlsAsync(cancellationToken).ConfigureAwait(false);

@@ -1,0 +1,56 @@
+using System.Net.Sockets;
+using FileServer.Tests.Support;
+using FileServer.Transport;
+
+namespace FileServer.Tests.Transport;
+
+/// <summary>
+/// A new connection's first zero-byte read ("tell me when there is data") answers at once, without a syscall, since
+/// the listener defers the accept until the request is there; every later one waits for data as usual.
+/// </summary>
+public sealed class SocketStreamTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
+
+    [Test]
+    public async Task FirstZeroByteRead_AnswersAtOnce_EvenWithNothingSent()
+    {
+        using var pair = await SocketPair.CreateAsync();
+        using var stream = new SocketStream(pair.Server);
+
+        var first = stream.ReadAsync(Memory<byte>.Empty);
+
+        Assert.That(first.IsCompleted, Is.True, "the first zero-byte read waited for data");
+        Assert.That(await first, Is.Zero);
+    }
+
+    [Test]
+    public async Task LaterZeroByteRead_WaitsForData_ThenTheBytesAreRead()
+    {
+        using var pair = await SocketPair.CreateAsync();
+        using var stream = new SocketStream(pair.Server);
+        Assert.That(await stream.ReadAsync(Memory<byte>.Empty), Is.Zero);
+
+        var waiting = stream.ReadAsync(Memory<byte>.Empty).AsTask();
+        Assert.That(waiting.IsCompleted, Is.False, "a later zero-byte read answered with nothing sent");
+        await pair.Client.SendAsync("GET"u8.ToArray(), SocketFlags.None);
+        Assert.That(await waiting.WaitAsync(Bound), Is.Zero);
+
+        var buffer = new byte[16];
+        var read = await stream.ReadAsync(buffer).AsTask().WaitAsync(Bound);
+        Assert.That(buffer.AsSpan(0, read).ToArray(), Is.EqualTo("GET"u8.ToArray()));
+    }
+
+    [Test]
+    public async Task FirstRead_WithABuffer_ReadsTheBytes()
+    {
+        using var pair = await SocketPair.CreateAsync();
+        using var stream = new SocketStream(pair.Server);
+        await pair.Client.SendAsync("HEAD"u8.ToArray(), SocketFlags.None);
+
+        var buffer = new byte[16];
+        var read = await stream.ReadAsync(buffer).AsTask().WaitAsync(Bound);
+
+        Assert.That(buffer.AsSpan(0, read).ToArray(), Is.EqualTo("HEAD"u8.ToArray()));
+    }
+}
