@@ -71,6 +71,8 @@
 #      again with every thread of both servers and each curl pinned to the last CPU (taskset): on loopback a
 #      download is fast when curl and the sending thread run on different CPUs, slow when they share one, and the
 #      scheduler's placement changes from download to download; pinned, each server's own cost is what differs.
+#      Between the two, under load (scripts/bench/side-by-side-load.sh): pairs of new-connection runs (10, quick 4,
+#      smoke 1) and pairs of cold passes (as many as the cold phase's passes), alternating, per-pair ratios.
 # Then a markdown table: each figure per server, its ratio to nginx in the same body mode and to Kestrel
 # (server / reference, same round), a TLS block (F and G, and F ÷ G from the same round), and a goals block
 # (met / NOT MET / mixed across rounds / n/a).
@@ -114,6 +116,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1
 LIB_NAME=bench
 source "$REPO_ROOT/scripts/lib/load.sh" process apt nginx fileserver tls args
 source "$REPO_ROOT/scripts/bench/scenarios.sh"
+source "$REPO_ROOT/scripts/bench/side-by-side-load.sh"
 MODE=full SERVERS_ARG="" KEEP="${BENCH_KEEP:-}"
 lib_parse_args "--quick:MODE=quick --smoke:MODE=smoke --keep:KEEP=1 --servers=SERVERS_ARG" "$@"
 
@@ -124,9 +127,9 @@ case "$MODE" in
     smoke) COLD_PASSES=1 COLD_MIB=32 COLD_WRK_SECONDS=1 SWEEP_CONNECTIONS="10 100" SWEEP_SECONDS=1 BURST_CLIENTS=200 BURST_HOLD=1 BURST_QUIET=2 ;;
 esac
 case "$MODE" in
-    full) ROUNDS=2 BIG_MIB=1024 RANGES=100 WRK_SECONDS=10 FRESH_SECONDS=5 WRK_WARMUP_SECONDS=15 BIG_WARMUPS=3 MID_WARMUPS=24 WARM_WRK_SECONDS=3 ONE_STREAM_DOWNLOADS=5 EIGHT_STREAM_PASSES=2 PAIRS=20 DEFAULT_SERVERS="fileserver,fileserver-copy,nginx,nginx-copy,kestrel,fileserver-observed,fileserver-tls,nginx-tls" ;;
-    quick) ROUNDS=1 BIG_MIB=256 RANGES=20 WRK_SECONDS=3 FRESH_SECONDS=3 WRK_WARMUP_SECONDS=2 BIG_WARMUPS=1 MID_WARMUPS=24 WARM_WRK_SECONDS=1 ONE_STREAM_DOWNLOADS=3 EIGHT_STREAM_PASSES=1 PAIRS=6 DEFAULT_SERVERS="fileserver,fileserver-copy,nginx,nginx-copy,kestrel,fileserver-observed,fileserver-tls,nginx-tls" ;;
-    smoke) ROUNDS=1 BIG_MIB=64 RANGES=5 WRK_SECONDS=1 FRESH_SECONDS=1 WRK_WARMUP_SECONDS=0 BIG_WARMUPS=0 MID_WARMUPS=0 WARM_WRK_SECONDS=0 ONE_STREAM_DOWNLOADS=3 EIGHT_STREAM_PASSES=1 PAIRS=1 DEFAULT_SERVERS="fileserver,nginx,fileserver-tls,nginx-tls" ;;
+    full) ROUNDS=2 BIG_MIB=1024 RANGES=100 WRK_SECONDS=10 FRESH_SECONDS=5 FRESH_PAIRS=10 WRK_WARMUP_SECONDS=15 BIG_WARMUPS=3 MID_WARMUPS=24 WARM_WRK_SECONDS=3 ONE_STREAM_DOWNLOADS=5 EIGHT_STREAM_PASSES=2 PAIRS=20 DEFAULT_SERVERS="fileserver,fileserver-copy,nginx,nginx-copy,kestrel,fileserver-observed,fileserver-tls,nginx-tls" ;;
+    quick) ROUNDS=1 BIG_MIB=256 RANGES=20 WRK_SECONDS=3 FRESH_SECONDS=3 FRESH_PAIRS=4 WRK_WARMUP_SECONDS=2 BIG_WARMUPS=1 MID_WARMUPS=24 WARM_WRK_SECONDS=1 ONE_STREAM_DOWNLOADS=3 EIGHT_STREAM_PASSES=1 PAIRS=6 DEFAULT_SERVERS="fileserver,fileserver-copy,nginx,nginx-copy,kestrel,fileserver-observed,fileserver-tls,nginx-tls" ;;
+    smoke) ROUNDS=1 BIG_MIB=64 RANGES=5 WRK_SECONDS=1 FRESH_SECONDS=1 FRESH_PAIRS=1 WRK_WARMUP_SECONDS=0 BIG_WARMUPS=0 MID_WARMUPS=0 WARM_WRK_SECONDS=0 ONE_STREAM_DOWNLOADS=3 EIGHT_STREAM_PASSES=1 PAIRS=1 DEFAULT_SERVERS="fileserver,nginx,fileserver-tls,nginx-tls" ;;
 esac
 SERVERS=()
 IFS=',' read -r -a requested <<<"${SERVERS_ARG:-$DEFAULT_SERVERS}"
@@ -741,6 +744,11 @@ run_pairs() {
     done
     PAIR_PIN=()
     pair_series pairs "$fs_url" "$ng_url"
+    # Under load, before the pinned series (which pins the servers for good): new connections, then cold passes.
+    echo "#   side by side under load: $FRESH_PAIRS pairs of new-connection runs, $COLD_PASSES pairs of cold passes"
+    mkdir -p "$WORK/load-pairs"
+    pair_fresh_series "$fs_url" "$ng_url"
+    pair_cold_series "$fs_url" "$ng_url"
     # The last CPU this script may run on (a cpuset may allow fewer than the machine has).
     cpu="$(taskset -pc $$ 2>/dev/null | sed 's/.*: //' | tr ',-' '\n\n' | tail -n 1)"
     if ! command -v taskset >/dev/null || [[ ! "$cpu" =~ ^[0-9]+$ ]]; then
@@ -940,6 +948,33 @@ function side_by_side(series, how,    pn, f, g) {
     print "One curl at a time, each download to /dev/null; curl runs flat out, so its CPU time per GiB (user + system) sets the speed."
     print ""
 }
+function load_row(text, m, form,    f, g, line) {
+    if (!(("load", "fileserver", m "_n") in has)) return
+    f = val["load", "fileserver", m]; g = val["load", "nginx", m]
+    line = "| %s | " form " | " form " | %.3f | %d of %d |\n"
+    printf line, text, f, g, val["load", "fileserver", m "_geo"], val["load", "fileserver", m "_won"], val["load", "fileserver", m "_n"]
+}
+function load_side_by_side() {
+    if (!(("load", "fileserver", "fresh_rps_n") in has) && !(("load", "fileserver", "cold_mibs_n") in has)) return
+    print "## Side by side under load: FileServer zero-copy and nginx sendfile on, both running, runs alternating"
+    print ""
+    print "| figure | FileServer, median | nginx, median | geometric mean of the per-pair ratios | pairs FileServer did better |"
+    print "|---|---|---|---|---|"
+    load_row("4 KiB, a new connection per request (wrk -t2 -c20 " fresh " s, Connection: close), req/s (↑)", "fresh_rps", "%.0f")
+    load_row("4 KiB during 4 cold " coldmib " MiB downloads (wrk -t1 -c10 " coldwrk " s), req/s (↑)", "cold_small_rps", "%.0f")
+    load_row("4 KiB during the cold downloads, p99 latency, ms (↓)", "cold_small_p99_ms", "%.2f")
+    load_row("the 4 cold downloads, MiB/s summed (↑)", "cold_mibs", "%.0f")
+    print ""
+    print "Each pair runs both servers one after the other, each first in every other pair; a cold pass evicts its files first."
+    print ""
+}
+function load_goal(text, m, op, limit,    x, ok) {
+    if (!(("load", "fileserver", m "_geo") in has)) return
+    x = val["load", "fileserver", m "_geo"]
+    ok = (op == ">=") ? (x >= limit) : (x <= limit)
+    printf "- %-8s %s, side by side (geometric mean of %d pair%s): %.3f×\n", ok ? "met" : "NOT MET", text, val["load", "fileserver", m "_n"],
+        (val["load", "fileserver", m "_n"] > 1) ? "s" : "", x
+}
 function pair_goal(series, how,    n) {
     if (!((series, "fileserver", "pairs_geo") in has)) return
     n = val[series, "fileserver", "pairs_n"]
@@ -1038,6 +1073,7 @@ END {
     }
     side_by_side("pairs", "both running, downloads alternating")
     side_by_side("pinned", "both running and pinned with curl to one CPU, downloads alternating")
+    load_side_by_side()
     print "## Goals (each round; \"mixed\": met in some rounds only)"
     if (mode != "full") { print ""; print "(" mode " scale: small files and short runs, so warm-up weighs in: indicative only)" }
     print ""
@@ -1063,7 +1099,11 @@ END {
     goal("4 KiB req/s during cold downloads ≥ 1.0× nginx sendfile on", "fileserver", "cold_small_rps", "nginx", ">=", 1.0)
     goal("4 KiB p99 during cold downloads ≤ 1.0× nginx sendfile on", "fileserver", "cold_small_p99_ms", "nginx", "<=", 1.0)
     goal("cold download throughput ≥ 1.0× nginx sendfile on", "fileserver", "cold_mibs", "nginx", ">=", 1.0)
+    load_goal("4 KiB req/s during cold downloads ≥ 1.0× nginx sendfile on", "cold_small_rps", ">=", 1.0)
+    load_goal("4 KiB p99 during cold downloads ≤ 1.0× nginx sendfile on", "cold_small_p99_ms", "<=", 1.0)
+    load_goal("cold download throughput ≥ 1.0× nginx sendfile on", "cold_mibs", ">=", 1.0)
     goal("a new connection per request: req/s ≥ 1.0× nginx sendfile on", "fileserver", "fresh_rps", "nginx", ">=", 1.0)
+    load_goal("a new connection per request: req/s ≥ 1.0× nginx sendfile on", "fresh_rps", ">=", 1.0)
     goal("RSS " burstq " s after " burstn " connections ≤ idle (before them) + 16 MiB", "fileserver", "burst_added_mib", "", "<=", 16)
     goal("observed (JSON access log file + live view) 4 KiB req/s ≥ 0.95× plain", "fileserver-observed", "small_rps", "fileserver", ">=", 0.95)
     goal("observed (JSON access log file + live view) 8-stream throughput ≥ 0.95× plain", "fileserver-observed", "eight_mibs", "fileserver", ">=", 0.95)

@@ -1,0 +1,80 @@
+# shellcheck shell=bash
+# bench.sh's side-by-side series under load (sourced by scripts/bench.sh; uses its rec-style RESULTS rows, fail,
+# cold_pass, wrk_p99_ms, URL, WORK and the scale variables). With FileServer and nginx both up, the scenarios whose
+# ratios moved most between the one-at-a-time rounds are run in pairs, alternating which server goes first, so that
+# drift in the machine's speed (the virtual disk's cold reads vary 3x from pass to pass, the CPU's share by 10-20 %
+# over minutes) falls on both alike:
+#   pair_cold_series   COLD_PASSES pairs of cold passes (each pass evicts the cold set first): per pair the ratios of
+#                      the 4 KiB req/s, its p99 and the downloads' MiB/s;
+#   pair_fresh_series  FRESH_PAIRS pairs of wrk -t2 -c20 -H 'Connection: close' runs of FRESH_SECONDS: per pair the
+#                      ratio of the req/s.
+# Each series writes its geometric mean of the per-pair ratios, the medians and the pairs FileServer won.
+
+# pair_stats LABEL FIELD BETTER TSV: the RESULTS rows of one figure from TSV's lines "pair fs-value nginx-value";
+# BETTER is "higher" or "lower".
+pair_stats() {
+    local label="$1" field="$2" better="$3" tsv="$4"
+    awk -v label="$label" -v field="$field" -v better="$better" '
+        function median(a, n,    i, j, t) {
+            for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+            return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+        }
+        $2 > 0 && $3 > 0 { n++; f[n] = $2; g[n] = $3; logs += log($2 / $3); won += (better == "higher") ? ($2 > $3) : ($2 < $3) }
+        END {
+            if (n == 0) exit
+            printf "%s\tfileserver\t%s_n\t%d\n", label, field, n
+            printf "%s\tfileserver\t%s_geo\t%.4f\n", label, field, exp(logs / n)
+            printf "%s\tfileserver\t%s_won\t%d\n", label, field, won
+            printf "%s\tfileserver\t%s\t%s\n", label, field, median(f, n)
+            printf "%s\tnginx\t%s\t%s\n", label, field, median(g, n)
+        }' "$tsv" >>"$RESULTS"
+}
+
+# pair_cold_series FS_URL NG_URL
+pair_cold_series() {
+    local fs_url="$1" ng_url="$2" i order server dir bad=0
+    local tsv="$WORK/load-pairs-cold"
+    : >"$tsv.rps"; : >"$tsv.p99"; : >"$tsv.mibs"
+    for ((i = 1; i <= COLD_PASSES; i++)); do
+        order=(fileserver nginx)
+        ((i % 2)) || order=(nginx fileserver)
+        for server in "${order[@]}"; do
+            URL="$fs_url"
+            [[ "$server" == nginx ]] && URL="$ng_url"
+            dir="$WORK/load-pairs/cold.$server.p$i"
+            cold_pass "$dir" || { bad=$((bad + 1)); fail "side by side: cold pass $i of $server failed ($(cat "$dir/error" 2>/dev/null))"; continue 2; }
+        done
+        local f="$WORK/load-pairs/cold.fileserver.p$i" g="$WORK/load-pairs/cold.nginx.p$i"
+        printf '%s %s %s\n' "$i" "$(cat "$f/rps")" "$(cat "$g/rps")" >>"$tsv.rps"
+        printf '%s %s %s\n' "$i" "$(cat "$f/p99")" "$(cat "$g/p99")" >>"$tsv.p99"
+        printf '%s %s %s\n' "$i" "$(cat "$f/mibs")" "$(cat "$g/mibs")" >>"$tsv.mibs"
+    done
+    ((bad == 0)) || return 0
+    pair_stats load cold_small_rps higher "$tsv.rps"
+    pair_stats load cold_small_p99_ms lower "$tsv.p99"
+    pair_stats load cold_mibs higher "$tsv.mibs"
+}
+
+# pair_fresh_series FS_URL NG_URL
+pair_fresh_series() {
+    local fs_url="$1" ng_url="$2" i order server out rps tsv="$WORK/load-pairs-fresh"
+    declare -A got
+    : >"$tsv"
+    for ((i = 1; i <= FRESH_PAIRS; i++)); do
+        order=(fileserver nginx)
+        ((i % 2)) || order=(nginx fileserver)
+        for server in "${order[@]}"; do
+            URL="$fs_url"
+            [[ "$server" == nginx ]] && URL="$ng_url"
+            out="$WORK/load-pairs/fresh.$server.p$i.txt"
+            timeout -k 5 $((FRESH_SECONDS + 60)) wrk -t2 -c20 -d"${FRESH_SECONDS}s" --latency -H 'Connection: close' \
+                "${URL}small.bin" >"$out" 2>&1 || true
+            rps="$(awk '/^Requests\/sec:/ { print $2 }' "$out")"
+            [[ -n "$rps" ]] && ! grep -q 'Non-2xx or 3xx responses' "$out" ||
+                { fail "side by side: wrk (new connection per request) against $server gave no clean result ($(tail -n 1 "$out"))"; continue 2; }
+            got[$server]="$rps"
+        done
+        printf '%s %s %s\n' "$i" "${got[fileserver]}" "${got[nginx]}" >>"$tsv"
+    done
+    pair_stats load fresh_rps higher "$tsv"
+}
