@@ -35,6 +35,47 @@ public sealed class ColdRangeWarmerTests
         });
     }
 
+    [Test]
+    public async Task ReaderThreads_StartOnlyForColdRanges_AndNeverBeyondTheLimit()
+    {
+        using var tree = new TempTree();
+        Assume.That(_platform.Name, Is.EqualTo("posix"), "the probe is preadv2(RWF_NOWAIT), Linux only");
+        var paths = Enumerable.Range(0, 6).Select(i =>
+        {
+            tree.WriteRandom($"cold{i}.bin", ColdRangeWarmer.Slice);
+            return tree.PathOf($"cold{i}.bin");
+        }).ToArray();
+        var files = paths.Select(path => File.OpenHandle(path)).ToArray();
+        try
+        {
+            using var warmer = new ColdRangeWarmer(_platform, readers: 2);
+            var idle = warmer.ReadersStarted;
+            // Hot ranges (just written) need no reader.
+            await Task.WhenAll(files.Select(f => warmer.EnsureCachedAsync(f, 0, ColdRangeWarmer.Slice)));
+            var afterHot = warmer.ReadersStarted;
+            foreach (var path in paths)
+            {
+                Evict(path);
+            }
+            await Task.WhenAll(files.Select(f => warmer.EnsureCachedAsync(f, 0, ColdRangeWarmer.Slice))).WaitAsync(TimeSpan.FromSeconds(30));
+
+            Assert.Multiple(() =>
+            {
+                Assert.That(idle, Is.Zero, "a new warmer has no thread");
+                Assert.That(afterHot, Is.Zero, "cached ranges start none");
+                Assert.That(warmer.ReadersStarted, Is.InRange(1, 2), "six cold ranges at once: at least one, at most the limit");
+                Assert.That(files.All(f => _platform.IsCached(f, 0, ColdRangeWarmer.Slice)), Is.True, "every range read in");
+            });
+        }
+        finally
+        {
+            foreach (var file in files)
+            {
+                file.Dispose();
+            }
+        }
+    }
+
     [TestCase(false)]
     [TestCase(true)]
     public async Task AnEvictedFile_IsServedByteForByte(bool disableSendFile)
