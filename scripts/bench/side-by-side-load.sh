@@ -10,6 +10,12 @@
 #                      ratio of the req/s.
 # Each series writes its geometric mean of the per-pair ratios, the medians and the pairs FileServer won.
 
+# pair_order I: the two servers in pair I's order, each first in every other pair.
+pair_order() { if (($1 % 2)); then echo fileserver nginx; else echo nginx fileserver; fi; }
+
+# pair_url SERVER FS_URL NG_URL: the URL SERVER answers on.
+pair_url() { if [[ "$1" == nginx ]]; then echo "$3"; else echo "$2"; fi; }
+
 # pair_stats LABEL FIELD BETTER TSV: the RESULTS rows of one figure from TSV's lines "pair fs-value nginx-value";
 # BETTER is "higher" or "lower".
 pair_stats() {
@@ -32,15 +38,12 @@ pair_stats() {
 
 # pair_cold_series FS_URL NG_URL
 pair_cold_series() {
-    local fs_url="$1" ng_url="$2" i order server dir bad=0
+    local fs_url="$1" ng_url="$2" i server dir bad=0
     local tsv="$WORK/load-pairs-cold"
     : >"$tsv.rps"; : >"$tsv.p99"; : >"$tsv.mibs"
     for ((i = 1; i <= COLD_PASSES; i++)); do
-        order=(fileserver nginx)
-        ((i % 2)) || order=(nginx fileserver)
-        for server in "${order[@]}"; do
-            URL="$fs_url"
-            [[ "$server" == nginx ]] && URL="$ng_url"
+        for server in $(pair_order "$i"); do
+            URL="$(pair_url "$server" "$fs_url" "$ng_url")"
             dir="$WORK/load-pairs/cold.$server.p$i"
             cold_pass "$dir" || { bad=$((bad + 1)); fail "side by side: cold pass $i of $server failed ($(cat "$dir/error" 2>/dev/null))"; continue 2; }
         done
@@ -57,15 +60,12 @@ pair_cold_series() {
 
 # pair_fresh_series FS_URL NG_URL
 pair_fresh_series() {
-    local fs_url="$1" ng_url="$2" i order server out rps tsv="$WORK/load-pairs-fresh"
+    local fs_url="$1" ng_url="$2" i server out rps tsv="$WORK/load-pairs-fresh"
     declare -A got
     : >"$tsv"
     for ((i = 1; i <= FRESH_PAIRS; i++)); do
-        order=(fileserver nginx)
-        ((i % 2)) || order=(nginx fileserver)
-        for server in "${order[@]}"; do
-            URL="$fs_url"
-            [[ "$server" == nginx ]] && URL="$ng_url"
+        for server in $(pair_order "$i"); do
+            URL="$(pair_url "$server" "$fs_url" "$ng_url")"
             out="$WORK/load-pairs/fresh.$server.p$i.txt"
             timeout -k 5 $((FRESH_SECONDS + 60)) wrk -t2 -c20 -d"${FRESH_SECONDS}s" --latency -H 'Connection: close' \
                 "${URL}small.bin" >"$out" 2>&1 || true
