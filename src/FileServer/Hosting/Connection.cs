@@ -82,6 +82,8 @@ internal sealed class Connection : IDisposable, IThreadPoolWorkItem
     public void RequestStop()
     {
         _stopRequested = true;
+        // Paired with the exchange in OpenAsync: either this sees the handshake's source, or OpenAsync sees the stop.
+        Interlocked.MemoryBarrier();
         try
         {
             Volatile.Read(ref _opening)?.Cancel();
@@ -126,7 +128,8 @@ internal sealed class Connection : IDisposable, IThreadPoolWorkItem
 
     private async Task RunConnectionAsync()
     {
-        if (!await OpenAsync().ConfigureAwait(false))
+        // A plain socket is open at once: no handshake timer to make, arm and disarm for every connection.
+        if (!_transport.OpensAtOnce && !await OpenAsync().ConfigureAwait(false))
         {
             Dispose();
             await _transport.DisposeAsync().ConfigureAwait(false);
@@ -264,16 +267,11 @@ internal sealed class Connection : IDisposable, IThreadPoolWorkItem
     /// </summary>
     private async Task<bool> OpenAsync()
     {
-        if (_transport.OpensAtOnce)
-        {
-            // A plain socket: no timer to make, arm and disarm for every connection.
-            return true;
-        }
         try
         {
             // A timer of the injected clock, so tests can drive the timeouts.
             var opening = new CancellationTokenSource(_options.HandshakeTimeout, _clock);
-            Volatile.Write(ref _opening, opening);
+            Interlocked.Exchange(ref _opening, opening);
             if (_stopRequested)
             {
                 // A stop that came before the source was there to cancel.
