@@ -36,11 +36,11 @@ internal sealed class DigestCache : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly Dictionary<FileVersion, TaskCompletionSource<byte[]?>> _digests = new();
     private readonly Queue<FileVersion> _age = new();
-    // Wait mode only so that TryWrite says when the queue is full (DropWrite drops silently); nothing ever waits on it.
-    private readonly Channel<(FileVersion Version, string Path, TaskCompletionSource<byte[]?> Result)> _work =
-        Channel.CreateBounded<(FileVersion, string, TaskCompletionSource<byte[]?>)>(new BoundedChannelOptions(256) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     private readonly CancellationTokenSource _stopping = new();
-    private readonly Task _worker;
+    // The queue and its worker, made by the first request for a digest: most servers are never asked for one.
+    private Channel<(FileVersion Version, string Path, TaskCompletionSource<byte[]?> Result)>? _work;
+    private Task _worker = Task.CompletedTask;
+    private bool _disposed;
 
     /// <summary>Hashes files found beneath <paramref name="root"/>; remembers at most <paramref name="capacity"/> versions.</summary>
     public DigestCache(IFileRoot root, IPlatform platform, ILogger log, int capacity = 4096)
@@ -49,7 +49,6 @@ internal sealed class DigestCache : IAsyncDisposable
         _platform = platform;
         _log = log;
         _capacity = capacity;
-        _worker = Task.Run(RunAsync);
     }
 
     /// <summary>The <c>Repr-Digest</c> value of <paramref name="version"/> if it is ready; otherwise asks for it (found at <paramref name="relativePath"/>) and returns null.</summary>
@@ -66,12 +65,14 @@ internal sealed class DigestCache : IAsyncDisposable
     private TaskCompletionSource<byte[]?> Slot(FileVersion version, string relativePath)
     {
         TaskCompletionSource<byte[]?> slot;
+        Channel<(FileVersion, string, TaskCompletionSource<byte[]?>)> work;
         lock (_gate)
         {
             if (_digests.TryGetValue(version, out var known))
             {
                 return known;
             }
+            work = _work ?? StartWorker();
             slot = new TaskCompletionSource<byte[]?>(TaskCreationOptions.RunContinuationsAsynchronously);
             _digests[version] = slot;
             _age.Enqueue(version);
@@ -80,7 +81,7 @@ internal sealed class DigestCache : IAsyncDisposable
                 _digests.Remove(oldest);
             }
         }
-        if (!_work.Writer.TryWrite((version, relativePath, slot)))
+        if (!work.Writer.TryWrite((version, relativePath, slot)))
         {
             // Queue full (or stopping): forgotten, so a later request asks again.
             lock (_gate)
@@ -92,12 +93,28 @@ internal sealed class DigestCache : IAsyncDisposable
         return slot;
     }
 
-    private async Task RunAsync()
+    // Under _gate. Wait mode only so that TryWrite says when the queue is full (DropWrite drops silently); nothing
+    // ever waits on it.
+    private Channel<(FileVersion, string, TaskCompletionSource<byte[]?>)> StartWorker()
+    {
+        var work = Channel.CreateBounded<(FileVersion, string, TaskCompletionSource<byte[]?>)>(
+            new BoundedChannelOptions(256) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        _work = work;
+        if (_disposed)
+        {
+            work.Writer.TryComplete();
+            return work;
+        }
+        _worker = Task.Run(() => RunAsync(work));
+        return work;
+    }
+
+    private async Task RunAsync(Channel<(FileVersion Version, string Path, TaskCompletionSource<byte[]?> Result)> work)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(ReadSize);
         try
         {
-            await foreach (var (version, path, result) in _work.Reader.ReadAllAsync(_stopping.Token).ConfigureAwait(false))
+            await foreach (var (version, path, result) in work.Reader.ReadAllAsync(_stopping.Token).ConfigureAwait(false))
             {
                 var digest = Compute(version, path, buffer);
                 if (digest is null)
@@ -161,9 +178,15 @@ internal sealed class DigestCache : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        _work.Writer.TryComplete();
+        Task worker;
+        lock (_gate)
+        {
+            _disposed = true;
+            _work?.Writer.TryComplete();
+            worker = _worker;
+        }
         await _stopping.CancelAsync().ConfigureAwait(false);
-        await _worker.ConfigureAwait(false);
+        await worker.ConfigureAwait(false);
         _stopping.Dispose();
         lock (_gate)
         {
