@@ -158,6 +158,13 @@ if ((${#problems[@]} > 0)); then
         echo "error: $problem"
     done
 fi
+# The failed tests are named again here, beside the summary, because CI keeps only the end of the output.
+if ((unit_failed > 0)); then
+    for file in "${trx_files[@]}"; do
+        grep -o '<UnitTestResult [^>]*outcome="\(Failed\|Error\|Timeout\|Aborted\)"[^>]*>' "$file" \
+            | sed -E 's/.* testName="([^"]*)".*/not ok - unit test: \1/' || true
+    done
+fi
 echo "== unit: $unit_passed passed, $unit_failed failed; integration: $int_passed passed, $int_failed failed"
 echo "$passed passed, $failed failed"
 exit "$status"
