@@ -54,24 +54,29 @@ internal sealed class DigestCache : IAsyncDisposable
     /// <summary>The <c>Repr-Digest</c> value of <paramref name="version"/> if it is ready; otherwise asks for it (found at <paramref name="relativePath"/>) and returns null.</summary>
     public string? FieldValueOrRequest(FileVersion version, string relativePath)
     {
-        var digest = Slot(version, relativePath).Task;
-        return digest.IsCompletedSuccessfully && digest.Result is { } bytes ? $"sha-256=:{Convert.ToBase64String(bytes)}:" : null;
+        // A digest this very call asked for is not taken even if the worker was quicker than this thread: whether the
+        // first response carries it would otherwise depend on the scheduler.
+        var digest = Slot(version, relativePath, out var asked).Task;
+        return !asked && digest.IsCompletedSuccessfully && digest.Result is { } bytes ? $"sha-256=:{Convert.ToBase64String(bytes)}:" : null;
     }
 
     /// <summary>The digest of <paramref name="version"/>, waiting for it if need be; null when the file changed or could not be read.</summary>
     public Task<byte[]?> GetAsync(FileVersion version, string relativePath, CancellationToken cancellationToken) =>
-        Slot(version, relativePath).Task.WaitAsync(cancellationToken);
+        Slot(version, relativePath, out _).Task.WaitAsync(cancellationToken);
 
-    private TaskCompletionSource<byte[]?> Slot(FileVersion version, string relativePath)
+    // The slot of version's digest; asked is true when this call made it and queued the computation.
+    private TaskCompletionSource<byte[]?> Slot(FileVersion version, string relativePath, out bool asked)
     {
         TaskCompletionSource<byte[]?> slot;
         Channel<(FileVersion, string, TaskCompletionSource<byte[]?>)> work;
+        asked = false;
         lock (_gate)
         {
             if (_digests.TryGetValue(version, out var known))
             {
                 return known;
             }
+            asked = true;
             work = _work ?? StartWorker();
             slot = new TaskCompletionSource<byte[]?>(TaskCreationOptions.RunContinuationsAsynchronously);
             _digests[version] = slot;

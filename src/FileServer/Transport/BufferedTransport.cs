@@ -19,6 +19,11 @@ internal abstract class BufferedTransport : ITransport
     private readonly OutputQueue _queue;
     private readonly SocketProbe _probe;
     private int _aborted;
+    // The send-timeout watchdog's probe (another thread) and the socket's close exclude each other: .NET closes a
+    // socket that a call on another thread still holds with a reset, unless its send side was shut down first
+    // (SafeSocketHandle.TryUnblockSocket), and the close that ends a Connection: close response no longer shuts it down.
+    private int _probeState;
+    private const int ProbeIdle = 0, Probing = 1, SocketClosed = 2;
     private int _sendingOutsideQueue;
     // Made on first use: only a paced (rate-limited) response waits on anything but the socket.
     private CancellationTokenSource? _abortedSource;
@@ -88,7 +93,24 @@ internal abstract class BufferedTransport : ITransport
     public bool IsSending => QueuedBytes > 0 || Volatile.Read(ref _sendingOutsideQueue) != 0;
 
     /// <inheritdoc />
-    public long SendProgress => IsAborted ? BytesSent : _probe.BytesAcknowledged(BytesSent);
+    public long SendProgress
+    {
+        get
+        {
+            if (Interlocked.CompareExchange(ref _probeState, Probing, ProbeIdle) != ProbeIdle)
+            {
+                return BytesSent;
+            }
+            try
+            {
+                return _probe.BytesAcknowledged(BytesSent);
+            }
+            finally
+            {
+                Volatile.Write(ref _probeState, ProbeIdle);
+            }
+        }
+    }
 
     /// <inheritdoc />
     public int WriteBudget => (int)Math.Clamp(_options.HighWatermark - QueuedBytes, 0, _options.HighWatermark);
@@ -248,6 +270,12 @@ internal abstract class BufferedTransport : ITransport
         }
         Volatile.Read(ref _abortedSource)?.Cancel();
         _queue.Abort();
+        // A probe in flight is one getsockopt: wait for it rather than let it turn this close into a reset.
+        var spin = new SpinWait();
+        while (Interlocked.CompareExchange(ref _probeState, SocketClosed, ProbeIdle) == Probing)
+        {
+            spin.SpinOnce();
+        }
         _socket.Dispose();
     }
 
