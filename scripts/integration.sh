@@ -564,12 +564,13 @@ copy_refills_from_low_watermark() {
 
 # A new connection's request is read with one recv: the listener defers the accept until it has arrived, so no
 # one-byte MSG_PEEK (.NET's answer to a zero-byte read) comes first. "Connection: close" with nothing left unread ends
-# with close(2) alone, no shutdown(2), as nginx does; the client still gets every byte and an orderly end.
-close_requests_cost_no_peek_or_shutdown() {
-    local pid trace="$WORK/close.trace" tracer i peeks shutdowns closes
+# with close(2) alone, no shutdown(2), as nginx does, and sets no TCP_NODELAY (the close pushes the last bytes out);
+# the client still gets every byte and an orderly end. A keep-alive connection does set TCP_NODELAY.
+close_requests_cost_no_peek_shutdown_or_nodelay() {
+    local pid trace="$WORK/close.trace" tracer i peeks shutdowns closes nodelays kept=0
     pid="$(server_process)"
     [[ -n "$pid" ]] || { echo "no server process"; return 1; }
-    timeout 20 strace -f -qq -e trace=recvfrom,shutdown,close -o "$trace" -p "$pid" &
+    timeout 20 strace -f -qq -e trace=recvfrom,shutdown,close,setsockopt -o "$trace" -p "$pid" &
     tracer=$!
     # Every request here says Connection: close, so whatever the trace catches of the first ones counts the same.
     for _ in $(seq 50); do "${CURL[@]}" -H 'Connection: close' -o /dev/null "$BASE/one.bin"; [[ -s "$trace" ]] && break; sleep 0.1; done
@@ -577,13 +578,19 @@ close_requests_cost_no_peek_or_shutdown() {
         [[ "$("${CURL[@]}" -H 'Connection: close' -o /dev/null -w '%{size_download}' "$BASE/b65537.bin")" == 65537 ]] ||
             { echo "request $i: not the whole body"; kill -INT "$tracer"; return 1; }
     done
-    kill -INT "$tracer" 2>/dev/null; wait "$tracer" 2>/dev/null
     peeks="$(grep -c 'MSG_PEEK' "$trace" || true)"
     shutdowns="$(grep -c 'shutdown(' "$trace" || true)"
     closes="$(grep -cE 'close\([0-9]+\) += 0' "$trace" || true)"
-    echo "requests with Connection: close: MSG_PEEK $peeks, shutdown $shutdowns, close $closes"
+    nodelays="$(grep -c 'TCP_NODELAY' "$trace" || true)"
+    # Then two requests on one kept-alive connection (curl reuses it), until the trace shows the option set.
+    for _ in $(seq 20); do
+        "${CURL[@]}" -o /dev/null -o /dev/null "$BASE/one.bin" "$BASE/one.bin"
+        grep -q 'TCP_NODELAY' "$trace" && { kept=1; break; }
+    done
+    kill -INT "$tracer" 2>/dev/null; wait "$tracer" 2>/dev/null
+    echo "requests with Connection: close: MSG_PEEK $peeks, shutdown $shutdowns, close $closes, TCP_NODELAY $nodelays; a keep-alive connection set TCP_NODELAY: $kept"
     # The last close may come after curl has its body and strace is stopped.
-    ((peeks == 0 && shutdowns == 0 && closes >= 4))
+    ((peeks == 0 && shutdowns == 0 && closes >= 4 && nodelays == 0 && kept == 1))
 }
 
 # Clients that leave mid-body (the server paces the body, so it is still sending when they go) cost no stack-trace
@@ -907,7 +914,7 @@ start_server slowreader --no-sendfile
 check "slowreader: server writes its URL to the ready file" wait_ready
 if [[ -n "$URL" ]]; then
     check "slowreader: a slow reader's copy-path refills are high - low watermark (48 KiB), not 64 KiB (strace preadv2/pread64)" copy_refills_from_low_watermark
-    check "slowreader: a Connection: close request costs no MSG_PEEK and no shutdown(2), and arrives whole (strace)" close_requests_cost_no_peek_or_shutdown
+    check "slowreader: a Connection: close request costs no MSG_PEEK, shutdown(2) or TCP_NODELAY and arrives whole; a keep-alive one sets TCP_NODELAY (strace)" close_requests_cost_no_peek_shutdown_or_nodelay
 fi
 check "slowreader: SIGTERM stops the server with exit code 0" stop_server
 for m in sendfile copy; do

@@ -52,6 +52,11 @@ internal sealed class RequestDispatcher
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ResponseSummary> HandleAsync(RequestHead request, ITransport transport, bool keepAlive, ResponseProgress progress, CancellationToken cancellationToken)
     {
+        if (keepAlive)
+        {
+            // Another response may follow: its small writes must not wait for this one's acknowledgement.
+            transport.SendWithoutDelay();
+        }
         var exchange = new Exchange(request, transport, keepAlive, progress);
         var isOptions = request.Method == "OPTIONS";
         if (request.Target == "*")

@@ -37,7 +37,6 @@ internal abstract class BufferedTransport : ITransport
         _socket = socket;
         _clock = clock ?? TimeProvider.System;
         _options = options;
-        _socket.NoDelay = true;
         _queue = new OutputQueue(options, SendQueuedAsync);
         _probe = new SocketProbe(socket, platform);
         RemoteEndPoint = socket.RemoteEndPoint;
@@ -154,6 +153,9 @@ internal abstract class BufferedTransport : ITransport
 
     /// <inheritdoc />
     public void CommitWrite(int count) => _queue.Commit(count);
+
+    /// <inheritdoc />
+    public void SendWithoutDelay() => _probe.SendWithoutDelay();
 
     /// <inheritdoc />
     public ValueTask DrainAsync(CancellationToken cancellationToken = default) => _queue.DrainAsync(cancellationToken);

@@ -118,6 +118,12 @@ internal interface ITransport : IAsyncDisposable
     void SetBatching(bool enabled);
 
     /// <summary>
+    /// Sends small writes at once from now on (TCP_NODELAY), for a connection that expects another response: one that
+    /// ends with this response needs no such call, as its close pushes out what Nagle's algorithm would hold back.
+    /// </summary>
+    void SendWithoutDelay();
+
+    /// <summary>
     /// Ends the connection gracefully: sends what is queued, half-closes, and briefly reads and discards what
     /// the peer still sends, so unread input cannot turn the close into a reset that destroys the response.
     /// </summary>

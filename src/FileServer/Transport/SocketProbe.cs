@@ -10,6 +10,8 @@ namespace FileServer.Transport;
 /// </summary>
 internal sealed class SocketProbe(Socket socket, IPlatform platform)
 {
+    private bool _noDelay;
+
     /// <summary>Bytes the peer has acknowledged, or <paramref name="fallback"/> where the kernel cannot say.</summary>
     public long BytesAcknowledged(long fallback)
     {
@@ -37,6 +39,24 @@ internal sealed class SocketProbe(Socket socket, IPlatform platform)
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
             return true;
+        }
+    }
+
+    /// <summary>Turns Nagle's algorithm off (TCP_NODELAY) once; a socket that refuses it still works without it.</summary>
+    public void SendWithoutDelay()
+    {
+        if (_noDelay)
+        {
+            return;
+        }
+        _noDelay = true;
+        try
+        {
+            socket.NoDelay = true;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Reset or aborted meanwhile: there is nothing left to send at once.
         }
     }
 

@@ -29,6 +29,8 @@ internal sealed class TlsTransport : BufferedTransport
         : base(socket, platform, options, clock)
     {
         _authentication = authentication;
+        // The handshake's flights are small writes that must not wait for an acknowledgement.
+        SendWithoutDelay();
         _tls = new SslStream(new SocketStream(socket), leaveInnerStreamOpen: false);
         _input = PipeReader.Create(_tls, InputOptions);
     }
