@@ -4,8 +4,8 @@ using FileServer.Platform;
 namespace FileServer.Transport;
 
 /// <summary>
-/// What the kernel knows about one connected socket and the one setting it batches with: bytes the peer has
-/// acknowledged, room in the send buffer, whether the peer has closed, and TCP_CORK. Each answer is a best effort:
+/// What the kernel knows about one connected socket and the two settings of how it sends: bytes the peer has
+/// acknowledged, room in the send buffer, whether the peer has closed, TCP_CORK and TCP_NODELAY. Each answer is a best effort:
 /// a socket closed or reset meanwhile gives the fallback, never an exception.
 /// </summary>
 internal sealed class SocketProbe(Socket socket, IPlatform platform)
