@@ -58,6 +58,14 @@ internal interface IPlatform
     /// </summary>
     void Prefetch(SafeFileHandle file, long offset, long length);
 
+    /// <summary>
+    /// Reads the bytes at <paramref name="offset"/>, <paramref name="length"/> long, into the page cache and waits for
+    /// them, without copying them out (Linux <c>sendfile(2)</c> into <c>/dev/null</c>): false where the platform
+    /// cannot, or the read failed, and the caller then reads them itself. Waits on the disk: call it off the thread
+    /// pool.
+    /// </summary>
+    bool TryReadIntoCache(SafeFileHandle file, long offset, long length);
+
     /// <summary>The canonical absolute path with every symlink resolved; null when some component does not exist.</summary>
     string? ResolveRealPath(string path);
 

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;
-using Microsoft.Win32.SafeHandles;
 using Mono.Unix.Native;
 
 namespace FileServer.Platform;
@@ -157,96 +156,4 @@ internal static unsafe class LinuxFileCalls
 
     [StructLayout(LayoutKind.Sequential)]
     private readonly record struct OpenHow(ulong Flags, ulong Mode, ulong Resolve);
-
-    private const int RwfNoWait = 0x8; // RWF_NOWAIT: read only what is cached, else EAGAIN
-    private const int EAgain = 11;
-
-    /// <summary>See <see cref="IPlatform.Prefetch"/>.</summary>
-    public static void Prefetch(SafeFileHandle file, long offset, long length)
-    {
-        var added = false;
-        try
-        {
-            file.DangerousAddRef(ref added);
-            // Advice only: a refusal (an odd file system) leaves the warm-up to the read that follows.
-            _ = Syscall.posix_fadvise((int)file.DangerousGetHandle(), offset, length, PosixFadviseAdvice.POSIX_FADV_WILLNEED);
-        }
-        finally
-        {
-            if (added)
-            {
-                file.DangerousRelease();
-            }
-        }
-    }
-
-    /// <summary>See <see cref="IPlatform.ReadIfCached"/>.</summary>
-    public static int ReadIfCached(SafeFileHandle file, Span<byte> buffer, long offset)
-    {
-        if (buffer.IsEmpty)
-        {
-            return 0;
-        }
-        var added = false;
-        try
-        {
-            file.DangerousAddRef(ref added);
-            fixed (byte* start = buffer)
-            {
-                var vector = new LibC.IoVector { Base = start, Length = (nuint)buffer.Length };
-                var read = LibC.preadv2((int)file.DangerousGetHandle(), &vector, 1, offset, RwfNoWait);
-                if (read >= 0)
-                {
-                    return (int)read;
-                }
-                if (Marshal.GetLastPInvokeError() == EAgain)
-                {
-                    return -1;
-                }
-            }
-        }
-        finally
-        {
-            if (added)
-            {
-                file.DangerousRelease();
-            }
-        }
-        // A file system without RWF_NOWAIT, or a failure: the plain read answers, and throws what it throws.
-        return RandomAccess.Read(file, buffer, offset);
-    }
-
-    /// <summary>See <see cref="IPlatform.IsCached"/>.</summary>
-    public static bool IsCached(SafeFileHandle file, long offset, long length)
-    {
-        if (length <= 0)
-        {
-            return true;
-        }
-        var added = false;
-        try
-        {
-            file.DangerousAddRef(ref added);
-            var descriptor = (int)file.DangerousGetHandle();
-            byte probe;
-            var vector = new LibC.IoVector { Base = &probe, Length = 1 };
-            foreach (var at in (ReadOnlySpan<long>)[offset, offset + length / 2, offset + length - 1])
-            {
-                if (LibC.preadv2(descriptor, &vector, 1, at, RwfNoWait) < 0 && Marshal.GetLastPInvokeError() == EAgain)
-                {
-                    return false;
-                }
-                // 1 (cached), 0 (past the end) or another error (a kernel or file system without RWF_NOWAIT): nothing
-                // known to be missing.
-            }
-            return true;
-        }
-        finally
-        {
-            if (added)
-            {
-                file.DangerousRelease();
-            }
-        }
-    }
 }

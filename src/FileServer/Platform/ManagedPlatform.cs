@@ -144,6 +144,9 @@ internal sealed class ManagedPlatform : IPlatform
     }
 
     /// <inheritdoc />
+    public bool TryReadIntoCache(SafeFileHandle file, long offset, long length) => false;
+
+    /// <inheritdoc />
     public void TrimNativeHeap()
     {
         // Not glibc (or not known to be): nothing to ask.

@@ -131,13 +131,16 @@ internal sealed class PosixPlatform : IPlatform
     public ulong? RaiseOpenFileLimit() => LinuxProcess.RaiseOpenFileLimit();
 
     /// <inheritdoc />
-    public bool IsCached(SafeFileHandle file, long offset, long length) => LinuxFileCalls.IsCached(file, offset, length);
+    public bool IsCached(SafeFileHandle file, long offset, long length) => PageCacheCalls.IsCached(file, offset, length);
 
     /// <inheritdoc />
-    public int ReadIfCached(SafeFileHandle file, Span<byte> buffer, long offset) => LinuxFileCalls.ReadIfCached(file, buffer, offset);
+    public int ReadIfCached(SafeFileHandle file, Span<byte> buffer, long offset) => PageCacheCalls.ReadIfCached(file, buffer, offset);
 
     /// <inheritdoc />
-    public void Prefetch(SafeFileHandle file, long offset, long length) => LinuxFileCalls.Prefetch(file, offset, length);
+    public void Prefetch(SafeFileHandle file, long offset, long length) => PageCacheCalls.Prefetch(file, offset, length);
+
+    /// <inheritdoc />
+    public bool TryReadIntoCache(SafeFileHandle file, long offset, long length) => PageCacheCalls.TryReadIntoCache(file, offset, length);
 
     /// <inheritdoc />
     public void TrimNativeHeap() => LinuxProcess.TrimNativeHeap();

@@ -9,7 +9,8 @@ namespace FileServer.Serving;
 /// not on the thread pool: <c>sendfile(2)</c> on a page-cache miss blocks the thread that calls it, and on two cores
 /// four cold downloads took the pool threads hot requests needed until the pool injected more (measured: 4 KiB p99
 /// 24–44 ms instead of 4–6 ms beside four cold downloads; docs/performance.md, "Cold files"). nginx's
-/// <c>aio threads</c> has the same idea. A hot range costs three one-byte <c>preadv2(RWF_NOWAIT)</c> probes.
+/// <c>aio threads</c> has the same idea. A hot range costs three one-byte <c>preadv2(RWF_NOWAIT)</c> probes; a cold
+/// one is read in by <see cref="IPlatform.TryReadIntoCache"/>, which copies nothing where the platform allows.
 /// </summary>
 internal sealed class ColdRangeWarmer : IDisposable
 {
@@ -116,17 +117,12 @@ internal sealed class ColdRangeWarmer : IDisposable
                 Prefetch(request);
                 continue;
             }
-            buffer ??= GC.AllocateUninitializedArray<byte>(ReadSize);
             try
             {
-                for (long done = 0; done < request.Length;)
+                if (!_platform.TryReadIntoCache(request.File, request.Offset, request.Length))
                 {
-                    var read = RandomAccess.Read(request.File, buffer.AsSpan(0, (int)Math.Min(ReadSize, request.Length - done)), request.Offset + done);
-                    if (read == 0)
-                    {
-                        break;
-                    }
-                    done += read;
+                    buffer ??= GC.AllocateUninitializedArray<byte>(ReadSize);
+                    ReadThrough(request, buffer);
                 }
             }
             catch (Exception e) when (e is IOException or ObjectDisposedException or UnauthorizedAccessException)
@@ -135,6 +131,20 @@ internal sealed class ColdRangeWarmer : IDisposable
                 // through the response's own path (a truncated file, an I/O error, an aborted connection).
             }
             request.Done!.SetResult();
+        }
+    }
+
+    // Where the platform cannot read into the cache without copying: through a scratch buffer.
+    private static void ReadThrough(Request request, byte[] buffer)
+    {
+        for (long done = 0; done < request.Length;)
+        {
+            var read = RandomAccess.Read(request.File, buffer.AsSpan(0, (int)Math.Min(ReadSize, request.Length - done)), request.Offset + done);
+            if (read == 0)
+            {
+                break;
+            }
+            done += read;
         }
     }
 

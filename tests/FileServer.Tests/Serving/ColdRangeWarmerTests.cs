@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using FileServer.Platform;
 using FileServer.Serving;
 using FileServer.Tests.Support;
-using Mono.Unix.Native;
 
 namespace FileServer.Tests.Serving;
 
@@ -24,7 +23,7 @@ public sealed class ColdRangeWarmerTests
         var path = tree.PathOf("cold.bin");
         using var file = File.OpenHandle(path);
         Assume.That(_platform.Name, Is.EqualTo("posix"), "the probe is preadv2(RWF_NOWAIT), Linux only");
-        Evict(path);
+        PageCacheEviction.Evict(path);
         using var warmer = new ColdRangeWarmer(_platform, readers: 2);
         Assert.That(_platform.IsCached(file, 0, ColdRangeWarmer.Slice), Is.False, "just evicted");
         await warmer.EnsureCachedAsync(file, 0, ColdRangeWarmer.Slice).WaitAsync(TimeSpan.FromSeconds(30));
@@ -32,6 +31,25 @@ public sealed class ColdRangeWarmerTests
         {
             Assert.That(_platform.IsCached(file, 0, ColdRangeWarmer.Slice), Is.True, "read in by the warmer");
             Assert.That(_platform.IsCached(file, Size - ColdRangeWarmer.Slice, ColdRangeWarmer.Slice), Is.False, "and only that slice");
+        });
+    }
+
+    [Test]
+    public async Task AnEvictedRange_IsReadThroughABuffer_WhereThePlatformCannotReadItInWithoutCopying()
+    {
+        using var tree = new TempTree();
+        tree.WriteRandom("cold.bin", Size);
+        var path = tree.PathOf("cold.bin");
+        using var file = File.OpenHandle(path);
+        Assume.That(_platform.Name, Is.EqualTo("posix"), "the probe is preadv2(RWF_NOWAIT), Linux only");
+        var copying = new ReopeningPlatform(copyFreeReadIn: false);
+        PageCacheEviction.Evict(path);
+        using var warmer = new ColdRangeWarmer(copying, readers: 1);
+        await warmer.EnsureCachedAsync(file, ColdRangeWarmer.Slice, ColdRangeWarmer.Slice).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Multiple(() =>
+        {
+            Assert.That(copying.TryReadIntoCache(file, 0, 1), Is.False, "the platform refuses");
+            Assert.That(_platform.IsCached(file, ColdRangeWarmer.Slice, ColdRangeWarmer.Slice), Is.True, "read in all the same");
         });
     }
 
@@ -55,7 +73,7 @@ public sealed class ColdRangeWarmerTests
             var afterHot = warmer.ReadersStarted;
             foreach (var path in paths)
             {
-                Evict(path);
+                PageCacheEviction.Evict(path);
             }
             await Task.WhenAll(files.Select(f => warmer.EnsureCachedAsync(f, 0, ColdRangeWarmer.Slice))).WaitAsync(TimeSpan.FromSeconds(30));
 
@@ -89,9 +107,9 @@ public sealed class ColdRangeWarmerTests
         var path = tree.PathOf("root/cold.bin");
         await using var server = TestServer.Start(tree.PathOf("root"), o => o with { DisableSendFile = disableSendFile });
         using var connection = server.Connect();
-        Evict(path);
+        PageCacheEviction.Evict(path);
         var whole = connection.Get("/cold.bin");
-        Evict(path);
+        PageCacheEviction.Evict(path);
         var range = connection.Get("/cold.bin", $"Range: bytes={rangeStart}-\r\n");
         Assert.Multiple(() =>
         {
@@ -111,7 +129,7 @@ public sealed class ColdRangeWarmerTests
         var expected = File.ReadAllBytes(path);
         using var file = File.OpenHandle(path);
         Assume.That(_platform.Name, Is.EqualTo("posix"), "preadv2(RWF_NOWAIT) is Linux's");
-        Evict(path);
+        PageCacheEviction.Evict(path);
         using var warmer = new ColdRangeWarmer(_platform, readers: 1);
         var buffer = new byte[32 * 1024];
 
@@ -126,14 +144,5 @@ public sealed class ColdRangeWarmerTests
             Assert.That(buffer.AsSpan(0, warm).SequenceEqual(expected), Is.True);
             Assert.That(warmer.ReadIfCached(file, buffer, expected.Length), Is.Zero, "the end of the file");
         });
-    }
-
-    // Written back, then dropped from the page cache (POSIX_FADV_DONTNEED drops only clean pages).
-    private static void Evict(string path)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
-        stream.Flush(flushToDisk: true);
-        var descriptor = (int)stream.SafeFileHandle.DangerousGetHandle();
-        Assert.That(Syscall.posix_fadvise(descriptor, 0, 0, PosixFadviseAdvice.POSIX_FADV_DONTNEED), Is.Zero);
     }
 }

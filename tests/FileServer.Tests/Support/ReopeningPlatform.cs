@@ -8,12 +8,14 @@ namespace FileServer.Tests.Support;
 /// <summary>
 /// The detected platform, except that every file it opens for serving gets other descriptors from the test: a read
 /// handle or a send-file stream on which the kernel really fails (e.g. <c>/proc/self/mem</c>, whose reads at
-/// unmapped addresses give EIO; a FIFO, which <c>sendfile(2)</c> refuses), or a send-file
-/// stream that cannot be opened at all. Status, path and everything else stay the real file's.
+/// unmapped addresses give EIO; a FIFO, which <c>sendfile(2)</c> refuses), or a send-file stream that cannot be
+/// opened at all; or it refuses the copy-free read into the page cache, as a platform without one does. Status,
+/// path and everything else stay the real file's.
 /// </summary>
 internal sealed class ReopeningPlatform(
     Func<OpenedFile, SafeFileHandle>? readHandle = null,
-    Func<SafeFileHandle, FileStream>? zeroCopyStream = null) : IPlatform
+    Func<SafeFileHandle, FileStream>? zeroCopyStream = null,
+    bool copyFreeReadIn = true) : IPlatform
 {
     private readonly IPlatform _real = PlatformDetector.Detect();
 
@@ -89,6 +91,8 @@ internal sealed class ReopeningPlatform(
     public bool IsCached(SafeFileHandle file, long offset, long length) => _real.IsCached(file, offset, length);
 
     public void Prefetch(SafeFileHandle file, long offset, long length) => _real.Prefetch(file, offset, length);
+
+    public bool TryReadIntoCache(SafeFileHandle file, long offset, long length) => copyFreeReadIn && _real.TryReadIntoCache(file, offset, length);
 
     public int ReadIfCached(SafeFileHandle file, Span<byte> buffer, long offset) => _real.ReadIfCached(file, buffer, offset);
 

@@ -1,0 +1,122 @@
+using FileServer.Platform;
+using FileServer.Tests.Support;
+using Mono.Unix.Native;
+
+namespace FileServer.Tests.Platform;
+
+/// <summary>
+/// <see cref="IPlatform.TryReadIntoCache"/> on real files: every page of the range comes into the page cache, the end
+/// of the file ends it, a descriptor that cannot be read that way is refused, and no descriptor is left behind.
+/// </summary>
+[NonParallelizable]
+public sealed class ReadIntoCacheTests
+{
+    private const int Page = 4096;
+    private const int MiB = 1024 * 1024;
+    private readonly IPlatform _platform = PlatformDetector.Detect();
+
+    [SetUp]
+    public void OnLinuxOnly() => Assume.That(_platform.Name, Is.EqualTo("posix"), "sendfile into /dev/null and RWF_NOWAIT are Linux's");
+
+    [Test]
+    public void AnEvictedRange_ComesIn_EveryPageOfIt_AndNothingBeforeIt()
+    {
+        using var tree = new TempTree();
+        tree.WriteRandom("cold.bin", 8 * MiB);
+        var path = tree.PathOf("cold.bin");
+        using var file = File.OpenHandle(path);
+        PageCacheEviction.Evict(path);
+        var before = CachedPages(file, 1 * MiB, 3 * MiB);
+
+        var done = _platform.TryReadIntoCache(file, 1 * MiB, 3 * MiB);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(before, Is.Zero, "just evicted");
+            Assert.That(done, Is.True);
+            Assert.That(CachedPages(file, 1 * MiB, 3 * MiB), Is.EqualTo(3 * MiB / Page), "every page of the range");
+            Assert.That(CachedPages(file, 0, 1 * MiB), Is.Zero, "nothing before it");
+        });
+    }
+
+    [Test]
+    public void ARangePastTheEnd_StopsAtTheEnd_WithTheBytesIntact()
+    {
+        using var tree = new TempTree();
+        tree.WriteRandom("small.bin", 20_000);
+        var path = tree.PathOf("small.bin");
+        var expected = File.ReadAllBytes(path);
+        using var file = File.OpenHandle(path);
+        PageCacheEviction.Evict(path);
+
+        var done = _platform.TryReadIntoCache(file, 0, 1L << 40);
+        var buffer = new byte[32 * 1024];
+        var read = _platform.ReadIfCached(file, buffer, 0);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(done, Is.True);
+            Assert.That(read, Is.EqualTo(expected.Length), "all of it cached, read without waiting");
+            Assert.That(buffer.AsSpan(0, read).SequenceEqual(expected), Is.True);
+        });
+    }
+
+    [Test]
+    public void ADescriptorWithoutAPosition_IsRefused_AndAClosedOneThrows_LeavingNoDescriptorOpen()
+    {
+        using var tree = new TempTree();
+        tree.WriteRandom("hot.bin", 64 * 1024);
+        var path = tree.PathOf("hot.bin");
+        var fifo = tree.PathOf("fifo");
+        Assert.That(Syscall.mkfifo(fifo, FilePermissions.S_IRUSR | FilePermissions.S_IWUSR), Is.Zero);
+        var nullsBefore = OpenDevNulls();
+
+        bool refused;
+        // O_RDWR: a FIFO opened so never waits for a writer on Linux.
+        using (var pipe = File.OpenHandle(fifo, FileMode.Open, FileAccess.ReadWrite))
+        {
+            refused = !_platform.TryReadIntoCache(pipe, 0, 4096);
+        }
+        var file = File.OpenHandle(path);
+        var hot = Enumerable.Range(0, 100).All(_ => _platform.TryReadIntoCache(file, 0, 64 * 1024));
+        file.Dispose();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(refused, Is.True, "sendfile has no offset to read a FIFO from (ESPIPE)");
+            Assert.That(hot, Is.True);
+            Assert.That(() => _platform.TryReadIntoCache(file, 0, 4096), Throws.TypeOf<ObjectDisposedException>());
+            Assert.That(OpenDevNulls(), Is.EqualTo(nullsBefore), "each call closes the /dev/null it opened");
+        });
+    }
+
+    // Pages of the range the page cache holds, one RWF_NOWAIT read of a byte each.
+    private int CachedPages(Microsoft.Win32.SafeHandles.SafeFileHandle file, long offset, long length)
+    {
+        var probe = new byte[1];
+        var cached = 0;
+        for (var at = offset; at < offset + length; at += Page)
+        {
+            if (_platform.ReadIfCached(file, probe, at) == 1)
+            {
+                cached++;
+            }
+        }
+        return cached;
+    }
+
+    private static int OpenDevNulls() => Directory.GetFiles("/proc/self/fd").Count(link => Target(link) == "/dev/null");
+
+    // Null for a descriptor closed since the listing.
+    private static string? Target(string link)
+    {
+        try
+        {
+            return new FileInfo(link).LinkTarget;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+}
