@@ -3,7 +3,9 @@
 # rss_mib, wrk_p99_ms, URL, WORK, DATA and the scale variables):
 #   phase_cold   4 KiB requests (wrk -t1 -c10) while 4 downloads of files evicted from the page cache run: the
 #                files (cold/c1..c4.bin, COLD_MIB each) are dropped with POSIX_FADV_DONTNEED (dd iflag=nocache)
-#                right before each pass, so every server starts equally cold; medians of COLD_PASSES passes;
+#                right before each pass, so every server starts equally cold; medians of COLD_PASSES passes; the
+#                downloads' MiB/s together (4 x COLD_MIB over the time until the last ended), the sum of their own
+#                rates, and the slowest one's rate over the fastest's;
 #   phase_sweep  4 KiB requests at SWEEP_CONNECTIONS concurrent keep-alive connections (wrk -t2 -cN): req/s and
 #                p99 per count, for the chart;
 #   phase_burst  BURST_CLIENTS keep-alive connections, each after one 4 KiB GET, held BURST_HOLD s (scripts/loadgen
@@ -43,6 +45,8 @@ phase_cold() {
     rec "$round" "$server" cold_small_rps "$(cat "$WORK/$server"/cold.r"$round".p*/rps | median)"
     rec "$round" "$server" cold_small_p99_ms "$(cat "$WORK/$server"/cold.r"$round".p*/p99 | median)"
     rec "$round" "$server" cold_mibs "$(cat "$WORK/$server"/cold.r"$round".p*/mibs | median)"
+    rec "$round" "$server" cold_sum_mibs "$(cat "$WORK/$server"/cold.r"$round".p*/sum_mibs | median)"
+    rec "$round" "$server" cold_even "$(cat "$WORK/$server"/cold.r"$round".p*/even | median)"
     printf '%s\t%s\tcold_mibs\t%s\n' "$round" "$server" "$(cat "$WORK/$server"/cold.r"$round".p*/mibs | tr '\n' ' ')" >>"$SAMPLES"
 }
 
@@ -54,7 +58,7 @@ cold_pass() {
         dd if="$DATA/cold/c$i.bin" iflag=nocache count=0 status=none
     done
     for i in 1 2 3 4; do
-        timeout -k 5 "$DOWNLOAD_TIMEOUT" "${CURL[@]}" -sf -o /dev/null -w '%{http_code} %{size_download} %{speed_download}\n' \
+        timeout -k 5 "$DOWNLOAD_TIMEOUT" "${CURL[@]}" -sf -o /dev/null -w '%{http_code} %{size_download} %{speed_download} %{time_total}\n' \
             "${URL}cold/c$i.bin" >"$dir/download.$i" 2>&1 &
         downloads+=($!)
     done
@@ -62,8 +66,21 @@ cold_pass() {
     for i in "${downloads[@]}"; do wait "$i" || true; done
     awk '/^Requests\/sec:/ { print $2 }' "$dir/wrk.txt" >"$dir/rps"
     wrk_p99_ms "$dir/wrk.txt" >"$dir/p99"
-    cat "$dir"/download.* | awk -v size=$((COLD_MIB * MiB)) -v m="$MiB" '
-        $1 == 200 && $2 == size { sum += $3; n++ } END { if (n == 4) printf "%.0f\n", sum / m }' >"$dir/mibs"
+    # Together: all the bytes over the time until the last download ended (they start within milliseconds of each
+    # other). The sum of the four downloads' own rates overstates that when the shares are unequal (one download
+    # done early at twice the others' rate adds its whole rate for time it did not run), so it is kept apart, with
+    # the slowest download's rate over the fastest's.
+    cat "$dir"/download.* | awk -v size=$((COLD_MIB * MiB)) -v m="$MiB" -v dir="$dir" '
+        $1 == 200 && $2 == size && $3 > 0 {
+            bytes += $2; sum += $3; n++; if ($4 > last) last = $4
+            if (n == 1 || $3 < slow) slow = $3; if ($3 > fast) fast = $3
+        }
+        END {
+            if (n != 4 || last <= 0) exit
+            printf "%.0f\n", bytes / last / m >(dir "/mibs")
+            printf "%.0f\n", sum / m >(dir "/sum_mibs")
+            printf "%.3f\n", slow / fast >(dir "/even")
+        }'
     [[ -s "$dir/rps" && -s "$dir/p99" ]] || { echo "wrk gave no result" >"$dir/error"; return 1; }
     [[ -s "$dir/mibs" ]] || { echo "a download failed: $(cat "$dir"/download.* | tr '\n' ' ')" >"$dir/error"; return 1; }
 }

@@ -40,7 +40,7 @@ pair_stats() {
 pair_cold_series() {
     local fs_url="$1" ng_url="$2" i server dir bad=0
     local tsv="$WORK/load-pairs-cold"
-    : >"$tsv.rps"; : >"$tsv.p99"; : >"$tsv.mibs"
+    : >"$tsv.rps"; : >"$tsv.p99"; : >"$tsv.mibs"; : >"$tsv.sum_mibs"; : >"$tsv.even"
     for ((i = 1; i <= COLD_PASSES; i++)); do
         for server in $(pair_order "$i"); do
             URL="$(pair_url "$server" "$fs_url" "$ng_url")"
@@ -51,11 +51,15 @@ pair_cold_series() {
         printf '%s %s %s\n' "$i" "$(cat "$f/rps")" "$(cat "$g/rps")" >>"$tsv.rps"
         printf '%s %s %s\n' "$i" "$(cat "$f/p99")" "$(cat "$g/p99")" >>"$tsv.p99"
         printf '%s %s %s\n' "$i" "$(cat "$f/mibs")" "$(cat "$g/mibs")" >>"$tsv.mibs"
+        printf '%s %s %s\n' "$i" "$(cat "$f/sum_mibs")" "$(cat "$g/sum_mibs")" >>"$tsv.sum_mibs"
+        printf '%s %s %s\n' "$i" "$(cat "$f/even")" "$(cat "$g/even")" >>"$tsv.even"
     done
     ((bad == 0)) || return 0
     pair_stats load cold_small_rps higher "$tsv.rps"
     pair_stats load cold_small_p99_ms lower "$tsv.p99"
     pair_stats load cold_mibs higher "$tsv.mibs"
+    pair_stats load cold_sum_mibs higher "$tsv.sum_mibs"
+    pair_stats load cold_even higher "$tsv.even"
 }
 
 # pair_fresh_series FS_URL NG_URL
