@@ -5,7 +5,8 @@
 # drift in the machine's speed (the virtual disk's cold reads vary 3x from pass to pass, the CPU's share by 10-20 %
 # over minutes) falls on both alike:
 #   pair_cold_series   COLD_PASSES pairs of cold passes (each pass evicts the cold set first): per pair the ratios of
-#                      the 4 KiB req/s, its p99 and the downloads' MiB/s;
+#                      the 4 KiB req/s, its p99 and the downloads' MiB/s (together, the sum of their own rates,
+#                      and the slowest's over the fastest's);
 #   pair_fresh_series  FRESH_PAIRS pairs of wrk -t2 -c20 -H 'Connection: close' runs of FRESH_SECONDS: per pair the
 #                      ratio of the req/s.
 # Each series writes its geometric mean of the per-pair ratios, the medians and the pairs FileServer won.
