@@ -107,8 +107,9 @@ internal static unsafe class PageCacheCalls
     public static bool TryReadIntoCache(SafeFileHandle file, long offset, long length)
     {
         // /dev/null takes what sendfile reads and drops it unread (its splice_write only counts), so the kernel reads
-        // the range into the page cache as a socket's sendfile would, at a fraction of a pread's CPU: 1 GiB evicted,
-        // 0.03 s of system time against 0.8–1.8 s through a 256 KiB buffer (docs/performance.md, "Cold files").
+        // the range into the page cache as a socket's sendfile would, at a fraction of a pread's CPU: 0.026 s of system
+        // time per evicted GiB against 0.18 s (0.08–1.4) through a 256 KiB buffer (scripts/cold-read.sh). Opened per
+        // call, two system calls per cold slice, so that a server which never meets a cold file holds no descriptor.
         var discard = Syscall.open("/dev/null", OpenFlags.O_WRONLY | OpenFlags.O_CLOEXEC);
         if (discard < 0)
         {
