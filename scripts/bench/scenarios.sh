@@ -1,9 +1,10 @@
 # shellcheck shell=bash
 # bench.sh's scenarios where large-file servers hurt (sourced by scripts/bench.sh; uses its rec, fail, server_pids,
 # rss_mib, wrk_p99_ms, URL, WORK, DATA and the scale variables):
-#   phase_cold   4 KiB requests (wrk -t1 -c10) while 4 downloads of files evicted from the page cache run: the
-#                files (cold/c1..c4.bin, COLD_MIB each) are dropped with POSIX_FADV_DONTNEED (dd iflag=nocache)
-#                right before each pass, so every server starts equally cold; medians of COLD_PASSES passes; the
+#   phase_cold   4 KiB requests (wrk -t1 -c10) for as long as 4 downloads of files evicted from the page cache run
+#                (at least 1 s, at most COLD_WRK_SECONDS): the files (cold/c1..c4.bin, COLD_MIB each) are dropped
+#                with POSIX_FADV_DONTNEED (dd iflag=nocache) right before each pass, so every server starts equally
+#                cold; medians of COLD_PASSES passes; the
 #                downloads' MiB/s together (4 x COLD_MIB over the time until the last ended), the sum of their own
 #                rates, and the slowest one's rate over the fastest's;
 #   phase_sweep  4 KiB requests at SWEEP_CONNECTIONS concurrent keep-alive connections (wrk -t2 -cN): req/s and
@@ -50,9 +51,10 @@ phase_cold() {
     printf '%s\t%s\tcold_mibs\t%s\n' "$round" "$server" "$(cat "$WORK/$server"/cold.r"$round".p*/mibs | tr '\n' ' ')" >>"$SAMPLES"
 }
 
-# cold_pass DIR: one pass into DIR (files rps, p99, mibs; error on failure).
+# cold_pass DIR [alone]: one pass into DIR (files rps, p99, mibs, sum_mibs, even; error on failure); alone: the
+# downloads with no 4 KiB requests beside them (mibs, sum_mibs and even only).
 cold_pass() {
-    local dir="$1" i downloads=()
+    local dir="$1" alone="${2:-}" i downloads=()
     mkdir -p "$dir"
     for i in 1 2 3 4; do
         dd if="$DATA/cold/c$i.bin" iflag=nocache count=0 status=none
@@ -62,10 +64,22 @@ cold_pass() {
             "${URL}cold/c$i.bin" >"$dir/download.$i" 2>&1 &
         downloads+=($!)
     done
-    timeout -k 5 $((COLD_WRK_SECONDS + 60)) wrk -t1 -c10 -d"${COLD_WRK_SECONDS}s" --latency "${URL}small.bin" >"$dir/wrk.txt" 2>&1 || true
+    # The 4 KiB figures are those of the time the downloads ran: wrk is stopped (SIGINT, after which it reports on the
+    # time it ran) when the last download ends, but not before a second has passed, so that it has a sample to give
+    # where the downloads are short (the smoke run's). COLD_WRK_SECONDS only bounds it.
+    local wrk="" floor
+    [[ -n "$alone" ]] || timeout -k 5 $((COLD_WRK_SECONDS + 10)) wrk -t1 -c10 -d"${COLD_WRK_SECONDS}s" --latency "${URL}small.bin" >"$dir/wrk.txt" 2>&1 &
+    [[ -n "$alone" ]] || wrk=$!
+    sleep 1 &
+    floor=$!
     for i in "${downloads[@]}"; do wait "$i" || true; done
-    awk '/^Requests\/sec:/ { print $2 }' "$dir/wrk.txt" >"$dir/rps"
-    wrk_p99_ms "$dir/wrk.txt" >"$dir/p99"
+    wait "$floor" || true
+    if [[ -n "$wrk" ]]; then
+        kill -INT "$wrk" 2>/dev/null || true
+        wait "$wrk" || true
+        awk '/^Requests\/sec:/ { print $2 }' "$dir/wrk.txt" >"$dir/rps"
+        wrk_p99_ms "$dir/wrk.txt" >"$dir/p99"
+    fi
     # Together: all the bytes over the time until the last download ended (they start within milliseconds of each
     # other). The sum of the four downloads' own rates overstates that when the shares are unequal (one download
     # done early at twice the others' rate adds its whole rate for time it did not run), so it is kept apart, with
@@ -81,7 +95,7 @@ cold_pass() {
             printf "%.0f\n", sum / m >(dir "/sum_mibs")
             printf "%.3f\n", slow / fast >(dir "/even")
         }'
-    [[ -s "$dir/rps" && -s "$dir/p99" ]] || { echo "wrk gave no result" >"$dir/error"; return 1; }
+    [[ -n "$alone" || ( -s "$dir/rps" && -s "$dir/p99" ) ]] || { echo "wrk gave no result" >"$dir/error"; return 1; }
     [[ -s "$dir/mibs" ]] || { echo "a download failed: $(cat "$dir"/download.* | tr '\n' ' ')" >"$dir/error"; return 1; }
 }
 

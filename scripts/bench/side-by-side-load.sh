@@ -6,7 +6,9 @@
 # over minutes) falls on both alike:
 #   pair_cold_series   COLD_PASSES pairs of cold passes (each pass evicts the cold set first): per pair the ratios of
 #                      the 4 KiB req/s, its p99 and the downloads' MiB/s (together, the sum of their own rates,
-#                      and the slowest's over the fastest's);
+#                      and the slowest's over the fastest's); then twice as many pairs of the downloads alone, with no
+#                      4 KiB requests beside them (MiB/s together): the disk path without the two servers' different
+#                      shares of the CPU for the small requests;
 #   pair_fresh_series  FRESH_PAIRS pairs of wrk -t2 -c20 -H 'Connection: close' runs of FRESH_SECONDS: per pair the
 #                      ratio of the req/s.
 # Each series writes its geometric mean of the per-pair ratios, the medians and the pairs FileServer won.
@@ -41,7 +43,7 @@ pair_stats() {
 pair_cold_series() {
     local fs_url="$1" ng_url="$2" i server dir bad=0
     local tsv="$WORK/load-pairs-cold"
-    : >"$tsv.rps"; : >"$tsv.p99"; : >"$tsv.mibs"; : >"$tsv.sum_mibs"; : >"$tsv.even"
+    : >"$tsv.rps"; : >"$tsv.p99"; : >"$tsv.mibs"; : >"$tsv.sum_mibs"; : >"$tsv.even"; : >"$tsv.alone_mibs"
     for ((i = 1; i <= COLD_PASSES; i++)); do
         for server in $(pair_order "$i"); do
             URL="$(pair_url "$server" "$fs_url" "$ng_url")"
@@ -55,12 +57,22 @@ pair_cold_series() {
         printf '%s %s %s\n' "$i" "$(cat "$f/sum_mibs")" "$(cat "$g/sum_mibs")" >>"$tsv.sum_mibs"
         printf '%s %s %s\n' "$i" "$(cat "$f/even")" "$(cat "$g/even")" >>"$tsv.even"
     done
+    # Twice as many: a pass alone is short (2-3 s for 4 GiB), and the disk's speed varies as much.
+    for ((i = 1; i <= 2 * COLD_PASSES; i++)); do
+        for server in $(pair_order "$i"); do
+            URL="$(pair_url "$server" "$fs_url" "$ng_url")"
+            dir="$WORK/load-pairs/cold-alone.$server.p$i"
+            cold_pass "$dir" alone || { bad=$((bad + 1)); fail "side by side: cold pass $i (alone) of $server failed ($(cat "$dir/error" 2>/dev/null))"; continue 2; }
+        done
+        printf '%s %s %s\n' "$i" "$(cat "$WORK/load-pairs/cold-alone.fileserver.p$i/mibs")" "$(cat "$WORK/load-pairs/cold-alone.nginx.p$i/mibs")" >>"$tsv.alone_mibs"
+    done
     ((bad == 0)) || return 0
     pair_stats load cold_small_rps higher "$tsv.rps"
     pair_stats load cold_small_p99_ms lower "$tsv.p99"
     pair_stats load cold_mibs higher "$tsv.mibs"
     pair_stats load cold_sum_mibs higher "$tsv.sum_mibs"
     pair_stats load cold_even higher "$tsv.even"
+    pair_stats load cold_alone_mibs higher "$tsv.alone_mibs"
 }
 
 # pair_fresh_series FS_URL NG_URL
