@@ -68,8 +68,10 @@ cold_pass() {
     # time it ran) when the last download ends, but not before a second has passed, so that it has a sample to give
     # where the downloads are short (the smoke run's). COLD_WRK_SECONDS only bounds it.
     local wrk="" floor
-    [[ -n "$alone" ]] || timeout -k 5 $((COLD_WRK_SECONDS + 10)) wrk -t1 -c10 -d"${COLD_WRK_SECONDS}s" --latency "${URL}small.bin" >"$dir/wrk.txt" 2>&1 &
-    [[ -n "$alone" ]] || wrk=$!
+    if [[ -z "$alone" ]]; then
+        timeout -k 5 $((COLD_WRK_SECONDS + 10)) wrk -t1 -c10 -d"${COLD_WRK_SECONDS}s" --latency "${URL}small.bin" >"$dir/wrk.txt" 2>&1 &
+        wrk=$!
+    fi
     sleep 1 &
     floor=$!
     for i in "${downloads[@]}"; do wait "$i" || true; done
