@@ -52,10 +52,11 @@
 #   6. time to first byte of the big file (curl %{time_starttransfer}), median of 5;
 #   7. cold: 4 downloads of files dropped from the page cache (POSIX_FADV_DONTNEED, right before each server's
 #      pass; 4 x 1 GiB, quick 256 MiB, smoke 32 MiB) while wrk -t1 -c10 asks for the 4 KiB file, stopped when the
-#      last download ends (at least 1 s): its req/s and p99 over the time the downloads ran, and the downloads' MiB/s together (all their bytes over the time until the last one ended; the sum of their
-#      own rates, which overstates that when one download gets more than its share, and the slowest's rate over
-#      the fastest's are shown beside it), medians of 5 passes (quick 3, smoke 1): cold reads from this virtual
-#      disk vary 3x from pass to pass (scripts/bench/scenarios.sh);
+#      last download ends (at least 1 s): its req/s and p99 over the time the downloads ran, and the downloads'
+#      MiB/s together (all their bytes over the time until the last one ended; the sum of their own rates, which
+#      overstates that when one download gets more than its share, and the slowest's rate over the fastest's are
+#      shown beside it), medians of 5 passes (quick 3, smoke 1): cold reads from this virtual disk vary 3x from
+#      pass to pass (scripts/bench/scenarios.sh);
 #   8. sweep: the 4 KiB file at 10, 100, 1000 and 5000 keep-alive connections (wrk -t2 -cN, 5 s each): req/s and
 #      p99 per count, drawn as a chart per server (gnuplot SVG, TestResults/bench-sweep-MODE.svg or BENCH_CHART);
 #   9. burst (run first, right after the warm-up): 5,000 keep-alive connections (scripts/loadgen idle; smoke 200),

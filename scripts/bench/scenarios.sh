@@ -4,9 +4,8 @@
 #   phase_cold   4 KiB requests (wrk -t1 -c10) for as long as 4 downloads of files evicted from the page cache run
 #                (at least 1 s, at most COLD_WRK_SECONDS): the files (cold/c1..c4.bin, COLD_MIB each) are dropped
 #                with POSIX_FADV_DONTNEED (dd iflag=nocache) right before each pass, so every server starts equally
-#                cold; medians of COLD_PASSES passes; the
-#                downloads' MiB/s together (4 x COLD_MIB over the time until the last ended), the sum of their own
-#                rates, and the slowest one's rate over the fastest's;
+#                cold; medians of COLD_PASSES passes; the downloads' MiB/s together (4 x COLD_MIB over the time
+#                until the last ended), the sum of their own rates, and the slowest one's rate over the fastest's;
 #   phase_sweep  4 KiB requests at SWEEP_CONNECTIONS concurrent keep-alive connections (wrk -t2 -cN): req/s and
 #                p99 per count, for the chart;
 #   phase_burst  BURST_CLIENTS keep-alive connections, each after one 4 KiB GET, held BURST_HOLD s (scripts/loadgen
@@ -67,16 +66,16 @@ cold_pass() {
     # The 4 KiB figures are those of the time the downloads ran: wrk is stopped (SIGINT, after which it reports on the
     # time it ran) when the last download ends, but not before a second has passed, so that it has a sample to give
     # where the downloads are short (the smoke run's). COLD_WRK_SECONDS only bounds it.
-    local wrk="" floor
+    local wrk="" floor=""
     if [[ -z "$alone" ]]; then
         timeout -k 5 $((COLD_WRK_SECONDS + 10)) wrk -t1 -c10 -d"${COLD_WRK_SECONDS}s" --latency "${URL}small.bin" >"$dir/wrk.txt" 2>&1 &
         wrk=$!
+        sleep 1 &
+        floor=$!
     fi
-    sleep 1 &
-    floor=$!
     for i in "${downloads[@]}"; do wait "$i" || true; done
-    wait "$floor" || true
     if [[ -n "$wrk" ]]; then
+        wait "$floor" || true
         kill -INT "$wrk" 2>/dev/null || true
         wait "$wrk" || true
         awk '/^Requests\/sec:/ { print $2 }' "$dir/wrk.txt" >"$dir/rps"
