@@ -565,9 +565,10 @@ copy_refills_from_low_watermark() {
 # A new connection's request is read with one recv: the listener defers the accept until it has arrived, so no
 # one-byte MSG_PEEK (.NET's answer to a zero-byte read) comes first. "Connection: close" with nothing left unread ends
 # with close(2) alone, no shutdown(2), as nginx does, and sets no TCP_NODELAY (the close pushes the last bytes out);
-# the client still gets every byte and an orderly end. A keep-alive connection does set TCP_NODELAY.
+# its response is corked and never uncorked, so its tail leaves with the FIN (nginx's tcp_nopush); the client still
+# gets every byte and an orderly end. A keep-alive connection does set TCP_NODELAY.
 close_requests_cost_no_peek_shutdown_or_nodelay() {
-    local pid trace="$WORK/close.trace" tracer i peeks shutdowns closes nodelays kept=0
+    local pid trace="$WORK/close.trace" tracer i peeks shutdowns closes nodelays corks uncorks kept=0
     pid="$(server_process)"
     [[ -n "$pid" ]] || { echo "no server process"; return 1; }
     timeout 20 strace -f -qq -e trace=recvfrom,shutdown,close,setsockopt -o "$trace" -p "$pid" &
@@ -582,15 +583,17 @@ close_requests_cost_no_peek_shutdown_or_nodelay() {
     shutdowns="$(grep -c 'shutdown(' "$trace" || true)"
     closes="$(grep -cE 'close\([0-9]+\) += 0' "$trace" || true)"
     nodelays="$(grep -c 'TCP_NODELAY' "$trace" || true)"
+    corks="$(grep -c 'TCP_CORK, \[1\]' "$trace" || true)"
+    uncorks="$(grep -c 'TCP_CORK, \[0\]' "$trace" || true)"
     # Then two requests on one kept-alive connection (curl reuses it), until the trace shows the option set.
     for _ in $(seq 20); do
         "${CURL[@]}" -o /dev/null -o /dev/null "$BASE/one.bin" "$BASE/one.bin"
         grep -q 'TCP_NODELAY' "$trace" && { kept=1; break; }
     done
     kill -INT "$tracer" 2>/dev/null; wait "$tracer" 2>/dev/null
-    echo "requests with Connection: close: MSG_PEEK $peeks, shutdown $shutdowns, close $closes, TCP_NODELAY $nodelays; a keep-alive connection set TCP_NODELAY: $kept"
+    echo "requests with Connection: close: MSG_PEEK $peeks, shutdown $shutdowns, close $closes, TCP_NODELAY $nodelays, TCP_CORK on $corks, off $uncorks; a keep-alive connection set TCP_NODELAY: $kept"
     # The last close may come after curl has its body and strace is stopped.
-    ((peeks == 0 && shutdowns == 0 && closes >= 4 && nodelays == 0 && kept == 1))
+    ((peeks == 0 && shutdowns == 0 && closes >= 4 && nodelays == 0 && corks >= 5 && uncorks == 0 && kept == 1))
 }
 
 # Clients that leave mid-body (the server paces the body, so it is still sending when they go) cost no stack-trace
@@ -914,7 +917,7 @@ start_server slowreader --no-sendfile
 check "slowreader: server writes its URL to the ready file" wait_ready
 if [[ -n "$URL" ]]; then
     check "slowreader: a slow reader's copy-path refills are high - low watermark (48 KiB), not 64 KiB (strace preadv2/pread64)" copy_refills_from_low_watermark
-    check "slowreader: a Connection: close request costs no MSG_PEEK, shutdown(2) or TCP_NODELAY and arrives whole; a keep-alive one sets TCP_NODELAY (strace)" close_requests_cost_no_peek_shutdown_or_nodelay
+    check "slowreader: a Connection: close request costs no MSG_PEEK, shutdown(2) or TCP_NODELAY, stays corked to its close and arrives whole; a keep-alive one sets TCP_NODELAY (strace)" close_requests_cost_no_peek_shutdown_or_nodelay
 fi
 check "slowreader: SIGTERM stops the server with exit code 0" stop_server
 for m in sendfile copy; do

@@ -57,6 +57,10 @@ internal sealed class RequestDispatcher
             // Another response may follow: its small writes must not wait for this one's acknowledgement.
             transport.SendWithoutDelay();
         }
+        else
+        {
+            transport.HoldUntilClose();
+        }
         var exchange = new Exchange(request, transport, keepAlive, progress);
         var isOptions = request.Method == "OPTIONS";
         if (request.Target == "*")

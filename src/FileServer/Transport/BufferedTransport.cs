@@ -25,6 +25,7 @@ internal abstract class BufferedTransport : ITransport
     private int _probeState;
     private const int ProbeIdle = 0, Probing = 1, SocketClosed = 2;
     private int _sendingOutsideQueue;
+    private bool _heldUntilClose;
     // Made on first use: only a paced (rate-limited) response waits on anything but the socket.
     private CancellationTokenSource? _abortedSource;
 
@@ -182,9 +183,20 @@ internal abstract class BufferedTransport : ITransport
     /// <inheritdoc />
     public void SetBatching(bool enabled)
     {
-        if (!IsAborted)
+        if (!IsAborted && !_heldUntilClose)
         {
             _probe.SetCork(enabled);
+        }
+    }
+
+    /// <inheritdoc />
+    // One segment instead of two for a connection's last response: the peer is woken once, and acknowledges once.
+    public void HoldUntilClose()
+    {
+        if (!IsAborted && !_heldUntilClose)
+        {
+            _heldUntilClose = true;
+            _probe.SetCork(true);
         }
     }
 

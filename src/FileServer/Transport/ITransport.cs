@@ -118,6 +118,13 @@ internal interface ITransport : IAsyncDisposable
     void SetBatching(bool enabled);
 
     /// <summary>
+    /// Holds back partial packets (TCP_CORK) until the close, for a response the connection ends with: its last bytes
+    /// then leave with the FIN in one segment, as nginx's <c>tcp_nopush</c> sends them. <see cref="SetBatching"/> no
+    /// longer releases them; the close does. Never needed for correctness.
+    /// </summary>
+    void HoldUntilClose();
+
+    /// <summary>
     /// Sends small writes at once from now on (TCP_NODELAY), for a connection that expects another response: one that
     /// ends with this response needs no such call, as its close pushes out what Nagle's algorithm would hold back.
     /// </summary>
