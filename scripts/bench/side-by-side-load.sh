@@ -4,7 +4,7 @@
 # ratios moved most between the one-at-a-time rounds are run in pairs, alternating which server goes first, so that
 # drift in the machine's speed (the virtual disk's cold reads vary 3x from pass to pass, the CPU's share by 10-20 %
 # over minutes) falls on both alike:
-#   pair_cold_series   COLD_PASSES pairs of cold passes (each pass evicts the cold set first): per pair the ratios of
+#   pair_cold_series   COLD_PAIRS pairs of cold passes (each pass evicts the cold set first): per pair the ratios of
 #                      the 4 KiB req/s, its p99 and the downloads' MiB/s (together, the sum of their own rates,
 #                      and the slowest's over the fastest's); then twice as many pairs of the downloads alone, with no
 #                      4 KiB requests beside them (MiB/s together): the disk path without the two servers' different
@@ -39,12 +39,31 @@ pair_stats() {
         }' "$tsv" >>"$RESULTS"
 }
 
+# pair_position LABEL FIELD TSV: how much faster a pair's second pass ran than its first, whichever server that was
+# (pair_order), as RESULTS rows of the pseudo-server "disk": the geometric mean and the pairs where it was faster.
+# The virtual disk has shown such an effect (one run: 1.7x, 5 of 5), which an even number of pairs balances out.
+pair_position() {
+    local label="$1" field="$2" tsv="$3"
+    awk -v label="$label" -v field="$field" '
+        $2 > 0 && $3 > 0 {
+            # Odd pairs run FileServer first (pair_order).
+            first = ($1 % 2) ? $2 : $3; second = ($1 % 2) ? $3 : $2
+            n++; logs += log(second / first); won += (second > first)
+        }
+        END {
+            if (n == 0) exit
+            printf "%s\tdisk\t%s_second_n\t%d\n", label, field, n
+            printf "%s\tdisk\t%s_second_geo\t%.4f\n", label, field, exp(logs / n)
+            printf "%s\tdisk\t%s_second_won\t%d\n", label, field, won
+        }' "$tsv" >>"$RESULTS"
+}
+
 # pair_cold_series FS_URL NG_URL
 pair_cold_series() {
     local fs_url="$1" ng_url="$2" i server dir bad=0
     local tsv="$WORK/load-pairs-cold"
     : >"$tsv.rps"; : >"$tsv.p99"; : >"$tsv.mibs"; : >"$tsv.sum_mibs"; : >"$tsv.even"; : >"$tsv.alone_mibs"
-    for ((i = 1; i <= COLD_PASSES; i++)); do
+    for ((i = 1; i <= COLD_PAIRS; i++)); do
         for server in $(pair_order "$i"); do
             URL="$(pair_url "$server" "$fs_url" "$ng_url")"
             dir="$WORK/load-pairs/cold.$server.p$i"
@@ -58,7 +77,7 @@ pair_cold_series() {
         printf '%s %s %s\n' "$i" "$(cat "$f/even")" "$(cat "$g/even")" >>"$tsv.even"
     done
     # Twice as many: a pass alone is short (2-3 s for 4 GiB), and the disk's speed varies as much.
-    for ((i = 1; i <= 2 * COLD_PASSES; i++)); do
+    for ((i = 1; i <= 2 * COLD_PAIRS; i++)); do
         for server in $(pair_order "$i"); do
             URL="$(pair_url "$server" "$fs_url" "$ng_url")"
             dir="$WORK/load-pairs/cold-alone.$server.p$i"
@@ -73,6 +92,8 @@ pair_cold_series() {
     pair_stats load cold_sum_mibs higher "$tsv.sum_mibs"
     pair_stats load cold_even higher "$tsv.even"
     pair_stats load cold_alone_mibs higher "$tsv.alone_mibs"
+    pair_position load cold_mibs "$tsv.mibs"
+    pair_position load cold_alone_mibs "$tsv.alone_mibs"
 }
 
 # pair_fresh_series FS_URL NG_URL
