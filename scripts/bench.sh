@@ -55,8 +55,9 @@
 #      last download ends (at least 1 s): its req/s and p99 over the time the downloads ran, and the downloads'
 #      MiB/s together (all their bytes over the time until the last one ended; the sum of their own rates, which
 #      overstates that when one download gets more than its share, and the slowest's rate over the fastest's are
-#      shown beside it), medians of 5 passes (quick 3, smoke 1): cold reads from this virtual disk vary 3x from
-#      pass to pass (scripts/bench/scenarios.sh);
+#      shown beside it), medians of 6 passes (quick 4, smoke 2): cold reads from this virtual disk vary 3x from
+#      pass to pass, often slow and fast by turns, which an even number of passes shares out evenly between the
+#      servers measured one after another (scripts/bench/scenarios.sh);
 #   8. sweep: the 4 KiB file at 10, 100, 1000 and 5000 keep-alive connections (wrk -t2 -cN, 5 s each): req/s and
 #      p99 per count, drawn as a chart per server (gnuplot SVG, TestResults/bench-sweep-MODE.svg or BENCH_CHART);
 #   9. burst (run first, right after the warm-up): 5,000 keep-alive connections (scripts/loadgen idle; smoke 200),
@@ -75,7 +76,7 @@
 #      download is fast when curl and the sending thread run on different CPUs, slow when they share one, and the
 #      scheduler's placement changes from download to download; pinned, each server's own cost is what differs.
 #      Between the two, under load (scripts/bench/side-by-side-load.sh): pairs of new-connection runs (10, quick 4,
-#      smoke 1), pairs of cold passes (6, quick 4, smoke 2: an even number, so that each server goes first as often,
+#      smoke 1), pairs of cold passes (as many as the cold phase's passes: an even number, so that each server goes first as often,
 #      since a pair's second pass can find the disk faster than its first did, 1.7x in one run) and twice as many
 #      pairs of the cold downloads alone (no 4 KiB requests beside them), alternating, per-pair ratios, and that
 #      second-over-first effect of the disk's.
@@ -128,9 +129,9 @@ lib_parse_args "--quick:MODE=quick --smoke:MODE=smoke --keep:KEEP=1 --servers=SE
 
 ALL_SERVERS=(fileserver fileserver-copy nginx nginx-copy kestrel fileserver-observed fileserver-tls nginx-tls)
 case "$MODE" in
-    full) COLD_PASSES=5 COLD_PAIRS=6 COLD_MIB=1024 COLD_WRK_SECONDS=60 SWEEP_CONNECTIONS="10 100 1000 5000" SWEEP_SECONDS=5 BURST_CLIENTS=5000 BURST_HOLD=5 BURST_QUIET=30 ;;
-    quick) COLD_PASSES=3 COLD_PAIRS=4 COLD_MIB=256 COLD_WRK_SECONDS=30 SWEEP_CONNECTIONS="10 100 1000 5000" SWEEP_SECONDS=2 BURST_CLIENTS=5000 BURST_HOLD=3 BURST_QUIET=30 ;;
-    smoke) COLD_PASSES=1 COLD_PAIRS=2 COLD_MIB=32 COLD_WRK_SECONDS=10 SWEEP_CONNECTIONS="10 100" SWEEP_SECONDS=1 BURST_CLIENTS=200 BURST_HOLD=1 BURST_QUIET=2 ;;
+    full) COLD_PASSES=6 COLD_MIB=1024 COLD_WRK_SECONDS=60 SWEEP_CONNECTIONS="10 100 1000 5000" SWEEP_SECONDS=5 BURST_CLIENTS=5000 BURST_HOLD=5 BURST_QUIET=30 ;;
+    quick) COLD_PASSES=4 COLD_MIB=256 COLD_WRK_SECONDS=30 SWEEP_CONNECTIONS="10 100 1000 5000" SWEEP_SECONDS=2 BURST_CLIENTS=5000 BURST_HOLD=3 BURST_QUIET=30 ;;
+    smoke) COLD_PASSES=2 COLD_MIB=32 COLD_WRK_SECONDS=10 SWEEP_CONNECTIONS="10 100" SWEEP_SECONDS=1 BURST_CLIENTS=200 BURST_HOLD=1 BURST_QUIET=2 ;;
 esac
 case "$MODE" in
     full) ROUNDS=2 BIG_MIB=1024 RANGES=100 WRK_SECONDS=10 FRESH_SECONDS=5 FRESH_PAIRS=10 WRK_WARMUP_SECONDS=15 BIG_WARMUPS=3 MID_WARMUPS=24 WARM_WRK_SECONDS=3 ONE_STREAM_DOWNLOADS=5 EIGHT_STREAM_PASSES=2 PAIRS=20 DEFAULT_SERVERS="fileserver,fileserver-copy,nginx,nginx-copy,kestrel,fileserver-observed,fileserver-tls,nginx-tls" ;;
@@ -751,7 +752,7 @@ run_pairs() {
     PAIR_PIN=()
     pair_series pairs "$fs_url" "$ng_url"
     # Under load, before the pinned series (which pins the servers for good): new connections, then cold passes.
-    echo "#   side by side under load: $FRESH_PAIRS pairs of new-connection runs, $COLD_PAIRS pairs of cold passes"
+    echo "#   side by side under load: $FRESH_PAIRS pairs of new-connection runs, $COLD_PASSES pairs of cold passes"
     mkdir -p "$WORK/load-pairs"
     pair_fresh_series "$fs_url" "$ng_url"
     pair_cold_series "$fs_url" "$ng_url"

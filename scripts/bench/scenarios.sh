@@ -36,7 +36,9 @@ cold_files() {
 }
 
 # phase_cold: COLD_PASSES passes (the virtual disk's speed for cold reads varies from pass to pass: 640-2,100 MiB/s
-# summed for the same server and files, measured), each file evicted before each pass; the medians are the figures.
+# summed for the same server and files, measured, often slow and fast by turns), each file evicted before each pass;
+# the medians are the figures. COLD_PASSES is even: with an odd count, the server measured next would start in the
+# other phase of the disk's rhythm and get one fast pass more.
 phase_cold() {
     local round="$1" server="$2" pass
     for ((pass = 1; pass <= COLD_PASSES; pass++)); do

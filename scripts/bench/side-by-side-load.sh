@@ -4,7 +4,7 @@
 # ratios moved most between the one-at-a-time rounds are run in pairs, alternating which server goes first, so that
 # drift in the machine's speed (the virtual disk's cold reads vary 3x from pass to pass, the CPU's share by 10-20 %
 # over minutes) falls on both alike:
-#   pair_cold_series   COLD_PAIRS pairs of cold passes (each pass evicts the cold set first): per pair the ratios of
+#   pair_cold_series   COLD_PASSES pairs of cold passes (each pass evicts the cold set first): per pair the ratios of
 #                      the 4 KiB req/s, its p99 and the downloads' MiB/s (together, the sum of their own rates,
 #                      and the slowest's over the fastest's); then twice as many pairs of the downloads alone, with no
 #                      4 KiB requests beside them (MiB/s together): the disk path without the two servers' different
@@ -63,7 +63,7 @@ pair_cold_series() {
     local fs_url="$1" ng_url="$2" i server dir bad=0
     local tsv="$WORK/load-pairs-cold"
     : >"$tsv.rps"; : >"$tsv.p99"; : >"$tsv.mibs"; : >"$tsv.sum_mibs"; : >"$tsv.even"; : >"$tsv.alone_mibs"
-    for ((i = 1; i <= COLD_PAIRS; i++)); do
+    for ((i = 1; i <= COLD_PASSES; i++)); do
         for server in $(pair_order "$i"); do
             URL="$(pair_url "$server" "$fs_url" "$ng_url")"
             dir="$WORK/load-pairs/cold.$server.p$i"
@@ -77,7 +77,7 @@ pair_cold_series() {
         printf '%s %s %s\n' "$i" "$(cat "$f/even")" "$(cat "$g/even")" >>"$tsv.even"
     done
     # Twice as many: a pass alone is short (2-3 s for 4 GiB), and the disk's speed varies as much.
-    for ((i = 1; i <= 2 * COLD_PAIRS; i++)); do
+    for ((i = 1; i <= 2 * COLD_PASSES; i++)); do
         for server in $(pair_order "$i"); do
             URL="$(pair_url "$server" "$fs_url" "$ng_url")"
             dir="$WORK/load-pairs/cold-alone.$server.p$i"
