@@ -2,14 +2,13 @@ using System.Net.Sockets;
 using FileServer.Platform;
 using FileServer.Tests.Support;
 using FileServer.Transport;
+using static FileServer.Tests.Support.TransportDefaults;
 
 namespace FileServer.Tests.Transport;
 
 /// <summary>The asyncio write/drain contract and ordered zero-copy sends, over real loopback sockets.</summary>
 public class SocketTransportTests
 {
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
-    private static readonly TransportOptions Options = new(HighWatermark: 64 * 1024, LowWatermark: 16 * 1024, SendFileChunk: 1024 * 1024);
     private readonly IPlatform _platform = PlatformDetector.Detect();
 
     private static byte[] Pattern(int length, int seed)
@@ -143,7 +142,7 @@ public class SocketTransportTests
         private readonly Task _fault;
 
         public FaultingTransport(Socket socket, IPlatform platform, Task fault)
-            : base(socket, platform, SocketTransportTests.Options)
+            : base(socket, platform, TransportDefaults.Options)
         {
             _fault = fault;
             StartPump();
@@ -270,13 +269,19 @@ public class SocketTransportTests
         Assert.That(await pair.ReadClientToEndAsync().WaitAsync(Bound), Is.EqualTo("last bytes"u8.ToArray()), "every byte, then a clean end");
     }
 
-    [Test]
-    public async Task Close_WithUnreadInput_WaitsForThePeersEnd_EvenWhenItSendsNoMore()
+    // Held (TCP_CORK to the close): the half-close releases the held bytes with the FIN while the close still waits.
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task Close_WithUnreadInput_WaitsForThePeersEnd_EvenWhenItSendsNoMore(bool heldUntilClose)
     {
         using var pair = await SocketPair.CreateAsync();
         var transport = new SocketTransport(pair.Server, _platform, Options);
         await pair.Client.SendAsync("GET /next HTTP/1.1\r\n\r\n"u8.ToArray());
         Assert.That(pair.Server.Poll(Bound, SelectMode.SelectRead), Is.True, "the unread request reached the server");
+        if (heldUntilClose)
+        {
+            transport.HoldUntilClose();
+        }
         transport.Write("last bytes"u8);
 
         var closing = transport.CloseAsync(TimeSpan.FromHours(1), peerSendsNoMore: true).AsTask();
