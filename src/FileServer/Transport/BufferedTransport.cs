@@ -25,7 +25,6 @@ internal abstract class BufferedTransport : ITransport
     private int _probeState;
     private const int ProbeIdle = 0, Probing = 1, SocketClosed = 2;
     private int _sendingOutsideQueue;
-    private bool _heldUntilClose;
     // Made on first use: only a paced (rate-limited) response waits on anything but the socket.
     private CancellationTokenSource? _abortedSource;
 
@@ -181,24 +180,11 @@ internal abstract class BufferedTransport : ITransport
     protected void CountSentOutsideQueue(long count) => _queue.CountSentOutsideQueue(count);
 
     /// <inheritdoc />
-    public void SetBatching(bool enabled)
-    {
-        if (!IsAborted && !_heldUntilClose)
-        {
-            _probe.SetCork(enabled);
-        }
-    }
+    // After an abort the probe's call meets a disposed socket, which it ignores.
+    public void SetBatching(bool enabled) => _probe.SetCork(enabled);
 
     /// <inheritdoc />
-    // One segment instead of two for a connection's last response: the peer is woken once, and acknowledges once.
-    public void HoldUntilClose()
-    {
-        if (!IsAborted && !_heldUntilClose)
-        {
-            _heldUntilClose = true;
-            _probe.SetCork(true);
-        }
-    }
+    public void HoldUntilClose() => _probe.HoldCork();
 
     /// <inheritdoc />
     public async ValueTask CloseAsync(TimeSpan linger, bool peerSendsNoMore)

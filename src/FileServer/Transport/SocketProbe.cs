@@ -11,6 +11,7 @@ namespace FileServer.Transport;
 internal sealed class SocketProbe(Socket socket, IPlatform platform)
 {
     private bool _noDelay;
+    private bool _held;
 
     /// <summary>Bytes the peer has acknowledged, or <paramref name="fallback"/> where the kernel cannot say.</summary>
     public long BytesAcknowledged(long fallback)
@@ -60,9 +61,26 @@ internal sealed class SocketProbe(Socket socket, IPlatform platform)
         }
     }
 
-    /// <summary>Turns TCP_CORK on or off; a socket that refuses it still works without it.</summary>
+    /// <summary>
+    /// Turns TCP_CORK on for good (until the close): one segment instead of two for a connection's last response, so
+    /// the peer is woken once and acknowledges once. <see cref="SetCork"/> leaves it on from then on.
+    /// </summary>
+    public void HoldCork()
+    {
+        if (!_held)
+        {
+            SetCork(true);
+            _held = true;
+        }
+    }
+
+    /// <summary>Turns TCP_CORK on or off, unless held; a socket that refuses it still works without it.</summary>
     public void SetCork(bool enabled)
     {
+        if (_held)
+        {
+            return;
+        }
         try
         {
             platform.SetCork(socket, enabled);
