@@ -76,10 +76,10 @@
 #      download is fast when curl and the sending thread run on different CPUs, slow when they share one, and the
 #      scheduler's placement changes from download to download; pinned, each server's own cost is what differs.
 #      Between the two, under load (scripts/bench/side-by-side-load.sh): pairs of new-connection runs (10, quick 4,
-#      smoke 1), pairs of cold passes (as many as the cold phase's passes: an even number, so that each server goes first as often,
-#      since a pair's second pass can find the disk faster than its first did, 1.7x in one run) and twice as many
-#      pairs of the cold downloads alone (no 4 KiB requests beside them), alternating, per-pair ratios, and that
-#      second-over-first effect of the disk's.
+#      smoke 1), pairs of cold passes (as many as the cold phase's passes: an even number, so that each server
+#      goes first as often, since a pair's second pass can find the disk faster than its first did, 1.7x in one
+#      run) and twice as many pairs of the cold downloads alone (no 4 KiB requests beside them), alternating,
+#      per-pair ratios, and that second-over-first effect of the disk's.
 # Then a markdown table: each figure per server, its ratio to nginx in the same body mode and to Kestrel
 # (server / reference, same round), a TLS block (F and G, and F ÷ G from the same round), and a goals block
 # (met / NOT MET / mixed across rounds / n/a).
