@@ -968,6 +968,13 @@ function position(m, how,    n) {
     printf "The disk, %s: the second pass of a pair ÷ its first, MiB/s together, geometric mean %.3f× (second faster in %d of %d pairs); with each server first in half the pairs, it falls on both alike.\n",
         how, val["load", "disk", m "_second_geo"], val["load", "disk", m "_second_won"], n
 }
+# The servers within a phase of the disk: the passes split at their median, FileServer ÷ nginx per half (pair_phase).
+function phase(m, how) {
+    if (!(("load", "fileserver", m "_phase_geo") in has)) return
+    printf "Within a phase of the disk, %s (the %d passes split at their median): FileServer ÷ nginx %.3f× in the slow half, %.3f× in the fast half, %.3f× together; FileServer had %d of the fast passes.\n",
+        how, val["load", "fileserver", m "_phase_passes"], val["load", "fileserver", m "_phase_slow"], val["load", "fileserver", m "_phase_fast"],
+        val["load", "fileserver", m "_phase_geo"], val["load", "fileserver", m "_phase_fs_fast"]
+}
 function load_side_by_side() {
     if (!(("load", "fileserver", "fresh_rps_n") in has) && !(("load", "fileserver", "cold_mibs_n") in has)) return
     print "## Side by side under load: FileServer zero-copy and nginx sendfile on, both running, runs alternating"
@@ -985,14 +992,17 @@ function load_side_by_side() {
     print "Each pair runs both servers one after the other, each first in every other pair; a cold pass evicts its files first."
     position("cold_mibs", "beside the 4 KiB requests")
     position("cold_alone_mibs", "alone")
+    phase("cold_mibs", "beside the 4 KiB requests")
+    phase("cold_alone_mibs", "alone")
     print ""
 }
-function load_goal(text, m, op, limit,    x, ok) {
+function load_goal(text, m, op, limit,    x, ok, extra) {
     if (!(("load", "fileserver", m "_geo") in has)) return
     x = val["load", "fileserver", m "_geo"]
     ok = (op == ">=") ? (x >= limit) : (x <= limit)
-    printf "- %-8s %s, side by side (geometric mean of %d pair%s): %.3f×\n", ok ? "met" : "NOT MET", text, val["load", "fileserver", m "_n"],
-        (val["load", "fileserver", m "_n"] > 1) ? "s" : "", x
+    extra = (("load", "fileserver", m "_phase_geo") in has) ? sprintf(" (within a phase of the disk: %.3f×)", val["load", "fileserver", m "_phase_geo"]) : ""
+    printf "- %-8s %s, side by side (geometric mean of %d pair%s): %.3f×%s\n", ok ? "met" : "NOT MET", text, val["load", "fileserver", m "_n"],
+        (val["load", "fileserver", m "_n"] > 1) ? "s" : "", x, extra
 }
 function pair_goal(series, how,    n) {
     if (!((series, "fileserver", "pairs_geo") in has)) return
