@@ -18,7 +18,7 @@ internal sealed class ReadyFile
     /// <summary>Writes <paramref name="urls"/> atomically: a script polling for the file never reads it half-written.</summary>
     /// <exception cref="IOException">The file cannot be written.</exception>
     /// <exception cref="UnauthorizedAccessException">The file cannot be written.</exception>
-    public async Task WriteAsync(IEnumerable<Uri> urls)
+    public async Task WriteAsync(IEnumerable<string> urls)
     {
         var content = string.Concat(urls.Select(u => u + "\n"));
         var temporary = _path + ".tmp" + Environment.ProcessId;

@@ -16,4 +16,7 @@ internal static partial class CliLog
 
     [LoggerMessage(EventId = 37, Level = LogLevel.Information, Message = "Metrics on {Url} (Prometheus text format)")]
     public static partial void MetricsServed(ILogger logger, string url);
+
+    [LoggerMessage(EventId = 39, Level = LogLevel.Debug, Message = "Started: start-up's garbage collected, the managed heap {BeforeKiB} KiB → {AfterKiB} KiB ({CommittedKiB} KiB committed) in {PauseMs:0.0} ms")]
+    public static partial void StartUpMemoryGivenBack(ILogger logger, long beforeKiB, long afterKiB, long committedKiB, double pauseMs);
 }

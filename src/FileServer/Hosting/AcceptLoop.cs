@@ -77,7 +77,7 @@ internal sealed class AcceptLoop(
             }
             if (backOff > TimeSpan.Zero)
             {
-                ServerLog.AcceptingAgain(log, listener.Url.ToString());
+                ServerLog.AcceptingAgain(log, listener.BaseUrl);
                 backOff = TimeSpan.Zero;
             }
 
@@ -112,7 +112,7 @@ internal sealed class AcceptLoop(
     {
         if (outOfDescriptorsLog.TryPass(out var suppressed))
         {
-            ServerLog.OutOfDescriptors(log, listener.Url.ToString(), reason, suppressed);
+            ServerLog.OutOfDescriptors(log, listener.BaseUrl, reason, suppressed);
         }
     }
 }

@@ -84,6 +84,9 @@ public sealed class FileServerHost : IAsyncDisposable
     /// <summary>Every base URL listened on, HTTPS first.</summary>
     public IReadOnlyList<Uri> Urls => _listeners.Select(l => l.Url).ToList();
 
+    /// <summary><see cref="Urls"/> as strings, without making a <see cref="Uri"/>.</summary>
+    internal IReadOnlyList<string> BaseUrls => _listeners.Select(l => l.BaseUrl).ToList();
+
     private Listener Primary => _listeners.Count > 0 ? _listeners[0] : throw new InvalidOperationException("not started");
 
     /// <summary>The server's instruments (meter <c>FileServer</c>).</summary>
@@ -165,7 +168,7 @@ public sealed class FileServerHost : IAsyncDisposable
         _trim = new IdleMemoryTrim(_options.IdleTrimAfter,
             () => Interlocked.Read(ref _connectionsAccepted) + Interlocked.Read(ref _connectionsEnded) + Statistics.Requests, _platform.TrimNativeHeap, _clock, _log);
         _connectionSlots = new SemaphoreSlim(maxConnections, maxConnections);
-        ServerLog.Started(_log, root, string.Join(' ', Urls), _platform.Name, _options.DisableSendFile ? "off" : "on", _root.Confinement);
+        ServerLog.Started(_log, root, string.Join(' ', BaseUrls), _platform.Name, _options.DisableSendFile ? "off" : "on", _root.Confinement);
         var outOfDescriptorsLog = new LogThrottle(_clock, TimeSpan.FromSeconds(1));
         _acceptLoop = Task.WhenAll(_listeners.Select(listener =>
             new AcceptLoop(listener, _connectionSlots, _reserve, outOfDescriptorsLog, StartConnection, _clock, _log).RunAsync(_stopAccepting.Token)));

@@ -66,14 +66,21 @@ internal sealed class ListenerBinder(FileServerOptions options, IPlatform platfo
         {
             return address;
         }
+        return Resolve(_options.Host);
+    }
+
+    // Not inlined: compiling it loads System.Net.NameResolution, which a server given an address never needs.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static IPAddress Resolve(string host)
+    {
         try
         {
-            return Dns.GetHostAddresses(_options.Host).FirstOrDefault()
-                ?? throw new StartupException($"host '{_options.Host}' has no address");
+            return Dns.GetHostAddresses(host).FirstOrDefault()
+                ?? throw new StartupException($"host '{host}' has no address");
         }
         catch (SocketException e)
         {
-            throw new StartupException($"cannot resolve host '{_options.Host}': {e.Message}", e);
+            throw new StartupException($"cannot resolve host '{host}': {e.Message}", e);
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -28,12 +29,15 @@ internal sealed class PrometheusEndpoint : IAsyncDisposable
         _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         _listener.Bind(new IPEndPoint(IPAddress.Loopback, port));
         _listener.Listen(64);
-        Url = new Uri($"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndPoint!).Port}/metrics");
+        Address = string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndPoint!).Port}/metrics");
         _loop = AcceptAsync();
     }
 
+    /// <summary>Where the metrics are served, as text (the command line prints it without loading <see cref="Uri"/>).</summary>
+    public string Address { get; }
+
     /// <summary>Where the metrics are served.</summary>
-    public Uri Url { get; }
+    public Uri Url => new(Address);
 
     private async Task AcceptAsync()
     {
