@@ -98,7 +98,7 @@ internal static class CommandLine
             }
             catch (TlsCertificateException e)
             {
-                await Console.Error.WriteLineAsync($"fileserver: {e.Message}").ConfigureAwait(false);
+                await StandardStreams.Error.WriteLineAsync($"fileserver: {e.Message}").ConfigureAwait(false);
                 return 1;
             }
             var options = new FileServerOptions
@@ -144,11 +144,11 @@ internal static class CommandLine
         var parsed = command.Parse(args);
         if (parsed.Errors.Count > 0)
         {
-            await Console.Error.WriteLineAsync($"fileserver: {parsed.Errors[0].Message} (see --help)").ConfigureAwait(false);
+            await StandardStreams.Error.WriteLineAsync($"fileserver: {parsed.Errors[0].Message} (see --help)").ConfigureAwait(false);
             return 2;
         }
         // Signals are ours to handle (graceful shutdown), not System.CommandLine's.
-        return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }).ConfigureAwait(false);
+        return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null, Output = StandardStreams.Out, Error = StandardStreams.Error }).ConfigureAwait(false);
     }
 
     /// <summary>An option naming a file the server writes; an empty name is a usage error, not a crash at write time.</summary>

@@ -24,7 +24,7 @@ internal static class ServeCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            await Console.Error.WriteLineAsync($"fileserver: cannot open the access log '{logging.AccessLog}': {e.Message}").ConfigureAwait(false);
+            await StandardStreams.Error.WriteLineAsync($"fileserver: cannot open the access log '{logging.AccessLog}': {e.Message}").ConfigureAwait(false);
             return 1;
         }
         using var _ = loggerFactory;
@@ -45,7 +45,7 @@ internal static class ServeCommand
         }
         catch (StartupException e)
         {
-            await Console.Error.WriteLineAsync($"fileserver: {e.Message}").ConfigureAwait(false);
+            await StandardStreams.Error.WriteLineAsync($"fileserver: {e.Message}").ConfigureAwait(false);
             return 1;
         }
 
@@ -59,7 +59,7 @@ internal static class ServeCommand
             }
             catch (SocketException e)
             {
-                await Console.Error.WriteLineAsync($"fileserver: cannot serve metrics on 127.0.0.1:{port}: {e.Message}").ConfigureAwait(false);
+                await StandardStreams.Error.WriteLineAsync($"fileserver: cannot serve metrics on 127.0.0.1:{port}: {e.Message}").ConfigureAwait(false);
                 return 1;
             }
             CliLog.MetricsServed(loggerFactory.CreateLogger("FileServer"), metrics.Address);
@@ -79,13 +79,13 @@ internal static class ServeCommand
         var urls = host.BaseUrls;
         foreach (var url in urls)
         {
-            await Console.Out.WriteLineAsync($"Listening on {url}").ConfigureAwait(false);
+            await StandardStreams.Out.WriteLineAsync($"Listening on {url}").ConfigureAwait(false);
         }
         if (tls?.FingerprintLine is { } fingerprint)
         {
-            await Console.Out.WriteLineAsync(fingerprint).ConfigureAwait(false);
+            await StandardStreams.Out.WriteLineAsync(fingerprint).ConfigureAwait(false);
         }
-        await Console.Out.FlushAsync().ConfigureAwait(false);
+        await StandardStreams.Out.FlushAsync().ConfigureAwait(false);
         var ready = readyFile is null ? null : new ReadyFile(readyFile);
         if (ready is not null)
         {
@@ -95,7 +95,7 @@ internal static class ServeCommand
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                await Console.Error.WriteLineAsync($"fileserver: cannot write ready file '{readyFile}': {e.Message}").ConfigureAwait(false);
+                await StandardStreams.Error.WriteLineAsync($"fileserver: cannot write ready file '{readyFile}': {e.Message}").ConfigureAwait(false);
                 return 1;
             }
         }
@@ -106,14 +106,14 @@ internal static class ServeCommand
         }
         else if (progress)
         {
-            await Console.Error.WriteLineAsync("fileserver: --progress needs an interactive terminal on stdout; running without it").ConfigureAwait(false);
+            await StandardStreams.Error.WriteLineAsync("fileserver: --progress needs an interactive terminal on stdout; running without it").ConfigureAwait(false);
         }
         await stop.Task.ConfigureAwait(false);
         await host.StopAsync().ConfigureAwait(false);
         if (ready?.RemoveIfOurs() is { } reason)
         {
             // The server did stop cleanly; a stale ready file is worth a line, not a failed exit.
-            await Console.Error.WriteLineAsync($"fileserver: cannot remove ready file '{readyFile}': {reason}").ConfigureAwait(false);
+            await StandardStreams.Error.WriteLineAsync($"fileserver: cannot remove ready file '{readyFile}': {reason}").ConfigureAwait(false);
         }
         return 0;
 

@@ -35,7 +35,7 @@ internal sealed class AccessLogSink : ILoggerProvider
     {
         _path = path;
         _format = format;
-        _stderr = path is null ? stderr ?? Console.OpenStandardError() : null;
+        _stderr = path is null ? stderr ?? StandardStreams.OpenError() : null;
         var first = path is null ? null : Open(path);
         _writer = Task.Run(() => WriteAsync(first));
     }

@@ -27,7 +27,7 @@ internal sealed class StderrLoggerProvider : ILoggerProvider
     /// <summary>Starts the writer thread; <paramref name="output"/> defaults to standard error; <paramref name="json"/> writes <see cref="JsonLogLine"/>s.</summary>
     public StderrLoggerProvider(TextWriter? output = null, bool json = false)
     {
-        _output = output ?? Console.Error;
+        _output = output ?? StandardStreams.Error;
         _json = json;
         _writer = new Thread(WriteLines) { IsBackground = true, Name = "stderr logger" };
         _writer.Start();

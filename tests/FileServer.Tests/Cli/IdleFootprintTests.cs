@@ -35,6 +35,7 @@ public sealed partial class IdleFootprintTests
         Assert.That(CollectedLine().Count(server.Log), Is.EqualTo(1), "once, at start");
     }
 
+    [TestCase("System.Console.dll")]
     [TestCase("System.Private.Uri.dll")]
     [TestCase("System.Net.NameResolution.dll")]
     [TestCase("System.Net.Security.dll")]
