@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using System.Text;
+using FileServer.Platform;
 
 namespace FileServer.Cli;
 
@@ -17,8 +19,17 @@ internal static class StandardStreams
     public static TextWriter Error { get; } = Open(2);
 
     /// <summary>Standard error as a stream, for writers of their own (the access log's lines).</summary>
-    public static Stream OpenError() => new DescriptorWriteStream(2);
+    public static Stream OpenError() => OpenStream(2);
 
     private static TextWriter Open(int descriptor) =>
-        TextWriter.Synchronized(new StreamWriter(new DescriptorWriteStream(descriptor), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false)) { AutoFlush = true });
+        TextWriter.Synchronized(new StreamWriter(OpenStream(descriptor), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false)) { AutoFlush = true });
+
+    // write(2) through Mono.Posix where its native helper loads (as the server's own platform decides); elsewhere the
+    // console's streams.
+    private static Stream OpenStream(int descriptor) =>
+        PosixPlatform.IsSupported() ? new DescriptorWriteStream(descriptor) : ConsoleStream(descriptor);
+
+    // Not inlined: compiling it loads System.Console, which a server on Linux never needs.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Stream ConsoleStream(int descriptor) => descriptor == 1 ? Console.OpenStandardOutput() : Console.OpenStandardError();
 }
