@@ -3,6 +3,7 @@ using System.Security.Authentication;
 
 namespace LoadGen;
 
+/// <summary>How the modes name and sort the failures they count.</summary>
 internal static class Errors
 {
     /// <summary>A short name for a failure: the socket error code, "timeout", or the exception type.</summary>
