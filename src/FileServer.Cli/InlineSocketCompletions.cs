@@ -4,15 +4,20 @@ namespace FileServer.Cli;
 
 /// <summary>
 /// Runs the command line's server as an event loop: .NET's inline socket completions, with one socket engine thread
-/// per two cores, each answering the requests whose bytes it saw arrive, as an nginx worker does.
+/// per core, each answering the requests whose bytes it saw arrive, as nginx's workers (one per core) do.
 /// </summary>
 /// <remarks>
 /// <para>
 /// By default one engine thread hands every ready socket to the thread pool: a thread wake-up and a context switch
 /// per request, which nginx's loop does not pay. Measured on 2 cores beside nginx (docs/performance.md): 4 KiB
 /// keep-alive at ten connections 0.84× → 1.08×, p99 0.88× → 0.31×; 4 KiB requests beside four cold downloads
-/// 0.81× → 1.09×, p99 0.64× → 0.38×. One engine thread on two cores left the other core to the pool's work (large
-/// bodies, listings, TLS) and to the clients; one per core gave a worse p99 at fifty connections (1.15× nginx's).
+/// 0.81× → 1.09×, p99 0.64× → 0.38×.
+/// </para>
+/// <para>
+/// One engine per core, not per two: on a second machine, with the processor saturated by four cold downloads beside
+/// them, the 4 KiB requests of one engine got one thread's share of two cores (0.85× nginx's requests/s, 24 rotated
+/// passes) and of two engines 1.32× (the downloads 1.10× → 0.99×); at ten keep-alive connections the p99 rose from
+/// 0.44× to 1.21× nginx's, within the goal of 1.5× (docs/performance.md, "Cold files on the second machine").
 /// </para>
 /// <para>
 /// Work that can run long before its first wait hops to the pool (<c>ThreadPoolHop</c>), and only a plain
@@ -50,6 +55,6 @@ internal static class InlineSocketCompletions
         }
     }
 
-    /// <summary>One engine thread per two cores, at least one.</summary>
-    public static int EngineThreads(int processors) => Math.Max(1, processors / 2);
+    /// <summary>One engine thread per core, at least one (.NET's own default once completions run inline).</summary>
+    public static int EngineThreads(int processors) => Math.Max(1, processors);
 }

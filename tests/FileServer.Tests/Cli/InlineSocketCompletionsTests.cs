@@ -8,29 +8,29 @@ namespace FileServer.Tests.Cli;
 
 /// <summary>
 /// The command line's server runs .NET's socket engine as an event loop (inline completions, one engine thread per
-/// two cores), and leaves either setting alone when the user made it: the decision over a dictionary, and the real
+/// core), and leaves either setting alone when the user made it: the decision over a dictionary, and the real
 /// process's engine threads counted in /proc while it answers.
 /// </summary>
 public sealed class InlineSocketCompletionsTests
 {
     private const string EngineThreadName = ".NET Sockets";
 
+    [TestCase(0, 1)]
     [TestCase(1, 1)]
-    [TestCase(2, 1)]
-    [TestCase(3, 1)]
-    [TestCase(16, 8)]
-    public void EngineThreads_AreOnePerTwoCores_AtLeastOne(int processors, int engines) =>
+    [TestCase(2, 2)]
+    [TestCase(16, 16)]
+    public void EngineThreads_AreOnePerCore_AtLeastOne(int processors, int engines) =>
         Assert.That(InlineSocketCompletions.EngineThreads(processors), Is.EqualTo(engines));
 
     [Test]
-    public void NothingSet_TurnsInlineOn_WithOneEnginePerTwoCores()
+    public void NothingSet_TurnsInlineOn_WithOneEnginePerCore()
     {
         var environment = Apply(new Dictionary<string, string>(), processors: 8);
 
         Assert.That(environment, Is.EquivalentTo(new Dictionary<string, string>
         {
             [InlineSocketCompletions.InlineVariable] = "1",
-            [InlineSocketCompletions.EnginesVariable] = "4",
+            [InlineSocketCompletions.EnginesVariable] = "8",
         }));
     }
 
@@ -53,17 +53,17 @@ public sealed class InlineSocketCompletionsTests
     }
 
     [Test]
-    public async Task TheServer_AnswersWithOneEngineThreadPerTwoCores()
+    public async Task TheServer_AnswersWithOneEngineThreadPerCore()
     {
         Assume.That(PlatformDetector.Detect().Name, Is.EqualTo("posix"), "thread names are read from /proc");
         using var tree = new TempTree();
         tree.WriteText("root/a.txt", "hello\n");
-        // Four cores as .NET sees them: two engine threads, where .NET's own default would be one.
+        // Four cores as .NET sees them: four engine threads, where .NET's default without inline completions is one.
         var environment = new Dictionary<string, string?>(Unset) { ["DOTNET_PROCESSOR_COUNT"] = "4" };
         using var server = CliProcess.StartWithEnvironment(environment, tree.PathOf("root"), "--no-access-log");
 
         Assert.That(await GetTwiceAsync(server), Is.EqualTo(2), "two answers on one keep-alive connection");
-        Assert.That(EngineThreads(server.Id), Is.EqualTo(2));
+        Assert.That(EngineThreads(server.Id), Is.EqualTo(4));
     }
 
     [Test]
