@@ -12,6 +12,9 @@ namespace FileServer.Cli;
 /// </summary>
 internal static class StandardStreams
 {
+    // Asked once (a stat and a directory lookup), before Out and Error below are made: static fields start in order.
+    private static readonly bool s_posix = PosixPlatform.IsSupported();
+
     /// <summary>Standard output (the URLs a script reads, help, the version).</summary>
     public static TextWriter Out { get; } = Open(1);
 
@@ -27,7 +30,7 @@ internal static class StandardStreams
     // write(2) through Mono.Posix where its native helper loads (as the server's own platform decides); elsewhere the
     // console's streams.
     private static Stream OpenStream(int descriptor) =>
-        PosixPlatform.IsSupported() ? new DescriptorWriteStream(descriptor) : ConsoleStream(descriptor);
+        s_posix ? new DescriptorWriteStream(descriptor) : ConsoleStream(descriptor);
 
     // Not inlined: compiling it loads System.Console, which a server on Linux never needs.
     [MethodImpl(MethodImplOptions.NoInlining)]
