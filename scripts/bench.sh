@@ -70,7 +70,7 @@
 #      report's header), so that only the servers' own code differs; single downloads of the big file alternating
 #      between them, 20 pairs (quick 6, smoke 1), each server first in every
 #      other pair, so drift in the machine's speed over minutes falls on both alike: the medians, the geometric mean
-#      of the per-pair ratios, the pairs FileServer won, slow downloads (below 0.7 x the median of all), and
+#      of the per-pair ratios with its 95 % interval (Student's t over the logs), the pairs FileServer won, slow downloads (below 0.7 x the median of all), and
 #      curl's CPU time per GiB (the shell's time; curl runs flat out, so that sets the speed). Then as many pairs
 #      again with every thread of both servers and each curl pinned to the last CPU (taskset): on loopback a
 #      download is fast when curl and the sending thread run on different CPUs, slow when they share one, and the
@@ -694,20 +694,22 @@ pair_series() {  # pair_series LABEL FS_URL NG_URL: PAIRS pairs into $WORK/LABEL
     ((bad == 0)) || fail "side by side ($label): $bad of $PAIRS pairs had an incomplete download"
     # LABEL.tsv: pair, FileServer MiB/s, its curl CPU ms, nginx MiB/s, its curl CPU ms. A download is "slow" below
     # 0.7 x the median of all downloads of both servers.
-    awk -v gib="$BIG_MIB" -v label="$label" '
+    awk -v gib="$BIG_MIB" -v label="$label" "$GEO_INTERVAL_AWK"'
         function median(a, n,    i, j, t) {
             for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
             return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
         }
         { n++; f[n] = $2; fc[n] = $3 * 1024 / gib; g[n] = $4; gc[n] = $5 * 1024 / gib
-          all[2 * n - 1] = $2; all[2 * n] = $4; logs += log($2 / $4); faster += ($2 > $4) }
+          all[2 * n - 1] = $2; all[2 * n] = $4; l[n] = log($2 / $4); faster += ($2 > $4) }
         END {
             if (n == 0) exit
             for (i = 1; i <= n; i++) { f2[i] = f[i]; g2[i] = g[i] }
             cut = 0.7 * median(all, 2 * n)
             for (i = 1; i <= n; i++) { fs_slow += (f2[i] < cut); ng_slow += (g2[i] < cut) }
             printf "%s\tfileserver\tpairs_n\t%d\n", label, n
-            printf "%s\tfileserver\tpairs_geo\t%.4f\n", label, exp(logs / n)
+            printf "%s\tfileserver\tpairs_geo\t%.4f\n", label, geo_mean(l, n)
+            printf "%s\tfileserver\tpairs_lo\t%.4f\n", label, geo_lo()
+            printf "%s\tfileserver\tpairs_hi\t%.4f\n", label, geo_hi()
             printf "%s\tfileserver\tpairs_faster\t%d\n", label, faster
             printf "%s\tfileserver\tpairs_mibs\t%s\n", label, median(f, n)
             printf "%s\tnginx\tpairs_mibs\t%s\n", label, median(g, n)
@@ -946,7 +948,8 @@ function side_by_side(series, how,    pn, f, g) {
     print "|---|---|---|---|"
     f = val[series, "fileserver", "pairs_mibs"]; g = val[series, "nginx", "pairs_mibs"]
     printf "| MiB/s, median (↑) | %.0f | %.0f | %.2f |\n", f, g, (g + 0 != 0) ? f / g : 0
-    printf "| geometric mean of the per-pair ratios (↑) | — | — | %.3f |\n", val[series, "fileserver", "pairs_geo"]
+    printf "| geometric mean of the per-pair ratios (↑), 95 %% interval | — | — | %.3f%s |\n", val[series, "fileserver", "pairs_geo"],
+        interval(series, "pairs", "(%.3f–%.3f)")
     printf "| pairs in which FileServer was faster | %d of %d | — | — |\n", val[series, "fileserver", "pairs_faster"], pn
     printf "| slow downloads (< 0.7 × the median of all) | %d | %d | — |\n", val[series, "fileserver", "pairs_slow"], val[series, "nginx", "pairs_slow"]
     f = val[series, "fileserver", "pairs_curl_ms"]; g = val[series, "nginx", "pairs_curl_ms"]
@@ -955,11 +958,17 @@ function side_by_side(series, how,    pn, f, g) {
     print "One curl at a time, each download to /dev/null; curl runs flat out, so its CPU time per GiB (user + system) sets the speed."
     print ""
 }
+# " (lo–hi)" in FORM: the 95 % interval of a side-by-side figure (GEO_INTERVAL_AWK), nothing for a single pair.
+function interval(series, m, form) {
+    if (!((series, "fileserver", m "_lo") in has) || val[series, "fileserver", m "_n"] < 2) return ""
+    return " " sprintf(form, val[series, "fileserver", m "_lo"], val[series, "fileserver", m "_hi"])
+}
 function load_row(text, m, form,    f, g, line) {
     if (!(("load", "fileserver", m "_n") in has)) return
     f = val["load", "fileserver", m]; g = val["load", "nginx", m]
-    line = "| %s | " form " | " form " | %.3f | %d of %d |\n"
-    printf line, text, f, g, val["load", "fileserver", m "_geo"], val["load", "fileserver", m "_won"], val["load", "fileserver", m "_n"]
+    line = "| %s | " form " | " form " | %.3f%s | %d of %d |\n"
+    printf line, text, f, g, val["load", "fileserver", m "_geo"], interval("load", m, "(%.3f–%.3f)"), val["load", "fileserver", m "_won"],
+        val["load", "fileserver", m "_n"]
 }
 # The disk, not the servers: the second cold pass of a pair over its first, whichever server ran it.
 function position(m, how,    n) {
@@ -979,7 +988,7 @@ function load_side_by_side() {
     if (!(("load", "fileserver", "fresh_rps_n") in has) && !(("load", "fileserver", "cold_mibs_n") in has)) return
     print "## Side by side under load: FileServer zero-copy and nginx sendfile on, both running, runs alternating"
     print ""
-    print "| figure | FileServer, median | nginx, median | geometric mean of the per-pair ratios | pairs FileServer did better |"
+    print "| figure | FileServer, median | nginx, median | geometric mean of the per-pair ratios (95 % interval) | pairs FileServer did better |"
     print "|---|---|---|---|---|"
     load_row("4 KiB, a new connection per request (wrk -t2 -c20 " fresh " s, Connection: close), req/s (↑)", "fresh_rps", "%.0f")
     load_row("4 KiB during 4 cold " coldmib " MiB downloads (wrk -t1 -c10 while they run), req/s (↑)", "cold_small_rps", "%.0f")
@@ -1001,14 +1010,15 @@ function load_goal(text, m, op, limit,    x, ok, extra) {
     x = val["load", "fileserver", m "_geo"]
     ok = (op == ">=") ? (x >= limit) : (x <= limit)
     extra = (("load", "fileserver", m "_phase_geo") in has) ? sprintf(" (within a phase of the disk: %.3f×)", val["load", "fileserver", m "_phase_geo"]) : ""
-    printf "- %-8s %s, side by side (geometric mean of %d pair%s): %.3f×%s\n", ok ? "met" : "NOT MET", text, val["load", "fileserver", m "_n"],
-        (val["load", "fileserver", m "_n"] > 1) ? "s" : "", x, extra
+    printf "- %-8s %s, side by side (geometric mean of %d pair%s): %.3f×%s%s\n", ok ? "met" : "NOT MET", text, val["load", "fileserver", m "_n"],
+        (val["load", "fileserver", m "_n"] > 1) ? "s" : "", x, interval("load", m, "(95 %% interval %.3f–%.3f)"), extra
 }
 function pair_goal(series, how,    n) {
     if (!((series, "fileserver", "pairs_geo") in has)) return
     n = val[series, "fileserver", "pairs_n"]
-    printf "- %-8s zero-copy 1-stream throughput ≥ 1.0× nginx sendfile on, %s (geometric mean of %d pair%s): %.3f×\n",
-        (val[series, "fileserver", "pairs_geo"] >= 1.0) ? "met" : "NOT MET", how, n, (n > 1) ? "s" : "", val[series, "fileserver", "pairs_geo"]
+    printf "- %-8s zero-copy 1-stream throughput ≥ 1.0× nginx sendfile on, %s (geometric mean of %d pair%s): %.3f×%s\n",
+        (val[series, "fileserver", "pairs_geo"] >= 1.0) ? "met" : "NOT MET", how, n, (n > 1) ? "s" : "", val[series, "fileserver", "pairs_geo"],
+        interval(series, "pairs", "(95 %% interval %.3f–%.3f)")
 }
 END {
     ns = split(servers, S, " ")

@@ -11,7 +11,8 @@
 #                      shares of the CPU for the small requests;
 #   pair_fresh_series  FRESH_PAIRS pairs of wrk -t2 -c20 -H 'Connection: close' runs of FRESH_SECONDS: per pair the
 #                      ratio of the req/s.
-# Each series writes its geometric mean of the per-pair ratios, the medians and the pairs FileServer won.
+# Each series writes its geometric mean of the per-pair ratios with a 95 % interval, the medians and the pairs
+# FileServer won.
 
 # pair_order I: the two servers in pair I's order, each first in every other pair.
 pair_order() { if (($1 % 2)); then echo fileserver nginx; else echo nginx fileserver; fi; }
@@ -19,20 +20,45 @@ pair_order() { if (($1 % 2)); then echo fileserver nginx; else echo nginx filese
 # pair_url SERVER FS_URL NG_URL: the URL SERVER answers on.
 pair_url() { if [[ "$1" == nginx ]]; then echo "$3"; else echo "$2"; fi; }
 
+# GEO_INTERVAL_AWK: awk functions for a geometric mean of per-pair ratios with its 95 % interval, Student's t over the
+# logs of the ratios: with 4-20 pairs a series is too short for a bootstrap to be honest about the width, and a goal
+# of "≥ 1.0×" missed by 3 % means little when the interval is ±5 %. geo_lo and geo_hi use what geo_mean left in
+# GEO_MEAN and GEO_HALF; with one pair the interval is the point.
+GEO_INTERVAL_AWK='
+function t975(df) {
+    if (df <= 30) {
+        split("12.706 4.303 3.182 2.776 2.571 2.447 2.365 2.306 2.262 2.228 2.201 2.179 2.160 2.145 2.131 2.120 2.110 2.101 2.093 2.086 2.080 2.074 2.069 2.064 2.060 2.056 2.052 2.048 2.045 2.042", T975, " ")
+        return T975[df]
+    }
+    return (df <= 60) ? 2.000 : (df <= 120) ? 1.980 : 1.960
+}
+function geo_mean(l, n,    i, sum, sq) {
+    for (i = 1; i <= n; i++) sum += l[i]
+    GEO_MEAN = sum / n
+    for (i = 1; i <= n; i++) sq += (l[i] - GEO_MEAN) ^ 2
+    GEO_HALF = (n > 1) ? t975(n - 1) * sqrt(sq / (n - 1)) / sqrt(n) : 0
+    return exp(GEO_MEAN)
+}
+function geo_lo() { return exp(GEO_MEAN - GEO_HALF) }
+function geo_hi() { return exp(GEO_MEAN + GEO_HALF) }
+'
+
 # pair_stats LABEL FIELD BETTER TSV: the RESULTS rows of one figure from TSV's lines "pair fs-value nginx-value";
 # BETTER is "higher" or "lower".
 pair_stats() {
     local label="$1" field="$2" better="$3" tsv="$4"
-    awk -v label="$label" -v field="$field" -v better="$better" '
+    awk -v label="$label" -v field="$field" -v better="$better" "$GEO_INTERVAL_AWK"'
         function median(a, n,    i, j, t) {
             for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
             return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
         }
-        $2 > 0 && $3 > 0 { n++; f[n] = $2; g[n] = $3; logs += log($2 / $3); won += (better == "higher") ? ($2 > $3) : ($2 < $3) }
+        $2 > 0 && $3 > 0 { n++; f[n] = $2; g[n] = $3; l[n] = log($2 / $3); won += (better == "higher") ? ($2 > $3) : ($2 < $3) }
         END {
             if (n == 0) exit
             printf "%s\tfileserver\t%s_n\t%d\n", label, field, n
-            printf "%s\tfileserver\t%s_geo\t%.4f\n", label, field, exp(logs / n)
+            printf "%s\tfileserver\t%s_geo\t%.4f\n", label, field, geo_mean(l, n)
+            printf "%s\tfileserver\t%s_lo\t%.4f\n", label, field, geo_lo()
+            printf "%s\tfileserver\t%s_hi\t%.4f\n", label, field, geo_hi()
             printf "%s\tfileserver\t%s_won\t%d\n", label, field, won
             printf "%s\tfileserver\t%s\t%s\n", label, field, median(f, n)
             printf "%s\tnginx\t%s\t%s\n", label, field, median(g, n)
