@@ -57,7 +57,8 @@
 #      overstates that when one download gets more than its share, and the slowest's rate over the fastest's are
 #      shown beside it), medians of 6 passes (quick 4, smoke 2): cold reads from this virtual disk vary 3x from
 #      pass to pass, often slow and fast by turns, which an even number of passes shares out evenly between the
-#      servers measured one after another (scripts/bench/scenarios.sh);
+#      servers measured one after another, and the first read after minutes without one is slow, so each phase
+#      (and each side-by-side series) starts with the set read back untimed (scripts/bench/scenarios.sh);
 #   8. sweep: the 4 KiB file at 10, 100, 1000 and 5000 keep-alive connections (wrk -t2 -cN, 5 s each): req/s and
 #      p99 per count, drawn as a chart per server (gnuplot SVG, TestResults/bench-sweep-MODE.svg or BENCH_CHART);
 #   9. burst (run first, right after the warm-up): 5,000 keep-alive connections (scripts/loadgen idle; smoke 200),

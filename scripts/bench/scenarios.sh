@@ -23,16 +23,28 @@ cold_files() {
     chmod 755 "$DATA/cold"
     chmod 644 "$DATA"/cold/*
     sync "$DATA"/cold/* 2>/dev/null || sync
-    # Primed: read twice from the disk (each time dropped from the page cache first). The first reads of freshly
-    # written files are slow below the guest (nginx alone, 4 x 256 MiB, passes one after another: 576, 1012, 2145,
-    # 2039 MiB/s; after this priming the first pass gave 2106), which would otherwise fall on the first server measured.
-    local pass
-    for pass in 1 2; do
-        for i in 1 2 3 4; do
-            dd if="$DATA/cold/c$i.bin" iflag=nocache count=0 status=none
-            cat "$DATA/cold/c$i.bin" >/dev/null
-        done
+    # Primed twice: the first reads of freshly written files are slow below the guest (nginx alone, 4 x 256 MiB,
+    # passes one after another: 576, 1012, 2145, 2039 MiB/s; after this priming the first pass gave 2106), which would
+    # otherwise fall on the first server measured.
+    cold_prime
+    cold_prime
+}
+
+# cold_prime: the cold set dropped from the page cache and read back, untimed, before a series of cold passes. The
+# first cold read after minutes without one is slow below the guest, whichever server asks: after ten idle minutes
+# nginx's first pass gave 420 MiB/s and its next 916; in runs m, n and o the side-by-side series' first pass (always
+# FileServer's) was the slowest of its six every time (710, 870, 739 against 1,002-1,325 MiB/s).
+cold_prime() {
+    local i readers=()
+    for i in 1 2 3 4; do
+        dd if="$DATA/cold/c$i.bin" iflag=nocache count=0 status=none
     done
+    for i in 1 2 3 4; do
+        cat "$DATA/cold/c$i.bin" >/dev/null &
+        readers+=($!)
+    done
+    # Only the readers: a bare wait would wait for the servers this script started too.
+    for i in "${readers[@]}"; do wait "$i"; done
 }
 
 # phase_cold: COLD_PASSES passes (the virtual disk's speed for cold reads varies from pass to pass: 640-2,100 MiB/s
@@ -41,6 +53,7 @@ cold_files() {
 # other phase of the disk's rhythm and get one fast pass more.
 phase_cold() {
     local round="$1" server="$2" pass
+    cold_prime
     for ((pass = 1; pass <= COLD_PASSES; pass++)); do
         cold_pass "$WORK/$server/cold.r$round.p$pass" || { fail "$server: cold pass $pass failed ($(cat "$WORK/$server/cold.r$round.p$pass/error" 2>/dev/null))"; return 0; }
     done
