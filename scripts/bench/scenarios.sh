@@ -30,15 +30,21 @@ cold_files() {
     cold_prime
 }
 
+# cold_evict: the cold set dropped from the page cache (POSIX_FADV_DONTNEED through dd's nocache).
+cold_evict() {
+    local i
+    for i in 1 2 3 4; do
+        dd if="$DATA/cold/c$i.bin" iflag=nocache count=0 status=none
+    done
+}
+
 # cold_prime: the cold set dropped from the page cache and read back, untimed, before a series of cold passes. The
 # first cold read after minutes without one is slow below the guest, whichever server asks: after ten idle minutes
 # nginx's first pass gave 420 MiB/s and its next 916; in runs m, n and o the side-by-side series' first pass (always
 # FileServer's) was the slowest of its six every time (710, 870, 739 against 1,002-1,325 MiB/s).
 cold_prime() {
     local i readers=()
-    for i in 1 2 3 4; do
-        dd if="$DATA/cold/c$i.bin" iflag=nocache count=0 status=none
-    done
+    cold_evict
     for i in 1 2 3 4; do
         cat "$DATA/cold/c$i.bin" >/dev/null &
         readers+=($!)
@@ -70,9 +76,7 @@ phase_cold() {
 cold_pass() {
     local dir="$1" alone="${2:-}" i downloads=()
     mkdir -p "$dir"
-    for i in 1 2 3 4; do
-        dd if="$DATA/cold/c$i.bin" iflag=nocache count=0 status=none
-    done
+    cold_evict
     for i in 1 2 3 4; do
         timeout -k 5 "$DOWNLOAD_TIMEOUT" "${CURL[@]}" -sf -o /dev/null -w '%{http_code} %{size_download} %{speed_download} %{time_total}\n' \
             "${URL}cold/c$i.bin" >"$dir/download.$i" 2>&1 &
