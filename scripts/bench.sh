@@ -69,11 +69,11 @@
 #   Side by side (after the rounds, when fileserver and nginx are both measured): the two up at once, FileServer
 #      with --loopback-congestion system (the congestion control nginx has; see "TCP congestion control" in the
 #      report's header), so that only the servers' own code differs; single downloads of the big file alternating
-#      between them, 20 pairs (quick 6, smoke 1), each server first in every
-#      other pair, so drift in the machine's speed over minutes falls on both alike: the medians, the geometric mean
-#      of the per-pair ratios with its 95 % interval (Student's t over the logs), the pairs FileServer won, slow
-#      downloads (below 0.7 x the median of all), and curl's CPU time per GiB (the shell's time; curl runs flat out,
-#      so that sets the speed). Then as many pairs again with every thread of both servers and each curl pinned to the last CPU (taskset): on loopback a
+#      between them, 20 pairs (quick 6, smoke 1), each server first in every other pair, so drift in the machine's
+#      speed over minutes falls on both alike: the medians, the geometric mean of the per-pair ratios with its 95 %
+#      interval (Student's t over the logs), the pairs FileServer won, slow downloads (below 0.7 x the median of
+#      all), and curl's CPU time per GiB (the shell's time; curl runs flat out, so that sets the speed). Then as many
+#      pairs again with every thread of both servers and each curl pinned to the last CPU (taskset): on loopback a
 #      download is fast when curl and the sending thread run on different CPUs, slow when they share one, and the
 #      scheduler's placement changes from download to download; pinned, each server's own cost is what differs.
 #      Between the two, under load (scripts/bench/side-by-side-load.sh): pairs of new-connection runs (10, quick 4,
