@@ -6,13 +6,14 @@ using Microsoft.Extensions.Logging;
 namespace FileServer.Hosting;
 
 /// <summary>
-/// Accepts connections on one listener until stopped. At the connection limit it waits for a free slot (new
+/// Accepts connections on one of a listener's sockets until stopped. At the connection limit it waits for a free slot (new
 /// clients wait in the kernel's backlog); out of descriptors it gives up the <see cref="DescriptorReserve"/>,
 /// backs off (5 ms doubling to 500 ms, as Go's server does) and resumes by itself once the reserve can be taken
 /// back, logging at most once a second.
 /// </summary>
 internal sealed class AcceptLoop(
     Listener listener,
+    Socket socket,
     SemaphoreSlim slots,
     DescriptorReserve reserve,
     LogThrottle outOfDescriptorsLog,
@@ -47,10 +48,10 @@ internal sealed class AcceptLoop(
                 }
             }
 
-            Socket socket;
+            Socket accepted;
             try
             {
-                socket = await listener.Socket.AcceptAsync(stop).ConfigureAwait(false);
+                accepted = await socket.AcceptAsync(stop).ConfigureAwait(false);
             }
             catch (Exception e) when (stop.IsCancellationRequested && e is OperationCanceledException or ObjectDisposedException or SocketException)
             {
@@ -90,10 +91,10 @@ internal sealed class AcceptLoop(
             }
             catch (OperationCanceledException)
             {
-                socket.Dispose();
+                accepted.Dispose();
                 break;
             }
-            startConnection(socket, listener.Transports);
+            startConnection(accepted, listener.Transports);
         }
     }
 

@@ -32,14 +32,27 @@ internal sealed class ConnectionRegistry
     }
 
     /// <summary>
-    /// Tracks <paramref name="connection"/> with its <paramref name="watch"/> and runs it on the thread pool; it reports
-    /// its end with <see cref="Ended"/>.
-    /// A work item of its own rather than <c>Task.Run</c> and a continuation: no task, delegate or closure per connection.
+    /// Tracks <paramref name="connection"/> with its <paramref name="watch"/> and runs it: <paramref name="here"/>, until
+    /// its first wait (for a request that came with the connection, often to its end), or on the thread pool. It
+    /// reports its end with <see cref="Ended"/>; once <paramref name="stopping"/> is cancelled it is asked to stop first.
     /// </summary>
-    public void Start(Connection connection, IDisposable watch)
+    public void Start(Connection connection, IDisposable watch, CancellationToken stopping, bool here)
     {
         _running[connection] = watch;
-        ThreadPool.UnsafeQueueUserWorkItem(connection, preferLocal: false);
+        // After tracking it: a stop either finds it among the running or has cancelled the token by now.
+        if (stopping.IsCancellationRequested)
+        {
+            connection.RequestStop();
+        }
+        if (here)
+        {
+            _ = connection.RunAsync();
+        }
+        else
+        {
+            // A work item of its own rather than Task.Run and a continuation: no task, delegate or closure per connection.
+            ThreadPool.UnsafeQueueUserWorkItem(connection, preferLocal: false);
+        }
     }
 
     /// <summary>Stops tracking <paramref name="connection"/>, which has ended, and releases its watch.</summary>

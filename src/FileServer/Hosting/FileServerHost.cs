@@ -43,6 +43,8 @@ public sealed class FileServerHost : IAsyncDisposable
     private LoopbackCongestion? _loopbackCongestion;
     private SendTimeoutWatchdog? _watchdog;
     private IdleMemoryTrim? _trim;
+    private ReadResumption? _resumption;
+    private readonly SocketEngines _engines;
     private ColdRangeWarmer? _warmer;
     private long _connectionsEnded;
     private OpenFileCache? _files;
@@ -62,13 +64,14 @@ public sealed class FileServerHost : IAsyncDisposable
     {
     }
 
-    /// <summary>A server on a given platform and clock (tests).</summary>
-    internal FileServerHost(FileServerOptions options, ILoggerFactory loggerFactory, IPlatform? platform, TimeProvider? clock = null)
+    /// <summary>A server on a given platform, clock and socket engines (tests).</summary>
+    internal FileServerHost(FileServerOptions options, ILoggerFactory loggerFactory, IPlatform? platform, TimeProvider? clock = null, SocketEngines? engines = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
         _platform = platform ?? PlatformDetector.Detect();
         _endConnection = EndConnection;
+        _engines = engines ?? SocketEngines.FromEnvironment();
         _clock = clock ?? TimeProvider.System;
         _log = loggerFactory.CreateLogger("FileServer");
         _accessLog = loggerFactory.CreateLogger(AccessLogCategory);
@@ -153,7 +156,8 @@ public sealed class FileServerHost : IAsyncDisposable
 
         _reserve = new DescriptorReserve();
         var (maxConnections, budget) = CapConnections(openFileLimit, cacheSize);
-        _listeners.AddRange(new ListenerBinder(_options, _platform, new ReadResumption(OpenConnections, ReadResumption.DefaultInlineUpTo)).BindAll());
+        _resumption = new ReadResumption(OpenConnections, ReadResumption.DefaultInlineUpTo);
+        _listeners.AddRange(new ListenerBinder(_options, _platform, _resumption, _engines.ListenersPerAddress).BindAll());
         if (budget is { } capped)
         {
             // Only once the start has succeeded: a start that fails says one line, its reason.
@@ -170,8 +174,8 @@ public sealed class FileServerHost : IAsyncDisposable
         _connectionSlots = new SemaphoreSlim(maxConnections, maxConnections);
         ServerLog.Started(_log, root, string.Join(' ', BaseUrls), _platform.Name, _options.DisableSendFile ? "off" : "on", _root.Confinement);
         var outOfDescriptorsLog = new LogThrottle(_clock, TimeSpan.FromSeconds(1));
-        _acceptLoop = Task.WhenAll(_listeners.Select(listener =>
-            new AcceptLoop(listener, _connectionSlots, _reserve, outOfDescriptorsLog, StartConnection, _clock, _log).RunAsync(_stopAccepting.Token)));
+        _acceptLoop = Task.WhenAll(_listeners.SelectMany(listener => listener.Sockets.Select(socket =>
+            new AcceptLoop(listener, socket, _connectionSlots, _reserve, outOfDescriptorsLog, StartConnection, _clock, _log).RunAsync(_stopAccepting.Token))));
     }
 
     /// <summary>
@@ -280,11 +284,7 @@ public sealed class FileServerHost : IAsyncDisposable
         var transport = transports.Create(socket, _platform, _options.Transport, _clock);
         var connection = new Connection(transport, _dispatcher!, _responses!, _parser!, _options, _log, _accessLog, _clock, Statistics, Metrics,
             Interlocked.Increment(ref _connectionsAccepted), _endConnection);
-        _connections.Start(connection, _watchdog!.Watch(transport, connection.Client));
-        if (_stopAccepting.IsCancellationRequested)
-        {
-            connection.RequestStop();
-        }
+        _connections.Start(connection, _watchdog!.Watch(transport, connection.Client), _stopAccepting.Token, here: _resumption!.StartsHere);
     }
 
     private long OpenConnections() => Interlocked.Read(ref _connectionsAccepted) - Interlocked.Read(ref _connectionsEnded);

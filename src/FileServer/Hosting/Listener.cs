@@ -5,19 +5,23 @@ using FileServer.Transport;
 
 namespace FileServer.Hosting;
 
-/// <summary>A bound listening socket and what it speaks: plain HTTP, or HTTPS.</summary>
+/// <summary>
+/// An address listened on and what it speaks (plain HTTP, or HTTPS): one bound listening socket, or several sharing
+/// the port, each accepted from by a loop of its own.
+/// </summary>
 internal sealed class Listener : IDisposable
 {
-    public Listener(Socket socket, ITransportFactory transports)
+    public Listener(IReadOnlyList<Socket> sockets, ITransportFactory transports)
     {
-        Socket = socket;
+        Sockets = sockets;
         Transports = transports;
-        EndPoint = (IPEndPoint)socket.LocalEndPoint!;
+        EndPoint = (IPEndPoint)sockets[0].LocalEndPoint!;
         var host = EndPoint.Address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{EndPoint.Address}]" : EndPoint.Address.ToString();
         BaseUrl = string.Create(CultureInfo.InvariantCulture, $"{transports.Scheme}://{host}:{EndPoint.Port}/");
     }
 
-    public Socket Socket { get; }
+    /// <summary>The listening sockets, all bound to <see cref="EndPoint"/>.</summary>
+    public IReadOnlyList<Socket> Sockets { get; }
 
     /// <summary>Wraps each accepted socket: plain or TLS.</summary>
     public ITransportFactory Transports { get; }
@@ -34,5 +38,11 @@ internal sealed class Listener : IDisposable
     /// </summary>
     public Uri Url => field ??= new Uri(BaseUrl);
 
-    public void Dispose() => Socket.Dispose();
+    public void Dispose()
+    {
+        foreach (var socket in Sockets)
+        {
+            socket.Dispose();
+        }
+    }
 }

@@ -15,9 +15,11 @@ namespace FileServer.Hosting;
 /// connection's first read then finds its request, and it is read, served and (for a client that asked to close)
 /// closed in one pass, instead of registering with epoll and waiting for a wake-up first. A client that connects and
 /// says nothing is handed over after about <see cref="DeferAcceptWait"/> all the same, and its idle timeout starts then.
-/// Figures: docs/performance.md, "A new connection per request".
+/// Each address gets <paramref name="socketsPerAddress"/> listening sockets sharing its port where the platform can
+/// share one (<see cref="IPlatform.SharePort"/>), one otherwise. Figures: docs/performance.md, "A new connection per
+/// request".
 /// </remarks>
-internal sealed class ListenerBinder(FileServerOptions options, IPlatform platform, ReadResumption? resumption = null)
+internal sealed class ListenerBinder(FileServerOptions options, IPlatform platform, ReadResumption? resumption = null, int socketsPerAddress = 1)
 {
     /// <summary>How long the kernel holds a connection that has sent nothing before handing it over anyway.</summary>
     public static readonly TimeSpan DeferAcceptWait = TimeSpan.FromSeconds(1);
@@ -34,15 +36,15 @@ internal sealed class ListenerBinder(FileServerOptions options, IPlatform platfo
         {
             if (_options.Tls is not null)
             {
-                listeners.Add(new Listener(Bind(address, _options.TlsPort ?? _options.Port), CreateTlsTransports()));
+                listeners.Add(new Listener(BindShared(address, _options.TlsPort ?? _options.Port), CreateTlsTransports()));
                 if (_options.TlsPort is not null)
                 {
-                    listeners.Add(new Listener(Bind(address, _options.Port), new SocketTransportFactory(resumption)));
+                    listeners.Add(new Listener(BindShared(address, _options.Port), new SocketTransportFactory(resumption)));
                 }
             }
             else
             {
-                listeners.Add(new Listener(Bind(address, _options.Port), new SocketTransportFactory(resumption)));
+                listeners.Add(new Listener(BindShared(address, _options.Port), new SocketTransportFactory(resumption)));
             }
         }
         catch
@@ -84,8 +86,41 @@ internal sealed class ListenerBinder(FileServerOptions options, IPlatform platfo
         }
     }
 
-    private Socket Bind(IPAddress address, int port)
+    // The first socket picks the port when 0 is asked for (the kernel picks one nobody holds, sharing or not); the
+    // others bind to the one it got.
+    private List<Socket> BindShared(IPAddress address, int port)
     {
+        if (socketsPerAddress > 1 && port != 0)
+        {
+            // A port shared with another process (a second server started on it by the same user) would split the
+            // clients between the two without a word: a plain bind first, so a port in use is refused as it is with
+            // one socket.
+            Bind(address, port, share: false, out _, listen: false).Dispose();
+        }
+        var sockets = new List<Socket>();
+        try
+        {
+            sockets.Add(Bind(address, port, share: socketsPerAddress > 1, out var shared));
+            var bound = ((IPEndPoint)sockets[0].LocalEndPoint!).Port;
+            while (shared && sockets.Count < socketsPerAddress)
+            {
+                sockets.Add(Bind(address, bound, share: true, out _));
+            }
+        }
+        catch
+        {
+            foreach (var socket in sockets)
+            {
+                socket.Dispose();
+            }
+            throw;
+        }
+        return sockets;
+    }
+
+    private Socket Bind(IPAddress address, int port, bool share, out bool shared, bool listen = true)
+    {
+        shared = false;
         var listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
@@ -93,9 +128,14 @@ internal sealed class ListenerBinder(FileServerOptions options, IPlatform platfo
             {
                 listener.DualMode = true;
             }
+            // Before the bind, on every socket that shares the port: the kernel's rule.
+            shared = share && _platform.SharePort(listener);
             listener.Bind(new IPEndPoint(address, port));
-            listener.Listen(1024);
-            _platform.DeferAccept(listener, DeferAcceptWait);
+            if (listen)
+            {
+                listener.Listen(1024);
+                _platform.DeferAccept(listener, DeferAcceptWait);
+            }
             return listener;
         }
         catch (SocketException e)

@@ -84,6 +84,13 @@ internal interface IPlatform
     void DeferAccept(Socket listener, TimeSpan wait);
 
     /// <summary>
+    /// Lets several listening sockets of this process bind the same address and port, the kernel spreading new
+    /// connections across them (Linux <c>SO_REUSEPORT</c>, nginx's <c>listen … reuseport</c>); set before the bind. False
+    /// where unsupported: one listening socket per address then.
+    /// </summary>
+    bool SharePort(Socket listener);
+
+    /// <summary>
     /// The congestion control the kernel gives new TCP connections (Linux <c>net.ipv4.tcp_congestion_control</c>,
     /// e.g. <c>cubic</c> or <c>bbr</c>); null where unknown.
     /// </summary>

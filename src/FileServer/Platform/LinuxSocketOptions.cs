@@ -14,6 +14,7 @@ internal static class LinuxSocketOptions
     private const int SolSocket = 1;
     private const int SoSndBuf = 7;
     private const int TcpDeferAccept = 9;
+    private const int SoReusePort = 15;
     private const int TcpInfo = 11;
     private const int TcpCongestion = 13;
     private const int TcpCongestionNameMax = 15; // TCP_CA_NAME_MAX (16) less the NUL the kernel adds
@@ -38,6 +39,15 @@ internal static class LinuxSocketOptions
         Span<byte> value = stackalloc byte[sizeof(int)];
         BitConverter.TryWriteBytes(value, (int)Math.Clamp(Math.Ceiling(wait.TotalSeconds), 1, int.MaxValue));
         listener.SetRawSocketOption(IpProtoTcp, TcpDeferAccept, value);
+    }
+
+    /// <summary>See <see cref="IPlatform.SharePort"/>.</summary>
+    public static bool SharePort(Socket listener)
+    {
+        Span<byte> value = stackalloc byte[sizeof(int)];
+        BitConverter.TryWriteBytes(value, 1);
+        listener.SetRawSocketOption(SolSocket, SoReusePort, value);
+        return true;
     }
 
     /// <summary>See <see cref="IPlatform.DefaultCongestionControl"/>.</summary>

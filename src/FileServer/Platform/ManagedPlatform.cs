@@ -111,6 +111,10 @@ internal sealed class ManagedPlatform : IPlatform
     }
 
     /// <inheritdoc />
+    // .NET's ReuseAddress means SO_REUSEADDR where the kernel has no SO_REUSEPORT semantics to rely on: one socket.
+    public bool SharePort(Socket listener) => false;
+
+    /// <inheritdoc />
     public string? DefaultCongestionControl => null;
 
     /// <inheritdoc />

@@ -110,6 +110,9 @@ internal sealed class PosixPlatform : IPlatform
     public void DeferAccept(Socket listener, TimeSpan wait) => LinuxSocketOptions.DeferAccept(listener, wait);
 
     /// <inheritdoc />
+    public bool SharePort(Socket listener) => LinuxSocketOptions.SharePort(listener);
+
+    /// <inheritdoc />
     public string? DefaultCongestionControl => LinuxSocketOptions.DefaultCongestionControl();
 
     /// <inheritdoc />

@@ -21,4 +21,12 @@ internal sealed class ReadResumption(Func<long> openConnections, int inlineUpTo)
 
     /// <summary>Whether the next read should resume on the thread that completes it.</summary>
     public bool Inline => openConnections() <= inlineUpTo;
+
+    /// <summary>
+    /// Whether a connection just accepted on this thread should start here rather than be queued to the pool: on a
+    /// socket engine thread (not a pool thread), while <see cref="Inline"/> holds. A deferred accept hands over a
+    /// connection with its request, which is then read, answered and (for a client that asked to close) closed with no
+    /// hand-off; where it has to wait, the accepting loop goes on at once.
+    /// </summary>
+    public bool StartsHere => !Thread.CurrentThread.IsThreadPoolThread && Inline;
 }

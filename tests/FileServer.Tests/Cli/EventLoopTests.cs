@@ -38,6 +38,60 @@ public sealed class EventLoopTests
         Assert.That(workers, Is.GreaterThan(engine), $"engine {engine} ticks, pool workers {workers} ticks");
     }
 
+    [Test]
+    public async Task NewConnections_AreAnsweredOnTheEngineThreads_WhereTheyAreAccepted()
+    {
+        using var tree = new TempTree();
+        using var server = StartServer(tree);
+        var buffer = new byte[4096];
+        await CloseAfterOneAsync(server.Port, buffer);
+
+        var before = ThreadTicks(server.Id);
+        for (var i = 0; i < NewConnections; i++)
+        {
+            await CloseAfterOneAsync(server.Port, buffer);
+        }
+        var after = ThreadTicks(server.Id);
+
+        var (engine, workers) = (after.Engine - before.Engine, after.Workers - before.Workers);
+        Assert.That(engine, Is.GreaterThan(workers * 2), $"engine {engine} ticks, pool workers {workers} ticks");
+    }
+
+    [Test]
+    public void EachEngineThread_HasAListeningSocketOfItsOwn()
+    {
+        using var tree = new TempTree();
+        using var server = StartServer(tree);
+
+        // /proc/net/tcp: "sl local_address rem_address st …", the port in hex after the colon, 0A = LISTEN.
+        var listening = File.ReadLines("/proc/net/tcp").Skip(1)
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Count(fields => fields[3] == "0A" && int.Parse(fields[1].Split(':')[1], System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture) == server.Port);
+
+        Assert.That(listening, Is.EqualTo(Math.Max(1, Environment.ProcessorCount)));
+    }
+
+    // A new connection for one request that asks to close it, read to the server's close.
+    private static async Task CloseAfterOneAsync(int port, byte[] buffer)
+    {
+        using var client = new TcpClient { NoDelay = true };
+        await client.ConnectAsync("127.0.0.1", port);
+        var stream = client.GetStream();
+        await stream.WriteAsync(CloseRequest);
+        var filled = 0;
+        int read;
+        while ((read = await stream.ReadAsync(buffer.AsMemory(filled))) > 0)
+        {
+            filled += read;
+        }
+        Assert.That(buffer.AsSpan(0, filled).EndsWith("hello\n"u8), Is.True, "the whole response, then the close");
+    }
+
+    private static readonly byte[] CloseRequest = Encoding.ASCII.GetBytes("GET /a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+
+    // Enough connections for tens of clock ticks of server CPU to attribute.
+    private const int NewConnections = 4_000;
+
     // The command line's own choice of socket engine settings, whatever this process's environment says.
     private static CliProcess StartServer(TempTree tree)
     {

@@ -74,6 +74,8 @@ internal sealed class ReopeningPlatform(
 
     public void DeferAccept(Socket listener, TimeSpan wait) => _real.DeferAccept(listener, wait);
 
+    public bool SharePort(Socket listener) => _real.SharePort(listener);
+
     public string? DefaultCongestionControl => _real.DefaultCongestionControl;
 
     public bool TrySetCongestionControl(Socket socket, string name) => _real.TrySetCongestionControl(socket, name);

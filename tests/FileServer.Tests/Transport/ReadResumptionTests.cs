@@ -25,4 +25,29 @@ public sealed class ReadResumptionTests
         seen.Add(resumption.Inline);
         Assert.That(seen, Is.EqualTo((bool[])[true, false, true]));
     }
+
+    [Test]
+    public void StartsHere_OnAThreadOfItsOwn_WhileFewAreOpen()
+    {
+        long open = 5;
+        var resumption = new ReadResumption(() => open, inlineUpTo: 32);
+        var seen = new List<bool>();
+        // A thread that is not the pool's, as a socket engine's is.
+        var thread = new Thread(() =>
+        {
+            seen.Add(resumption.StartsHere);
+            open = 100;
+            seen.Add(resumption.StartsHere);
+        });
+        thread.Start();
+        thread.Join();
+        Assert.That(seen, Is.EqualTo((bool[])[true, false]));
+    }
+
+    [Test]
+    public async Task StartsHere_NeverOnThePool()
+    {
+        var resumption = new ReadResumption(() => 1, inlineUpTo: 32);
+        Assert.That(await Task.Run(() => resumption.StartsHere), Is.False);
+    }
 }
