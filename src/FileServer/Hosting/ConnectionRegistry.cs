@@ -36,7 +36,7 @@ internal sealed class ConnectionRegistry
     /// its first wait (for a request that came with the connection, often to its end), or on the thread pool. It
     /// reports its end with <see cref="Ended"/>; once <paramref name="stopping"/> is cancelled it is asked to stop first.
     /// </summary>
-    public void Start(Connection connection, IDisposable watch, CancellationToken stopping, bool here)
+    public void Start(Connection connection, IDisposable watch, bool here, CancellationToken stopping)
     {
         _running[connection] = watch;
         // After tracking it: a stop either finds it among the running or has cancelled the token by now.

@@ -284,7 +284,7 @@ public sealed class FileServerHost : IAsyncDisposable
         var transport = transports.Create(socket, _platform, _options.Transport, _clock);
         var connection = new Connection(transport, _dispatcher!, _responses!, _parser!, _options, _log, _accessLog, _clock, Statistics, Metrics,
             Interlocked.Increment(ref _connectionsAccepted), _endConnection);
-        _connections.Start(connection, _watchdog!.Watch(transport, connection.Client), _stopAccepting.Token, here: _resumption!.StartsHere);
+        _connections.Start(connection, _watchdog!.Watch(transport, connection.Client), here: _resumption!.StartsHere, _stopAccepting.Token);
     }
 
     private long OpenConnections() => Interlocked.Read(ref _connectionsAccepted) - Interlocked.Read(ref _connectionsEnded);
