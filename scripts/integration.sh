@@ -596,6 +596,28 @@ close_requests_cost_no_peek_shutdown_or_nodelay() {
     ((peeks == 0 && shutdowns == 0 && closes >= 4 && nodelays == 0 && corks >= 5 && uncorks == 0 && kept == 1))
 }
 
+# A small file asked for with "Connection: close" is read, answered and closed without a wait, so its socket is never
+# made non-blocking: no fcntl(2) (.NET's first asynchronous operation would make two), and the body still arrives whole.
+small_close_requests_cost_no_fcntl() {
+    local pid trace="$WORK/fcntl.trace" tracer i fcntls sends
+    pid="$(server_process)"
+    [[ -n "$pid" ]] || { echo "no server process"; return 1; }
+    timeout 20 strace -f -qq -e trace=fcntl,sendto -o "$trace" -p "$pid" &
+    tracer=$!
+    # strace has attached once it traces anything: the first response's send proves it.
+    for _ in $(seq 50); do "${CURL[@]}" -H 'Connection: close' -o /dev/null "$BASE/one.bin"; grep -q sendto "$trace" && break; sleep 0.1; done
+    : > "$trace.before"; cp "$trace" "$trace.before"
+    for i in 1 2 3 4 5; do
+        [[ "$("${CURL[@]}" -H 'Connection: close' "$BASE/one.bin" | sha256sum)" == "$(sha256sum < "$ROOT/one.bin")" ]] ||
+            { echo "request $i: not the file"; kill -INT "$tracer"; return 1; }
+    done
+    kill -INT "$tracer" 2>/dev/null; wait "$tracer" 2>/dev/null
+    fcntls="$(diff "$trace.before" "$trace" | grep -c 'fcntl(' || true)"
+    sends="$(diff "$trace.before" "$trace" | grep -c 'sendto(' || true)"
+    echo "five Connection: close requests for one.bin: fcntl $fcntls, sendto $sends"
+    ((fcntls == 0 && sends >= 4))
+}
+
 # Clients that leave mid-body (the server paces the body, so it is still sending when they go) cost no stack-trace
 # rendering: the server never maps .NET's stack-trace support or its own symbols for them.
 leaving_clients_render_no_stack_trace() {
@@ -918,6 +940,7 @@ check "slowreader: server writes its URL to the ready file" wait_ready
 if [[ -n "$URL" ]]; then
     check "slowreader: a slow reader's copy-path refills are high - low watermark (48 KiB), not 64 KiB (strace preadv2/pread64)" copy_refills_from_low_watermark
     check "slowreader: a Connection: close request costs no MSG_PEEK, shutdown(2) or TCP_NODELAY, stays corked to its close and arrives whole; a keep-alive one sets TCP_NODELAY (strace)" close_requests_cost_no_peek_shutdown_or_nodelay
+    check "slowreader: a small file asked for with Connection: close costs no fcntl(2): its socket is never made non-blocking (strace)" small_close_requests_cost_no_fcntl
 fi
 check "slowreader: SIGTERM stops the server with exit code 0" stop_server
 for m in sendfile copy; do

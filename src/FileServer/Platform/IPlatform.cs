@@ -91,6 +91,22 @@ internal interface IPlatform
     bool SharePort(Socket listener);
 
     /// <summary>
+    /// Receives what <paramref name="socket"/> holds now, without waiting and whether or not it is non-blocking
+    /// (Linux <c>recv(MSG_DONTWAIT)</c>): the count read (0 at the peer's end), or -1 when nothing is there yet or
+    /// the platform has no such call, and .NET's asynchronous receive is to wait for it. A reset is a
+    /// <see cref="SocketException"/>.
+    /// </summary>
+    int ReceiveNow(Socket socket, Span<byte> buffer);
+
+    /// <summary>
+    /// Sends what <paramref name="socket"/> takes now, without waiting and whether or not it is non-blocking (Linux
+    /// <c>send(MSG_DONTWAIT)</c>): the count taken (perhaps fewer than offered), or -1 when it takes nothing now or
+    /// the platform has no such call, and .NET's asynchronous send is to wait. A reset or a closed peer is a
+    /// <see cref="SocketException"/>.
+    /// </summary>
+    int SendNow(Socket socket, ReadOnlySpan<byte> bytes);
+
+    /// <summary>
     /// The congestion control the kernel gives new TCP connections (Linux <c>net.ipv4.tcp_congestion_control</c>,
     /// e.g. <c>cubic</c> or <c>bbr</c>); null where unknown.
     /// </summary>

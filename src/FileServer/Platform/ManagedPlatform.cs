@@ -115,6 +115,12 @@ internal sealed class ManagedPlatform : IPlatform
     public bool SharePort(Socket listener) => false;
 
     /// <inheritdoc />
+    public int ReceiveNow(Socket socket, Span<byte> buffer) => -1;
+
+    /// <inheritdoc />
+    public int SendNow(Socket socket, ReadOnlySpan<byte> bytes) => -1;
+
+    /// <inheritdoc />
     public string? DefaultCongestionControl => null;
 
     /// <inheritdoc />

@@ -113,6 +113,12 @@ internal sealed class PosixPlatform : IPlatform
     public bool SharePort(Socket listener) => LinuxSocketOptions.SharePort(listener);
 
     /// <inheritdoc />
+    public int ReceiveNow(Socket socket, Span<byte> buffer) => ImmediateSocketCalls.Receive(socket, buffer);
+
+    /// <inheritdoc />
+    public int SendNow(Socket socket, ReadOnlySpan<byte> bytes) => ImmediateSocketCalls.Send(socket, bytes);
+
+    /// <inheritdoc />
     public string? DefaultCongestionControl => LinuxSocketOptions.DefaultCongestionControl();
 
     /// <inheritdoc />

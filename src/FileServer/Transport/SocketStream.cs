@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using FileServer.Platform;
 
 namespace FileServer.Transport;
 
@@ -7,10 +8,14 @@ namespace FileServer.Transport;
 /// without its failure path (see <see cref="SocketOperation"/>): a client that resets an idle keep-alive connection
 /// costs one <see cref="IOException"/>, as <see cref="NetworkStream"/> would throw, wrapping a <see cref="SocketException"/>. One read and one write at a
 /// time; the socket stays the caller's. With a <see cref="ReadResumption"/> a read may resume its caller on the thread
-/// that completed it: with .NET's inline socket completions, the socket engine's event loop.
+/// that completed it: with .NET's inline socket completions, the socket engine's event loop. With an
+/// <see cref="IPlatform"/> a read first takes what is there without waiting (<see cref="IPlatform.ReceiveNow"/>), until
+/// the first time nothing is.
 /// </summary>
-internal sealed class SocketStream(Socket socket, ReadResumption? resumption = null) : Stream
+internal sealed class SocketStream(Socket socket, ReadResumption? resumption = null, IPlatform? platform = null) : Stream
 {
+    // Until nothing is there at once: .NET's asynchronous receive then waits (and makes the socket non-blocking, once).
+    private bool _receiveNow = platform is not null;
     private readonly ReceiveOperation _receive = new(resumption);
     // Made on first use: only TLS writes through the stream; a plain connection's bytes leave by its transport.
     private SocketSendOperation? _send;
@@ -46,6 +51,15 @@ internal sealed class SocketStream(Socket socket, ReadResumption? resumption = n
         }
         try
         {
+            if (_receiveNow && !buffer.IsEmpty)
+            {
+                var now = platform!.ReceiveNow(socket, buffer.Span);
+                if (now >= 0)
+                {
+                    return now;
+                }
+                _receiveNow = false;
+            }
             var receive = _receive.ReceiveAsync(socket, buffer);
             if (receive.IsCompleted || !cancellationToken.CanBeCanceled)
             {

@@ -24,6 +24,10 @@ internal sealed class SocketTransport : BufferedTransport
     private SocketSendOperation? _writerSend;
     private readonly SocketSendOperation _pumpSend = new();
     private bool _sendFileRefused;
+    private readonly IPlatform _platform;
+    // True until the kernel first takes fewer bytes than offered: from then on .NET's asynchronous send waits for room
+    // (and makes the socket non-blocking, once). A response that fits the send buffer never needs it.
+    private bool _sendNow = true;
 
     /// <summary>
     /// Takes ownership of a connected socket and starts the send pump; timeouts run on <paramref name="clock"/>
@@ -34,7 +38,8 @@ internal sealed class SocketTransport : BufferedTransport
     {
         // A request read inline is answered on the thread that saw its bytes arrive: no hand-off per request. Sends
         // that have to wait still resume on the pool, so a large body leaves that thread after its first full buffer.
-        _stream = new SocketStream(socket, resumption);
+        _platform = platform;
+        _stream = new SocketStream(socket, resumption, platform);
         _input = PipeReader.Create(_stream, InputOptions);
         StartPump();
     }
@@ -70,7 +75,11 @@ internal sealed class SocketTransport : BufferedTransport
                 try
                 {
                     // Not cancellable once handed over (an abort ends it): only complete sends are counted.
-                    sent = await WriterSend.SendAsync(Socket, bytes).ConfigureAwait(false);
+                    sent = SendNow(bytes);
+                    if (sent < 0)
+                    {
+                        sent = await WriterSend.SendAsync(Socket, bytes).ConfigureAwait(false);
+                    }
                 }
                 catch (SocketException e)
                 {
@@ -162,7 +171,11 @@ internal sealed class SocketTransport : BufferedTransport
             var memory = buffer.First;
             while (!memory.IsEmpty)
             {
-                var sent = await _pumpSend.SendAsync(Socket, memory).ConfigureAwait(false);
+                var sent = SendNow(memory);
+                if (sent < 0)
+                {
+                    sent = await _pumpSend.SendAsync(Socket, memory).ConfigureAwait(false);
+                }
                 memory = memory[sent..];
             }
             return;
@@ -188,6 +201,18 @@ internal sealed class SocketTransport : BufferedTransport
                 TrimGathered(gather, sent);
             }
         }
+    }
+
+    // What the kernel takes at once, or -1 for .NET's asynchronous send to wait for room.
+    private int SendNow(ReadOnlyMemory<byte> bytes)
+    {
+        if (!_sendNow)
+        {
+            return -1;
+        }
+        var sent = _platform.SendNow(Socket, bytes.Span);
+        _sendNow = sent == bytes.Length;
+        return sent;
     }
 
     private static void TrimGathered(List<ArraySegment<byte>> gather, int sent)

@@ -76,6 +76,10 @@ internal sealed class ReopeningPlatform(
 
     public bool SharePort(Socket listener) => _real.SharePort(listener);
 
+    public int ReceiveNow(Socket socket, Span<byte> buffer) => _real.ReceiveNow(socket, buffer);
+
+    public int SendNow(Socket socket, ReadOnlySpan<byte> bytes) => _real.SendNow(socket, bytes);
+
     public string? DefaultCongestionControl => _real.DefaultCongestionControl;
 
     public bool TrySetCongestionControl(Socket socket, string name) => _real.TrySetCongestionControl(socket, name);
