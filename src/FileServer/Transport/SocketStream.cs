@@ -16,7 +16,8 @@ internal sealed class SocketStream(Socket socket, ReadResumption? resumption = n
 {
     // Until nothing is there at once: .NET's asynchronous receive then waits (and makes the socket non-blocking, once).
     private bool _receiveNow = platform is not null;
-    private readonly ReceiveOperation _receive = new(resumption);
+    // Made on first use, like the sends: a connection whose request is there on arrival may never wait for one.
+    private ReceiveOperation? _receive;
     // Made on first use: only TLS writes through the stream; a plain connection's bytes leave by its transport.
     private SocketSendOperation? _send;
     // A new connection's first bytes are nearly always there already (the listener defers the accept until they
@@ -60,7 +61,7 @@ internal sealed class SocketStream(Socket socket, ReadResumption? resumption = n
                 }
                 _receiveNow = false;
             }
-            var receive = _receive.ReceiveAsync(socket, buffer);
+            var receive = (_receive ??= new ReceiveOperation(resumption)).ReceiveAsync(socket, buffer);
             if (receive.IsCompleted || !cancellationToken.CanBeCanceled)
             {
                 return await receive.ConfigureAwait(false);
@@ -130,7 +131,7 @@ internal sealed class SocketStream(Socket socket, ReadResumption? resumption = n
     {
         if (disposing)
         {
-            _receive.Dispose();
+            _receive?.Dispose();
             _send?.Dispose();
         }
         base.Dispose(disposing);

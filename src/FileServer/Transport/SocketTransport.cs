@@ -20,9 +20,10 @@ internal sealed class SocketTransport : BufferedTransport
     // Made on first use, as the writer's send below: a small response leaves in one plain send from the pump, and a
     // connection that makes only such responses (a script's one request) never needs them.
     private List<ArraySegment<byte>>? _gather;
-    // The writer's sends (direct bytes, file ranges) and the pump's (queued bytes): never two at once on either.
+    // The writer's sends (direct bytes, file ranges) and the pump's (queued bytes): never two at once on either. Both
+    // made on first use: a response the kernel takes whole at once (SendNow) needs neither.
     private SocketSendOperation? _writerSend;
-    private readonly SocketSendOperation _pumpSend = new();
+    private SocketSendOperation? _pumpSend;
     private bool _sendFileRefused;
     private readonly IPlatform _platform;
     // True until the kernel first takes fewer bytes than offered: from then on .NET's asynchronous send waits for room
@@ -48,6 +49,8 @@ internal sealed class SocketTransport : BufferedTransport
     public override PipeReader Input => _input;
 
     private SocketSendOperation WriterSend => _writerSend ??= new SocketSendOperation();
+
+    private SocketSendOperation PumpSend => _pumpSend ??= new SocketSendOperation();
 
     /// <inheritdoc />
     // False once the kernel refused a file on this connection: .NET then counts the socket as no longer connected
@@ -174,7 +177,7 @@ internal sealed class SocketTransport : BufferedTransport
                 var sent = SendNow(memory);
                 if (sent < 0)
                 {
-                    sent = await _pumpSend.SendAsync(Socket, memory).ConfigureAwait(false);
+                    sent = await PumpSend.SendAsync(Socket, memory).ConfigureAwait(false);
                 }
                 memory = memory[sent..];
             }
@@ -194,7 +197,7 @@ internal sealed class SocketTransport : BufferedTransport
         var remaining = buffer.Length;
         while (remaining > 0)
         {
-            var sent = await _pumpSend.SendAsync(Socket, gather).ConfigureAwait(false);
+            var sent = await PumpSend.SendAsync(Socket, gather).ConfigureAwait(false);
             remaining -= sent;
             if (remaining > 0)
             {
@@ -238,7 +241,7 @@ internal sealed class SocketTransport : BufferedTransport
     {
         _stream.Dispose();
         _writerSend?.Dispose();
-        _pumpSend.Dispose();
+        _pumpSend?.Dispose();
         return ValueTask.CompletedTask;
     }
 }
