@@ -29,10 +29,10 @@ namespace FileServer.Cli;
 internal static class InlineSocketCompletions
 {
     /// <summary>The runtime's switch for running socket continuations on the engine threads ("1").</summary>
-    public const string InlineVariable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+    public const string InlineVariable = FileServer.Transport.SocketEngines.InlineVariable;
 
     /// <summary>The runtime's count of socket engine threads.</summary>
-    public const string EnginesVariable = "DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT";
+    public const string EnginesVariable = FileServer.Transport.SocketEngines.CountVariable;
 
     /// <summary>
     /// Turns inline completions on, with <see cref="EngineThreads"/> engines unless their count is set; a user who

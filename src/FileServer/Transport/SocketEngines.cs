@@ -11,6 +11,12 @@ namespace FileServer.Transport;
 /// <param name="Count">How many engine threads there are.</param>
 internal readonly record struct SocketEngines(bool Inline, int Count)
 {
+    /// <summary>The runtime's switch for running socket continuations on the engine threads ("1").</summary>
+    public const string InlineVariable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+
+    /// <summary>The runtime's count of socket engine threads.</summary>
+    public const string CountVariable = "DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT";
+
     // More listening sockets per address than this would be descriptors with no core to run them.
     private const int MostListenersPerAddress = 64;
 
@@ -20,8 +26,8 @@ internal readonly record struct SocketEngines(bool Inline, int Count)
     /// <summary>The engines an environment gives, with .NET's defaults for what it leaves unset.</summary>
     internal static SocketEngines From(Func<string, string?> get, int processors)
     {
-        var inline = get("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") == "1";
-        var count = int.TryParse(get("DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT"), NumberStyles.None, CultureInfo.InvariantCulture, out var set) && set > 0
+        var inline = get(InlineVariable) == "1";
+        var count = int.TryParse(get(CountVariable), NumberStyles.None, CultureInfo.InvariantCulture, out var set) && set > 0
             ? set
             : inline ? Math.Max(1, processors) : 1;
         return new SocketEngines(inline, count);
