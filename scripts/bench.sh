@@ -316,6 +316,23 @@ rss_mib() {  # rss_mib PID... -> VmRSS summed, MiB
     awk -v k="$(lib_rss_kib "$@")" 'BEGIN { printf "%.3f", k / 1024 }'
 }
 
+# The kernel's autogroup scheduling shares the CPUs between sessions first, then between their threads: a server in a
+# session of its own (nginx with "daemon on" calls setsid) gets half the machine against the clients' session, whatever
+# its thread count — worth 4 % to nginx's new connections per second by hand. Every server here is started in this
+# script's session; this checks that each stayed there.
+check_autogroup() {  # check_autogroup NAME PID...
+    local own pid group
+    own="$(awk '{ print $1 }' /proc/$$/autogroup 2>/dev/null)" || return 0
+    [[ -n "$own" ]] || return 0
+    for pid in "${@:2}"; do
+        group="$(awk '{ print $1 }' "/proc/$pid/autogroup" 2>/dev/null)" || continue
+        if [[ -n "$group" && "$group" != "$own" ]]; then
+            fail "$1: pid $pid is scheduled in autogroup $group, the clients in $own: not like for like"
+            return 1
+        fi
+    done
+}
+
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1; if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 mibs() { printf '%s\n' "$@" | awk -v m="$MiB" '{ printf "%s%.0f", (NR > 1 ? " " : ""), $1 / m }'; }  # bytes/s -> MiB/s, on one line
 
@@ -749,6 +766,7 @@ run_pairs() {
     fi
     ng_wrapper="$WRAPPER"
     local ng_url="$URL"
+    check_autogroup "side by side" $(server_pids "$fs_wrapper") $(server_pids "$ng_wrapper") || true
     for URL in "$fs_url" "$ng_url"; do
         warm_up "side by side"
     done
@@ -798,6 +816,7 @@ run_server() {  # run_server ROUND NAME
     rec "$round" "$server" bg_cpu_pct "$bg"
     mapfile -t pids < <(server_pids "$WRAPPER")
     rec "$round" "$server" idle_rss_mib "$(rss_mib "${pids[@]}")"
+    check_autogroup "$server" "${pids[@]}" || true
     echo "#   $URL  pids ${pids[*]}  idle RSS $(rss_mib "${pids[@]}") MiB, other CPU load ${bg} %"
     verify_basics "$server"
     warm_up "$server"
@@ -863,6 +882,8 @@ echo "- FileServer ${FS_IDENT:-not run}, .NET $(dotnet --list-runtimes | awk '/N
 want_tls && echo "- TLS: $(openssl version | awk '{ print $1, $2 }') (certificate, and nginx's and curl's TLS library as installed); FileServer uses the runtime's OpenSSL through SslStream"
 system_cc="$(cat /proc/sys/net/ipv4/tcp_congestion_control 2>/dev/null || echo unknown)"
 echo "- TCP congestion control: $system_cc (the system's default) for every server and client (FileServer's --loopback-congestion defaults to system)"
+[[ -r /proc/sys/kernel/sched_autogroup_enabled && "$(cat /proc/sys/kernel/sched_autogroup_enabled)" == 1 ]] &&
+    echo "- scheduler autogroups on: every server was checked to run in the clients' session's group (one group's share is not another's)"
 echo "- loopback only (127.0.0.1); big file $BIG_LABEL, hot page cache (nothing dropped); $ROUNDS round(s); servers measured one at a time; load generators (curl, wrk) run on the same $(nproc) CPUs"
 echo "- measuring took ${MEASURE_SECONDS} s; whole run $((SECONDS - START_SECONDS)) s"
 if ((${#DISTURBED[@]} > 0)); then
