@@ -23,8 +23,9 @@ internal sealed class ZeroCopyBodySender : IBodySender
     // socket is finished by the socket engine thread and the next one started by a pool thread, so each slice costs
     // two threads' wake-ups where nginx's event loop has one. With 8 MiB instead of 2, one hot download pinned to a
     // CPU with its client rose from 0.945-0.954x to 0.966-0.991x nginx's and the server's CPU a GiB fell from 1.63x to
-    // 1.25-1.33x nginx's (two series of 12 rotated rounds); the cold passes did not move beyond their noise
-    // (docs/performance.md, "One stream against nginx").
+    // 1.25-1.33x nginx's (two series of 12 rotated rounds). More of each download is then finished on the engine
+    // threads that also answer small requests: beside cold downloads those get a smaller share of the machine and the
+    // downloads a larger one (docs/performance.md, "One stream against nginx" and "Latest results").
     private const int Slice = 4 * ColdRangeWarmer.Slice;
 
     /// <summary>
