@@ -28,9 +28,16 @@ internal abstract class SocketOperation : SocketAsyncEventArgs, IValueTaskSource
     /// </summary>
     protected void Reset(bool resumeInline = false)
     {
+        TransferredBeforeFailure = 0;
         _completion.Reset();
         _completion.RunContinuationsAsynchronously = !resumeInline;
     }
+
+    /// <summary>
+    /// What the last operation moved before it failed: a send cut off by an abort or a reset may have handed the kernel
+    /// part of its bytes, and a count of what left must include them. Zero after a success (see the result).
+    /// </summary>
+    public int TransferredBeforeFailure { get; private set; }
 
     /// <summary>Turns the result of <c>socket.XxxAsync(this)</c> into the operation's task.</summary>
     protected ValueTask<int> Start(bool pending)
@@ -56,6 +63,7 @@ internal abstract class SocketOperation : SocketAsyncEventArgs, IValueTaskSource
         }
         else
         {
+            TransferredBeforeFailure = BytesTransferred;
             _completion.SetException(new SocketException((int)SocketError));
         }
     }

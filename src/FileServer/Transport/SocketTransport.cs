@@ -77,7 +77,7 @@ internal sealed class SocketTransport : BufferedTransport
                 int sent;
                 try
                 {
-                    // Not cancellable once handed over (an abort ends it): only complete sends are counted.
+                    // Not cancellable once handed over (an abort ends it, and what it sent until then is counted).
                     sent = SendNow(bytes);
                     if (sent < 0)
                     {
@@ -86,6 +86,7 @@ internal sealed class SocketTransport : BufferedTransport
                 }
                 catch (SocketException e)
                 {
+                    CountSentOutsideQueue(_writerSend?.TransferredBeforeFailure ?? 0);
                     throw StoreSendError(new IOException($"send failed: {e.SocketErrorCode}", e));
                 }
                 catch (ObjectDisposedException e)
@@ -148,6 +149,7 @@ internal sealed class SocketTransport : BufferedTransport
             }
             catch (SocketException e)
             {
+                CountSentOutsideQueue(_writerSend?.TransferredBeforeFailure ?? 0);
                 throw StoreSendError(new IOException($"sendfile failed: {e.SocketErrorCode}", e));
             }
             catch (ObjectDisposedException e)

@@ -337,6 +337,28 @@ public class SocketTransportTests
     }
 
     [Test]
+    public async Task SendFile_CutOffByAbort_CountsTheBytesThatLeft()
+    {
+        // One send-file slice larger than both sockets' buffers: the peer has read part of it when the transport is
+        // aborted, and the access log must count that part, not nothing.
+        const int size = 32 * 1024 * 1024;
+        const int read = 1024 * 1024;
+        using var tree = new TempTree();
+        tree.WriteBytes("f.bin", Pattern(size, 7));
+        using var opened = _platform.OpenForReading(tree.PathOf("f.bin"));
+        using var pair = await SocketPair.CreateAsync();
+        var transport = new SocketTransport(pair.Server, _platform, Options with { SendFileChunk = size });
+
+        var sending = transport.SendFileAsync(opened.ZeroCopyStream, 0, size).AsTask();
+        await pair.ReadClientAsync(read).WaitAsync(Bound);
+        transport.Abort();
+
+        Assert.That(async () => await sending.WaitAsync(Bound), Throws.InstanceOf<IOException>());
+        Assert.That(transport.BytesSent, Is.GreaterThanOrEqualTo(read).And.LessThan(size));
+        await transport.DisposeAsync();
+    }
+
+    [Test]
     public async Task Abort_FailsAPendingDrain()
     {
         using var pair = await SocketPair.CreateAsync();
