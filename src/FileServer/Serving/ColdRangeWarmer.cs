@@ -14,7 +14,7 @@ namespace FileServer.Serving;
 /// </summary>
 internal sealed class ColdRangeWarmer : IDisposable
 {
-    /// <summary>How much is looked at and brought in at a time: the transport's <c>sendfile</c> slice.</summary>
+    /// <summary>How much the copy path looks at and brings in at a time; the zero-copy path takes four at once.</summary>
     public const int Slice = 2 * 1024 * 1024;
 
     private const int ReadSize = 256 * 1024;

@@ -4,9 +4,9 @@ namespace FileServer.Transport;
 /// <param name="HighWatermark">Queued bytes at or above which <see cref="ITransport.DrainAsync"/> waits.</param>
 /// <param name="LowWatermark">Queued bytes at or below which a waiting <see cref="ITransport.DrainAsync"/> resumes.</param>
 /// <param name="SendFileChunk">Most bytes handed to one kernel send-file operation, so one fast client cannot monopolise a thread (nginx's <c>sendfile_max_chunk</c>).</param>
-public sealed record TransportOptions(int HighWatermark = 64 * 1024, int LowWatermark = 16 * 1024, int SendFileChunk = 2 * 1024 * 1024)
+public sealed record TransportOptions(int HighWatermark = 64 * 1024, int LowWatermark = 16 * 1024, int SendFileChunk = 8 * 1024 * 1024)
 {
-    /// <summary>asyncio's defaults: high 64 KiB, low 16 KiB; 2 MiB send-file slices.</summary>
+    /// <summary>asyncio's defaults: high 64 KiB, low 16 KiB; 8 MiB send-file slices.</summary>
     public static TransportOptions Default { get; } = new();
 
     /// <summary>Throws <see cref="ArgumentException"/> unless 0 &lt; low &lt; high and the chunk is positive.</summary>
