@@ -171,40 +171,52 @@ internal sealed class SocketTransport : BufferedTransport
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     protected override async ValueTask SendQueuedAsync(ReadOnlySequence<byte> buffer)
     {
-        if (buffer.IsSingleSegment)
+        long done = 0;
+        try
         {
-            var memory = buffer.First;
-            while (!memory.IsEmpty)
+            if (buffer.IsSingleSegment)
             {
-                var sent = SendNow(memory);
-                if (sent < 0)
+                var memory = buffer.First;
+                while (!memory.IsEmpty)
                 {
-                    sent = await PumpSend.SendAsync(Socket, memory).ConfigureAwait(false);
+                    var sent = SendNow(memory);
+                    if (sent < 0)
+                    {
+                        sent = await PumpSend.SendAsync(Socket, memory).ConfigureAwait(false);
+                    }
+                    memory = memory[sent..];
+                    done += sent;
                 }
-                memory = memory[sent..];
+                return;
             }
-            return;
-        }
-        // Several segments leave in one gathered send (sendmsg), not one syscall each.
-        var gather = _gather ??= new List<ArraySegment<byte>>(4);
-        gather.Clear();
-        foreach (var segment in buffer)
-        {
-            if (!MemoryMarshal.TryGetArray(segment, out var array))
+            // Several segments leave in one gathered send (sendmsg), not one syscall each.
+            var gather = _gather ??= new List<ArraySegment<byte>>(4);
+            gather.Clear();
+            foreach (var segment in buffer)
             {
-                throw new InvalidOperationException("pipe memory is expected to be array-backed");
+                if (!MemoryMarshal.TryGetArray(segment, out var array))
+                {
+                    throw new InvalidOperationException("pipe memory is expected to be array-backed");
+                }
+                gather.Add(array);
             }
-            gather.Add(array);
-        }
-        var remaining = buffer.Length;
-        while (remaining > 0)
-        {
-            var sent = await PumpSend.SendAsync(Socket, gather).ConfigureAwait(false);
-            remaining -= sent;
-            if (remaining > 0)
+            while (done < buffer.Length)
             {
-                TrimGathered(gather, sent);
+                var sent = await PumpSend.SendAsync(Socket, gather).ConfigureAwait(false);
+                done += sent;
+                if (done < buffer.Length)
+                {
+                    TrimGathered(gather, sent);
+                }
             }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // The queue counts a buffer once all of it has left; of one cut off by an abort (mid-send, or between two
+            // sends once the socket is gone) or a reset, what had left is counted here, so a cut-off response's logged
+            // bytes are what the kernel took. The error goes on up.
+            CountSentOutsideQueue(done + (_pumpSend?.TransferredBeforeFailure ?? 0));
+            throw;
         }
     }
 
