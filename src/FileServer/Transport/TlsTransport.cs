@@ -137,9 +137,21 @@ internal sealed class TlsTransport : BufferedTransport
     {
         // SslStream cuts each write into records of at most 16 KiB and sends them before returning, so the
         // queue's segments go one after the other; TLS has no gathered write to batch them further.
-        foreach (var segment in buffer)
+        long done = 0;
+        try
         {
-            await _tls.WriteAsync(segment).ConfigureAwait(false);
+            foreach (var segment in buffer)
+            {
+                await _tls.WriteAsync(segment).ConfigureAwait(false);
+                done += segment.Length;
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        {
+            // The queue counts a buffer once all of it has left; of one cut off, the segments SslStream had sent are
+            // counted here (a segment cut inside is not: its records are not body bytes). The error goes on up.
+            CountSentOutsideQueue(done);
+            throw;
         }
     }
 
