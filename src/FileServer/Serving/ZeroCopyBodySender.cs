@@ -24,9 +24,9 @@ internal sealed class ZeroCopyBodySender : IBodySender
     // two threads' wake-ups where nginx's event loop has one. With 8 MiB instead of 2, one hot download pinned to a
     // CPU with its client rose from 0.945-0.954x to 0.966-0.991x nginx's and the server's CPU a GiB fell from 1.63x to
     // 1.25-1.33x nginx's (two series of 12 rotated rounds). The trade: more of each download's copying falls to the
-    // engine threads that answer small requests, so beside cold downloads those get less of the machine (full runs t
-    // and u: 1.04x and 1.29x nginx's rate against 1.59x and 1.84x with 2 MiB) and the downloads more
-    // (docs/performance.md, "One stream against nginx").
+    // engine threads that answer small requests, so beside cold downloads those get less of the machine (full runs
+    // t, u and v: 1.04-1.35x nginx's rate, their p99 1.16-1.47x, against 1.59x and 1.84x, p99 1.11-1.14x with 2 MiB)
+    // and the downloads more (0.96-1.05x against 0.84-0.95x; docs/performance.md, "One stream against nginx").
     private const int Slice = 4 * ColdRangeWarmer.Slice;
 
     /// <summary>
