@@ -30,10 +30,13 @@ internal sealed class SocketSendOperation : SocketOperation
         return Start(socket.SendAsync(this));
     }
 
-    /// <summary>Sends <paramref name="count"/> (&gt; 0) bytes of <paramref name="file"/> from <paramref name="offset"/>.</summary>
-    public ValueTask<int> SendFileAsync(Socket socket, FileStream file, long offset, int count)
+    /// <summary>
+    /// Sends <paramref name="count"/> (&gt; 0) bytes of <paramref name="file"/> from <paramref name="offset"/>; with
+    /// <paramref name="resumeInline"/> the caller resumes on the thread that completes it (see <see cref="SocketOperation.Reset"/>).
+    /// </summary>
+    public ValueTask<int> SendFileAsync(Socket socket, FileStream file, long offset, int count, bool resumeInline = false)
     {
-        Reset();
+        Reset(resumeInline);
         _elements[0] = new SendPacketsElement(file, offset, count, endOfPacket: false);
         SendPacketsElements = _elements;
         return Start(socket.SendPacketsAsync(this));

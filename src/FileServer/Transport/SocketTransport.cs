@@ -26,6 +26,7 @@ internal sealed class SocketTransport : BufferedTransport
     private SocketSendOperation? _pumpSend;
     private bool _sendFileRefused;
     private readonly IPlatform _platform;
+    private readonly ReadResumption? _resumption;
     // True until the kernel first takes fewer bytes than offered: from then on .NET's asynchronous send waits for room
     // (and makes the socket non-blocking, once). A response that fits the send buffer never needs it.
     private bool _sendNow = true;
@@ -37,9 +38,10 @@ internal sealed class SocketTransport : BufferedTransport
     public SocketTransport(Socket socket, IPlatform platform, TransportOptions options, TimeProvider? clock = null, ReadResumption? resumption = null)
         : base(socket, platform, options, clock)
     {
-        // A request read inline is answered on the thread that saw its bytes arrive: no hand-off per request. Sends
-        // that have to wait still resume on the pool, so a large body leaves that thread after its first full buffer.
+        // A request read inline is answered on the thread that saw its bytes arrive: no hand-off per request. A file
+        // slice that had to wait for room resumes there too (see SendFileRangeAsync); queued bytes resume on the pool.
         _platform = platform;
+        _resumption = resumption;
         _stream = new SocketStream(socket, resumption, platform);
         _input = PipeReader.Create(_stream, InputOptions);
         StartPump();
@@ -138,7 +140,10 @@ internal sealed class SocketTransport : BufferedTransport
             int sent;
             try
             {
-                sent = await WriterSend.SendFileAsync(Socket, file, offset + total, slice).ConfigureAwait(false);
+                // The engine thread that saw the room goes on with the body: it would run the slice's later sendfiles
+                // anyway (.NET retries a waiting send where the socket became writable), and a hop to the pool adds a
+                // thread that wants a core beside the downloads. Beyond the inline limit, the pool as for reads.
+                sent = await WriterSend.SendFileAsync(Socket, file, offset + total, slice, _resumption?.Inline == true).ConfigureAwait(false);
             }
             catch (SocketException e) when (SendFileRefusedException.IsRefusal(e.SocketErrorCode) && !IsAborted)
             {

@@ -58,6 +58,57 @@ public sealed class EventLoopTests
     }
 
     [Test]
+    public async Task WithFewConnections_AZeroCopyDownloadStaysOnTheEngineThreads()
+    {
+        using var tree = new TempTree();
+        using var server = StartServer(tree);
+        // A sparse file: its pages come from the holes, without disk reads, and the first download puts them in the
+        // page cache, so the measured one has no cold slice (a cold slice resumes from the disk warmer's thread).
+        using (var big = File.Create(tree.PathOf("root/big.bin")))
+        {
+            big.SetLength(DownloadSize);
+        }
+        Assert.That(await DownloadAsync(server.Port), Is.EqualTo(DownloadSize));
+
+        var before = ThreadTicks(server.Id);
+        var received = await DownloadAsync(server.Port);
+        var after = ThreadTicks(server.Id);
+
+        Assert.That(received, Is.EqualTo(DownloadSize));
+        var (engine, workers) = (after.Engine - before.Engine, after.Workers - before.Workers);
+        Assert.That(engine, Is.GreaterThan(workers * 2), $"engine {engine} ticks, pool workers {workers} ticks");
+    }
+
+    // Large enough that the socket fills many times (each slice's send waits and resumes) and for tens of clock ticks.
+    private const long DownloadSize = 768L << 20;
+
+    // One download on a new connection that asks to close, read to the close: the body's byte count.
+    private static async Task<long> DownloadAsync(int port)
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync("127.0.0.1", port);
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes("GET /big.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+        var buffer = new byte[1 << 20];
+        long total = 0;
+        long headEnd = -1;
+        int read;
+        while ((read = await stream.ReadAsync(buffer)) > 0)
+        {
+            if (headEnd < 0)
+            {
+                // The head is in the first read (the server sends it before the body, in one segment).
+                var end = buffer.AsSpan(0, read).IndexOf("\r\n\r\n"u8);
+                Assert.That(end, Is.GreaterThan(0), "the head in the first read");
+                Assert.That(Encoding.ASCII.GetString(buffer, 0, end), Does.StartWith("HTTP/1.1 200 "));
+                headEnd = total + end + 4;
+            }
+            total += read;
+        }
+        return total - headEnd;
+    }
+
+    [Test]
     public void EachEngineThread_HasAListeningSocketOfItsOwn()
     {
         using var tree = new TempTree();
