@@ -157,7 +157,7 @@ public sealed class FileServerHost : IAsyncDisposable
         _reserve = new DescriptorReserve();
         var (maxConnections, budget) = CapConnections(openFileLimit, cacheSize);
         _resumption = new ReadResumption(OpenConnections, ReadResumption.DefaultInlineUpTo);
-        _listeners.AddRange(new ListenerBinder(_options, _platform, _resumption, _engines.ListenersPerAddress).BindAll());
+        _listeners.AddRange(new ListenerBinder(_options, _platform, _resumption, _engines.ListenersPerAddress, new SharedLoopbackSendBuffer(OpenConnections)).BindAll());
         if (budget is { } capped)
         {
             // Only once the start has succeeded: a start that fails says one line, its reason.

@@ -17,9 +17,10 @@ namespace FileServer.Hosting;
 /// says nothing is handed over after about <see cref="DeferAcceptWait"/> all the same, and its idle timeout starts then.
 /// Each address gets <paramref name="socketsPerAddress"/> listening sockets sharing its port where the platform can
 /// share one (<see cref="IPlatform.SharePort"/>), one otherwise. Figures: docs/performance.md, "A new connection per
-/// request".
+/// request". Plain connections size a loopback body's send buffer with <paramref name="sendBuffer"/>.
 /// </remarks>
-internal sealed class ListenerBinder(FileServerOptions options, IPlatform platform, ReadResumption? resumption = null, int socketsPerAddress = 1)
+internal sealed class ListenerBinder(FileServerOptions options, IPlatform platform, ReadResumption? resumption = null, int socketsPerAddress = 1,
+    SharedLoopbackSendBuffer? sendBuffer = null)
 {
     /// <summary>How long the kernel holds a connection that has sent nothing before handing it over anyway.</summary>
     public static readonly TimeSpan DeferAcceptWait = TimeSpan.FromSeconds(1);
@@ -39,12 +40,12 @@ internal sealed class ListenerBinder(FileServerOptions options, IPlatform platfo
                 listeners.Add(new Listener(BindShared(address, _options.TlsPort ?? _options.Port), CreateTlsTransports()));
                 if (_options.TlsPort is not null)
                 {
-                    listeners.Add(new Listener(BindShared(address, _options.Port), new SocketTransportFactory(resumption)));
+                    listeners.Add(new Listener(BindShared(address, _options.Port), new SocketTransportFactory(resumption, sendBuffer)));
                 }
             }
             else
             {
-                listeners.Add(new Listener(BindShared(address, _options.Port), new SocketTransportFactory(resumption)));
+                listeners.Add(new Listener(BindShared(address, _options.Port), new SocketTransportFactory(resumption, sendBuffer)));
             }
         }
         catch

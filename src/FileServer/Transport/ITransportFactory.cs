@@ -13,13 +13,16 @@ internal interface ITransportFactory
     BufferedTransport Create(Socket socket, IPlatform platform, TransportOptions options, TimeProvider clock);
 }
 
-/// <summary>Plain TCP transports, which can send files zero-copy; their reads resume where <paramref name="resumption"/> says.</summary>
-internal sealed class SocketTransportFactory(ReadResumption? resumption = null) : ITransportFactory
+/// <summary>
+/// Plain TCP transports, which can send files zero-copy; their reads resume where <paramref name="resumption"/> says, and
+/// a loopback body shares the cores under <paramref name="sendBuffer"/>.
+/// </summary>
+internal sealed class SocketTransportFactory(ReadResumption? resumption = null, SharedLoopbackSendBuffer? sendBuffer = null) : ITransportFactory
 {
     /// <inheritdoc />
     public string Scheme => "http";
 
     /// <inheritdoc />
     public BufferedTransport Create(Socket socket, IPlatform platform, TransportOptions options, TimeProvider clock) =>
-        new SocketTransport(socket, platform, options, clock, resumption);
+        new SocketTransport(socket, platform, options, clock, resumption, sendBuffer);
 }

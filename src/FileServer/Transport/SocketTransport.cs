@@ -27,6 +27,8 @@ internal sealed class SocketTransport : BufferedTransport
     private bool _sendFileRefused;
     private readonly IPlatform _platform;
     private readonly ReadResumption? _resumption;
+    // Asked once, at the connection's first zero-copy slice.
+    private SharedLoopbackSendBuffer? _sendBuffer;
     // True until the kernel first takes fewer bytes than offered: from then on .NET's asynchronous send waits for room
     // (and makes the socket non-blocking, once). A response that fits the send buffer never needs it.
     private bool _sendNow = true;
@@ -35,13 +37,15 @@ internal sealed class SocketTransport : BufferedTransport
     /// Takes ownership of a connected socket and starts the send pump; timeouts run on <paramref name="clock"/>
     /// (default: the system's); reads resume where <paramref name="resumption"/> says (default: on the pool).
     /// </summary>
-    public SocketTransport(Socket socket, IPlatform platform, TransportOptions options, TimeProvider? clock = null, ReadResumption? resumption = null)
+    public SocketTransport(Socket socket, IPlatform platform, TransportOptions options, TimeProvider? clock = null, ReadResumption? resumption = null,
+        SharedLoopbackSendBuffer? sendBuffer = null)
         : base(socket, platform, options, clock)
     {
         // A request read inline is answered on the thread that saw its bytes arrive: no hand-off per request. A file
         // slice that had to wait for room resumes there too (see SendFileRangeAsync); queued bytes resume on the pool.
         _platform = platform;
         _resumption = resumption;
+        _sendBuffer = sendBuffer;
         _stream = new SocketStream(socket, resumption, platform);
         _input = PipeReader.Create(_stream, InputOptions);
         StartPump();
@@ -122,6 +126,18 @@ internal sealed class SocketTransport : BufferedTransport
 
     private async ValueTask<long> SendFileRangeAsync(FileStream file, long offset, long count)
     {
+        if (_sendBuffer is { } sendBuffer)
+        {
+            _sendBuffer = null;
+            try
+            {
+                sendBuffer.TryApply(Socket);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                // The connection failed or was aborted before the body: the send below reports it.
+            }
+        }
         long total = 0;
         while (total < count)
         {

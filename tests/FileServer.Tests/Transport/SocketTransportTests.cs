@@ -336,6 +336,30 @@ public class SocketTransportTests
         await reading.WaitAsync(Bound);
     }
 
+    [TestCase(2, true)]
+    [TestCase(1, false)]
+    public async Task ZeroCopyBody_OnLoopback_HasAFixedSendBufferOnlyBesideOtherConnections(int openConnections, bool fixedBuffer)
+    {
+        Assume.That(OperatingSystem.IsLinux(), "Linux reports twice the size asked for");
+        const int size = 4 * 1024 * 1024;
+        const int asked = 300_000;
+        using var tree = new TempTree();
+        var content = Pattern(size, 9);
+        tree.WriteBytes("f.bin", content);
+        using var opened = _platform.OpenForReading(tree.PathOf("f.bin"));
+        using var pair = await SocketPair.CreateAsync();
+        var before = pair.Server.SendBufferSize;
+        var transport = new SocketTransport(pair.Server, _platform, Options, sendBuffer: new SharedLoopbackSendBuffer(() => openConnections, asked));
+
+        var sending = transport.SendFileAsync(opened.ZeroCopyStream, 0, size).AsTask();
+        var received = await pair.ReadClientAsync(size).WaitAsync(Bound);
+
+        Assert.That(await sending.WaitAsync(Bound), Is.EqualTo(size));
+        Assert.That(received, Is.EqualTo(content));
+        Assert.That(pair.Server.SendBufferSize, Is.EqualTo(fixedBuffer ? 2 * asked : before));
+        await transport.DisposeAsync();
+    }
+
     [Test]
     public async Task SendFile_CutOffByAbort_CountsTheBytesThatLeft()
     {
