@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using FileServer.Platform;
+using FileServer.Transport;
 
 namespace FileServer.Hosting;
 
@@ -85,7 +86,7 @@ internal sealed class LoopbackCongestion
                 return CongestionChoice.Elsewhere;
             }
             // The local address is asked for (getsockname) only when the client's is not loopback.
-            if (!IsLoopback(client.Address) && !(connection.LocalEndPoint is IPEndPoint server && IsSameMachine(client.Address, server.Address)))
+            if (!PeerAddress.IsLoopback(client.Address) && !(connection.LocalEndPoint is IPEndPoint server && IsSameMachine(client.Address, server.Address)))
             {
                 return CongestionChoice.Elsewhere;
             }
@@ -99,10 +100,6 @@ internal sealed class LoopbackCongestion
     }
 
     /// <summary>Whether a client at <paramref name="client"/>, connected to <paramref name="server"/>, runs on this machine.</summary>
-    public static bool IsSameMachine(IPAddress client, IPAddress server) => IsLoopback(client) || Unmapped(client).Equals(Unmapped(server));
-
-    // A dual-stack listener sees IPv4 clients as ::ffff:a.b.c.d.
-    private static IPAddress Unmapped(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
-
-    private static bool IsLoopback(IPAddress address) => IPAddress.IsLoopback(Unmapped(address));
+    public static bool IsSameMachine(IPAddress client, IPAddress server) =>
+        PeerAddress.IsLoopback(client) || PeerAddress.Unmapped(client).Equals(PeerAddress.Unmapped(server));
 }

@@ -13,7 +13,7 @@ namespace FileServer.Transport;
 /// event-loop thread that makes it keeps its other connections waiting (nginx bounds the same with
 /// <c>sendfile_max_chunk</c>), and how many bytes of each download are in flight at once. Measured on 2 cores beside
 /// nginx (docs/performance.md, "The small requests' tail beside the cold downloads"): 4 KiB requests beside four cold
-/// downloads, p99 −10 to −14 % in three series; eight hot downloads at once +9 %. A lone download keeps the autotuned
+/// downloads, p99 −9 to −17 % in four series of paired rounds; eight hot downloads at once +7 to +9 %. A lone download keeps the autotuned
 /// buffer: with nothing to interleave, the smaller one only adds wake-ups (pinned to one CPU with its client, −9 % and
 /// 2.5× the server's CPU). A connection from another machine keeps it too: there the kernel sizes the buffer to the
 /// path, and a fixed one would cap a long path's throughput.
@@ -29,12 +29,7 @@ internal sealed class SharedLoopbackSendBuffer(Func<long> openConnections, int s
     /// <returns>Whether it was set.</returns>
     public bool TryApply(Socket socket)
     {
-        if (openConnections() <= 1 || socket.RemoteEndPoint is not IPEndPoint peer)
-        {
-            return false;
-        }
-        var address = peer.Address.IsIPv4MappedToIPv6 ? peer.Address.MapToIPv4() : peer.Address;
-        if (!IPAddress.IsLoopback(address))
+        if (openConnections() <= 1 || socket.RemoteEndPoint is not IPEndPoint peer || !PeerAddress.IsLoopback(peer.Address))
         {
             return false;
         }
