@@ -13,10 +13,10 @@ namespace FileServer.Transport;
 /// event-loop thread that makes it keeps its other connections waiting (nginx bounds the same with
 /// <c>sendfile_max_chunk</c>), and how many bytes of each download are in flight at once. Measured on 2 cores beside
 /// nginx (docs/performance.md, "The small requests' tail beside the cold downloads"): 4 KiB requests beside four cold
-/// downloads, p99 −9 to −17 % in four series of paired rounds; eight hot downloads at once +7 to +9 %. A lone download keeps the autotuned
-/// buffer: with nothing to interleave, the smaller one only adds wake-ups (pinned to one CPU with its client, −9 % and
-/// 2.5× the server's CPU). A connection from another machine keeps it too: there the kernel sizes the buffer to the
-/// path, and a fixed one would cap a long path's throughput.
+/// downloads, p99 −9 to −17 % in four series of paired rounds; eight hot downloads at once +7 to +9 %. A lone
+/// download keeps the autotuned buffer: with nothing to interleave, the smaller one only adds wake-ups (pinned to one
+/// CPU with its client, −9 % and 2.5× the server's CPU). A connection from another machine keeps it too: there the
+/// kernel sizes the buffer to the path, and a fixed one would cap a long path's throughput.
 /// </remarks>
 /// <param name="openConnections">The number of connections open now, this one included.</param>
 /// <param name="size">The size asked for (Linux doubles it for its bookkeeping).</param>
