@@ -621,13 +621,6 @@ phase_ranges() {
     ((ok == RANGES)) || fail "$server: only $ok of $RANGES ranges verified"
 }
 
-wrk_p99_ms() {  # wrk_p99_ms FILE: the 99th percentile of a `wrk --latency` output, in ms
-    awk '$1 == "99%" {
-        v = $2; u = v; sub(/[a-z]+$/, "", v); sub(/^[0-9.]+/, "", u)
-        f = (u == "us") ? 0.001 : (u == "ms") ? 1 : (u == "s") ? 1000 : (u == "m") ? 60000 : -1
-        if (f > 0) print v * f }' "$1"
-}
-
 phase_small() {
     local round="$1" server="$2" out="$WORK/$2/wrk.r$1.txt" warm="$WORK/$2/wrk-warmup.r$1.txt" rps p99 non2xx sockerr
     if ((WRK_WARMUP_SECONDS > 0)); then

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # bench.sh's scenarios where large-file servers hurt (sourced by scripts/bench.sh; uses its rec, fail, server_pids,
-# rss_mib, wrk_p99_ms, URL, WORK, DATA and the scale variables):
+# rss_mib, URL, WORK, DATA and the scale variables; scripts/cold-trade.sh sources it for the cold pass alone, which
+# needs only URL, DATA, CURL, MiB, COLD_MIB, COLD_WRK_SECONDS and DOWNLOAD_TIMEOUT):
 #   phase_cold   4 KiB requests (wrk -t1 -c10) for as long as 4 downloads of files evicted from the page cache run
 #                (at least 1 s, at most COLD_WRK_SECONDS): the files (cold/c1..c4.bin, COLD_MIB each) are dropped
 #                with POSIX_FADV_DONTNEED (dd iflag=nocache) right before each pass, so every server starts equally
@@ -12,6 +13,14 @@
 #                idle), closed; RSS before (the server idle after its warm-up), at the peak and BURST_QUIET s after
 #                they closed.
 # sweep_chart FILE draws req/s and p99 against the connection count, one line per server (gnuplot, SVG).
+
+# wrk_p99_ms FILE: the 99th percentile of a `wrk --latency` output, in ms.
+wrk_p99_ms() {
+    awk '$1 == "99%" {
+        v = $2; u = v; sub(/[a-z]+$/, "", v); sub(/^[0-9.]+/, "", u)
+        f = (u == "us") ? 0.001 : (u == "ms") ? 1 : (u == "s") ? 1000 : (u == "m") ? 60000 : -1
+        if (f > 0) print v * f }' "$1"
+}
 
 # cold_files: the cold set, made once (random bytes, written back so that eviction can drop them) and primed.
 cold_files() {
