@@ -42,7 +42,7 @@ lib_on_exit
 MiB=$((1024 * 1024)) COLD_WRK_SECONDS=120 DOWNLOAD_TIMEOUT=300 DATA="$WORK/www"
 CURL=(curl -q -sS --noproxy '*' --http1.1 --connect-timeout 5)
 
-nginx_ensure && apt_need curl:curl wrk:wrk dd:coreutils || { echo "cold-trade: could not install nginx, curl or wrk" >&2; exit 1; }
+nginx_ensure && apt_need curl:curl wrk:wrk || { echo "cold-trade: could not install nginx, curl or wrk" >&2; exit 1; }
 echo "# building$([[ -n "${FILESERVER_DLL:-}" ]] && echo " nothing: FILESERVER_DLL" || echo " FileServer (Release)")"
 DLL="$(fs_build_cli)" || { echo "cold-trade: the CLI could not be built" >&2; exit 1; }
 

@@ -170,7 +170,8 @@ public sealed class FileServerHost : IAsyncDisposable
         _watchdog = new SendTimeoutWatchdog(_options.SendTimeout, _clock, _log, Metrics);
         // Activity: connections opened and closed, and requests answered (keep-alive traffic opens none).
         _trim = new IdleMemoryTrim(_options.IdleTrimAfter,
-            () => Interlocked.Read(ref _connectionsAccepted) + Interlocked.Read(ref _connectionsEnded) + Statistics.Requests, _platform.TrimNativeHeap, _clock, _log);
+            () => Interlocked.Read(ref _connectionsAccepted) + Interlocked.Read(ref _connectionsEnded) + Statistics.Requests, OpenConnections,
+            _platform.TrimNativeHeap, _clock, _log);
         _connectionSlots = new SemaphoreSlim(maxConnections, maxConnections);
         ServerLog.Started(_log, root, string.Join(' ', BaseUrls), _platform.Name, _options.DisableSendFile ? "off" : "on", _root.Confinement);
         var outOfDescriptorsLog = new LogThrottle(_clock, TimeSpan.FromSeconds(1));
@@ -285,6 +286,7 @@ public sealed class FileServerHost : IAsyncDisposable
         var connection = new Connection(transport, _dispatcher!, _responses!, _parser!, _options, _log, _accessLog, _clock, Statistics, Metrics,
             Interlocked.Increment(ref _connectionsAccepted), _endConnection);
         _connections.Start(connection, _watchdog!.Watch(transport, connection.Client), here: _resumption!.StartsHere, _stopAccepting.Token);
+        _trim!.Wake();
     }
 
     private long OpenConnections() => Interlocked.Read(ref _connectionsAccepted) - Interlocked.Read(ref _connectionsEnded);

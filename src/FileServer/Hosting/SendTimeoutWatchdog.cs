@@ -7,7 +7,8 @@ namespace FileServer.Hosting;
 /// <summary>
 /// Aborts connections whose peer accepts no byte for the send timeout, on both body paths. One timer for
 /// the whole server looks at every sending connection's <see cref="ITransport.SendProgress"/>; a connection
-/// that is not sending (reading a request, idle) is not watched: other timeouts cover those states.
+/// that is not sending (reading a request, idle) is not watched: other timeouts cover those states. The timer runs
+/// only while a connection is open.
 /// </summary>
 internal sealed class SendTimeoutWatchdog : IAsyncDisposable
 {
@@ -30,23 +31,29 @@ internal sealed class SendTimeoutWatchdog : IAsyncDisposable
         _loop = new PeriodicLoop(period, _clock, CheckAll);
     }
 
+    /// <summary>Whether the timer is running (it stops once no connection is watched).</summary>
+    public bool IsTicking => _loop.IsRunning;
+
     /// <summary>Watches <paramref name="transport"/> until the returned registration is disposed.</summary>
     public IDisposable Watch(ITransport transport, string client)
     {
         var watched = new Watched(this, transport, client);
         _watched[watched] = 0;
+        _loop.Wake();
         return watched;
     }
 
     public ValueTask DisposeAsync() => _loop.DisposeAsync();
 
-    private void CheckAll()
+    // Whether to go on: not once the last connection is gone.
+    private bool CheckAll()
     {
         var now = _clock.GetTimestamp();
         foreach (var watched in _watched.Keys)
         {
             watched.Check(now);
         }
+        return !_watched.IsEmpty;
     }
 
     private sealed class Watched(SendTimeoutWatchdog owner, ITransport transport, string client) : IDisposable

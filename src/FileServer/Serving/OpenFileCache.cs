@@ -18,7 +18,7 @@ namespace FileServer.Serving;
 /// <para>
 /// Bounded: at most <c>capacity</c> files, the least recently used closed first; a sweep every
 /// <c>inactiveTime</c> closes files nobody asked for since the last sweep, so the space of a deleted file is given
-/// back; <see cref="Dispose"/> closes the rest. Shared: each response holds a <see cref="Lease"/>, and a file is
+/// back (its timer runs only while the cache holds a file); <see cref="Dispose"/> closes the rest. Shared: each response holds a <see cref="Lease"/>, and a file is
 /// closed once it has left the cache and its last lease has ended.
 /// </para>
 /// </remarks>
@@ -35,6 +35,7 @@ internal sealed partial class OpenFileCache : IDisposable
     // Most recently used first, so the sweep and eviction only ever look at the tail.
     private readonly LinkedList<Entry> _recency = new();
     private readonly ITimer? _sweeper;
+    private bool _sweeping;
     private bool _disposed;
     private long _hits;
     private long _misses;
@@ -52,7 +53,19 @@ internal sealed partial class OpenFileCache : IDisposable
         _clock = clock;
         if (capacity > 0)
         {
-            _sweeper = clock.CreateTimer(static state => ((OpenFileCache)state!).Sweep(), this, inactiveTime, inactiveTime);
+            _sweeper = clock.CreateTimer(static state => ((OpenFileCache)state!).Sweep(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>Whether the sweep's timer is running (it stops while the cache is empty).</summary>
+    internal bool IsSweeping
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _sweeping;
+            }
         }
     }
 
@@ -192,6 +205,11 @@ internal sealed partial class OpenFileCache : IDisposable
             _entries.Add(identity, entry);
             _byPath[found.RelativePath] = entry;
             _recency.AddFirst(entry.Node);
+            if (!_sweeping)
+            {
+                _sweeping = true;
+                _sweeper!.Change(_inactiveTime, _inactiveTime);
+            }
             if (_entries.Count > _capacity)
             {
                 evicted = _recency.Last!.Value;
@@ -214,6 +232,12 @@ internal sealed partial class OpenFileCache : IDisposable
             {
                 Unlink(oldest.Value);
                 (expired ??= []).Add(oldest.Value);
+            }
+            if (_entries.Count == 0 && _sweeping)
+            {
+                // Nothing left to age out: no more wake-ups until a file is cached again.
+                _sweeping = false;
+                _sweeper!.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             }
         }
         expired?.ForEach(static e => e.Release());

@@ -1,32 +1,69 @@
 namespace FileServer.Tests.Support;
 
-/// <summary>The system clock, counting the timers made from it that are not yet disposed.</summary>
+/// <summary>The system clock, counting the timers made from it that are not yet disposed, and those set to fire.</summary>
 public sealed class CountingTimeProvider : TimeProvider
 {
     private int _live;
+    private int _armed;
 
     /// <summary>Timers created and not yet disposed.</summary>
     public int LiveTimers => Volatile.Read(ref _live);
 
+    /// <summary>Timers not yet disposed whose last due time was not infinite: those that wake the process.</summary>
+    public int ArmedTimers => Volatile.Read(ref _armed);
+
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
         Interlocked.Increment(ref _live);
-        return new CountedTimer(System.CreateTimer(callback, state, dueTime, period), this);
+        var timer = new CountedTimer(this);
+        timer.Arm(dueTime);
+        timer.Inner = System.CreateTimer(callback, state, dueTime, period);
+        return timer;
     }
 
-    private sealed class CountedTimer(ITimer inner, CountingTimeProvider owner) : ITimer
+    private sealed class CountedTimer(CountingTimeProvider owner) : ITimer
     {
-        private int _disposed;
+        private readonly Lock _gate = new();
+        private bool _armed;
+        private bool _disposed;
 
-        public bool Change(TimeSpan dueTime, TimeSpan period) => inner.Change(dueTime, period);
+        public ITimer Inner { get; set; } = null!;
+
+        public void Arm(TimeSpan dueTime)
+        {
+            lock (_gate)
+            {
+                var armed = !_disposed && dueTime != Timeout.InfiniteTimeSpan;
+                if (armed != _armed)
+                {
+                    Interlocked.Add(ref owner._armed, armed ? 1 : -1);
+                    _armed = armed;
+                }
+            }
+        }
+
+        public bool Change(TimeSpan dueTime, TimeSpan period)
+        {
+            Arm(dueTime);
+            return Inner.Change(dueTime, period);
+        }
 
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            lock (_gate)
             {
-                Interlocked.Decrement(ref owner._live);
+                if (!_disposed)
+                {
+                    _disposed = true;
+                    Interlocked.Decrement(ref owner._live);
+                    if (_armed)
+                    {
+                        Interlocked.Decrement(ref owner._armed);
+                        _armed = false;
+                    }
+                }
             }
-            inner.Dispose();
+            Inner.Dispose();
         }
 
         public ValueTask DisposeAsync()
