@@ -38,9 +38,6 @@ internal sealed class IdleMemoryTrim : IAsyncDisposable
     /// <summary>Trims done so far.</summary>
     public int Trims { get; private set; }
 
-    /// <summary>Whether the timer is running.</summary>
-    public bool IsTicking => _loop.IsRunning;
-
     /// <summary>Starts watching, if it is not already: call it when a connection arrives.</summary>
     public void Wake() => _loop.Wake();
 

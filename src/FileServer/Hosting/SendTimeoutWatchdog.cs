@@ -31,9 +31,6 @@ internal sealed class SendTimeoutWatchdog : IAsyncDisposable
         _loop = new PeriodicLoop(period, _clock, CheckAll);
     }
 
-    /// <summary>Whether the timer is running (it stops once no connection is watched).</summary>
-    public bool IsTicking => _loop.IsRunning;
-
     /// <summary>Watches <paramref name="transport"/> until the returned registration is disposed.</summary>
     public IDisposable Watch(ITransport transport, string client)
     {

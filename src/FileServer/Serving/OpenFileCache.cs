@@ -18,8 +18,8 @@ namespace FileServer.Serving;
 /// <para>
 /// Bounded: at most <c>capacity</c> files, the least recently used closed first; a sweep every
 /// <c>inactiveTime</c> closes files nobody asked for since the last sweep, so the space of a deleted file is given
-/// back (its timer runs only while the cache holds a file); <see cref="Dispose"/> closes the rest. Shared: each response holds a <see cref="Lease"/>, and a file is
-/// closed once it has left the cache and its last lease has ended.
+/// back (its timer runs only while the cache holds a file); <see cref="Dispose"/> closes the rest. Shared: each
+/// response holds a <see cref="Lease"/>, and a file is closed once it has left the cache and its last lease has ended.
 /// </para>
 /// </remarks>
 internal sealed partial class OpenFileCache : IDisposable
@@ -54,18 +54,6 @@ internal sealed partial class OpenFileCache : IDisposable
         if (capacity > 0)
         {
             _sweeper = clock.CreateTimer(static state => ((OpenFileCache)state!).Sweep(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        }
-    }
-
-    /// <summary>Whether the sweep's timer is running (it stops while the cache is empty).</summary>
-    internal bool IsSweeping
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _sweeping;
-            }
         }
     }
 
