@@ -706,10 +706,6 @@ pair_series() {  # pair_series LABEL FS_URL NG_URL: PAIRS pairs into $WORK/LABEL
     # LABEL.tsv: pair, FileServer MiB/s, its curl CPU ms, nginx MiB/s, its curl CPU ms. A download is "slow" below
     # 0.7 x the median of all downloads of both servers.
     awk -v gib="$BIG_MIB" -v label="$label" "$GEO_INTERVAL_AWK"'
-        function median(a, n,    i, j, t) {
-            for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
-            return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-        }
         { n++; f[n] = $2; fc[n] = $3 * 1024 / gib; g[n] = $4; gc[n] = $5 * 1024 / gib
           all[2 * n - 1] = $2; all[2 * n] = $4; l[n] = log($2 / $4); faster += ($2 > $4) }
         END {

@@ -98,10 +98,6 @@ done
 
 echo "# $(nproc) CPUs, $(uname -r), build $(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), $(date -u '+%Y-%m-%d %H:%M UTC'), 4 x $COLD_MIB MiB"
 awk -v names="${NAMES[*]}" "$GEO_INTERVAL_AWK"'
-    function median(a, k,    i, j, t) {
-        for (i = 2; i <= k; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
-        return (k % 2) ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
-    }
     function ratio(s, c,    r, k) {
         k = 0
         for (r = 0; r < nr; r++) if (v[s, r, c] > 0 && v["nginx", r, c] > 0) l[++k] = log(v[s, r, c] / v["nginx", r, c])

@@ -23,8 +23,12 @@ pair_url() { if [[ "$1" == nginx ]]; then echo "$3"; else echo "$2"; fi; }
 # GEO_INTERVAL_AWK: awk functions for a geometric mean of per-pair ratios with its 95 % interval, Student's t over the
 # logs of the ratios: with 4-20 pairs a series is too short for a bootstrap to be honest about the width, and a goal
 # of "≥ 1.0×" missed by 3 % means little when the interval is ±5 %. geo_lo and geo_hi use what geo_mean left in
-# GEO_MEAN and GEO_HALF; with one pair the interval is the point.
+# GEO_MEAN and GEO_HALF; with one pair the interval is the point. median(a, n) sorts a[1..n] in place.
 GEO_INTERVAL_AWK='
+function median(a, n,    i, j, t) {
+    for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+    return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
 function t975(df) {
     if (df <= 30) {
         split("12.706 4.303 3.182 2.776 2.571 2.447 2.365 2.306 2.262 2.228 2.201 2.179 2.160 2.145 2.131 2.120 2.110 2.101 2.093 2.086 2.080 2.074 2.069 2.064 2.060 2.056 2.052 2.048 2.045 2.042", T975, " ")
@@ -48,10 +52,6 @@ function geo_hi() { return exp(GEO_MEAN + GEO_HALF) }
 pair_stats() {
     local label="$1" field="$2" better="$3" tsv="$4"
     awk -v label="$label" -v field="$field" -v better="$better" "$GEO_INTERVAL_AWK"'
-        function median(a, n,    i, j, t) {
-            for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
-            return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-        }
         $2 > 0 && $3 > 0 { n++; f[n] = $2; g[n] = $3; l[n] = log($2 / $3); won += (better == "higher") ? ($2 > $3) : ($2 < $3) }
         END {
             if (n == 0) exit
