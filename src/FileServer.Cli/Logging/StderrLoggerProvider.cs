@@ -12,22 +12,29 @@ namespace FileServer.Cli.Logging;
 /// console logger's single-line format. Ours because that logger brings configuration binding, JSON and
 /// dependency injection with it: about 2.4 MiB of resident memory for a process that idles at under 40.
 /// </summary>
+/// <remarks>
+/// The writer takes what is queued and writes it with one <c>write(2)</c>, then pauses <see cref="BatchPause"/> so
+/// that under traffic the access lines leave together (as nginx's <c>access_log … flush=</c>): written a line at a
+/// time, with a wake-up each, the default access log took the writer half a core at 85k requests/s.
+/// </remarks>
 internal sealed class StderrLoggerProvider : ILoggerProvider
 {
     // As the console logger: past this many waiting lines, a logging thread waits rather than memory growing.
     private const int QueueLimit = 4096;
+    private const int WriteSize = 64 * 1024;
+    private static readonly TimeSpan BatchPause = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan DrainOnDispose = TimeSpan.FromSeconds(2);
 
     private readonly BlockingCollection<string> _lines = new(QueueLimit);
-    private readonly TextWriter _output;
+    private readonly Stream _output;
     private readonly bool _json;
     private readonly Thread _writer;
     private int _disposed;
 
     /// <summary>Starts the writer thread; <paramref name="output"/> defaults to standard error; <paramref name="json"/> writes <see cref="JsonLogLine"/>s.</summary>
-    public StderrLoggerProvider(TextWriter? output = null, bool json = false)
+    public StderrLoggerProvider(Stream? output = null, bool json = false)
     {
-        _output = output ?? StandardStreams.Error;
+        _output = output ?? StandardStreams.OpenError();
         _json = json;
         _writer = new Thread(WriteLines) { IsBackground = true, Name = "stderr logger" };
         _writer.Start();
@@ -63,38 +70,60 @@ internal sealed class StderrLoggerProvider : ILoggerProvider
 
     private void WriteLines()
     {
+        var batch = new byte[WriteSize];
         var broken = false;
-        foreach (var line in _lines.GetConsumingEnumerable())
+        // Take waits for the first line of a batch; TryTake gathers the rest without waiting.
+        while (_lines.TryTake(out var line, Timeout.Infinite))
         {
-            if (broken)
+            var used = 0;
+            do
             {
-                // stderr is gone: keep taking lines so loggers never block on a full queue.
-                continue;
-            }
-            try
-            {
-                _output.Write(line);
-                if (_lines.Count == 0)
+                if (broken)
                 {
-                    _output.Flush();
+                    // stderr is gone: keep taking lines so loggers never block on a full queue.
+                    continue;
                 }
+                var size = Encoding.UTF8.GetMaxByteCount(line.Length);
+                if (batch.Length - used < size)
+                {
+                    broken = !TryWrite(batch.AsSpan(0, used));
+                    used = 0;
+                    if (batch.Length < size)
+                    {
+                        // A line longer than a batch (an exception's stack): a buffer of its size, this once.
+                        batch = new byte[size];
+                    }
+                }
+                used += Encoding.UTF8.GetBytes(line, batch.AsSpan(used));
             }
-            catch (IOException)
+            while (_lines.TryTake(out line));
+            if (!broken && used > 0)
             {
-                // A closed pipe: there is nowhere left to write logs, and the server keeps serving.
-                broken = true;
+                broken = !TryWrite(batch.AsSpan(0, used));
+            }
+            if (batch.Length > WriteSize)
+            {
+                batch = new byte[WriteSize];
+            }
+            if (!_lines.IsAddingCompleted)
+            {
+                Thread.Sleep(BatchPause);
             }
         }
-        if (!broken)
+    }
+
+    private bool TryWrite(ReadOnlySpan<byte> bytes)
+    {
+        try
         {
-            try
-            {
-                _output.Flush();
-            }
-            catch (IOException)
-            {
-                // As above: nothing to flush to.
-            }
+            _output.Write(bytes);
+            _output.Flush();
+            return true;
+        }
+        catch (IOException)
+        {
+            // A closed pipe: there is nowhere left to write logs, and the server keeps serving.
+            return false;
         }
     }
 
