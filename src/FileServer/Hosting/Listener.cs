@@ -6,8 +6,8 @@ using FileServer.Transport;
 namespace FileServer.Hosting;
 
 /// <summary>
-/// An address listened on and what it speaks (plain HTTP, or HTTPS): one bound listening socket, or several sharing
-/// the port, each accepted from by a loop of its own.
+/// An address listened on and what it speaks (plain HTTP, or HTTPS): one listening socket, as one <see cref="Socket"/>
+/// or several descriptors of it (one per socket engine thread), each accepted from by a loop of its own.
 /// </summary>
 internal sealed class Listener : IDisposable
 {
@@ -20,7 +20,7 @@ internal sealed class Listener : IDisposable
         BaseUrl = string.Create(CultureInfo.InvariantCulture, $"{transports.Scheme}://{host}:{EndPoint.Port}/");
     }
 
-    /// <summary>The listening sockets, all bound to <see cref="EndPoint"/>.</summary>
+    /// <summary>The listening socket's descriptors, all bound to <see cref="EndPoint"/>.</summary>
     public IReadOnlyList<Socket> Sockets { get; }
 
     /// <summary>Wraps each accepted socket: plain or TLS.</summary>

@@ -15,9 +15,12 @@ namespace FileServer.Hosting;
 /// connection's first read then finds its request, and it is read, served and (for a client that asked to close)
 /// closed in one pass, instead of registering with epoll and waiting for a wake-up first. A client that connects and
 /// says nothing is handed over after about <see cref="DeferAcceptWait"/> all the same, and its idle timeout starts then.
-/// Each address gets <paramref name="socketsPerAddress"/> listening sockets sharing its port where the platform can
-/// share one (<see cref="IPlatform.SharePort"/>), one otherwise. Figures: docs/performance.md, "A new connection per
-/// request". Plain connections size a loopback body's send buffer with <paramref name="sendBuffer"/>.
+/// Each address gets one listening socket, and <paramref name="socketsPerAddress"/> <see cref="Socket"/>s for it where
+/// the platform can share one (<see cref="IPlatform.ShareListener"/>): one queue of new connections that every socket
+/// engine thread waits on, so a connection goes to whichever is free, where sockets bound apart with
+/// <c>SO_REUSEPORT</c> gave each thread its own queue, and a connection could wait in a busy thread's queue while the
+/// other slept. Figures: docs/performance.md, "A new connection per request on the third machine". Plain connections
+/// size a loopback body's send buffer with <paramref name="sendBuffer"/>.
 /// </remarks>
 internal sealed class ListenerBinder(FileServerOptions options, IPlatform platform, ReadResumption? resumption = null, int socketsPerAddress = 1,
     SharedLoopbackSendBuffer? sendBuffer = null)
@@ -87,41 +90,18 @@ internal sealed class ListenerBinder(FileServerOptions options, IPlatform platfo
         }
     }
 
-    // The first socket picks the port when 0 is asked for (the kernel picks one nobody holds, sharing or not); the
-    // others bind to the one it got.
     private List<Socket> BindShared(IPAddress address, int port)
     {
-        if (socketsPerAddress > 1 && port != 0)
+        var sockets = new List<Socket> { Bind(address, port) };
+        while (sockets.Count < socketsPerAddress && _platform.ShareListener(sockets[0]) is { } copy)
         {
-            // A port shared with another process (a second server started on it by the same user) would split the
-            // clients between the two without a word: a plain bind first, so a port in use is refused as it is with
-            // one socket.
-            Bind(address, port, share: false, out _, listen: false).Dispose();
-        }
-        var sockets = new List<Socket>();
-        try
-        {
-            sockets.Add(Bind(address, port, share: socketsPerAddress > 1, out var shared));
-            var bound = ((IPEndPoint)sockets[0].LocalEndPoint!).Port;
-            while (shared && sockets.Count < socketsPerAddress)
-            {
-                sockets.Add(Bind(address, bound, share: true, out _));
-            }
-        }
-        catch
-        {
-            foreach (var socket in sockets)
-            {
-                socket.Dispose();
-            }
-            throw;
+            sockets.Add(copy);
         }
         return sockets;
     }
 
-    private Socket Bind(IPAddress address, int port, bool share, out bool shared, bool listen = true)
+    private Socket Bind(IPAddress address, int port)
     {
-        shared = false;
         var listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
@@ -129,14 +109,9 @@ internal sealed class ListenerBinder(FileServerOptions options, IPlatform platfo
             {
                 listener.DualMode = true;
             }
-            // Before the bind, on every socket that shares the port: the kernel's rule.
-            shared = share && _platform.SharePort(listener);
             listener.Bind(new IPEndPoint(address, port));
-            if (listen)
-            {
-                listener.Listen(1024);
-                _platform.DeferAccept(listener, DeferAcceptWait);
-            }
+            listener.Listen(1024);
+            _platform.DeferAccept(listener, DeferAcceptWait);
             return listener;
         }
         catch (SocketException e)

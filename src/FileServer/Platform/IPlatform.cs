@@ -84,11 +84,11 @@ internal interface IPlatform
     void DeferAccept(Socket listener, TimeSpan wait);
 
     /// <summary>
-    /// Lets several listening sockets of this process bind the same address and port, the kernel spreading new
-    /// connections across them (Linux <c>SO_REUSEPORT</c>, nginx's <c>listen … reuseport</c>); set before the bind. False
-    /// where unsupported: one listening socket per address then.
+    /// Another <see cref="Socket"/> for the listening socket <paramref name="listener"/> (a duplicated descriptor,
+    /// <c>dup(2)</c>): the same queue of new connections, which a second socket engine thread can wait on and accept
+    /// from, as nginx's workers share one listening socket. Null where unsupported: one socket per address then.
     /// </summary>
-    bool SharePort(Socket listener);
+    Socket? ShareListener(Socket listener);
 
     /// <summary>
     /// Receives what <paramref name="socket"/> holds now, without waiting and whether or not it is non-blocking

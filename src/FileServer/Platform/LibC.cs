@@ -5,7 +5,7 @@ namespace FileServer.Platform;
 /// <summary>
 /// Every libc function the server calls directly, in one place: what Mono.Posix 1.0.0 lacks (<c>openat2</c>,
 /// <c>statx</c>, <c>getrlimit</c>/<c>setrlimit</c>, <c>ioctl(SIOCOUTQ)</c>, <c>sigaction</c>, <c>recv</c> and <c>send</c>
-/// with <c>MSG_DONTWAIT</c>) or marshals through an
+/// with <c>MSG_DONTWAIT</c>, <c>fcntl(F_DUPFD_CLOEXEC)</c>) or marshals through an
 /// allocating string marshaler on the lookup path (<c>openat</c>, <c>readlinkat</c>). Mono.Posix's public API serves
 /// the rest (<c>sendfile</c>, <c>posix_fadvise</c>, flag and errno conversions); none of its private native entry
 /// points is imported. Callers keep errno with <see cref="Marshal.GetLastPInvokeError"/>.
@@ -80,4 +80,8 @@ internal static unsafe partial class LibC
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial nint send(System.Net.Sockets.SafeSocketHandle socket, byte* buffer, nuint length, int flags);
+
+    /// <summary><c>fcntl</c> with an integer argument (here <c>F_DUPFD_CLOEXEC</c>).</summary>
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int fcntl(System.Net.Sockets.SafeSocketHandle socket, int command, int argument);
 }

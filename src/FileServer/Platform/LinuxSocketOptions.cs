@@ -14,7 +14,7 @@ internal static class LinuxSocketOptions
     private const int SolSocket = 1;
     private const int SoSndBuf = 7;
     private const int TcpDeferAccept = 9;
-    private const int SoReusePort = 15;
+    private const int FDupFdCloseOnExec = 1030;
     private const int TcpInfo = 11;
     private const int TcpCongestion = 13;
     private const int TcpCongestionNameMax = 15; // TCP_CA_NAME_MAX (16) less the NUL the kernel adds
@@ -41,13 +41,17 @@ internal static class LinuxSocketOptions
         listener.SetRawSocketOption(IpProtoTcp, TcpDeferAccept, value);
     }
 
-    /// <summary>See <see cref="IPlatform.SharePort"/>.</summary>
-    public static bool SharePort(Socket listener)
+    /// <summary>See <see cref="IPlatform.ShareListener"/>.</summary>
+    public static Socket? ShareListener(Socket listener)
     {
-        Span<byte> value = stackalloc byte[sizeof(int)];
-        BitConverter.TryWriteBytes(value, 1);
-        listener.SetRawSocketOption(SolSocket, SoReusePort, value);
-        return true;
+        // F_DUPFD_CLOEXEC, as every descriptor .NET makes: a child process must not inherit the listening socket.
+        var copy = LibC.fcntl(listener.SafeHandle, FDupFdCloseOnExec, 0);
+        if (copy < 0)
+        {
+            // Out of descriptors at start: the engines share fewer sockets, and the server still listens.
+            return null;
+        }
+        return new Socket(new SafeSocketHandle(copy, ownsHandle: true));
     }
 
     /// <summary>See <see cref="IPlatform.DefaultCongestionControl"/>.</summary>

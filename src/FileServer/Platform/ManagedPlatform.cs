@@ -111,8 +111,8 @@ internal sealed class ManagedPlatform : IPlatform
     }
 
     /// <inheritdoc />
-    // .NET's ReuseAddress means SO_REUSEADDR where the kernel has no SO_REUSEPORT semantics to rely on: one socket.
-    public bool SharePort(Socket listener) => false;
+    // No portable way to duplicate a socket's descriptor: one listening socket per address.
+    public Socket? ShareListener(Socket listener) => null;
 
     /// <inheritdoc />
     public int ReceiveNow(Socket socket, Span<byte> buffer) => -1;

@@ -110,7 +110,7 @@ internal sealed class PosixPlatform : IPlatform
     public void DeferAccept(Socket listener, TimeSpan wait) => LinuxSocketOptions.DeferAccept(listener, wait);
 
     /// <inheritdoc />
-    public bool SharePort(Socket listener) => LinuxSocketOptions.SharePort(listener);
+    public Socket? ShareListener(Socket listener) => LinuxSocketOptions.ShareListener(listener);
 
     /// <inheritdoc />
     public int ReceiveNow(Socket socket, Span<byte> buffer) => ImmediateSocketCalls.Receive(socket, buffer);

@@ -34,13 +34,14 @@ internal readonly record struct SocketEngines(bool Inline, int Count)
     }
 
     /// <summary>
-    /// Listening sockets to bind per address: one per engine thread where the engines run the connections, so each
-    /// event loop accepts and answers its own share (nginx's <c>reuseport</c>); one where the pool runs them.
+    /// Sockets per listening address: one per engine thread where the engines run the connections, each a descriptor
+    /// of the one listening socket, so that every event loop accepts from its queue and answers what it accepts; one
+    /// where the pool runs them.
     /// </summary>
     /// <remarks>
-    /// One listening socket belongs to one engine: with inline completions its accepts, and the connections that start
-    /// where they are accepted, would all run on that one thread. Measured on 2 cores beside nginx (docs/performance.md,
-    /// "A new connection per request").
+    /// .NET gives a socket to one engine: with inline completions a single socket's accepts, and the connections that
+    /// start where they are accepted, would all run on that one thread. Measured on 2 cores beside nginx
+    /// (docs/performance.md, "A new connection per request" and "… on the third machine").
     /// </remarks>
     public int ListenersPerAddress => Inline ? Math.Min(Count, MostListenersPerAddress) : 1;
 }

@@ -74,7 +74,7 @@ internal sealed class ReopeningPlatform(
 
     public void DeferAccept(Socket listener, TimeSpan wait) => _real.DeferAccept(listener, wait);
 
-    public bool SharePort(Socket listener) => _real.SharePort(listener);
+    public Socket? ShareListener(Socket listener) => _real.ShareListener(listener);
 
     public int ReceiveNow(Socket socket, Span<byte> buffer) => _real.ReceiveNow(socket, buffer);
 
