@@ -109,17 +109,35 @@ public sealed class EventLoopTests
     }
 
     [Test]
-    public void EachEngineThread_HasAListeningSocketOfItsOwn()
+    public void EachEngineThread_HasADescriptorOfTheOneListeningSocket()
     {
         using var tree = new TempTree();
         using var server = StartServer(tree);
 
-        // /proc/net/tcp: "sl local_address rem_address st …", the port in hex after the colon, 0A = LISTEN.
-        var listening = File.ReadLines("/proc/net/tcp").Skip(1)
+        // /proc/net/tcp: "sl local_address rem_address st … uid timeout inode", the port in hex after the colon,
+        // 0A = LISTEN.
+        var sockets = File.ReadLines("/proc/net/tcp").Skip(1)
             .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-            .Count(fields => fields[3] == "0A" && int.Parse(fields[1].Split(':')[1], System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture) == server.Port);
+            .Where(fields => fields[3] == "0A" && int.Parse(fields[1].Split(':')[1], System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture) == server.Port)
+            .Select(fields => fields[9])
+            .ToList();
+        Assert.That(sockets, Has.Count.EqualTo(1), "one listening socket, one queue");
 
-        Assert.That(listening, Is.EqualTo(Math.Max(1, Environment.ProcessorCount)));
+        var descriptors = Directory.GetFiles($"/proc/{server.Id}/fd").Count(fd => LinkTarget(fd) == $"socket:[{sockets[0]}]");
+        Assert.That(descriptors, Is.EqualTo(Math.Max(1, Environment.ProcessorCount)), "a descriptor per engine thread");
+    }
+
+    private static string? LinkTarget(string path)
+    {
+        try
+        {
+            return new FileInfo(path).LinkTarget;
+        }
+        catch (IOException)
+        {
+            // Closed between the listing and the read: not the listening socket, which stays open.
+            return null;
+        }
     }
 
     // A new connection for one request that asks to close it, read to the server's close.
