@@ -129,7 +129,5 @@ public class OpenFileCacheTests(bool disableSendFile)
 
     // Descriptors of this (the server's) process open on anything under the tree, deleted files included.
     private int DescriptorsUnderRoot() =>
-        Directory.EnumerateFileSystemEntries("/proc/self/fd")
-            .Select(fd => new FileInfo(fd).LinkTarget)
-            .Count(target => target is not null && target.StartsWith(_tree.Root + "/", StringComparison.Ordinal));
+        OpenDescriptors.Targets().Count(target => target.StartsWith(_tree.Root + "/", StringComparison.Ordinal));
 }

@@ -110,18 +110,5 @@ public sealed class ReadIntoCacheTests
         }
     }
 
-    private static int OpenDevNulls() => Directory.GetFiles("/proc/self/fd").Count(link => Target(link) == "/dev/null");
-
-    // Null for a descriptor closed since the listing.
-    private static string? Target(string link)
-    {
-        try
-        {
-            return new FileInfo(link).LinkTarget;
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-    }
+    private static int OpenDevNulls() => OpenDescriptors.Targets().Count(target => target == "/dev/null");
 }
