@@ -56,10 +56,15 @@ public sealed class ColdRangeWarmerTests
             // Hot ranges (just written) need no reader.
             await Task.WhenAll(files.Select(f => warmer.EnsureCachedAsync(f, 0, ColdRangeWarmer.Slice)));
             var afterHot = warmer.ReadersStarted;
-            foreach (var path in paths)
+            // DONTNEED cannot drop a page another CPU still holds in its LRU batch right after the write: a few rounds.
+            for (var round = 0; round < 10 && files.Any(f => _platform.IsCached(f, 0, ColdRangeWarmer.Slice)); round++)
             {
-                PageCacheEviction.Evict(path);
+                foreach (var path in paths)
+                {
+                    PageCacheEviction.Evict(path);
+                }
             }
+            Assume.That(files.Any(f => !_platform.IsCached(f, 0, ColdRangeWarmer.Slice)), "the kernel kept every file cached");
             await Task.WhenAll(files.Select(f => warmer.EnsureCachedAsync(f, 0, ColdRangeWarmer.Slice))).WaitAsync(TimeSpan.FromSeconds(30));
 
             Assert.Multiple(() =>
