@@ -102,9 +102,10 @@ internal interface IPlatform
     /// Sends what <paramref name="socket"/> takes now, without waiting and whether or not it is non-blocking (Linux
     /// <c>send(MSG_DONTWAIT)</c>): the count taken (perhaps fewer than offered), or -1 when it takes nothing now or
     /// the platform has no such call, and .NET's asynchronous send is to wait. A reset or a closed peer is a
-    /// <see cref="SocketException"/>.
+    /// <see cref="SocketException"/>. With <paramref name="holdTail"/> a partial segment at the end waits for more bytes
+    /// or the close, as under <c>TCP_CORK</c> (Linux <c>MSG_MORE</c>), without the option's call.
     /// </summary>
-    int SendNow(Socket socket, ReadOnlySpan<byte> bytes);
+    int SendNow(Socket socket, ReadOnlySpan<byte> bytes, bool holdTail = false);
 
     /// <summary>
     /// The congestion control the kernel gives new TCP connections (Linux <c>net.ipv4.tcp_congestion_control</c>,

@@ -16,6 +16,7 @@ namespace FileServer.Platform;
 internal static unsafe class ImmediateSocketCalls
 {
     private const int MsgDontWait = 0x40;
+    private const int MsgMore = 0x8000;
     private const int MsgNoSignal = 0x4000;
     private const int EIntr = 4;
     private const int EPipe = 32;
@@ -37,14 +38,15 @@ internal static unsafe class ImmediateSocketCalls
     }
 
     /// <summary>See <see cref="IPlatform.SendNow"/>.</summary>
-    public static int Send(Socket socket, ReadOnlySpan<byte> buffer)
+    public static int Send(Socket socket, ReadOnlySpan<byte> buffer, bool holdTail)
     {
+        var flags = MsgDontWait | MsgNoSignal | (holdTail ? MsgMore : 0);
         fixed (byte* bytes = buffer)
         {
             nint sent;
             do
             {
-                sent = LibC.send(socket.SafeHandle, bytes, (nuint)buffer.Length, MsgDontWait | MsgNoSignal);
+                sent = LibC.send(socket.SafeHandle, bytes, (nuint)buffer.Length, flags);
             }
             while (sent < 0 && Marshal.GetLastPInvokeError() == EIntr);
             return sent >= 0 ? (int)sent : Failed();

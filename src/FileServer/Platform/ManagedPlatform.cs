@@ -118,7 +118,7 @@ internal sealed class ManagedPlatform : IPlatform
     public int ReceiveNow(Socket socket, Span<byte> buffer) => -1;
 
     /// <inheritdoc />
-    public int SendNow(Socket socket, ReadOnlySpan<byte> bytes) => -1;
+    public int SendNow(Socket socket, ReadOnlySpan<byte> bytes, bool holdTail = false) => -1;
 
     /// <inheritdoc />
     public string? DefaultCongestionControl => null;

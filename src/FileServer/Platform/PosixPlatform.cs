@@ -116,7 +116,7 @@ internal sealed class PosixPlatform : IPlatform
     public int ReceiveNow(Socket socket, Span<byte> buffer) => ImmediateSocketCalls.Receive(socket, buffer);
 
     /// <inheritdoc />
-    public int SendNow(Socket socket, ReadOnlySpan<byte> bytes) => ImmediateSocketCalls.Send(socket, bytes);
+    public int SendNow(Socket socket, ReadOnlySpan<byte> bytes, bool holdTail = false) => ImmediateSocketCalls.Send(socket, bytes, holdTail);
 
     /// <inheritdoc />
     public string? DefaultCongestionControl => LinuxSocketOptions.DefaultCongestionControl();

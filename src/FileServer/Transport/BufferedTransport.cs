@@ -26,7 +26,7 @@ internal abstract class BufferedTransport : ITransport
     private const int ProbeIdle = 0, Probing = 1, SocketClosed = 2;
     private int _sendingOutsideQueue;
     // Made on first use: only a paced (rate-limited) response waits on anything but the socket.
-    private CancellationTokenSource? _abortedSource;
+    private LazyCancellation _abortedSignal;
 
     /// <summary>
     /// Takes ownership of a connected socket; the subclass starts the pump with <see cref="StartPump"/>. Timeouts of
@@ -184,7 +184,7 @@ internal abstract class BufferedTransport : ITransport
     public void SetBatching(bool enabled) => _probe.SetCork(enabled);
 
     /// <inheritdoc />
-    public void HoldUntilClose() => _probe.HoldCork();
+    public virtual void HoldUntilClose() => _probe.HoldCork();
 
     /// <inheritdoc />
     public async ValueTask CloseAsync(TimeSpan linger, bool peerSendsNoMore)
@@ -195,7 +195,7 @@ internal abstract class BufferedTransport : ITransport
             await _queue.CompleteAsync().ConfigureAwait(false);
             // A peer that stopped reading can leave even the last few bytes of a close (TLS close_notify) unsent:
             // the send timeout watches them too, and the linger time bounds the wait.
-            if (peerSendsNoMore && CloseEndsSending && !GracefulClose.IsInputPending(Input, _socket))
+            if (peerSendsNoMore && CloseEndsSending && !GracefulClose.IsInputPending(Input, _socket, KernelMayHoldInput))
             {
                 // Nothing to read and nothing more coming: the close below sends the FIN after the queued bytes, as
                 // the half-close would, without its syscall.
@@ -223,6 +223,9 @@ internal abstract class BufferedTransport : ITransport
     /// </summary>
     protected virtual bool CloseEndsSending => false;
 
+    /// <summary>Whether the kernel may hold unread input; false spares the close's <c>FIONREAD</c>.</summary>
+    protected virtual bool KernelMayHoldInput => true;
+
     /// <summary>Tells the peer no more bytes follow (TLS close_notify, then a TCP half-close).</summary>
     protected virtual ValueTask ShutdownSendAsync()
     {
@@ -231,32 +234,7 @@ internal abstract class BufferedTransport : ITransport
     }
 
     /// <inheritdoc />
-    public CancellationToken Aborted
-    {
-        get
-        {
-            if (IsAborted)
-            {
-                return new CancellationToken(canceled: true);
-            }
-            var source = Volatile.Read(ref _abortedSource);
-            if (source is null)
-            {
-                var created = new CancellationTokenSource();
-                source = Interlocked.CompareExchange(ref _abortedSource, created, null) ?? created;
-                if (!ReferenceEquals(source, created))
-                {
-                    created.Dispose();
-                }
-            }
-            // An abort between the check above and the source's creation found no source to cancel.
-            if (IsAborted)
-            {
-                source.Cancel();
-            }
-            return source.Token;
-        }
-    }
+    public CancellationToken Aborted => _abortedSignal.Token;
 
     /// <inheritdoc />
     public bool PeerHasClosed => _probe.PeerHasClosed();
@@ -268,7 +246,7 @@ internal abstract class BufferedTransport : ITransport
         {
             return;
         }
-        Volatile.Read(ref _abortedSource)?.Cancel();
+        _abortedSignal.Cancel();
         _queue.Abort();
         // A probe in flight is one getsockopt: wait for it rather than let it turn this close into a reset.
         var spin = new SpinWait();
@@ -284,7 +262,7 @@ internal abstract class BufferedTransport : ITransport
     {
         Abort();
         await _queue.DisposeAsync().ConfigureAwait(false);
-        _abortedSource?.Dispose();
+        _abortedSignal.Dispose();
         await Input.CompleteAsync().ConfigureAwait(false);
         await ReleaseAsync().ConfigureAwait(false);
         GC.SuppressFinalize(this);

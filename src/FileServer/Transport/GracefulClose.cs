@@ -42,8 +42,11 @@ internal static class GracefulClose
         return true;
     }
 
-    /// <summary>Whether the peer sent bytes that nobody read, buffered in the reader or still in the kernel.</summary>
-    public static bool IsInputPending(PipeReader input, Socket socket)
+    /// <summary>
+    /// Whether the peer sent bytes that nobody read, buffered in the reader or still in the kernel; the kernel is asked
+    /// (<c>FIONREAD</c>) only when <paramref name="kernelMayHoldInput"/>.
+    /// </summary>
+    public static bool IsInputPending(PipeReader input, Socket socket, bool kernelMayHoldInput = true)
     {
         if (input.TryRead(out var buffered))
         {
@@ -54,7 +57,7 @@ internal static class GracefulClose
                 return true;
             }
         }
-        return socket.Available > 0;
+        return kernelMayHoldInput && socket.Available > 0;
     }
 
     private static async Task DiscardInputAsync(PipeReader input, TimeSpan linger, TimeProvider clock)

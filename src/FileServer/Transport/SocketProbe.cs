@@ -12,6 +12,7 @@ internal sealed class SocketProbe(Socket socket, IPlatform platform)
 {
     private bool _noDelay;
     private bool _held;
+    private bool _corked;
 
     /// <summary>Bytes the peer has acknowledged, or <paramref name="fallback"/> where the kernel cannot say.</summary>
     public long BytesAcknowledged(long fallback)
@@ -63,27 +64,33 @@ internal sealed class SocketProbe(Socket socket, IPlatform platform)
 
     /// <summary>
     /// Turns TCP_CORK on for good (until the close): one segment instead of two for a connection's last response, so
-    /// the peer is woken once and acknowledges once. <see cref="SetCork"/> leaves it on from then on.
+    /// the peer is woken once and acknowledges once. <see cref="SetCork"/> no longer turns it off. With
+    /// <paramref name="corkNow"/> false the caller holds its sends' tail itself (<c>MSG_MORE</c>), and the option is
+    /// set only when a batch asks for it.
     /// </summary>
-    public void HoldCork()
+    public void HoldCork(bool corkNow = true)
     {
         if (!_held)
         {
-            SetCork(true);
+            if (corkNow)
+            {
+                SetCork(true);
+            }
             _held = true;
         }
     }
 
-    /// <summary>Turns TCP_CORK on or off, unless held; a socket that refuses it still works without it.</summary>
+    /// <summary>Turns TCP_CORK on or off (held: on only); a socket that refuses it still works without it.</summary>
     public void SetCork(bool enabled)
     {
-        if (_held)
+        if (_held && (!enabled || _corked))
         {
             return;
         }
         try
         {
             platform.SetCork(socket, enabled);
+            _corked = enabled;
         }
         catch (SocketException)
         {

@@ -25,6 +25,13 @@ internal sealed class SocketStream(Socket socket, ReadResumption? resumption = n
     // .NET answers it with a one-byte MSG_PEEK before the real read.
     private bool _firstReadPending = true;
 
+    /// <summary>
+    /// False once a read came back with fewer bytes than it had room for: the kernel held nothing more of the peer's
+    /// at that moment (as nginx reads it from a short <c>recv</c>), so a close need not ask it again with
+    /// <c>FIONREAD</c>. True before the first read and after one that filled its buffer.
+    /// </summary>
+    public bool MayHoldUnreadInput { get; private set; } = true;
+
     public override bool CanRead => true;
 
     public override bool CanWrite => true;
@@ -57,14 +64,14 @@ internal sealed class SocketStream(Socket socket, ReadResumption? resumption = n
                 var now = platform!.ReceiveNow(socket, buffer.Span);
                 if (now >= 0)
                 {
-                    return now;
+                    return Received(now, buffer.Length);
                 }
                 _receiveNow = false;
             }
             var receive = (_receive ??= new ReceiveOperation(resumption)).ReceiveAsync(socket, buffer);
             if (receive.IsCompleted || !cancellationToken.CanBeCanceled)
             {
-                return await receive.ConfigureAwait(false);
+                return Received(await receive.ConfigureAwait(false), buffer.Length);
             }
             int read;
             using (cancellationToken.UnsafeRegister(static s => EndReceiving((Socket)s!), socket))
@@ -72,13 +79,23 @@ internal sealed class SocketStream(Socket socket, ReadResumption? resumption = n
                 read = await receive.ConfigureAwait(false);
             }
             cancellationToken.ThrowIfCancellationRequested();
-            return read;
+            return Received(read, buffer.Length);
         }
         catch (SocketException e)
         {
             cancellationToken.ThrowIfCancellationRequested();
             throw new IOException($"Unable to read data from the transport connection: {e.Message}", e);
         }
+    }
+
+    private int Received(int read, int room)
+    {
+        // A zero-byte read (room 0) only said that data had come, not how much.
+        if (room > 0)
+        {
+            MayHoldUnreadInput = read == room;
+        }
+        return read;
     }
 
     private static void EndReceiving(Socket socket)

@@ -19,7 +19,7 @@ internal sealed class SocketTransport : BufferedTransport
     private readonly SocketStream _stream;
     // Made on first use, as the writer's send below: a small response leaves in one plain send from the pump, and a
     // connection that makes only such responses (a script's one request) never needs them.
-    private List<ArraySegment<byte>>? _gather;
+    private GatheredSegments? _gather;
     // The writer's sends (direct bytes, file ranges) and the pump's (queued bytes): never two at once on either. Both
     // made on first use: a response the kernel takes whole at once (SendNow) needs neither.
     private SocketSendOperation? _writerSend;
@@ -32,6 +32,8 @@ internal sealed class SocketTransport : BufferedTransport
     // True until the kernel first takes fewer bytes than offered: from then on .NET's asynchronous send waits for room
     // (and makes the socket non-blocking, once). A response that fits the send buffer never needs it.
     private bool _sendNow = true;
+    // The connection's last response: its immediate sends hold a partial tail for the close's FIN (HoldUntilClose).
+    private bool _holdTail;
 
     /// <summary>
     /// Takes ownership of a connected socket and starts the send pump; timeouts run on <paramref name="clock"/>
@@ -70,6 +72,29 @@ internal sealed class SocketTransport : BufferedTransport
     protected override bool CloseEndsSending => true;
 
     /// <inheritdoc />
+    // MSG_MORE on the immediate sends instead of TCP_CORK's setsockopt: one system call fewer for a connection that asks
+    // for one small file. .NET's own sends (gathered, or waiting for room) cannot say MSG_MORE: the cork is set before
+    // the first of them, as a zero-copy body's batch sets it, and the close releases it.
+    public override void HoldUntilClose()
+    {
+        _holdTail = true;
+        Probe.HoldCork(corkNow: false);
+    }
+
+    private void HoldByCork()
+    {
+        if (_holdTail)
+        {
+            Probe.SetCork(true);
+        }
+    }
+
+    /// <inheritdoc />
+    // A request that came in a short read left nothing behind in the kernel then; what a client sends after asking to
+    // close (RFC 9112 §9.6: it must not) may meet a reset, as it would from nginx, which trusts the short read too.
+    protected override bool KernelMayHoldInput => _stream.MayHoldUnreadInput;
+
+    /// <inheritdoc />
     // Runs once per direct chunk: pooled state machines instead of one allocation each.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public override async ValueTask SendDirectAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken = default)
@@ -87,6 +112,7 @@ internal sealed class SocketTransport : BufferedTransport
                     sent = SendNow(bytes);
                     if (sent < 0)
                     {
+                        HoldByCork();
                         sent = await WriterSend.SendAsync(Socket, bytes).ConfigureAwait(false);
                     }
                 }
@@ -203,6 +229,7 @@ internal sealed class SocketTransport : BufferedTransport
                     var sent = SendNow(memory);
                     if (sent < 0)
                     {
+                        HoldByCork();
                         sent = await PumpSend.SendAsync(Socket, memory).ConfigureAwait(false);
                     }
                     memory = memory[sent..];
@@ -211,23 +238,15 @@ internal sealed class SocketTransport : BufferedTransport
                 return;
             }
             // Several segments leave in one gathered send (sendmsg), not one syscall each.
-            var gather = _gather ??= new List<ArraySegment<byte>>(4);
-            gather.Clear();
-            foreach (var segment in buffer)
-            {
-                if (!MemoryMarshal.TryGetArray(segment, out var array))
-                {
-                    throw new InvalidOperationException("pipe memory is expected to be array-backed");
-                }
-                gather.Add(array);
-            }
+            var gather = (_gather ??= new GatheredSegments()).Of(buffer);
+            HoldByCork();
             while (done < buffer.Length)
             {
                 var sent = await PumpSend.SendAsync(Socket, gather).ConfigureAwait(false);
                 done += sent;
                 if (done < buffer.Length)
                 {
-                    TrimGathered(gather, sent);
+                    GatheredSegments.Trim(gather, sent);
                 }
             }
         }
@@ -248,27 +267,9 @@ internal sealed class SocketTransport : BufferedTransport
         {
             return -1;
         }
-        var sent = _platform.SendNow(Socket, bytes.Span);
+        var sent = _platform.SendNow(Socket, bytes.Span, holdTail: _holdTail);
         _sendNow = sent == bytes.Length;
         return sent;
-    }
-
-    private static void TrimGathered(List<ArraySegment<byte>> gather, int sent)
-    {
-        while (sent > 0)
-        {
-            var first = gather[0];
-            if (sent >= first.Count)
-            {
-                sent -= first.Count;
-                gather.RemoveAt(0);
-            }
-            else
-            {
-                gather[0] = first[sent..];
-                sent = 0;
-            }
-        }
     }
 
     /// <inheritdoc />

@@ -78,7 +78,7 @@ internal sealed class ReopeningPlatform(
 
     public int ReceiveNow(Socket socket, Span<byte> buffer) => _real.ReceiveNow(socket, buffer);
 
-    public int SendNow(Socket socket, ReadOnlySpan<byte> bytes) => _real.SendNow(socket, bytes);
+    public int SendNow(Socket socket, ReadOnlySpan<byte> bytes, bool holdTail = false) => _real.SendNow(socket, bytes, holdTail);
 
     public string? DefaultCongestionControl => _real.DefaultCongestionControl;
 

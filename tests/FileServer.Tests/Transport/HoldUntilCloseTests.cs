@@ -7,13 +7,16 @@ using static FileServer.Tests.Support.TransportDefaults;
 namespace FileServer.Tests.Transport;
 
 /// <summary>
-/// A connection's last response held back (TCP_CORK) until the close, so its tail and the FIN share a segment: the
-/// cork stays on through the body senders' batching, and a close that skips the half-close still delivers every byte
-/// and the end (the close that waits for unread input: SocketTransportTests).
+/// A connection's last response held back until the close, so its tail and the FIN share a segment: sent with
+/// MSG_MORE (no TCP_CORK call) where it leaves at once, corked through a body sender's batch and kept so, and a close
+/// that skips the half-close still delivers every byte and the end (the close that waits for unread input:
+/// SocketTransportTests).
 /// </summary>
 public class HoldUntilCloseTests
 {
     private const int IpProtoTcp = 6, TcpCork = 3;
+    // ioctl: bytes in the send queue the kernel has not sent yet (Linux SIOCOUTQNSD).
+    private const nuint UnsentBytesRequest = 0x894B;
     private readonly IPlatform _platform = PlatformDetector.Detect();
 
     private static bool IsCorked(Socket socket)
@@ -21,6 +24,12 @@ public class HoldUntilCloseTests
         var value = new byte[4];
         socket.GetRawSocketOption(IpProtoTcp, TcpCork, value);
         return BitConverter.ToInt32(value) != 0;
+    }
+
+    private static int UnsentBytes(Socket socket)
+    {
+        Assert.That(LibC.ioctl((int)socket.Handle, UnsentBytesRequest, out var unsent), Is.Zero, "SIOCOUTQNSD");
+        return unsent;
     }
 
     private static byte[] Pattern(int length)
@@ -42,6 +51,53 @@ public class HoldUntilCloseTests
         transport.SetBatching(false);
 
         Assert.That(IsCorked(pair.Server), Is.True, "only the close releases a held response");
+    }
+
+    [Test]
+    public async Task HeldResponse_ThatLeavesAtOnce_WaitsInTheKernelForTheClose_WithoutTheCork()
+    {
+        Assume.That(OperatingSystem.IsLinux(), "MSG_MORE is Linux's");
+        using var pair = await SocketPair.CreateAsync();
+        await using var transport = new SocketTransport(pair.Server, _platform, Options);
+        // Within one of the queue's 16 KiB buffers: it leaves in one immediate send.
+        var response = Pattern(2_000);
+
+        transport.HoldUntilClose();
+        transport.Write(response);
+        await transport.FlushAsync().AsTask().WaitAsync(Bound);
+
+        Assert.That(IsCorked(pair.Server), Is.False, "no TCP_CORK call for a response that leaves in one send");
+        Assert.That(UnsentBytes(pair.Server), Is.EqualTo(response.Length), "the partial segment waits for the FIN");
+    }
+
+    [Test]
+    public async Task HeldResponse_SentGathered_IsCorked_AndWaitsForTheClose()
+    {
+        Assume.That(OperatingSystem.IsLinux(), "TCP_CORK is Linux's");
+        using var pair = await SocketPair.CreateAsync(bufferBytes: 1 << 20);
+        await using var transport = new SocketTransport(pair.Server, _platform, Options);
+        // Beyond one of the queue's 16 KiB buffers: .NET's gathered send, which cannot say MSG_MORE.
+        var response = Pattern(40_000);
+
+        transport.HoldUntilClose();
+        transport.Write(response);
+        await transport.FlushAsync().AsTask().WaitAsync(Bound);
+
+        Assert.That(IsCorked(pair.Server), Is.True, "corked before .NET's own send");
+        Assert.That(UnsentBytes(pair.Server), Is.EqualTo(response.Length), "less than a segment: held for the FIN");
+    }
+
+    [Test]
+    public async Task ResponseNotHeld_LeavesAtOnce()
+    {
+        Assume.That(OperatingSystem.IsLinux(), "SIOCOUTQNSD is Linux's");
+        using var pair = await SocketPair.CreateAsync();
+        await using var transport = new SocketTransport(pair.Server, _platform, Options);
+
+        transport.Write(Pattern(4_203));
+        await transport.FlushAsync().AsTask().WaitAsync(Bound);
+
+        Assert.That(UnsentBytes(pair.Server), Is.Zero, "a kept-alive connection's response is not held back");
     }
 
     [Test]

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using FileServer.Platform;
 using FileServer.Tests.Support;
 using FileServer.Transport;
 
@@ -6,7 +7,8 @@ namespace FileServer.Tests.Transport;
 
 /// <summary>
 /// A new connection's first zero-byte read ("tell me when there is data") answers at once, without a syscall, since
-/// the listener defers the accept until the request is there; every later one waits for data as usual.
+/// the listener defers the accept until the request is there; every later one waits for data as usual. A read that came
+/// back short tells the close that the kernel held nothing more then.
 /// </summary>
 public sealed class SocketStreamTests
 {
@@ -52,5 +54,28 @@ public sealed class SocketStreamTests
         var read = await stream.ReadAsync(buffer).AsTask().WaitAsync(Bound);
 
         Assert.That(buffer.AsSpan(0, read).ToArray(), Is.EqualTo("HEAD"u8.ToArray()));
+    }
+
+    [TestCase(true)]
+    [TestCase(false)]
+    public async Task ShortRead_SaysNothingMoreWasWaiting_AndAFullOneThatMoreMayBe(bool readsNow)
+    {
+        using var pair = await SocketPair.CreateAsync();
+        using var stream = new SocketStream(pair.Server, platform: readsNow ? PlatformDetector.Detect() : null);
+        Assert.That(stream.MayHoldUnreadInput, Is.True, "before any read nothing is known");
+        var buffer = new byte[16];
+
+        await pair.Client.SendAsync(new byte[20], SocketFlags.None);
+        Assert.That(await stream.ReadAsync(buffer).AsTask().WaitAsync(Bound), Is.EqualTo(16));
+        Assert.That(stream.MayHoldUnreadInput, Is.True, "a read that filled its buffer may have left bytes behind");
+
+        Assert.That(await stream.ReadAsync(buffer).AsTask().WaitAsync(Bound), Is.EqualTo(4));
+        Assert.That(stream.MayHoldUnreadInput, Is.False, "a short read took all there was");
+
+        await pair.Client.SendAsync(new byte[16], SocketFlags.None);
+        Assert.That(await stream.ReadAsync(Memory<byte>.Empty).AsTask().WaitAsync(Bound), Is.Zero);
+        Assert.That(stream.MayHoldUnreadInput, Is.False, "a zero-byte read says nothing of how much came");
+        Assert.That(await stream.ReadAsync(buffer).AsTask().WaitAsync(Bound), Is.EqualTo(16));
+        Assert.That(stream.MayHoldUnreadInput, Is.True);
     }
 }
