@@ -11,7 +11,9 @@ namespace FileServer.Hosting;
 /// <summary>
 /// The reading side of one connection: request heads within the idle and header timeouts (408 for a head that
 /// stops halfway, 400 and its access-log line for one the parser rejects), and request bodies discarded within
-/// the header timeout. Requests on a connection are sequential, so its timer and parsed head are reused.
+/// the header timeout. Requests on a connection are sequential, so its timer and parsed head are reused. The timer is
+/// armed only while a read waits: a request already there when asked for (a new connection's, with the deferred
+/// accept) costs no timer at all.
 /// </summary>
 internal sealed class RequestReader(
     ITransport transport,
@@ -31,7 +33,9 @@ internal sealed class RequestReader(
     private readonly AccessLog _accessLog = accessLog;
     private readonly TimeProvider _clock = clock;
     private readonly string _client = client;
-    private CancellationTokenSource _headTimeout = new(Timeout.InfiniteTimeSpan, clock);
+    // Made on the first read that has to wait, re-armed for every later one; it ends that read with CancelPendingRead.
+    private ITimer? _headTimer;
+    private volatile bool _timedOut;
     // The previous request's head, refilled by the parser for the next one.
     private RequestHead? _reusableHead;
 
@@ -44,34 +48,39 @@ internal sealed class RequestReader(
     public async ValueTask<RequestHead?> ReadHeadAsync()
     {
         var input = _transport.Input;
-        // One timer per connection, re-armed per request, instead of a new one for every request.
-        if (!_headTimeout.TryReset())
-        {
-            _headTimeout.Dispose();
-            _headTimeout = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _clock);
-        }
-        var timeout = _headTimeout;
         long? headStarted = null;
         while (true)
         {
-            var wait = headStarted is null ? _options.IdleTimeout : _options.HeaderTimeout - _clock.GetElapsedTime(headStarted.Value);
-            timeout.CancelAfter(wait > TimeSpan.Zero ? wait : TimeSpan.Zero);
+            var reading = input.ReadAsync();
             ReadResult result;
-            try
+            if (reading.IsCompleted)
             {
-                result = await input.ReadAsync(timeout.Token).ConfigureAwait(false);
+                result = reading.Result;
             }
-            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+            else
             {
-                ServerLog.HeadTimeout(_log, _client);
-                if (headStarted is not null)
+                var wait = headStarted is null ? _options.IdleTimeout : _options.HeaderTimeout - _clock.GetElapsedTime(headStarted.Value);
+                ArmTimer(wait > TimeSpan.Zero ? wait : TimeSpan.Zero);
+                try
                 {
-                    _responses.WriteError(_transport, HttpStatus.RequestTimeout, "Request head not received in time", null, keepAlive: false);
+                    result = await reading.ConfigureAwait(false);
                 }
-                return null;
+                finally
+                {
+                    _headTimer!.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                }
             }
             if (result.IsCanceled)
             {
+                // Either the timer's cancellation or a stop's (Connection.RequestStop): the connection ends either way.
+                if (_timedOut)
+                {
+                    ServerLog.HeadTimeout(_log, _client);
+                    if (headStarted is not null)
+                    {
+                        _responses.WriteError(_transport, HttpStatus.RequestTimeout, "Request head not received in time", null, keepAlive: false);
+                    }
+                }
                 return null;
             }
 
@@ -152,5 +161,25 @@ internal sealed class RequestReader(
         return true;
     }
 
-    public void Dispose() => _headTimeout.Dispose();
+    private void ArmTimer(TimeSpan wait)
+    {
+        if (_headTimer is null)
+        {
+            _headTimer = _clock.CreateTimer(static state => ((RequestReader)state!).TimeOut(), this, wait, Timeout.InfiniteTimeSpan);
+        }
+        else
+        {
+            _headTimer.Change(wait, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    // A timer that fires just as its read completes leaves the cancellation for the next read, which then ends the
+    // connection as timed out: at the timeout's edge either outcome is right.
+    private void TimeOut()
+    {
+        _timedOut = true;
+        _transport.Input.CancelPendingRead();
+    }
+
+    public void Dispose() => _headTimer?.Dispose();
 }

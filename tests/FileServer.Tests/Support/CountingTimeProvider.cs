@@ -5,6 +5,10 @@ public sealed class CountingTimeProvider : TimeProvider
 {
     private int _live;
     private int _armed;
+    private int _created;
+
+    /// <summary>Timers ever created.</summary>
+    public int CreatedTimers => Volatile.Read(ref _created);
 
     /// <summary>Timers created and not yet disposed.</summary>
     public int LiveTimers => Volatile.Read(ref _live);
@@ -15,6 +19,7 @@ public sealed class CountingTimeProvider : TimeProvider
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
         Interlocked.Increment(ref _live);
+        Interlocked.Increment(ref _created);
         var timer = new CountedTimer(this);
         timer.Arm(dueTime);
         timer.Inner = System.CreateTimer(callback, state, dueTime, period);
