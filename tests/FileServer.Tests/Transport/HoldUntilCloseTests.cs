@@ -53,51 +53,51 @@ public class HoldUntilCloseTests
         Assert.That(IsCorked(pair.Server), Is.True, "only the close releases a held response");
     }
 
+    // Writes a response of the given length, held or not, and says what the kernel then holds: the cork, and the bytes
+    // it has not sent (all of them, for a partial segment held for the FIN).
+    private async Task<(bool Corked, int Unsent)> SendAsync(int length, bool held, int bufferBytes = 8192)
+    {
+        using var pair = await SocketPair.CreateAsync(bufferBytes);
+        await using var transport = new SocketTransport(pair.Server, _platform, Options);
+        if (held)
+        {
+            transport.HoldUntilClose();
+        }
+        transport.Write(Pattern(length));
+        await transport.FlushAsync().AsTask().WaitAsync(Bound);
+        return (IsCorked(pair.Server), UnsentBytes(pair.Server));
+    }
+
     [Test]
     public async Task HeldResponse_ThatLeavesAtOnce_WaitsInTheKernelForTheClose_WithoutTheCork()
     {
         Assume.That(OperatingSystem.IsLinux(), "MSG_MORE is Linux's");
-        using var pair = await SocketPair.CreateAsync();
-        await using var transport = new SocketTransport(pair.Server, _platform, Options);
         // Within one of the queue's 16 KiB buffers: it leaves in one immediate send.
-        var response = Pattern(2_000);
+        var (corked, unsent) = await SendAsync(2_000, held: true);
 
-        transport.HoldUntilClose();
-        transport.Write(response);
-        await transport.FlushAsync().AsTask().WaitAsync(Bound);
-
-        Assert.That(IsCorked(pair.Server), Is.False, "no TCP_CORK call for a response that leaves in one send");
-        Assert.That(UnsentBytes(pair.Server), Is.EqualTo(response.Length), "the partial segment waits for the FIN");
+        Assert.That(corked, Is.False, "no TCP_CORK call for a response that leaves in one send");
+        Assert.That(unsent, Is.EqualTo(2_000), "the partial segment waits for the FIN");
     }
 
     [Test]
     public async Task HeldResponse_SentGathered_IsCorked_AndWaitsForTheClose()
     {
         Assume.That(OperatingSystem.IsLinux(), "TCP_CORK is Linux's");
-        using var pair = await SocketPair.CreateAsync(bufferBytes: 1 << 20);
-        await using var transport = new SocketTransport(pair.Server, _platform, Options);
         // Beyond one of the queue's 16 KiB buffers: .NET's gathered send, which cannot say MSG_MORE.
-        var response = Pattern(40_000);
+        var (corked, unsent) = await SendAsync(40_000, held: true, bufferBytes: 1 << 20);
 
-        transport.HoldUntilClose();
-        transport.Write(response);
-        await transport.FlushAsync().AsTask().WaitAsync(Bound);
-
-        Assert.That(IsCorked(pair.Server), Is.True, "corked before .NET's own send");
-        Assert.That(UnsentBytes(pair.Server), Is.EqualTo(response.Length), "less than a segment: held for the FIN");
+        Assert.That(corked, Is.True, "corked before .NET's own send");
+        Assert.That(unsent, Is.EqualTo(40_000), "less than a segment: held for the FIN");
     }
 
     [Test]
     public async Task ResponseNotHeld_LeavesAtOnce()
     {
         Assume.That(OperatingSystem.IsLinux(), "SIOCOUTQNSD is Linux's");
-        using var pair = await SocketPair.CreateAsync();
-        await using var transport = new SocketTransport(pair.Server, _platform, Options);
+        var (corked, unsent) = await SendAsync(4_203, held: false);
 
-        transport.Write(Pattern(4_203));
-        await transport.FlushAsync().AsTask().WaitAsync(Bound);
-
-        Assert.That(UnsentBytes(pair.Server), Is.Zero, "a kept-alive connection's response is not held back");
+        Assert.That(corked, Is.False);
+        Assert.That(unsent, Is.Zero, "a kept-alive connection's response is not held back");
     }
 
     [Test]
