@@ -80,6 +80,9 @@ internal sealed class SocketProbe(Socket socket, IPlatform platform)
         }
     }
 
+    /// <summary>Whether the connection's last response is held for the close (<see cref="HoldCork"/>).</summary>
+    public bool IsHeld => _held;
+
     /// <summary>Turns TCP_CORK on or off (held: on only); a socket that refuses it still works without it.</summary>
     public void SetCork(bool enabled)
     {

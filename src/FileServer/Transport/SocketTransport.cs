@@ -2,7 +2,6 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using FileServer.Platform;
 
 namespace FileServer.Transport;
@@ -32,8 +31,6 @@ internal sealed class SocketTransport : BufferedTransport
     // True until the kernel first takes fewer bytes than offered: from then on .NET's asynchronous send waits for room
     // (and makes the socket non-blocking, once). A response that fits the send buffer never needs it.
     private bool _sendNow = true;
-    // The connection's last response: its immediate sends hold a partial tail for the close's FIN (HoldUntilClose).
-    private bool _holdTail;
 
     /// <summary>
     /// Takes ownership of a connected socket and starts the send pump; timeouts run on <paramref name="clock"/>
@@ -75,15 +72,11 @@ internal sealed class SocketTransport : BufferedTransport
     // MSG_MORE on the immediate sends instead of TCP_CORK's setsockopt: one system call fewer for a connection that asks
     // for one small file. .NET's own sends (gathered, or waiting for room) cannot say MSG_MORE: the cork is set before
     // the first of them, as a zero-copy body's batch sets it, and the close releases it.
-    public override void HoldUntilClose()
-    {
-        _holdTail = true;
-        Probe.HoldCork(corkNow: false);
-    }
+    public override void HoldUntilClose() => Probe.HoldCork(corkNow: false);
 
     private void HoldByCork()
     {
-        if (_holdTail)
+        if (Probe.IsHeld)
         {
             Probe.SetCork(true);
         }
@@ -267,7 +260,7 @@ internal sealed class SocketTransport : BufferedTransport
         {
             return -1;
         }
-        var sent = _platform.SendNow(Socket, bytes.Span, holdTail: _holdTail);
+        var sent = _platform.SendNow(Socket, bytes.Span, holdTail: Probe.IsHeld);
         _sendNow = sent == bytes.Length;
         return sent;
     }
