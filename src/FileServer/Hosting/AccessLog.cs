@@ -1,3 +1,4 @@
+using System.Net;
 using FileServer.Http;
 using FileServer.Serving;
 using Microsoft.Extensions.Logging;
@@ -9,9 +10,16 @@ namespace FileServer.Hosting;
 /// that left) and the 4xx answers to requests that never parsed.
 /// </summary>
 /// <remarks>Behind a trusted proxy (<paramref name="proxies"/> set), the client is the one the proxy names.</remarks>
-internal sealed class AccessLog(ILogger log, TimeProvider clock, string client, TrustedProxies? proxies = null)
+internal sealed class AccessLog(ILogger log, TimeProvider clock, EndPoint? peer, TrustedProxies? proxies = null)
 {
     private static readonly EventId AccessEvent = new(2, "Access");
+    private string? _peerName;
+
+    /// <summary>
+    /// The peer's address as logs write it (<c>-</c> when unknown), formatted when first asked: a connection that
+    /// writes no line (the access log off, nothing wrong) never formats it.
+    /// </summary>
+    public string Client => _peerName ??= peer?.ToString() ?? "-";
 
     /// <summary>The TLS version of the connection, once its handshake is done; null on plain TCP.</summary>
     public string? Tls { get; set; }
@@ -30,14 +38,14 @@ internal sealed class AccessLog(ILogger log, TimeProvider clock, string client, 
     }
 
     /// <summary>The client of <paramref name="request"/>: the peer, or the client a trusted proxy names.</summary>
-    public string ClientOf(RequestHead request) => proxies?.ClientOf(request.Headers) ?? client;
+    public string ClientOf(RequestHead request) => proxies?.ClientOf(request.Headers) ?? Client;
 
     /// <summary>Logs an error answer to a request whose head could not be read.</summary>
     public void Unparsed(int status, long bodyBytes)
     {
         if (log.IsEnabled(LogLevel.Information))
         {
-            Write(new AccessRecord(client, clock.GetUtcNow(), "-", "-", "-", status, bodyBytes, 0, BodyPathName(BodyPath.None), null, null, null, Tls));
+            Write(new AccessRecord(Client, clock.GetUtcNow(), "-", "-", "-", status, bodyBytes, 0, BodyPathName(BodyPath.None), null, null, null, Tls));
         }
     }
 

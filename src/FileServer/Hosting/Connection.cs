@@ -24,7 +24,6 @@ internal sealed class Connection : IDisposable, IThreadPoolWorkItem
     private readonly ILogger _log;
     private readonly AccessLog _accessLog;
     private readonly TimeProvider _clock;
-    private readonly string _client;
     // The response being sent, reused: requests on a connection are sequential.
     private readonly ResponseProgress _progress;
     private readonly ServerMetrics _metrics;
@@ -37,6 +36,9 @@ internal sealed class Connection : IDisposable, IThreadPoolWorkItem
     private volatile bool _stopRequested;
     // The peer said it sends nothing more after a request read whole: the close need not wait for its end.
     private bool _peerSendsNoMore;
+    private readonly long _id;
+    private readonly Action<Connection>? _ended;
+    private volatile RequestHead? _current;
 
     public Connection(ITransport transport, RequestDispatcher dispatcher, ResponseWriter responses, RequestHeadParser parser,
         FileServerOptions options, ILogger log, ILogger accessLog, TimeProvider clock, ServerStatistics statistics, ServerMetrics metrics, long id = 0,
@@ -49,19 +51,14 @@ internal sealed class Connection : IDisposable, IThreadPoolWorkItem
         _transport = transport;
         _dispatcher = dispatcher;
         _responses = responses;
-        _client = transport.RemoteEndPoint?.ToString() ?? "-";
         // Only a trusted peer's word on the client is taken; everyone else's forwarding fields are ignored.
-        _accessLog = new AccessLog(accessLog, clock, _client, TrustedProxies.ForPeer(options.TrustedProxies, transport.RemoteEndPoint));
-        _requests = new RequestReader(transport, parser, responses, options, log, _accessLog, clock, _client);
+        _accessLog = new AccessLog(accessLog, clock, transport.RemoteEndPoint, TrustedProxies.ForPeer(options.TrustedProxies, transport.RemoteEndPoint));
+        _requests = new RequestReader(transport, parser, responses, options, log, _accessLog, clock);
         _recorder = new ResponseRecorder(statistics, _accessLog, metrics, clock, transport, _progress);
         _options = options;
         _log = log;
         _clock = clock;
     }
-
-    private readonly long _id;
-    private readonly Action<Connection>? _ended;
-    private volatile RequestHead? _current;
 
     /// <summary>The body being sent now, or null between responses.</summary>
     public TransferView? Transfer()
@@ -75,8 +72,11 @@ internal sealed class Connection : IDisposable, IThreadPoolWorkItem
         return new TransferView(_id, _accessLog.ClientOf(request), request.Target, path, _progress.BodyBytesSent(_transport.BytesSent), _progress.BodyLength);
     }
 
+    /// <summary>The connection's transport.</summary>
+    public ITransport Transport => _transport;
+
     /// <summary>The peer's address, for logs.</summary>
-    public string Client => _client;
+    public string Client => _accessLog.Client;
 
     /// <summary>Asks the connection to finish: at once if it waits for a request, after the current response otherwise.</summary>
     public void RequestStop()
@@ -159,19 +159,19 @@ internal sealed class Connection : IDisposable, IThreadPoolWorkItem
         }
         catch (FileTruncatedException e)
         {
-            ServerLog.FileTruncated(_log, _client, current?.Target ?? "-", e.Message);
+            ServerLog.FileTruncated(_log, Client, current?.Target ?? "-", e.Message);
         }
         catch (FileReadException e)
         {
-            ServerLog.FileReadFailed(_log, _client, current?.Target ?? "-", e.Path, e.Errno, e.InnerException?.Message ?? e.Message);
+            ServerLog.FileReadFailed(_log, Client, current?.Target ?? "-", e.Path, e.Errno, e.InnerException?.Message ?? e.Message);
         }
         catch (Exception e) when (IsDisconnect(e))
         {
-            ServerLog.PeerGone(_log, _client, e.Message);
+            ServerLog.PeerGone(_log, Client, e.Message);
         }
         catch (Exception e)
         {
-            ServerLog.ConnectionFailed(_log, _client, e);
+            ServerLog.ConnectionFailed(_log, Client, e);
         }
 
         try
@@ -183,12 +183,12 @@ internal sealed class Connection : IDisposable, IThreadPoolWorkItem
         }
         catch (Exception e) when (IsDisconnect(e))
         {
-            ServerLog.PeerGone(_log, _client, e.Message);
+            ServerLog.PeerGone(_log, Client, e.Message);
         }
         catch (Exception e)
         {
             // A send path's own fault, kept by the transport and thrown by the close's last drain.
-            ServerLog.ConnectionFailed(_log, _client, e);
+            ServerLog.ConnectionFailed(_log, Client, e);
         }
         finally
         {
@@ -221,7 +221,7 @@ internal sealed class Connection : IDisposable, IThreadPoolWorkItem
                 if (discarded is null)
                 {
                     // Like a head that stops halfway: the client hears why before the connection closes.
-                    ServerLog.BodyTimeout(_log, _client, request.ContentLength);
+                    ServerLog.BodyTimeout(_log, Client, request.ContentLength);
                     var sent = _responses.WriteError(_transport, HttpStatus.RequestTimeout, "Request body not received in time", request, keepAlive: false);
                     await _transport.DrainAsync().ConfigureAwait(false);
                     _accessLog.Response(request, started, HttpStatus.RequestTimeout, sent, BodyPath.None);
@@ -285,12 +285,12 @@ internal sealed class Connection : IDisposable, IThreadPoolWorkItem
         catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or SocketException)
         {
             var reason = e is OperationCanceledException ? (_stopRequested ? "server stopping" : "handshake timed out") : e.Message;
-            ServerLog.HandshakeFailed(_log, _client, reason);
+            ServerLog.HandshakeFailed(_log, Client, reason);
             return false;
         }
         catch (Exception e)
         {
-            ServerLog.ConnectionFailed(_log, _client, e);
+            ServerLog.ConnectionFailed(_log, Client, e);
             return false;
         }
     }

@@ -9,13 +9,25 @@ namespace FileServer.Hosting;
 /// </summary>
 internal sealed class ConnectionRegistry
 {
-    // Each running connection with its registration at the send-timeout watchdog, released when it ends.
-    private readonly ConcurrentDictionary<Connection, IDisposable> _running = new();
+    // The running connections (a set: the values mean nothing).
+    private readonly ConcurrentDictionary<Connection, byte> _running = new();
     // Set by the stop: completed once the last connection has ended.
     private TaskCompletionSource? _allEnded;
 
     /// <summary>How many connections are running.</summary>
     public int Count => _running.Count;
+
+    /// <summary>The connections running now, read without a lock or a copy: one may start or end meanwhile.</summary>
+    public IEnumerable<Connection> Running
+    {
+        get
+        {
+            foreach (var (connection, _) in _running)
+            {
+                yield return connection;
+            }
+        }
+    }
 
     /// <summary>The bodies being sent now, one per connection that is sending.</summary>
     public List<TransferView> Transfers()
@@ -32,13 +44,13 @@ internal sealed class ConnectionRegistry
     }
 
     /// <summary>
-    /// Tracks <paramref name="connection"/> with its <paramref name="watch"/> and runs it: <paramref name="here"/>, until
+    /// Tracks <paramref name="connection"/> and runs it: <paramref name="here"/>, until
     /// its first wait (for a request that came with the connection, often to its end), or on the thread pool. It
     /// reports its end with <see cref="Ended"/>; once <paramref name="stopping"/> is cancelled it is asked to stop first.
     /// </summary>
-    public void Start(Connection connection, IDisposable watch, bool here, CancellationToken stopping)
+    public void Start(Connection connection, bool here, CancellationToken stopping)
     {
-        _running[connection] = watch;
+        _running[connection] = 0;
         // After tracking it: a stop either finds it among the running or has cancelled the token by now.
         if (stopping.IsCancellationRequested)
         {
@@ -55,13 +67,10 @@ internal sealed class ConnectionRegistry
         }
     }
 
-    /// <summary>Stops tracking <paramref name="connection"/>, which has ended, and releases its watch.</summary>
+    /// <summary>Stops tracking <paramref name="connection"/>, which has ended.</summary>
     public void Ended(Connection connection)
     {
-        if (_running.TryRemove(connection, out var watch))
-        {
-            watch.Dispose();
-        }
+        _running.TryRemove(connection, out _);
         if (Volatile.Read(ref _allEnded) is { } all && _running.IsEmpty)
         {
             all.TrySetResult();

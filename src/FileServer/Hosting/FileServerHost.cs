@@ -167,7 +167,7 @@ public sealed class FileServerHost : IAsyncDisposable
         {
             ServerLog.LoopbackCongestion(_log, _loopbackCongestion.Algorithm, systemCongestion ?? "unknown");
         }
-        _watchdog = new SendTimeoutWatchdog(_options.SendTimeout, _clock, _log, Metrics);
+        _watchdog = new SendTimeoutWatchdog(_connections, _options.SendTimeout, _clock, _log, Metrics);
         // Activity: connections opened and closed, and requests answered (keep-alive traffic opens none).
         _trim = new IdleMemoryTrim(_options.IdleTrimAfter,
             () => Interlocked.Read(ref _connectionsAccepted) + Interlocked.Read(ref _connectionsEnded) + Statistics.Requests, OpenConnections,
@@ -285,7 +285,8 @@ public sealed class FileServerHost : IAsyncDisposable
         var transport = transports.Create(socket, _platform, _options.Transport, _clock);
         var connection = new Connection(transport, _dispatcher!, _responses!, _parser!, _options, _log, _accessLog, _clock, Statistics, Metrics,
             Interlocked.Increment(ref _connectionsAccepted), _endConnection);
-        _connections.Start(connection, _watchdog!.Watch(transport, connection.Client), here: _resumption!.StartsHere, _stopAccepting.Token);
+        _connections.Start(connection, here: _resumption!.StartsHere, _stopAccepting.Token);
+        _watchdog!.Wake();
         _trim!.Wake();
     }
 

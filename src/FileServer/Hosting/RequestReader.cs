@@ -22,8 +22,7 @@ internal sealed class RequestReader(
     FileServerOptions options,
     ILogger log,
     AccessLog accessLog,
-    TimeProvider clock,
-    string client) : IDisposable
+    TimeProvider clock) : IDisposable
 {
     private readonly ITransport _transport = transport;
     private readonly RequestHeadParser _parser = parser;
@@ -32,7 +31,6 @@ internal sealed class RequestReader(
     private readonly ILogger _log = log;
     private readonly AccessLog _accessLog = accessLog;
     private readonly TimeProvider _clock = clock;
-    private readonly string _client = client;
     // Made on the first read that has to wait, re-armed for every later one; it ends that read with CancelPendingRead.
     private ITimer? _headTimer;
     private volatile bool _timedOut;
@@ -75,7 +73,7 @@ internal sealed class RequestReader(
                 // Either the timer's cancellation or a stop's (Connection.RequestStop): the connection ends either way.
                 if (_timedOut)
                 {
-                    ServerLog.HeadTimeout(_log, _client);
+                    ServerLog.HeadTimeout(_log, _accessLog.Client);
                     if (headStarted is not null)
                     {
                         _responses.WriteError(_transport, HttpStatus.RequestTimeout, "Request head not received in time", null, keepAlive: false);
@@ -97,7 +95,7 @@ internal sealed class RequestReader(
             catch (HttpRequestRejectedException e)
             {
                 input.AdvanceTo(buffer.End);
-                ServerLog.Rejected(_log, _client, e.Status, e.Message);
+                ServerLog.Rejected(_log, _accessLog.Client, e.Status, e.Message);
                 var sent = _responses.WriteError(_transport, e.Status, e.Message, null, keepAlive: false);
                 _accessLog.Unparsed(e.Status, sent);
                 return null;
@@ -107,7 +105,7 @@ internal sealed class RequestReader(
             {
                 if (!IsOnlyEmptyLines(buffer))
                 {
-                    ServerLog.Rejected(_log, _client, HttpStatus.BadRequest, "Incomplete request head");
+                    ServerLog.Rejected(_log, _accessLog.Client, HttpStatus.BadRequest, "Incomplete request head");
                     _responses.WriteError(_transport, HttpStatus.BadRequest, "Incomplete request head", null, keepAlive: false);
                 }
                 input.AdvanceTo(buffer.End);

@@ -1,26 +1,34 @@
-using System.Collections.Concurrent;
-using FileServer.Transport;
 using Microsoft.Extensions.Logging;
 
 namespace FileServer.Hosting;
 
 /// <summary>
 /// Aborts connections whose peer accepts no byte for the send timeout, on both body paths. One timer for
-/// the whole server looks at every sending connection's <see cref="ITransport.SendProgress"/>; a connection
-/// that is not sending (reading a request, idle) is not watched: other timeouts cover those states. The timer runs
+/// the whole server looks at every running connection's <see cref="Transport.ITransport.SendProgress"/>; a connection
+/// that is not sending (reading a request, idle) is not timed: other timeouts cover those states. The timer runs
 /// only while a connection is open.
 /// </summary>
+/// <remarks>
+/// The connections come from the <see cref="ConnectionRegistry"/>, and what the timer remembers of a stall it keeps
+/// itself, for the connections it found sending: a connection that starts costs no registration here (a
+/// connection-per-request load starts tens of thousands a second, and nearly none of them is ever seen sending).
+/// </remarks>
 internal sealed class SendTimeoutWatchdog : IAsyncDisposable
 {
+    private readonly ConnectionRegistry _connections;
     private readonly TimeSpan _timeout;
     private readonly TimeProvider _clock;
     private readonly ILogger _log;
     private readonly ServerMetrics? _metrics;
-    private readonly ConcurrentDictionary<Watched, byte> _watched = new();
     private readonly PeriodicLoop _loop;
+    // The connections found sending at the last tick, with their progress then and since when it has not moved. Only
+    // the loop's ticks touch them, one at a time.
+    private Dictionary<Connection, Stall> _stalls = [];
+    private Dictionary<Connection, Stall> _nextStalls = [];
 
-    public SendTimeoutWatchdog(TimeSpan timeout, TimeProvider clock, ILogger log, ServerMetrics? metrics = null)
+    public SendTimeoutWatchdog(ConnectionRegistry connections, TimeSpan timeout, TimeProvider clock, ILogger log, ServerMetrics? metrics = null)
     {
+        _connections = connections;
         _metrics = metrics;
         _timeout = timeout;
         _clock = clock;
@@ -31,14 +39,8 @@ internal sealed class SendTimeoutWatchdog : IAsyncDisposable
         _loop = new PeriodicLoop(period, _clock, CheckAll);
     }
 
-    /// <summary>Watches <paramref name="transport"/> until the returned registration is disposed.</summary>
-    public IDisposable Watch(ITransport transport, string client)
-    {
-        var watched = new Watched(this, transport, client);
-        _watched[watched] = 0;
-        _loop.Wake();
-        return watched;
-    }
+    /// <summary>Starts the timer if it is not running; call it after a connection has started.</summary>
+    public void Wake() => _loop.Wake();
 
     public ValueTask DisposeAsync() => _loop.DisposeAsync();
 
@@ -46,41 +48,34 @@ internal sealed class SendTimeoutWatchdog : IAsyncDisposable
     private bool CheckAll()
     {
         var now = _clock.GetTimestamp();
-        foreach (var watched in _watched.Keys)
+        foreach (var connection in _connections.Running)
         {
-            watched.Check(now);
-        }
-        return !_watched.IsEmpty;
-    }
-
-    private sealed class Watched(SendTimeoutWatchdog owner, ITransport transport, string client) : IDisposable
-    {
-        private long _lastProgress = -1;
-        private long _stalledSince;
-
-        public void Check(long now)
-        {
+            var transport = connection.Transport;
             if (!transport.IsSending)
             {
-                _lastProgress = -1;
-                return;
+                continue;
             }
             var progress = transport.SendProgress;
-            if (progress != _lastProgress)
+            if (!_stalls.TryGetValue(connection, out var stall) || stall.Progress != progress)
             {
-                _lastProgress = progress;
-                _stalledSince = now;
-                return;
+                _nextStalls[connection] = new Stall(progress, now);
+                continue;
             }
-            if (owner._clock.GetElapsedTime(_stalledSince, now) >= owner._timeout)
+            if (_clock.GetElapsedTime(stall.Since, now) >= _timeout)
             {
-                ServerLog.SendTimedOut(owner._log, client, owner._timeout);
-                owner._metrics?.Aborted(AbortCause.SendTimeout);
+                ServerLog.SendTimedOut(_log, connection.Client, _timeout);
+                _metrics?.Aborted(AbortCause.SendTimeout);
                 transport.Abort();
-                Dispose();
+                continue;
             }
+            _nextStalls[connection] = stall;
         }
-
-        public void Dispose() => owner._watched.TryRemove(this, out _);
+        // What is not found sending now starts afresh when it is next found sending.
+        (_stalls, _nextStalls) = (_nextStalls, _stalls);
+        _nextStalls.Clear();
+        return _connections.Count > 0;
     }
+
+    // A sending connection's progress (bytes acknowledged) when last seen, and since when it has not moved.
+    private readonly record struct Stall(long Progress, long Since);
 }

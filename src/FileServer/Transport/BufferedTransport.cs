@@ -11,7 +11,7 @@ namespace FileServer.Transport;
 /// watermarks, whose pump sends them as fast as the peer reads. Subclasses say how bytes leave (straight to the
 /// socket, or through TLS) and how input arrives.
 /// </summary>
-internal abstract class BufferedTransport : ITransport
+internal abstract class BufferedTransport : ITransport, IQueuedBytesSender
 {
     private readonly Socket _socket;
     private readonly TransportOptions _options;
@@ -37,7 +37,7 @@ internal abstract class BufferedTransport : ITransport
         _socket = socket;
         _clock = clock ?? TimeProvider.System;
         _options = options;
-        _queue = new OutputQueue(options, SendQueuedAsync);
+        _queue = new OutputQueue(options, this);
         _probe = new SocketProbe(socket, platform);
         RemoteEndPoint = socket.RemoteEndPoint;
     }
@@ -273,4 +273,7 @@ internal abstract class BufferedTransport : ITransport
 
     /// <summary>Sends queued bytes; the pump awaits it before taking more from the queue.</summary>
     protected abstract ValueTask SendQueuedAsync(ReadOnlySequence<byte> buffer);
+
+    // An interface rather than a delegate: no delegate to allocate for every connection.
+    ValueTask IQueuedBytesSender.SendQueuedAsync(ReadOnlySequence<byte> buffer) => SendQueuedAsync(buffer);
 }

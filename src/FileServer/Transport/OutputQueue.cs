@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
-using System.Runtime.ExceptionServices;
+using System.Runtime.CompilerServices;
 
 namespace FileServer.Transport;
 
@@ -29,23 +29,25 @@ internal sealed class OutputQueue
         useSynchronizationContext: false);
 
     private readonly TransportOptions _options;
-    private readonly Func<ReadOnlySequence<byte>, ValueTask> _send;
+    private readonly IQueuedBytesSender _sender;
     private readonly Pipe _pipe = new(PipeOptions);
     private readonly DrainWaiter _drain = new();
-    private Task _pump = Task.CompletedTask;
+    // Awaited once, by the first of CompleteAsync and DisposeAsync (which the transport calls one after the other):
+    // its state machine is pooled, and a pooled task must not be awaited twice.
+    private ValueTask _pump;
+    private bool _pumpAwaited;
 
     // Bytes committed by the writer and bytes handed to the kernel: equal means the queue is empty.
     private long _committed;
     private long _sent;
     private TaskCompletionSource? _emptyWaiter;
-    private Exception? _sendError;
-    private int _aborted;
+    private SendFailure _failure;
 
-    /// <summary>A queue bounded by <paramref name="options"/>' watermarks whose pump sends through <paramref name="send"/>.</summary>
-    public OutputQueue(TransportOptions options, Func<ReadOnlySequence<byte>, ValueTask> send)
+    /// <summary>A queue bounded by <paramref name="options"/>' watermarks whose pump sends through <paramref name="sender"/>.</summary>
+    public OutputQueue(TransportOptions options, IQueuedBytesSender sender)
     {
         _options = options;
-        _send = send;
+        _sender = sender;
     }
 
     /// <summary>Bytes handed to the kernel, from the queue or outside it.</summary>
@@ -58,9 +60,10 @@ internal sealed class OutputQueue
     public long QueuedBytes => Interlocked.Read(ref _committed) - Interlocked.Read(ref _sent);
 
     /// <summary>Whether a send has failed (or the connection was aborted).</summary>
-    public bool HasFailed => Volatile.Read(ref _sendError) is not null || Volatile.Read(ref _aborted) != 0;
+    public bool HasFailed => _failure.HasFailed;
 
     /// <summary>Starts the pump; it runs up to its first wait on the empty queue.</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2012", Justification = "kept to be awaited once: see _pumpAwaited")]
     public void Start() => _pump = PumpAsync();
 
     /// <summary>Queues bytes and starts sending them.</summary>
@@ -123,9 +126,9 @@ internal sealed class OutputQueue
         {
             Publish();
         }
-        if (Failure() is { } error)
+        if (_failure.Failure() is { } error)
         {
-            return ValueTask.FromException(Surface(error));
+            return ValueTask.FromException(SendFailure.Surface(error));
         }
         if (QueuedBytes < _options.HighWatermark)
         {
@@ -147,9 +150,9 @@ internal sealed class OutputQueue
         {
             return;
         }
-        if (Failure() is { } error)
+        if (_failure.Failure() is { } error)
         {
-            _drain.Release(Surface(error));
+            _drain.Release(SendFailure.Surface(error));
         }
         else if (QueuedBytes <= _options.LowWatermark)
         {
@@ -157,17 +160,13 @@ internal sealed class OutputQueue
         }
     }
 
-    // A peer's failure as a fresh IOException each time (each throw has its own trace); anything else — a bug in a
-    // send path — as itself, so it is reported as a failure, not as a client leaving.
-    private static Exception Surface(Exception error) => error is IOException ? new IOException(error.Message, error) : error;
-
     /// <summary>Waits until every queued byte is handed to the kernel; throws the send error if there is one.</summary>
     public async ValueTask FlushAsync(CancellationToken cancellationToken)
     {
         await DrainAsync(cancellationToken).ConfigureAwait(false);
         if (Interlocked.Read(ref _sent) == Interlocked.Read(ref _committed))
         {
-            ThrowIfFailed();
+            _failure.ThrowIfFailed();
             return;
         }
         var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -178,20 +177,21 @@ internal sealed class OutputQueue
             waiter.TrySetResult();
         }
         await waiter.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        ThrowIfFailed();
+        _failure.ThrowIfFailed();
     }
 
     /// <summary>Ends the queue once it is sent, and waits for the pump to stop.</summary>
     public async ValueTask CompleteAsync()
     {
         await _pipe.Writer.CompleteAsync().ConfigureAwait(false);
+        _pumpAwaited = true;
         await _pump.ConfigureAwait(false);
     }
 
     /// <summary>Records a send error made outside the queue so the next drain reports it, and returns it.</summary>
     public IOException StoreSendError(IOException error)
     {
-        Keep(error);
+        _failure.Keep(error);
         return error;
     }
 
@@ -207,7 +207,7 @@ internal sealed class OutputQueue
     {
         // Every connection ends here, most with no error and nothing waiting: "connection aborted" is made only when
         // something asks (Failure).
-        Volatile.Write(ref _aborted, 1);
+        _failure.Abort();
         _pipe.Reader.CancelPendingRead();
         ReleaseDrainIfDone();
         Volatile.Read(ref _emptyWaiter)?.TrySetResult();
@@ -216,11 +216,17 @@ internal sealed class OutputQueue
     /// <summary>Waits for the pump to stop (after <see cref="Abort"/>) and releases the pipe.</summary>
     public async ValueTask DisposeAsync()
     {
-        await _pump.ConfigureAwait(false);
+        if (!_pumpAwaited)
+        {
+            _pumpAwaited = true;
+            await _pump.ConfigureAwait(false);
+        }
         await _pipe.Writer.CompleteAsync().ConfigureAwait(false);
     }
 
-    private async Task PumpAsync()
+    // One per connection, pooled: after the pipe, the largest thing a connection-per-request load allocated.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask PumpAsync()
     {
         var reader = _pipe.Reader;
         try
@@ -236,7 +242,7 @@ internal sealed class OutputQueue
                 var sending = buffer.Slice(0, SendSize(buffer.Length));
                 if (!sending.IsEmpty)
                 {
-                    await _send(sending).ConfigureAwait(false);
+                    await _sender.SendQueuedAsync(sending).ConfigureAwait(false);
                     Interlocked.Add(ref _sent, sending.Length);
                 }
                 reader.AdvanceTo(sending.End);
@@ -260,10 +266,10 @@ internal sealed class OutputQueue
             {
                 IOException => e,
                 SocketException socket => new IOException($"send failed: {socket.SocketErrorCode}", socket),
-                ObjectDisposedException when Volatile.Read(ref _aborted) != 0 => new IOException("connection aborted", e),
+                ObjectDisposedException when _failure.IsAborted => new IOException("connection aborted", e),
                 _ => e,
             };
-            Keep(error);
+            _failure.Keep(error);
             await reader.CompleteAsync(error).ConfigureAwait(false);
             ReleaseDrainIfDone();
             Volatile.Read(ref _emptyWaiter)?.TrySetResult();
@@ -276,25 +282,4 @@ internal sealed class OutputQueue
     // default watermarks.)
     private long SendSize(long queued) =>
         queued >= _options.HighWatermark ? queued - _options.LowWatermark : queued;
-
-    // The first failure is the one reported; after an abort, "connection aborted" is, whatever the sends then said.
-    private void Keep(Exception error)
-    {
-        if (Volatile.Read(ref _aborted) == 0)
-        {
-            Interlocked.CompareExchange(ref _sendError, error, null);
-        }
-    }
-
-    // The stored send error, else "connection aborted" once aborted, else null.
-    private Exception? Failure() =>
-        Volatile.Read(ref _sendError) ?? (Volatile.Read(ref _aborted) != 0 ? new IOException("connection aborted") : null);
-
-    private void ThrowIfFailed()
-    {
-        if (Failure() is { } error)
-        {
-            ExceptionDispatchInfo.Throw(Surface(error));
-        }
-    }
 }
