@@ -14,7 +14,7 @@ namespace FileServer.Hosting;
 internal sealed class AcceptLoop(
     Listener listener,
     Socket socket,
-    SemaphoreSlim slots,
+    ConnectionSlots slots,
     DescriptorReserve reserve,
     LogThrottle outOfDescriptorsLog,
     Action<Socket, ITransportFactory> startConnection,
@@ -87,7 +87,7 @@ internal sealed class AcceptLoop(
                 // At the connection limit this loop stops here: the connection just accepted waits for a free slot,
                 // and those after it wait in the kernel's backlog. Waiting after the accept (not before) keeps one
                 // idle listener from holding a slot that another listener's clients need.
-                await slots.WaitAsync(stop).ConfigureAwait(false);
+                await slots.TakeAsync(stop).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {

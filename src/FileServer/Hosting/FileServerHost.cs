@@ -51,7 +51,7 @@ public sealed class FileServerHost : IAsyncDisposable
     private DigestCache? _digests;
     private IFileRoot? _root;
     private DescriptorReserve? _reserve;
-    private SemaphoreSlim? _connectionSlots;
+    private ConnectionSlots? _connectionSlots;
     private Task _acceptLoop = Task.CompletedTask;
     private Task? _stopping;
     private long _connectionsAccepted;
@@ -129,7 +129,6 @@ public sealed class FileServerHost : IAsyncDisposable
         var cacheSize = (int)Math.Min((ulong)_options.OpenFileCacheSize, (openFileLimit ?? 1024) / 8);
         _files = new OpenFileCache(cacheSize, _options.OpenFileCacheInactiveTime, _clock);
         _root = OpenRoot(root);
-
         ContentTypeMap contentTypes;
         IReadOnlyList<string> precompressionOrder;
         try
@@ -151,8 +150,7 @@ public sealed class FileServerHost : IAsyncDisposable
             _digests = new DigestCache(_root, _platform, _log), _options.AlwaysDigest);
         var listings = new DirectoryListingHandler(resolver, _responses, openFailures);
         _dispatcher = new RequestDispatcher(resolver, fileHandler, listings, _responses, openFailures, new DigestSiblingHandler(_digests, _responses),
-            new PrecompressedSiblings(precompressionOrder, _root),
-            new ArchiveHandler(resolver, chooser, _responses, openFailures));
+            new PrecompressedSiblings(precompressionOrder, _root), new ArchiveHandler(resolver, chooser, _responses, openFailures));
 
         _reserve = new DescriptorReserve();
         var (maxConnections, budget) = CapConnections(openFileLimit, cacheSize);
@@ -172,7 +170,7 @@ public sealed class FileServerHost : IAsyncDisposable
         _trim = new IdleMemoryTrim(_options.IdleTrimAfter,
             () => Interlocked.Read(ref _connectionsAccepted) + Interlocked.Read(ref _connectionsEnded) + Statistics.Requests, OpenConnections,
             _platform.TrimNativeHeap, _clock, _log);
-        _connectionSlots = new SemaphoreSlim(maxConnections, maxConnections);
+        _connectionSlots = new ConnectionSlots(maxConnections);
         ServerLog.Started(_log, root, string.Join(' ', BaseUrls), _platform.Name, _options.DisableSendFile ? "off" : "on", _root.Confinement);
         var outOfDescriptorsLog = new LogThrottle(_clock, TimeSpan.FromSeconds(1));
         _acceptLoop = Task.WhenAll(_listeners.SelectMany(listener => listener.Sockets.Select(socket =>
@@ -224,6 +222,7 @@ public sealed class FileServerHost : IAsyncDisposable
 
         await _connections.StopAsync(_options.ShutdownTimeout, _clock, _log, Metrics, _graceOver.Token).ConfigureAwait(false);
         await _watchdog!.DisposeAsync().ConfigureAwait(false);
+        _connectionSlots!.Dispose();
         await _trim!.DisposeAsync().ConfigureAwait(false);
         _warmer?.Dispose();
         await _digests!.DisposeAsync().ConfigureAwait(false);
@@ -295,7 +294,7 @@ public sealed class FileServerHost : IAsyncDisposable
     private void EndConnection(Connection connection)
     {
         _connections.Ended(connection);
-        _connectionSlots!.Release();
+        _connectionSlots!.Give();
         Interlocked.Increment(ref _connectionsEnded);
     }
 }

@@ -78,6 +78,44 @@ public sealed class PeriodicLoopTests
     }
 
     [Test]
+    public async Task WokenManyTimesWhileItsLastTickRuns_TicksOnceMore_ThenStops_AndAWakeAfterStartsItAgain()
+    {
+        // The wakes after the first find the loop running and woken: they return without the lock, and must neither
+        // lose the work nor keep a stopped loop from starting again.
+        var clock = new FakeTimeProvider();
+        using var ticked = new SemaphoreSlim(0);
+        var calls = 0;
+        PeriodicLoop? loop = null;
+        loop = new PeriodicLoop(Period, clock, () =>
+        {
+            if (Interlocked.Increment(ref calls) == 1)
+            {
+                for (var i = 0; i < 5; i++)
+                {
+                    loop!.Wake();
+                }
+            }
+            ticked.Release();
+            return false;
+        });
+        await using (loop)
+        {
+            loop.Wake();
+            clock.Advance(Period);
+            Assert.That(await ticked.WaitAsync(Patience), Is.True, "first tick");
+            clock.Advance(Period);
+            Assert.That(await ticked.WaitAsync(Patience), Is.True, "one more tick for the wakes during the first");
+            Assert.That(() => loop.IsRunning, Is.False.After((int)Patience.TotalMilliseconds, 10), "then it stops");
+            clock.Advance(Period * 5);
+            Assert.That(Volatile.Read(ref calls), Is.EqualTo(2), "no third tick once stopped");
+            loop.Wake();
+            Assert.That(loop.IsRunning, Is.True, "a wake after the stop starts it again");
+            clock.Advance(Period);
+            Assert.That(await ticked.WaitAsync(Patience), Is.True, "and it ticks");
+        }
+    }
+
+    [Test]
     public async Task Disposed_StopsAndIsNotWokenAgain()
     {
         var clock = new FakeTimeProvider();
