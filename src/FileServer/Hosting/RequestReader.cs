@@ -11,8 +11,8 @@ namespace FileServer.Hosting;
 /// <summary>
 /// The reading side of one connection: request heads within the idle and header timeouts (408 for a head that
 /// stops halfway, 400 and its access-log line for one the parser rejects), and request bodies discarded within
-/// the header timeout. Requests on a connection are sequential, so its timer and parsed head are reused. The timer is
-/// armed only while a read waits: a request already there when asked for (a new connection's, with the deferred
+/// the header timeout. Requests on a connection are sequential, so its timeout and parsed head are reused. The timeout
+/// is made at the first read that waits: a request already there when asked for (a new connection's, with the deferred
 /// accept) costs no timer at all.
 /// </summary>
 internal sealed class RequestReader(
@@ -31,8 +31,9 @@ internal sealed class RequestReader(
     private readonly ILogger _log = log;
     private readonly AccessLog _accessLog = accessLog;
     private readonly TimeProvider _clock = clock;
-    // Made on the first read that has to wait, re-armed for every later one; it ends that read with CancelPendingRead.
-    private ITimer? _headTimer;
+    // Made on the first read that has to wait, started and stopped around every later one; it ends that read with
+    // CancelPendingRead.
+    private LazyWaitTimeout? _headTimeout;
     private volatile bool _timedOut;
     // The previous request's head, refilled by the parser for the next one.
     private RequestHead? _reusableHead;
@@ -58,14 +59,14 @@ internal sealed class RequestReader(
             else
             {
                 var wait = headStarted is null ? _options.IdleTimeout : _options.HeaderTimeout - _clock.GetElapsedTime(headStarted.Value);
-                ArmTimer(wait > TimeSpan.Zero ? wait : TimeSpan.Zero);
+                (_headTimeout ??= new LazyWaitTimeout(_clock, TimeOut)).Start(wait > TimeSpan.Zero ? wait : TimeSpan.Zero);
                 try
                 {
                     result = await reading.ConfigureAwait(false);
                 }
                 finally
                 {
-                    _headTimer!.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                    _headTimeout.Stop();
                 }
             }
             if (result.IsCanceled)
@@ -159,18 +160,6 @@ internal sealed class RequestReader(
         return true;
     }
 
-    private void ArmTimer(TimeSpan wait)
-    {
-        if (_headTimer is null)
-        {
-            _headTimer = _clock.CreateTimer(static state => ((RequestReader)state!).TimeOut(), this, wait, Timeout.InfiniteTimeSpan);
-        }
-        else
-        {
-            _headTimer.Change(wait, Timeout.InfiniteTimeSpan);
-        }
-    }
-
     // A timer that fires just as its read completes leaves the cancellation for the next read, which then ends the
     // connection as timed out: at the timeout's edge either outcome is right.
     private void TimeOut()
@@ -179,5 +168,5 @@ internal sealed class RequestReader(
         _transport.Input.CancelPendingRead();
     }
 
-    public void Dispose() => _headTimer?.Dispose();
+    public void Dispose() => _headTimeout?.Dispose();
 }
