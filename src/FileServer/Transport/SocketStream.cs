@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.Sockets;
 using FileServer.Platform;
 
@@ -24,6 +25,15 @@ internal sealed class SocketStream(Socket socket, ReadResumption? resumption = n
     // arrive), so the first zero-byte read — a reader's "tell me when there is data" — would only cost a syscall:
     // .NET answers it with a one-byte MSG_PEEK before the real read.
     private bool _firstReadPending = true;
+    // A zero-byte read answered by receiving what is there into a buffer rented for the moment, when the last one
+    // found data there at once: under load the next request nearly always is, and .NET answers a zero-byte read with a
+    // one-byte MSG_PEEK before the real read (two receives where one does). Returned as soon as it is emptied: an idle
+    // connection holds no buffer.
+    private bool _dataWasThere;
+    private byte[]? _stash;
+    private int _stashStart;
+    private int _stashCount;
+    private const int StashSize = 4096;
 
     /// <summary>
     /// False once a read came back with fewer bytes than it had room for: the kernel held nothing more of the peer's
@@ -31,6 +41,9 @@ internal sealed class SocketStream(Socket socket, ReadResumption? resumption = n
     /// <c>FIONREAD</c>. True before the first read and after one that filled its buffer.
     /// </summary>
     public bool MayHoldUnreadInput { get; private set; } = true;
+
+    /// <summary>Whether a buffer of received bytes is held (only until they are read).</summary>
+    internal bool HoldsStashedBytes => _stash is not null;
 
     public override bool CanRead => true;
 
@@ -57,8 +70,16 @@ internal sealed class SocketStream(Socket socket, ReadResumption? resumption = n
                 return 0;
             }
         }
+        if (_stashCount > 0)
+        {
+            return buffer.IsEmpty ? 0 : TakeStashed(buffer.Span);
+        }
         try
         {
+            if (buffer.IsEmpty && _dataWasThere && platform is not null && StashWhatIsThere())
+            {
+                return 0;
+            }
             if (_receiveNow && !buffer.IsEmpty)
             {
                 var now = platform!.ReceiveNow(socket, buffer.Span);
@@ -69,6 +90,10 @@ internal sealed class SocketStream(Socket socket, ReadResumption? resumption = n
                 _receiveNow = false;
             }
             var receive = (_receive ??= new ReceiveOperation(resumption)).ReceiveAsync(socket, buffer);
+            if (buffer.IsEmpty)
+            {
+                _dataWasThere = receive.IsCompleted;
+            }
             if (receive.IsCompleted || !cancellationToken.CanBeCanceled)
             {
                 return Received(await receive.ConfigureAwait(false), buffer.Length);
@@ -96,6 +121,55 @@ internal sealed class SocketStream(Socket socket, ReadResumption? resumption = n
             MayHoldUnreadInput = read == room;
         }
         return read;
+    }
+
+    // True when the zero-byte read can say "there is data" (or the peer's end): something was received into the stash.
+    private bool StashWhatIsThere()
+    {
+        var stash = ArrayPool<byte>.Shared.Rent(StashSize);
+        int received;
+        try
+        {
+            received = platform!.ReceiveNow(socket, stash.AsSpan(0, StashSize));
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(stash);
+            throw;
+        }
+        if (received <= 0)
+        {
+            // The peer's end (0), which the real read then finds again; or nothing yet (-1): .NET waits for it.
+            ArrayPool<byte>.Shared.Return(stash);
+            _dataWasThere = received == 0;
+            return received == 0;
+        }
+        (_stash, _stashStart, _stashCount) = (stash, 0, received);
+        MayHoldUnreadInput = received == StashSize;
+        return true;
+    }
+
+    private int TakeStashed(Span<byte> buffer)
+    {
+        var count = Math.Min(buffer.Length, _stashCount);
+        _stash.AsSpan(_stashStart, count).CopyTo(buffer);
+        _stashStart += count;
+        _stashCount -= count;
+        if (_stashCount == 0)
+        {
+            ReturnStash();
+        }
+        return count;
+    }
+
+    private void ReturnStash()
+    {
+        if (_stash is { } stash)
+        {
+            _stash = null;
+            _stashCount = 0;
+            ArrayPool<byte>.Shared.Return(stash);
+        }
     }
 
     private static void EndReceiving(Socket socket)
@@ -150,6 +224,7 @@ internal sealed class SocketStream(Socket socket, ReadResumption? resumption = n
         {
             _receive?.Dispose();
             _send?.Dispose();
+            ReturnStash();
         }
         base.Dispose(disposing);
     }

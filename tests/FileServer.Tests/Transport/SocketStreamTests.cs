@@ -78,4 +78,73 @@ public sealed class SocketStreamTests
         Assert.That(await stream.ReadAsync(buffer).AsTask().WaitAsync(Bound), Is.EqualTo(16));
         Assert.That(stream.MayHoldUnreadInput, Is.True);
     }
+
+    [Test]
+    public async Task ZeroByteRead_AfterOneThatFoundDataThere_ReceivesWhatIsThere_AndTheReadsAfterGetEveryByteInOrder()
+    {
+        using var pair = await SocketPair.CreateAsync();
+        using var stream = new SocketStream(pair.Server, platform: PlatformDetector.Detect());
+        Assert.That(await stream.ReadAsync(Memory<byte>.Empty), Is.Zero);
+        await pair.Client.SendAsync("GET"u8.ToArray(), SocketFlags.None);
+        await ReadExactlyAsync(stream, 3);
+
+        // Data there at the zero-byte read: the next one receives it (one receive instead of a peek and a read).
+        await pair.Client.SendAsync("GET"u8.ToArray(), SocketFlags.None);
+        Assert.That(await stream.ReadAsync(Memory<byte>.Empty).AsTask().WaitAsync(Bound), Is.Zero);
+        await ReadExactlyAsync(stream, 3);
+        var sent = Enumerable.Range(0, 10_000).Select(i => (byte)(i * 7)).ToArray();
+        await pair.Client.SendAsync(sent, SocketFlags.None);
+        var received = new List<byte>();
+        var small = new byte[100];
+        while (received.Count < sent.Length)
+        {
+            Assert.That(await stream.ReadAsync(Memory<byte>.Empty).AsTask().WaitAsync(Bound), Is.Zero);
+            if (received.Count == 0)
+            {
+                Assert.That(stream.HoldsStashedBytes, Is.True, "the zero-byte read received what was there");
+            }
+            var read = await stream.ReadAsync(small).AsTask().WaitAsync(Bound);
+            received.AddRange(small.AsSpan(0, read).ToArray());
+        }
+        Assert.That(received.ToArray(), Is.EqualTo(sent), "every byte, in order, through the stash and around it");
+        Assert.That(stream.HoldsStashedBytes, Is.False, "the buffer goes back once emptied");
+
+        var waiting = stream.ReadAsync(Memory<byte>.Empty).AsTask();
+        Assert.That(waiting.IsCompleted, Is.False, "with nothing there the zero-byte read waits");
+        Assert.That(stream.HoldsStashedBytes, Is.False, "and holds no buffer while it waits");
+        await pair.Client.SendAsync("HEAD"u8.ToArray(), SocketFlags.None);
+        Assert.That(await waiting.WaitAsync(Bound), Is.Zero);
+        Assert.That(await ReadExactlyAsync(stream, 4), Is.EqualTo("HEAD"u8.ToArray()));
+    }
+
+    [Test]
+    public async Task StashedBytes_ThenThePeersEnd_AreReadWhole_ThenTheEnd()
+    {
+        using var pair = await SocketPair.CreateAsync();
+        using var stream = new SocketStream(pair.Server, platform: PlatformDetector.Detect());
+        Assert.That(await stream.ReadAsync(Memory<byte>.Empty), Is.Zero);
+        await pair.Client.SendAsync("GET"u8.ToArray(), SocketFlags.None);
+        Assert.That(await stream.ReadAsync(Memory<byte>.Empty).AsTask().WaitAsync(Bound), Is.Zero);
+        await ReadExactlyAsync(stream, 3);
+
+        await pair.Client.SendAsync("LAST"u8.ToArray(), SocketFlags.None);
+        pair.Client.Shutdown(SocketShutdown.Send);
+        Assert.That(await stream.ReadAsync(Memory<byte>.Empty).AsTask().WaitAsync(Bound), Is.Zero);
+        Assert.That(await ReadExactlyAsync(stream, 4), Is.EqualTo("LAST"u8.ToArray()));
+        Assert.That(await stream.ReadAsync(Memory<byte>.Empty).AsTask().WaitAsync(Bound), Is.Zero);
+        Assert.That(await stream.ReadAsync(new byte[8]).AsTask().WaitAsync(Bound), Is.Zero, "the peer's end");
+    }
+
+    private static async Task<byte[]> ReadExactlyAsync(SocketStream stream, int count)
+    {
+        var buffer = new byte[count];
+        var at = 0;
+        while (at < count)
+        {
+            var read = await stream.ReadAsync(buffer.AsMemory(at)).AsTask().WaitAsync(Bound);
+            Assert.That(read, Is.Positive, "the stream ended early");
+            at += read;
+        }
+        return buffer;
+    }
 }
