@@ -31,7 +31,9 @@ internal sealed class OutputQueue
     private readonly TransportOptions _options;
     private readonly IQueuedBytesSender _sender;
     private readonly Pipe _pipe = new(PipeOptions);
-    private readonly DrainWaiter _drain = new();
+    // Made by the first drain that has to wait (the writer's thread), read by the pump: a connection whose responses
+    // all fit under the high watermark never needs it.
+    private DrainWaiter? _drain;
     // Awaited once, by the first of CompleteAsync and DisposeAsync (which the transport calls one after the other):
     // its state machine is pooled, and a pooled task must not be awaited twice.
     private ValueTask _pump;
@@ -138,7 +140,13 @@ internal sealed class OutputQueue
         {
             return ValueTask.FromCanceled(cancellationToken);
         }
-        var wait = _drain.Arm(cancellationToken);
+        var drain = Volatile.Read(ref _drain);
+        if (drain is null)
+        {
+            drain = new DrainWaiter();
+            Volatile.Write(ref _drain, drain);
+        }
+        var wait = drain.Arm(cancellationToken);
         // Checked again once armed: the pump may have made room, or failed, since the check above.
         ReleaseDrainIfDone();
         return wait;
@@ -146,17 +154,17 @@ internal sealed class OutputQueue
 
     private void ReleaseDrainIfDone()
     {
-        if (!_drain.IsArmed)
+        if (Volatile.Read(ref _drain) is not { IsArmed: true } drain)
         {
             return;
         }
         if (_failure.Failure() is { } error)
         {
-            _drain.Release(SendFailure.Surface(error));
+            drain.Release(SendFailure.Surface(error));
         }
         else if (QueuedBytes <= _options.LowWatermark)
         {
-            _drain.Release();
+            drain.Release();
         }
     }
 
