@@ -44,11 +44,10 @@ internal sealed class ConnectionRegistry
     }
 
     /// <summary>
-    /// Tracks <paramref name="connection"/> and runs it: <paramref name="here"/>, until
-    /// its first wait (for a request that came with the connection, often to its end), or on the thread pool. It
-    /// reports its end with <see cref="Ended"/>; once <paramref name="stopping"/> is cancelled it is asked to stop first.
+    /// Tracks <paramref name="connection"/>, which reports its end with <see cref="Ended"/>; once
+    /// <paramref name="stopping"/> is cancelled it is asked to stop first. Then <see cref="Run"/> starts it.
     /// </summary>
-    public void Start(Connection connection, bool here, CancellationToken stopping)
+    public void Track(Connection connection, CancellationToken stopping)
     {
         _running[connection] = 0;
         // After tracking it: a stop either finds it among the running or has cancelled the token by now.
@@ -56,6 +55,14 @@ internal sealed class ConnectionRegistry
         {
             connection.RequestStop();
         }
+    }
+
+    /// <summary>
+    /// Runs a tracked <paramref name="connection"/>: <paramref name="here"/>, until its first wait (for a request that
+    /// came with the connection, often to its end), or on the thread pool.
+    /// </summary>
+    public static void Run(Connection connection, bool here)
+    {
         if (here)
         {
             _ = connection.RunAsync();

@@ -151,7 +151,6 @@ public sealed class FileServerHost : IAsyncDisposable
         var listings = new DirectoryListingHandler(resolver, _responses, openFailures);
         _dispatcher = new RequestDispatcher(resolver, fileHandler, listings, _responses, openFailures, new DigestSiblingHandler(_digests, _responses),
             new PrecompressedSiblings(precompressionOrder, _root), new ArchiveHandler(resolver, chooser, _responses, openFailures));
-
         _reserve = new DescriptorReserve();
         var (maxConnections, budget) = CapConnections(openFileLimit, cacheSize);
         _resumption = new ReadResumption(OpenConnections, ReadResumption.DefaultInlineUpTo);
@@ -219,7 +218,6 @@ public sealed class FileServerHost : IAsyncDisposable
             listener.Dispose();
         }
         await _acceptLoop.ConfigureAwait(false);
-
         await _connections.StopAsync(_options.ShutdownTimeout, _clock, _log, Metrics, _graceOver.Token).ConfigureAwait(false);
         await _watchdog!.DisposeAsync().ConfigureAwait(false);
         _connectionSlots!.Dispose();
@@ -284,9 +282,11 @@ public sealed class FileServerHost : IAsyncDisposable
         var transport = transports.Create(socket, _platform, _options.Transport, _clock);
         var connection = new Connection(transport, _dispatcher!, _responses!, _parser!, _options, _log, _accessLog, _clock, Statistics, Metrics,
             Interlocked.Increment(ref _connectionsAccepted), _endConnection);
-        _connections.Start(connection, here: _resumption!.StartsHere, _stopAccepting.Token);
+        _connections.Track(connection, _stopAccepting.Token);
+        // Before it runs: a connection that runs here may be answered, and waiting again, before this call returns.
         _watchdog!.Wake();
         _trim!.Wake();
+        ConnectionRegistry.Run(connection, here: _resumption!.StartsHere);
     }
 
     private long OpenConnections() => Interlocked.Read(ref _connectionsAccepted) - Interlocked.Read(ref _connectionsEnded);
