@@ -124,7 +124,7 @@ internal sealed class ArchiveHandler
             if (segments.Exists(s => s.IsFileRange))
             {
                 using var file = OpenAsPlanned(root, member);
-                taken = await _chooser.Choose(transport, file, member.Size).SendAsync(transport, file, segments, cancellationToken).ConfigureAwait(false);
+                taken = await _chooser.Choose(transport, file, member.Size).SendAsync(transport, file, BodySegments.Of(segments), cancellationToken).ConfigureAwait(false);
             }
             else
             {

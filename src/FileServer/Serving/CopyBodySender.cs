@@ -44,7 +44,7 @@ internal sealed class CopyBodySender : IBodySender
     public BodyPath Path => BodyPath.Copy;
 
     /// <inheritdoc />
-    public ValueTask<BodyPath> SendAsync(ITransport transport, OpenedFile file, IReadOnlyList<BodySegment> segments, CancellationToken cancellationToken) =>
+    public ValueTask<BodyPath> SendAsync(ITransport transport, OpenedFile file, BodySegments segments, CancellationToken cancellationToken) =>
         SendAsync(transport, file, segments, _limitRate > 0 ? new RatePacer(_limitRate, _clock) : null, cancellationToken);
 
     /// <summary>
@@ -53,7 +53,7 @@ internal sealed class CopyBodySender : IBodySender
     /// </summary>
     // Runs once per request (or per queued send): pooled state machines instead of one allocation each.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    internal async ValueTask<BodyPath> SendAsync(ITransport transport, OpenedFile file, IReadOnlyList<BodySegment> segments, RatePacer? pacer, CancellationToken cancellationToken)
+    internal async ValueTask<BodyPath> SendAsync(ITransport transport, OpenedFile file, BodySegments segments, RatePacer? pacer, CancellationToken cancellationToken)
     {
         for (var i = 0; i < segments.Count; i++)
         {

@@ -17,5 +17,5 @@ internal interface IBodySender
     /// <exception cref="FileTruncatedException">The file ended before a range did.</exception>
     /// <exception cref="FileReadException">Reading the file failed on this machine (a disk error).</exception>
     /// <exception cref="IOException">The peer went away.</exception>
-    ValueTask<BodyPath> SendAsync(ITransport transport, OpenedFile file, IReadOnlyList<BodySegment> segments, CancellationToken cancellationToken);
+    ValueTask<BodyPath> SendAsync(ITransport transport, OpenedFile file, BodySegments segments, CancellationToken cancellationToken);
 }

@@ -48,16 +48,15 @@ internal readonly struct ResponsePlan
     }
 
     /// <summary>The head, then the body: file ranges, with part headers and the closing delimiter for multipart.</summary>
-    public IReadOnlyList<BodySegment> Segments(ReadOnlyMemory<byte> head)
+    public BodySegments Segments(ReadOnlyMemory<byte> head)
     {
         if (_ranges is null)
         {
-            // An exact-size array: one allocation, not a List and its over-sized backing array.
-            return new[] { BodySegment.FromBytes(head), BodySegment.FromFile(0, ContentLength) };
+            return BodySegments.Of(BodySegment.FromBytes(head), BodySegment.FromFile(0, ContentLength));
         }
         if (_multipart is null && _ranges.Count == 1)
         {
-            return new[] { BodySegment.FromBytes(head), BodySegment.FromFile(_ranges[0].Start, _ranges[0].Length) };
+            return BodySegments.Of(BodySegment.FromBytes(head), BodySegment.FromFile(_ranges[0].Start, _ranges[0].Length));
         }
         var segments = new List<BodySegment>(2 + (_ranges.Count * 2)) { BodySegment.FromBytes(head) };
         for (var i = 0; i < _ranges.Count; i++)
@@ -72,7 +71,7 @@ internal readonly struct ResponsePlan
         {
             segments.Add(BodySegment.FromBytes(_multipart.Closing));
         }
-        return segments;
+        return BodySegments.Of(segments);
     }
 
     // A random boundary cannot occur in the file by accident often enough to matter, and cannot be predicted.

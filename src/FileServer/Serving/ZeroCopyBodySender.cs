@@ -49,7 +49,7 @@ internal sealed class ZeroCopyBodySender : IBodySender
     /// <inheritdoc />
     // Runs once per request (or per queued send): pooled state machines instead of one allocation each.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<BodyPath> SendAsync(ITransport transport, OpenedFile file, IReadOnlyList<BodySegment> segments, CancellationToken cancellationToken)
+    public async ValueTask<BodyPath> SendAsync(ITransport transport, OpenedFile file, BodySegments segments, CancellationToken cancellationToken)
     {
         var pacer = _limitRate > 0 ? new RatePacer(_limitRate, _clock) : null;
         transport.SetBatching(true);
@@ -73,7 +73,7 @@ internal sealed class ZeroCopyBodySender : IBodySender
                     {
                         rest.Add(segments[j]);
                     }
-                    return await _fallback.SendAsync(transport, file, rest, pacer, cancellationToken).ConfigureAwait(false);
+                    return await _fallback.SendAsync(transport, file, BodySegments.Of(rest), pacer, cancellationToken).ConfigureAwait(false);
                 }
             }
             return BodyPath.SendFile;

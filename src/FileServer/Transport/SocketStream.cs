@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using FileServer.Platform;
 
 namespace FileServer.Transport;
@@ -59,6 +60,9 @@ internal sealed class SocketStream(Socket socket, ReadResumption? resumption = n
     /// A cancelled read ends the socket's receiving side (<c>shutdown(SHUT_RD)</c> wakes the pending receive): every
     /// read the server cancels — a head, idle or linger timeout, a stop — is the connection's last.
     /// </remarks>
+    // Once per request on a keep-alive connection, and nearly always waiting: pooled state machines instead of a box
+    // each (141 B a request, half of all the server allocated at wrk -c50). Every caller awaits the result once.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();

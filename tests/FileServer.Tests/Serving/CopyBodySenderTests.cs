@@ -30,7 +30,7 @@ public class CopyBodySenderTests
         using var file = _platform.OpenForReading(path);
         var sender = new CopyBodySender(ChunkPastTheWatermark, limitRate: 0, TimeProvider.System);
 
-        var send = sender.SendAsync(transport, file, [BodySegment.FromFile(0, file.Status.Length)], CancellationToken.None).AsTask();
+        var send = sender.SendAsync(transport, file, BodySegments.Of(BodySegment.FromFile(0, file.Status.Length)), CancellationToken.None).AsTask();
 
         // The peer reads nothing, so the loop ends up waiting in its drain with the queue at the watermark.
         Assert.That(() => transport.QueuedBytes, Is.GreaterThanOrEqualTo(Options.HighWatermark).After(30_000, 10));
@@ -57,7 +57,7 @@ public class CopyBodySenderTests
         // An empty queue on a socket with megabytes of room: the loop reads whole chunks and hands them to the kernel.
         Assert.That(transport.DirectWriteSpace, Is.GreaterThanOrEqualTo(ChunkPastTheWatermark));
         var receive = pair.ReadClientAsync((int)file.Status.Length);
-        await sender.SendAsync(transport, file, [BodySegment.FromFile(0, file.Status.Length)], CancellationToken.None).AsTask().WaitAsync(Bound);
+        await sender.SendAsync(transport, file, BodySegments.Of(BodySegment.FromFile(0, file.Status.Length)), CancellationToken.None).AsTask().WaitAsync(Bound);
 
         Assert.That(await receive.WaitAsync(Bound), Is.EqualTo(await File.ReadAllBytesAsync(path)));
     }
